@@ -1,0 +1,170 @@
+//! Training options, with the ranges the API promises and messages that name the bad key.
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// μ + b_u + c_i.
+    Bias,
+    /// μ + b_u + c_i + u·v.
+    #[default]
+    Biased,
+    /// As `Biased`, with item vectors drawn toward their genres' learned vectors.
+    Genre,
+    /// Implicit-feedback ALS (Hu, Koren, Volinsky 2008).
+    Implicit,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Bias => "bias",
+            ModelKind::Biased => "biased",
+            ModelKind::Genre => "genre",
+            ModelKind::Implicit => "implicit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub model: ModelKind,
+    /// k, the length of the latent vectors (ignored by the bias-only model).
+    pub factors: usize,
+    /// λ, weight of the data term.
+    pub lambda: f32,
+    /// τ, regularization of the latent vectors.
+    pub tau: f32,
+    /// γ, regularization of the biases.
+    pub gamma: f32,
+    /// β, regularization of the genre vectors (genre model).
+    pub beta: f32,
+    /// α, confidence slope c = 1 + α·r (implicit model).
+    pub alpha: f32,
+    pub epochs: usize,
+    pub seed: u64,
+    /// Worker threads; all cores when absent.
+    pub threads: Option<usize>,
+    /// Standard deviation of the initial latent vectors.
+    pub init_scale: f32,
+    /// Stop when the loss improves by less than this fraction in an epoch (0 disables).
+    pub tolerance: f64,
+    /// With a test set: stop after this many epochs without a better test RMSE and keep the best.
+    pub patience: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            model: ModelKind::Biased,
+            factors: 16,
+            lambda: 1.0,
+            tau: 10.0,
+            gamma: 5.0,
+            beta: 1.0,
+            alpha: 10.0,
+            epochs: 15,
+            seed: 42,
+            threads: None,
+            init_scale: 0.1,
+            tolerance: 1e-4,
+            patience: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Parses a JSON object; unknown keys are rejected with the list of allowed ones.
+    pub fn from_json(json: &str) -> Result<TrainConfig> {
+        let config: TrainConfig = serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("invalid training config: {e}")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=1024).contains(&self.factors) {
+            return Err(Error::invalid_argument(format!(
+                "factors must be an integer from 1 to 1024 (got {})",
+                self.factors
+            )));
+        }
+        for (name, value) in [
+            ("lambda", self.lambda),
+            ("tau", self.tau),
+            ("gamma", self.gamma),
+            ("beta", self.beta),
+            ("alpha", self.alpha),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(Error::invalid_argument(format!(
+                    "{name} must be a finite number ≥ 0 (got {value})"
+                )));
+            }
+        }
+        if self.lambda == 0.0 {
+            return Err(Error::invalid_argument(
+                "lambda must be > 0: it weighs the data, and 0 ignores it",
+            ));
+        }
+        if self.epochs == 0 {
+            return Err(Error::invalid_argument("epochs must be at least 1 (got 0)"));
+        }
+        if self.threads == Some(0) {
+            return Err(Error::invalid_argument(
+                "threads must be at least 1 (got 0)",
+            ));
+        }
+        if !(self.init_scale.is_finite() && self.init_scale >= 0.0) {
+            return Err(Error::invalid_argument(format!(
+                "initScale must be a finite number ≥ 0 (got {})",
+                self.init_scale
+            )));
+        }
+        if !(self.tolerance.is_finite() && self.tolerance >= 0.0) {
+            return Err(Error::invalid_argument(format!(
+                "tolerance must be a finite number ≥ 0 (got {})",
+                self.tolerance
+            )));
+        }
+        if self.patience == Some(0) {
+            return Err(Error::invalid_argument(
+                "patience must be at least 1 (got 0)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The latent dimension actually trained: 0 for the bias-only model.
+    pub fn latent_dim(&self) -> usize {
+        match self.model {
+            ModelKind::Bias => 0,
+            _ => self.factors,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_values_and_unknown_keys() {
+        assert!(TrainConfig::from_json(r#"{"factors": 8, "lambda": 1}"#).is_ok());
+        let e = TrainConfig::from_json(r#"{"factor": 8}"#).unwrap_err();
+        assert!(
+            e.message.contains("unknown field `factor`") && e.message.contains("factors"),
+            "{}",
+            e.message
+        );
+        let e = TrainConfig::from_json(r#"{"factors": 0}"#).unwrap_err();
+        assert!(e.message.contains("1 to 1024"));
+        let e = TrainConfig::from_json(r#"{"tau": -1}"#).unwrap_err();
+        assert!(e.message.contains("tau"));
+        let e = TrainConfig::from_json(r#"{"model": "svd"}"#).unwrap_err();
+        assert!(e.message.contains("biased"), "{}", e.message);
+    }
+}

@@ -1,0 +1,21 @@
+//! alsrec-core: everything alsrec computes, with no knowledge of Node.
+//!
+//! Data flows one way: files → [`ingest`] → [`Dataset`] (CSR + CSC, id maps) → [`split`] →
+//! [`als::train`] → [`Model`] → [`query`].
+pub mod als;
+pub mod cancel;
+pub mod catalog;
+pub mod dataset;
+pub mod error;
+pub mod generator;
+pub mod ids;
+pub mod ingest;
+pub mod model;
+pub mod query;
+pub mod sparse;
+pub mod split;
+
+pub use cancel::CancelToken;
+pub use dataset::Dataset;
+pub use error::{Error, ErrorKind, Result};
+pub use model::Model;

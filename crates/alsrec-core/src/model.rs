@@ -1,0 +1,86 @@
+//! A trained model: parameters, the id maps and catalog they refer to, and the training history.
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::als::config::TrainConfig;
+use crate::catalog::Catalog;
+use crate::ids::IdMap;
+use crate::sparse::Csr;
+
+/// One record per epoch, as reported to the caller and kept in the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochStats {
+    pub epoch: usize,
+    pub train_rmse: f64,
+    pub train_mae: f64,
+    pub test_rmse: Option<f64>,
+    pub test_mae: Option<f64>,
+    pub loss: f64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub config: TrainConfig,
+    /// Latent dimension (0 for the bias-only model).
+    pub k: usize,
+    pub mu: f32,
+    /// Row-major, users × k.
+    pub user_factors: Vec<f32>,
+    pub user_bias: Vec<f32>,
+    /// Row-major, movies × k.
+    pub item_factors: Vec<f32>,
+    pub item_bias: Vec<f32>,
+    /// Row-major, genres × k (genre model only).
+    pub genre_factors: Vec<f32>,
+    pub users: Arc<IdMap>,
+    pub items: Arc<IdMap>,
+    pub catalog: Arc<Catalog>,
+    /// The training ratings by user: what "seen" means, and what explanations draw on.
+    pub seen: Csr,
+    pub history: Vec<EpochStats>,
+}
+
+impl Model {
+    pub fn num_users(&self) -> usize {
+        self.user_bias.len()
+    }
+
+    pub fn num_items(&self) -> usize {
+        self.item_bias.len()
+    }
+
+    pub fn user_vector(&self, u: usize) -> &[f32] {
+        &self.user_factors[u * self.k..(u + 1) * self.k]
+    }
+
+    pub fn item_vector(&self, i: usize) -> &[f32] {
+        &self.item_factors[i * self.k..(i + 1) * self.k]
+    }
+
+    pub fn predict(&self, u: usize, i: usize) -> f32 {
+        self.mu
+            + self.user_bias[u]
+            + self.item_bias[i]
+            + dot(self.user_vector(u), self.item_vector(i))
+    }
+}
+
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    // Eight independent accumulators let the compiler vectorize without reassociation flags.
+    let mut acc = [0f32; 8];
+    let chunks = a.len() / 8;
+    for c in 0..chunks {
+        for j in 0..8 {
+            acc[j] += a[c * 8 + j] * b[c * 8 + j];
+        }
+    }
+    let mut sum: f32 = acc.iter().sum();
+    for j in chunks * 8..a.len() {
+        sum += a[j] * b[j];
+    }
+    sum
+}

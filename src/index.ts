@@ -1,0 +1,9 @@
+// The public API of alsrec. Heavy calls are async (they run on Rust threads); `Sync` twins
+// exist where blocking the caller is cheap or wanted (scripts).
+export { AlsrecError, type AlsrecErrorCode } from './errors.js'
+export { Catalog, normalizeTitle, type Movie } from './catalog.js'
+export { Dataset, loadMovieLens, loadMovieLensSync, type LoadOptions, type LoadReport, type SplitOptions } from './dataset.js'
+export { train, trainSync, type TrainConfig, type TrainOptions, type EpochRecord, type ModelKind } from './train.js'
+export { Model, type Recommendation, type RecommendOptions } from './model.js'
+export { generate, generateSync, type GenerateOptions, type GenerateReport } from './generate.js'
+export { samplePath } from './paths.js'

@@ -1,0 +1,68 @@
+import type { Dataset } from './dataset.js'
+import { call, callAsync, invalidArgument } from './errors.js'
+import { Model } from './model.js'
+import { native, type Native } from './native.js'
+import { linkSignal } from './signal.js'
+
+export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit'
+
+export interface TrainConfig {
+  model?: ModelKind
+  /** k, the length of the latent vectors (1–1024). */
+  factors?: number
+  /** λ, weight of the data term. */
+  lambda?: number
+  /** τ, regularization of the latent vectors. */
+  tau?: number
+  /** γ, regularization of the biases. */
+  gamma?: number
+  /** β, regularization of the genre vectors (genre model). */
+  beta?: number
+  /** α, confidence slope (implicit model). */
+  alpha?: number
+  epochs?: number
+  seed?: number
+  /** Worker threads; all cores by default. */
+  threads?: number
+  initScale?: number
+  /** Stop when the loss improves by less than this fraction in an epoch (0 disables). */
+  tolerance?: number
+  /** With a test set: stop after this many epochs without a better test RMSE and keep the best. */
+  patience?: number
+}
+
+export type EpochRecord = Native.EpochRecord
+
+export interface TrainOptions {
+  /** Evaluated after every epoch (RMSE/MAE in the history). */
+  testSet?: Dataset
+  /** Called after every epoch, without blocking the training threads. */
+  onEpoch?: (record: EpochRecord) => void
+  signal?: AbortSignal
+}
+
+function configJson(config: TrainConfig): string {
+  if (config === null || typeof config !== 'object') throw invalidArgument('config must be an object')
+  return JSON.stringify(config)
+}
+
+/** Trains a model off the JavaScript thread; the event loop keeps running. */
+export async function train(trainSet: Dataset, config: TrainConfig = {}, options: TrainOptions = {}): Promise<Model> {
+  const json = configJson(config)
+  const { token, done } = linkSignal(options.signal)
+  try {
+    const handle = await callAsync(() =>
+      native.train(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, token),
+    )
+    return new Model(handle, trainSet.catalog)
+  } finally {
+    done()
+  }
+}
+
+/** Trains on the calling thread (blocks it); `onEpoch` is called once training ends. */
+export function trainSync(trainSet: Dataset, config: TrainConfig = {}, options: Omit<TrainOptions, 'signal'> = {}): Model {
+  const json = configJson(config)
+  const handle = call(() => native.trainSync(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null))
+  return new Model(handle, trainSet.catalog)
+}
