@@ -84,3 +84,27 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     sum
 }
+
+impl Model {
+    /// The genre indices of a movie index, from the catalog (empty when it has none).
+    pub fn item_genres(&self, item: usize) -> &[u16] {
+        self.catalog.get(self.items.raw(item as u32)).map(|m| m.genres.as_slice()).unwrap_or(&[])
+    }
+
+    /// p_n = |G_n|^(-1/2) Σ_{g ∈ G_n} f_g, the genre model's prior mean of a movie's vector
+    /// (`../shared/GUIDE.md` §1); zero for other models and for movies without genres.
+    pub fn genre_prior(&self, item: usize, out: &mut [f32]) {
+        out.fill(0.0);
+        let genres = self.item_genres(item);
+        if self.genre_factors.is_empty() || genres.is_empty() {
+            return;
+        }
+        let scale = 1.0 / (genres.len() as f32).sqrt();
+        for &g in genres {
+            let f = &self.genre_factors[g as usize * self.k..(g as usize + 1) * self.k];
+            for (o, &x) in out.iter_mut().zip(f) {
+                *o += scale * x;
+            }
+        }
+    }
+}
