@@ -60,6 +60,11 @@ export function exitCodeFor(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `alsrec … | head` closes the pipe early: stop quietly instead of throwing EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK)
+    throw err
+  })
   const program = buildProgram()
   try {
     await program.parseAsync(argv)
