@@ -30,7 +30,10 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
   })
 }
 
-const zip = await buildMovieLensZip('ml-latest-small')
+let zip: Buffer = Buffer.alloc(0)
+test.before(async () => {
+  zip = await buildMovieLensZip('ml-latest-small')
+})
 
 test('downloads, verifies and unpacks a dataset, then reuses the cache without fetching', async (t) => {
   const cacheDir = tempCache(t)
