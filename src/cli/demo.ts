@@ -93,7 +93,8 @@ async function runDemo(o: DemoOptions): Promise<void> {
   finished = true
   const last = model.history.at(-1)
   const first = model.history[0]
-  log(`Test RMSE ${fmt(first?.testRmse)} → ${fmt(last?.testRmse)} in ${model.history.length} epochs (${trainSeconds.toFixed(1)} s).`)
+  const early = model.history.length < (config.epochs ?? 0) ? '; stopped early, the loss had settled' : ''
+  log(`Test RMSE ${fmt(first?.testRmse)} → ${fmt(last?.testRmse)} in ${model.history.length} epochs (${trainSeconds.toFixed(1)} s${early}).`)
 
   const shown = Array.from(data.userIds()).slice(0, users).map((userId) => {
     const rated = trainSet.userRatings(userId)

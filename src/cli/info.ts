@@ -1,5 +1,6 @@
 import { type Command } from 'commander'
 import { stat } from 'node:fs/promises'
+import path from 'node:path'
 
 import * as api from '../index.js'
 import { AlsrecError } from '../errors.js'
@@ -87,7 +88,7 @@ async function datasetInfo(dir: string, top: number, json: boolean): Promise<voi
     ['rows skipped', thousands(summary.rowsSkipped) + summary.skippedReasons.map(([why, n]) => `; ${why}: ${thousands(n)}`).join('')],
     ['duplicates', thousands(summary.duplicates)],
   ]
-  console.log(`Dataset ${dir} (${report.ratingsFile})`)
+  console.log(`Dataset ${dir} (${path.basename(report.ratingsFile)})`)
   console.log(formatTable(['', ''], rows, ['l', 'l']).split('\n').slice(1).map((l) => `  ${l}`).join('\n'))
   if (genres.length > 0) {
     console.log(`\nTop ${genres.length} genres by ratings:`)
