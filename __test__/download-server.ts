@@ -33,6 +33,8 @@ export interface ServedFile {
   md5?: string
   /** Cut the first N full (non-range) responses halfway through the body. */
   cutFirst?: number
+  /** Send half of the first full response, then hang (for abort tests). */
+  stallFirst?: boolean
   /** Answer Range requests with the whole file (200), as servers without range support do. */
   ignoreRange?: boolean
 }
@@ -68,6 +70,11 @@ export async function serve(files: Record<string, ServedFile>): Promise<TestServ
     }
     res.writeHead(200, { 'content-length': file.body.length, 'accept-ranges': 'bytes' })
     const cut = cuts.get(url) ?? 0
+    if (file.stallFirst && cut === 0) {
+      cuts.set(url, 1)
+      res.write(file.body.subarray(0, file.body.length >> 1))
+      return
+    }
     if (cut < (file.cutFirst ?? 0)) {
       cuts.set(url, cut + 1)
       // Send half the body, then drop the connection.

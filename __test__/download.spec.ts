@@ -146,3 +146,24 @@ test('the CLI prints only the ready folder with --quiet, taking the base and cac
     t.is(parsed.md5, md5(zip))
   })
 })
+
+test('an AbortSignal stops a download and keeps the part for the next run', async (t) => {
+  const cacheDir = tempCache(t)
+  await withServer({ '/ml-latest-small.zip': { body: zip, stallFirst: true } }, async (baseUrl, log) => {
+    const controller = new AbortController()
+    let armed = false
+    const onProgress = (p: { phase: string; done: number }): void => {
+      // Abort while the transfer hangs, once the first bytes had time to reach the disk.
+      if (p.phase === 'download' && p.done > 0 && !armed) {
+        armed = true
+        setTimeout(() => controller.abort(), 300)
+      }
+    }
+    const err = await t.throwsAsync(download('ml-latest-small', { cacheDir, baseUrl, signal: controller.signal, onProgress }))
+    t.is(err?.name, 'AbortError')
+    t.deepEqual(readdirSync(cacheDir), ['ml-latest-small.zip.part'])
+    const result = await download('ml-latest-small', { cacheDir, baseUrl })
+    t.is(result.md5, md5(zip))
+    t.regex(log.at(-1) ?? '', /^GET \/ml-latest-small\.zip bytes=\d+-$/, 'the second run resumes')
+  })
+})
