@@ -97,6 +97,27 @@ test('continues a partial file left by an earlier run', async (t) => {
   })
 })
 
+test('a complete part left by an earlier run is used as it is', async (t) => {
+  const cacheDir = tempCache(t)
+  writeFileSync(path.join(cacheDir, 'ml-20m.zip.part'), zip)
+  await withServer({ '/ml-20m.zip': { body: zip } }, async (baseUrl, log) => {
+    const result = await download('ml-20m', { cacheDir, baseUrl })
+    t.is(result.md5, md5(zip))
+    // The server answers 416 "bytes */<size>": nothing is left to fetch.
+    t.deepEqual(log, ['GET /ml-20m.zip.md5', `GET /ml-20m.zip bytes=${zip.length}-`])
+  })
+})
+
+test('a part that does not fit the file is discarded and fetched anew', async (t) => {
+  const cacheDir = tempCache(t)
+  writeFileSync(path.join(cacheDir, 'ml-20m.zip.part'), Buffer.concat([zip, Buffer.from('junk')]))
+  await withServer({ '/ml-20m.zip': { body: zip } }, async (baseUrl, log) => {
+    const result = await download('ml-20m', { cacheDir, baseUrl })
+    t.is(result.md5, md5(zip))
+    t.deepEqual(log, ['GET /ml-20m.zip.md5', `GET /ml-20m.zip bytes=${zip.length + 4}-`, 'GET /ml-20m.zip'])
+  })
+})
+
 test('a download whose MD5 does not match is deleted with a clear error', async (t) => {
   const cacheDir = tempCache(t)
   const wrong = '0123456789abcdef0123456789abcdef'

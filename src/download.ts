@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 
 import yauzl from 'yauzl'
@@ -171,8 +172,10 @@ async function fetchResumable(url: string, partPath: string, options: DownloadOp
     )
     const res = await get(url, options.signal, have > 0 ? { Range: `bytes=${have}-` } : {})
     if (res.status === 416) {
-      // Our part is no prefix of the file (it changed, or the part is complete and stale): restart.
       await res.body?.cancel()
+      // "bytes */N" with N = what we have: the part is complete (an earlier run stopped just
+      // before renaming it). Anything else: the part does not fit the file, so start over.
+      if (/^bytes \*\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] === String(have)) return
       await rm(partPath, { force: true })
       if (attempt >= MAX_ATTEMPTS) throw httpError(url, res)
       continue
@@ -211,6 +214,8 @@ async function fetchResumable(url: string, partPath: string, options: DownloadOp
       if (attempt >= MAX_ATTEMPTS) {
         throw new AlsrecError('ALSREC_IO', `download of ${url} broke off after ${done} bytes (${attempt} attempts); run again to resume`, { cause: err })
       }
+      // A short, growing pause lets a flaky link or a busy server recover.
+      await sleep(250 * attempt, undefined, options.signal ? { signal: options.signal } : {})
       continue
     }
     if (total !== null && done !== total) {
