@@ -7,3 +7,13 @@ export { train, trainSync, type TrainConfig, type TrainOptions, type EpochRecord
 export { Model, type Recommendation, type RecommendOptions } from './model.js'
 export { generate, generateSync, type GenerateOptions, type GenerateReport } from './generate.js'
 export { samplePath } from './paths.js'
+export {
+  download,
+  defaultCacheDir,
+  MOVIELENS_DATASETS,
+  DEFAULT_DOWNLOAD_BASE,
+  type MovieLensName,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+} from './download.js'

@@ -1,13 +1,17 @@
 import { type Command } from 'commander'
+import { stat } from 'node:fs/promises'
 
-import { loadMovieLens, samplePath, train } from '../index.js'
-import { fmt, formatTable, thousands } from './output.js'
+import { AlsrecError, invalidArgument } from '../errors.js'
+import { loadMovieLens, samplePath, train, type EpochRecord, type TrainConfig } from '../index.js'
+import { fmt, formatTable, printJson, thousands } from './output.js'
 
 interface DemoOptions {
   data: string
   factors: string
+  tau: string
   epochs: string
   users: string
+  seed: string
   json?: boolean
 }
 
@@ -16,49 +20,111 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('train biased ALS on the bundled sample (or a MovieLens folder) and show recommendations')
     .option('--data <dir>', 'a MovieLens folder with ratings.csv and movies.csv', samplePath)
-    .option('--factors <k>', 'latent factors', '16')
-    .option('--epochs <n>', 'training epochs', '15')
+    .option('--factors <k>', 'latent factors', '8')
+    .option('--tau <t>', 'regularization of the latent vectors', '5')
+    .option('--epochs <n>', 'training epochs (stops earlier once the loss settles)', '15')
     .option('--users <n>', 'users to show recommendations for', '5')
+    .option('--seed <s>', 'seed of the split and the initialization', '42')
     .option('--json', 'print one JSON object instead of text')
-    .addHelpText('after', '\nExamples:\n  $ alsrec demo\n  $ alsrec demo --data ../shared/data/ml-latest-small --factors 32')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ alsrec demo\n  $ alsrec demo --data "$(alsrec download ml-latest-small --quiet)" --factors 32 --tau 10\n  $ alsrec demo --json | jq .testRmse',
+    )
     .action(async (o: DemoOptions) => runDemo(o))
 }
 
+function whole(name: string, value: string, min: number, max: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) throw invalidArgument(`--${name} must be a whole number from ${min} to ${max} (got '${value}')`)
+  return n
+}
+
+function positive(name: string, value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw invalidArgument(`--${name} must be a number > 0 (got '${value}')`)
+  return n
+}
+
+const EPOCH_COLUMNS = ['epoch', 'train RMSE', 'test RMSE', 'change', 'seconds']
+const EPOCH_WIDTHS = [5, 10, 9, 8, 7]
+
+function epochLine(cells: string[]): string {
+  return cells.map((c, i) => c.padStart(EPOCH_WIDTHS[i] ?? 0)).join('  ')
+}
+
 async function runDemo(o: DemoOptions): Promise<void> {
+  const config: TrainConfig = {
+    model: 'biased',
+    factors: whole('factors', o.factors, 1, 1024),
+    tau: positive('tau', o.tau),
+    epochs: whole('epochs', o.epochs, 1, 1000),
+    seed: whole('seed', o.seed, 0, 0xffffffff),
+  }
+  const users = whole('users', o.users, 0, 1000)
+  const isDir = await stat(o.data).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
+  if (!isDir) throw new AlsrecError('ALSREC_NOT_FOUND', `data folder ${o.data} does not exist (give a MovieLens folder with ratings.csv and movies.csv)`)
+
   const log = o.json ? () => {} : (line: string) => console.log(line)
   const t0 = performance.now()
   const data = await loadMovieLens(o.data)
-  const loadSeconds = (performance.now() - t0) / 1000
-  log(`Loaded ${thousands(data.numRatings)} ratings of ${thousands(data.numUsers)} users on ${thousands(data.numMovies)} movies from ${o.data} (${loadSeconds.toFixed(2)} s)`)
-  const { train: trainSet, test } = data.split({ testFraction: 0.2, seed: 42 })
-  log(`Random 80/20 split (seed 42): ${thousands(trainSet.numRatings)} train, ${thousands(test.numRatings)} test ratings`)
-  log(`Training biased ALS (μ + b_u + c_i + u·v), k = ${o.factors}:`)
-  log(formatTable(['epoch', 'train RMSE', 'test RMSE', 'loss', 'seconds'], []))
-  const model = await train(
-    trainSet,
-    { model: 'biased', factors: Number(o.factors), epochs: Number(o.epochs), seed: 42 },
-    {
-      testSet: test,
-      onEpoch: (r) => log(`${String(r.epoch).padStart(5)}  ${fmt(r.trainRmse).padStart(10)}  ${fmt(r.testRmse).padStart(9)}  ${r.loss.toExponential(4).padStart(10)}  ${r.seconds.toFixed(3).padStart(7)}`),
-    },
-  )
+  log(`Loaded ${thousands(data.numRatings)} ratings of ${thousands(data.numUsers)} users on ${thousands(data.numMovies)} movies from ${o.data} (${((performance.now() - t0) / 1000).toFixed(2)} s)`)
+  const { train: trainSet, test } = data.split({ testFraction: 0.2, seed: config.seed ?? 42 })
+  log(`Random 80/20 split: ${thousands(trainSet.numRatings)} train, ${thousands(test.numRatings)} test ratings`)
+  log(`\nTraining biased ALS, r̂ = μ + b_user + c_movie + u·v with k = ${config.factors}, τ = ${config.tau}:`)
+  log(epochLine(EPOCH_COLUMNS))
+  let previous: number | undefined
+  let printed = 0
+  let finished = false
+  const printEpoch = (r: EpochRecord): void => {
+    // In order and once each: the last callback can arrive after training resolved.
+    if (finished || r.epoch <= printed) return
+    printed = r.epoch
+    const change = previous === undefined || r.testRmse === undefined ? '' : (r.testRmse - previous).toFixed(4)
+    previous = r.testRmse
+    log(epochLine([String(r.epoch), fmt(r.trainRmse), fmt(r.testRmse), change, r.seconds.toFixed(3)]))
+  }
+  const trainStart = performance.now()
+  const model = await train(trainSet, config, { testSet: test, onEpoch: printEpoch })
+  const trainSeconds = (performance.now() - trainStart) / 1000
+  for (const r of model.history) printEpoch(r)
+  finished = true
   const last = model.history.at(-1)
-  log(`Test RMSE ${fmt(last?.testRmse)} after ${model.history.length} epochs (train RMSE ${fmt(last?.trainRmse)}).`)
-  const userIds = Array.from(data.userIds()).slice(0, Number(o.users))
-  const shown = userIds.map((userId) => {
+  const first = model.history[0]
+  const early = model.history.length < (config.epochs ?? 0) ? '; stopped early, the loss had settled' : ''
+  log(`Test RMSE ${fmt(first?.testRmse)} → ${fmt(last?.testRmse)} in ${model.history.length} epochs (${trainSeconds.toFixed(1)} s${early}).`)
+
+  const shown = Array.from(data.userIds()).slice(0, users).map((userId) => {
     const rated = trainSet.userRatings(userId)
-    const favourites = Array.from(rated.movieIds, (id, i) => ({ id, r: rated.ratings[i] ?? 0 }))
-      .sort((a, b) => b.r - a.r || a.id - b.id)
+    const favourites = Array.from(rated.movieIds, (id, i) => ({ id, rating: rated.ratings[i] ?? 0 }))
+      .sort((a, b) => b.rating - a.rating || a.id - b.id)
       .slice(0, 3)
-      .map((f) => data.catalog.describe(f.id).title)
-    return { userId, favourites, recommendations: model.recommend(userId, { n: 5 }) }
+      .map((f) => ({ ...data.catalog.describe(f.id), rating: f.rating }))
+    return { userId, rated: rated.movieIds.length, favourites, recommendations: model.recommend(userId, { n: 5 }) }
   })
   if (o.json) {
-    console.log(JSON.stringify({ data: o.data, numRatings: data.numRatings, history: model.history, users: shown }, null, 2))
-    return
+    return printJson({
+      data: o.data,
+      ratings: data.numRatings,
+      users: data.numUsers,
+      movies: data.numMovies,
+      config: model.config,
+      testRmse: last?.testRmse ?? null,
+      trainSeconds,
+      history: model.history,
+      recommendations: shown,
+    })
   }
   for (const u of shown) {
-    log(`\nUser ${u.userId} rated highly: ${u.favourites.join('; ')}`)
-    log(formatTable(['  #', 'recommended movie', 'genres', 'predicted'], u.recommendations.map((r, i) => [`  ${i + 1}`, r.title, r.genres.join('|'), r.score.toFixed(2)])))
+    log(`\nUser ${u.userId} (${u.rated} ratings) liked: ${u.favourites.map((f) => `${f.title} ★${f.rating}`).join('; ')}`)
+    log(
+      formatTable(
+        ['  #', 'recommended movie', 'genres', 'predicted'],
+        u.recommendations.map((r, i) => [`  ${i + 1}`, r.title, r.genres.join('|'), r.score.toFixed(2)]),
+        ['l', 'l', 'l', 'r'],
+      ),
+    )
   }
 }

@@ -5,11 +5,14 @@ import path from 'node:path'
 import { AlsrecError } from '../errors.js'
 import { packageRoot } from '../paths.js'
 import { registerDemo } from './demo.js'
+import { registerDownload } from './download.js'
 import { registerGenerate } from './generate.js'
+import { registerInfo } from './info.js'
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error. */
-const EXIT_RUNTIME = 1
-const EXIT_USAGE = 2
+export const EXIT_OK = 0
+export const EXIT_RUNTIME = 1
+export const EXIT_USAGE = 2
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }
@@ -19,31 +22,60 @@ function version(): string {
 export function buildProgram(): Command {
   const program = new Command('alsrec')
     .description('Fast ALS matrix-factorization recommender: MovieLens in seconds')
-    .version(version(), '-V, --version')
+    .version(version(), '-V, --version', 'print the version')
     .option('--verbose', 'print stack traces with errors')
-    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Every command has --help with an example and a --json output mode.',
+        'Exit codes: 0 success, 1 runtime error, 2 usage error.',
+        '',
+        'Examples:',
+        '  $ alsrec demo',
+        '  $ alsrec demo --data "$(alsrec download ml-latest-small --quiet)"',
+        '  $ alsrec info data/sample',
+      ].join('\n'),
+    )
+    // Usage errors on one line, with the way to more help.
+    .configureOutput({ outputError: (str, write) => write(`alsrec: ${str.replace(/^error: /, '').trim()} (see --help)\n`) })
     .exitOverride()
+
+  // ---- Subcommands: one register line each (keep this block sorted; merges stay trivial). ----
   registerDemo(program)
+  registerDownload(program)
   registerGenerate(program)
+  registerInfo(program)
+  // ---- end of subcommands ----
+
   for (const cmd of program.commands) cmd.exitOverride()
   return program
 }
 
+/** The exit code for an error thrown by a command: 2 for bad arguments, 1 for the rest. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+  if (err instanceof AlsrecError && err.code === 'ALSREC_INVALID_ARGUMENT') return EXIT_USAGE
+  return EXIT_RUNTIME
+}
+
 export async function main(argv: string[]): Promise<void> {
+  // `alsrec … | head` closes the pipe early: stop quietly instead of throwing EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK)
+    throw err
+  })
   const program = buildProgram()
   try {
     await program.parseAsync(argv)
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version arrive here too, with exit code 0.
-      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE
-      return
-    }
-    const verbose = program.opts<{ verbose?: boolean }>().verbose === true || argv.includes('--verbose')
+    process.exitCode = exitCodeFor(err)
+    // Commander has printed its own message (or the help/version text) already.
+    if (err instanceof CommanderError) return
+    const verbose = argv.includes('--verbose')
     const message = err instanceof Error ? err.message : String(err)
     const code = err instanceof AlsrecError ? ` [${err.code}]` : ''
     console.error(`alsrec: ${message.split('\n')[0]}${code}`)
     if (verbose && err instanceof Error && err.stack) console.error(err.stack)
-    process.exitCode = err instanceof AlsrecError && err.code === 'ALSREC_INVALID_ARGUMENT' ? EXIT_USAGE : EXIT_RUNTIME
   }
 }
