@@ -7,3 +7,5 @@ export { train, trainSync, type TrainConfig, type TrainOptions, type EpochRecord
 export { Model, type Recommendation, type RecommendOptions } from './model.js'
 export { generate, generateSync, type GenerateOptions, type GenerateReport } from './generate.js'
 export { samplePath } from './paths.js'
+export { runExperiment, runGrid, resolveConfig as resolveExperimentConfig, loadConfigFile as loadExperimentConfig, type ExperimentConfig, type ExperimentConfigInput, type ExperimentEvent, type ExperimentOptions, type ExperimentResult, type GridResult, type GridRow, type RunMetrics, type FinalMetrics, type RankingMetrics, type MovieMap } from './experiment/index.js'
+export { learningCurvesSpec, rmseVsKSpec, movieMapSpec, writePlot, type CurveSeries, type RmseAtK, type MovieMapInput } from './plots/index.js'
