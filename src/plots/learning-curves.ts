@@ -25,12 +25,12 @@ export function learningCurvesSpec(series: CurveSeries[], context: string): Plot
       subtitle: [context, 'solid line = held-out test ratings, dashed = training ratings; lower is better'],
     },
     data: { values },
-    mark: { type: 'line', point: { size: 25 }, strokeWidth: 2 },
+    mark: { type: 'line', strokeWidth: 2 },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch (one full ALS sweep over users and movies)', scale: { domain: [1, maxEpoch] }, axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'rmse', type: 'quantitative', title: 'RMSE (stars, ratings 0.5–5)', scale: { zero: false } },
-      color: { field: 'model', type: 'nominal', title: 'model', sort: series.map((s) => s.label) },
-      strokeDash: { field: 'set', type: 'nominal', title: 'ratings', sort: ['test', 'train'], scale: { domain: ['test', 'train'], range: [[1, 0], [5, 4]] } },
+      y: { field: 'rmse', type: 'quantitative', title: 'RMSE (rating stars, lower is better)', scale: { zero: false } },
+      color: { field: 'model', type: 'nominal', title: 'model', sort: series.map((s) => s.label), legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } },
+      strokeDash: { field: 'set', type: 'nominal', title: 'RMSE on', legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, labelExpr: "datum.label === 'test' ? 'test ratings (held out)' : 'training ratings'" }, sort: ['test', 'train'], scale: { domain: ['test', 'train'], range: [[1, 0], [5, 4]] } },
       detail: { field: 'set' },
     },
   }

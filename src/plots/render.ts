@@ -12,7 +12,7 @@ export const PLOT_CONFIG = {
   font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
   title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: '#444', anchor: 'start', offset: 10 },
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 280 },
 } as const
 
 // vega and vega-lite are ES modules; this package is CommonJS, so load them on first use.

@@ -21,12 +21,13 @@ export function rmseVsKSpec(points: RmseAtK[], context: string): PlotSpec {
     if (!prev || p.testRmse < prev.testRmse) best.set(key, p)
   }
   const lines = [...best.values()].filter((p) => p.factors !== null).sort((a, b) => (a.factors ?? 0) - (b.factors ?? 0))
-  const flat = [...best.values()].filter((p) => p.factors === null).map((p) => ({ model: `${p.model} (no factors)`, testRmse: p.testRmse }))
+  const flat = [...best.values()].filter((p) => p.factors === null).map((p) => ({ model: `${p.model} (no factors)`, testRmse: p.testRmse, label: `${p.model} only: ${p.testRmse.toFixed(3)}` }))
   const ks = lines.map((p) => p.factors ?? 1)
-  const kMin = Math.min(...ks, 1)
-  const kMax = Math.max(...ks, 2)
+  const kMin = ks.length > 0 ? Math.min(...ks) : 1
+  const kMax = ks.length > 0 ? Math.max(...ks) : 2
   // Factors usually double from run to run; a log2 axis spaces them evenly.
-  const logScale = kMax / Math.max(kMin, 1) >= 8
+  const logScale = kMax / kMin >= 8
+  const xDomain = logScale ? [kMin / 1.25, kMax * 1.25] : [Math.max(0, kMin - (kMax - kMin) * 0.06 - 0.5), kMax + (kMax - kMin) * 0.06 + 0.5]
   const models = [...new Set([...lines.map((p) => p.model), ...flat.map((p) => p.model)])]
   const color = { field: 'model', type: 'nominal' as const, title: 'model', sort: models, scale: { domain: models } }
   return {
@@ -47,17 +48,27 @@ export function rmseVsKSpec(points: RmseAtK[], context: string): PlotSpec {
             field: 'factors',
             type: 'quantitative',
             title: 'k, number of latent factors',
-            scale: logScale ? { type: 'log', base: 2, domain: [kMin, kMax] } : { domain: [kMin, kMax], nice: false },
+            scale: logScale ? { type: 'log', base: 2, domain: xDomain } : { domain: xDomain, nice: false },
             axis: { values: [...new Set(ks)], format: 'd' },
           },
-          y: { field: 'testRmse', type: 'quantitative', title: 'test RMSE (stars, lower is better)', scale: { zero: false } },
+          y: { field: 'testRmse', type: 'quantitative', title: 'test RMSE (stars, lower is better)', scale: { zero: false, padding: 24 } },
           color,
         },
+      },
+      {
+        data: { values: lines },
+        mark: { type: 'text', dy: -10, fontSize: 10, color: '#333' },
+        encoding: { x: { field: 'factors', type: 'quantitative' }, y: { field: 'testRmse', type: 'quantitative' }, text: { field: 'testRmse', format: '.3f' } },
       },
       {
         data: { values: flat },
         mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 2 },
         encoding: { y: { field: 'testRmse', type: 'quantitative' }, color },
+      },
+      {
+        data: { values: flat },
+        mark: { type: 'text', align: 'right', dy: -7, fontSize: 10, color: '#333' },
+        encoding: { x: { value: 516 }, y: { field: 'testRmse', type: 'quantitative' }, text: { field: 'label' } },
       },
     ],
   }
