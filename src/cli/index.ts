@@ -6,6 +6,10 @@ import { AlsrecError } from '../errors.js'
 import { packageRoot } from '../paths.js'
 import { registerDemo } from './demo.js'
 import { registerGenerate } from './generate.js'
+import { registerTrain } from './train.js'
+import { registerEvaluate } from './evaluate.js'
+import { registerGrid } from './grid.js'
+import { registerPlot } from './plot.js'
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error. */
 const EXIT_RUNTIME = 1
@@ -25,6 +29,10 @@ export function buildProgram(): Command {
     .exitOverride()
   registerDemo(program)
   registerGenerate(program)
+  registerTrain(program)
+  registerEvaluate(program)
+  registerGrid(program)
+  registerPlot(program)
   for (const cmd of program.commands) cmd.exitOverride()
   return program
 }

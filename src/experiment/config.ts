@@ -113,6 +113,8 @@ const rootShape = {
   model: z.strictObject(modelShape).default({ kind: 'biased' }),
   metrics: z.strictObject(metricsShape).default({ ranking: true, k: 10, threshold: 4 }),
   output: z.strictObject(outputShape),
+  /** Written by grids into each run's config.json: the run id, fold and varied values. */
+  run: z.record(z.string(), z.unknown()).optional(),
 }
 
 /** Allowed keys by object path, for "did you mean" hints on unknown keys. */
