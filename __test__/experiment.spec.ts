@@ -111,3 +111,38 @@ test('aborting a grid keeps the finished runs and reports them', async (t) => {
   t.true(existsSync(path.join(out, 'results.csv')))
   t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /interrupted during 02-biased-k4; kept the 1 finished run/)
 })
+
+test('generated data is made once into the cache and reports its noise floor', async (t) => {
+  const cache = tmp()
+  process.env.XDG_CACHE_HOME = cache
+  const config = (out: string) => ({ data: { generate: { users: 60, movies: 120, ratings: 3000, seed: 3 } }, model: { factors: 2, epochs: 2 }, output: { dir: out, plots: false } })
+  const r1 = await runExperiment(config(path.join(tmp(), 'a')))
+  const generated = path.join(cache, 'alsrec', 'generated')
+  const [entry] = (await import('node:fs')).readdirSync(generated)
+  const truth = path.join(generated, entry ?? '', 'truth.json')
+  const stamp = (await import('node:fs')).statSync(truth).mtimeMs
+  const r2 = await runExperiment(config(path.join(tmp(), 'b')))
+  t.is((await import('node:fs')).statSync(truth).mtimeMs, stamp, 'the cached set is reused')
+  t.is(r1.metrics.final.testRmse, r2.metrics.final.testRmse)
+  t.regex(readFileSync(path.join(r1.dir, 'summary.md'), 'utf8'), /Noise floor of this synthetic set \(best reachable test RMSE\): 0\.\d{4}/)
+  t.false(r1.files.includes('learning-curve.png'))
+})
+
+test('k-fold grids use dataset.folds when this build has it, and say so when not', async (t) => {
+  const out = path.join(tmp(), 'folds')
+  const config = { ...base(out), split: { folds: 2 }, model: { factors: [2, 4], epochs: 2 }, metrics: { ranking: false } }
+  const { loadMovieLensSync } = await import('../dist/index.js')
+  const hasFolds = typeof (loadMovieLensSync(sampleDir) as unknown as { folds?: unknown }).folds === 'function'
+  if (!hasFolds) {
+    const err = await t.throwsAsync(runGrid(config))
+    t.is(err?.message, 'k-fold cross-validation (split.folds) is not supported in this build of alsrec')
+    return
+  }
+  const g = await runGrid(config)
+  t.is(g.rows.length, 2)
+  for (const r of g.rows) {
+    t.true((r.testRmseSd ?? -1) >= 0)
+    t.true(existsSync(path.join(out, r.dir, 'fold-1', 'metrics.json')) && existsSync(path.join(out, r.dir, 'fold-2', 'metrics.json')))
+  }
+  t.regex(readFileSync(path.join(out, 'results.md'), 'utf8'), /test RMSE \(± sd\)/)
+})

@@ -17,6 +17,7 @@ export function progressReporter(enabled: boolean): ProgressReporter {
   )
   let overall: cliProgress.SingleBar | undefined
   let run: cliProgress.SingleBar | undefined
+  let lastEpoch = 0
   return {
     onProgress(event) {
       switch (event.type) {
@@ -30,11 +31,15 @@ export function progressReporter(enabled: boolean): ProgressReporter {
           }
           if (run) bars.remove(run)
           run = bars.create(event.epochs, 0, { label: 'epochs', info: '' })
+          lastEpoch = 0
           break
         case 'epoch':
+          lastEpoch = event.record.epoch
           run?.update(event.record.epoch, { info: `test RMSE ${event.record.testRmse?.toFixed(4) ?? '-'}` })
           break
         case 'run-end':
+          // Training may stop early (tolerance, patience): show the bar as complete.
+          run?.setTotal(lastEpoch)
           overall?.increment()
           break
       }

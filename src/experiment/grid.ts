@@ -95,7 +95,7 @@ export function bestPerModel(rows: GridRow[]): CurveSeries[] {
   for (const r of rows) {
     if (seen.has(r.model)) continue
     seen.add(r.model)
-    out.push({ label: modelLabel({ model: r.model, factors: r.factors ?? undefined }), history: r.history })
+    out.push({ label: modelLabel({ model: r.model, factors: r.factors ?? undefined }), kind: r.model, history: r.history })
   }
   return out
 }

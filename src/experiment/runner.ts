@@ -142,7 +142,7 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
 
   if (config.output.plots) {
     const context = `${data.description}, ${splitText}`
-    await writePlot(learningCurvesSpec([{ label: modelLabel(resolvedTrain as TrainConfig), history: model.history }], context), path.join(dir, 'learning-curve'))
+    await writePlot(learningCurvesSpec([{ label: modelLabel(resolvedTrain as TrainConfig), kind: model.kind, history: model.history }], context), path.join(dir, 'learning-curve'))
     files.push('learning-curve.svg', 'learning-curve.png')
     const map = model.kind === 'bias' ? null : movieMapOf(model)
     if (map) {

@@ -1,8 +1,10 @@
-import { PLOT_CONFIG, type PlotSpec } from './render.js'
+import { modelColors, PLOT_CONFIG, type PlotSpec } from './render.js'
 
 export interface CurveSeries {
   /** Legend label, e.g. "biased, k = 16". */
   label: string
+  /** The model kind ('bias', 'biased', …), which picks the line colour. */
+  kind?: string
   history: Array<{ epoch: number; trainRmse: number; testRmse?: number | null | undefined }>
 }
 
@@ -29,7 +31,7 @@ export function learningCurvesSpec(series: CurveSeries[], context: string): Plot
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch (one full ALS sweep over users and movies)', scale: { domain: [1, maxEpoch] }, axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'rmse', type: 'quantitative', title: 'RMSE (rating stars, lower is better)', scale: { zero: false } },
-      color: { field: 'model', type: 'nominal', title: 'model', sort: series.map((s) => s.label), legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } },
+      color: { field: 'model', type: 'nominal', title: 'model', sort: series.map((s) => s.label), scale: { domain: series.map((s) => s.label), range: modelColors(series.map((s) => s.kind)) }, legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } },
       strokeDash: { field: 'set', type: 'nominal', title: 'RMSE on', legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, labelExpr: "datum.label === 'test' ? 'test ratings (held out)' : 'training ratings'" }, sort: ['test', 'train'], scale: { domain: ['test', 'train'], range: [[1, 0], [5, 4]] } },
       detail: { field: 'set' },
     },

@@ -15,6 +15,16 @@ export const PLOT_CONFIG = {
   legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 280 },
 } as const
 
+/** One colour per model kind in every plot (tableau10 hues), so plots can be compared at a glance. */
+const MODEL_COLORS: Record<string, string> = { bias: '#9c9c9c', biased: '#4c78a8', genre: '#f58518', implicit: '#54a24b' }
+const SPARE_COLORS = ['#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#ff9da6', '#9d755d']
+
+/** Colours for legend entries whose model kind is known (others get spare colours in order). */
+export function modelColors(kinds: Array<string | undefined>): string[] {
+  let spare = 0
+  return kinds.map((k) => (k !== undefined ? MODEL_COLORS[k] : undefined) ?? SPARE_COLORS[spare++ % SPARE_COLORS.length] ?? '#000')
+}
+
 // vega and vega-lite are ES modules; this package is CommonJS, so load them on first use.
 let modules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined
 const loadVega = () => (modules ??= Promise.all([import('vega'), import('vega-lite')]))

@@ -28,6 +28,6 @@ export async function replot(dir: string): Promise<ReplotResult> {
   const split = config.split
   const context = `${dataName ? path.basename(String(dataName)) : 'data'}, ${split?.kind ?? 'random'} split (test fraction ${split?.testFraction ?? 0.2}, seed ${split?.seed ?? 42})`
   const label = modelLabel({ model: metrics.model, factors: metrics.factors ?? undefined })
-  const files = await writePlot(learningCurvesSpec([{ label, history: metrics.history }], context), path.join(dir, 'learning-curve'))
+  const files = await writePlot(learningCurvesSpec([{ label, kind: metrics.model, history: metrics.history }], context), path.join(dir, 'learning-curve'))
   return { kind: 'experiment', files: [files.svg, files.png] }
 }

@@ -1,4 +1,4 @@
-import { PLOT_CONFIG, type PlotSpec } from './render.js'
+import { modelColors, PLOT_CONFIG, type PlotSpec } from './render.js'
 
 export interface RmseAtK {
   model: string
@@ -21,15 +21,16 @@ export function rmseVsKSpec(points: RmseAtK[], context: string): PlotSpec {
     if (!prev || p.testRmse < prev.testRmse) best.set(key, p)
   }
   const lines = [...best.values()].filter((p) => p.factors !== null).sort((a, b) => (a.factors ?? 0) - (b.factors ?? 0))
-  const flat = [...best.values()].filter((p) => p.factors === null).map((p) => ({ model: `${p.model} (no factors)`, testRmse: p.testRmse, label: `${p.model} only: ${p.testRmse.toFixed(3)}` }))
+  const flat = [...best.values()].filter((p) => p.factors === null).map((p) => ({ kind: p.model, model: `${p.model} (no factors)`, testRmse: p.testRmse, label: `${p.model} only: ${p.testRmse.toFixed(3)}` }))
   const ks = lines.map((p) => p.factors ?? 1)
   const kMin = ks.length > 0 ? Math.min(...ks) : 1
   const kMax = ks.length > 0 ? Math.max(...ks) : 2
   // Factors usually double from run to run; a log2 axis spaces them evenly.
   const logScale = kMax / kMin >= 8
   const xDomain = logScale ? [kMin / 1.25, kMax * 1.25] : [Math.max(0, kMin - (kMax - kMin) * 0.06 - 0.5), kMax + (kMax - kMin) * 0.06 + 0.5]
+  const kinds = [...new Set([...lines.map((p) => p.model), ...flat.map((p) => p.kind)])]
   const models = [...new Set([...lines.map((p) => p.model), ...flat.map((p) => p.model)])]
-  const color = { field: 'model', type: 'nominal' as const, title: 'model', sort: models, scale: { domain: models } }
+  const color = { field: 'model', type: 'nominal' as const, title: 'model', sort: models, scale: { domain: models, range: modelColors(kinds) } }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: PLOT_CONFIG,
