@@ -72,7 +72,7 @@ test('grid --json writes the sorted table and plots', (t) => {
 
 test('Ctrl-C during a grid keeps the finished runs, says so and exits 130', async (t) => {
   const dir = tmp()
-  writeFileSync(path.join(dir, 'grid.json'), JSON.stringify({ data: { movielens: sampleDir }, model: { factors: [2, 48], epochs: [1, 400], tolerance: 0 }, output: { dir: 'out' } }))
+  writeFileSync(path.join(dir, 'grid.json'), JSON.stringify({ data: { movielens: sampleDir }, model: { factors: [2, 48], epochs: [1, 5000], tolerance: 0 }, output: { dir: 'out' } }))
   const child = spawn(process.execPath, [bin, 'grid', path.join(dir, 'grid.json')], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
