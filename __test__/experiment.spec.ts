@@ -146,3 +146,29 @@ test('k-fold grids use dataset.folds when this build has it, and say so when not
   }
   t.regex(readFileSync(path.join(out, 'results.md'), 'utf8'), /test RMSE \(± sd\)/)
 })
+
+test('a failing combination is recorded and the grid goes on', async (t) => {
+  const { loadMovieLensSync, trainSync } = await import('../dist/index.js')
+  // Force a failure the schema cannot see: a model this build may lack, or (when every model
+  // exists) none — then the grid must simply succeed.
+  let genreError: string | undefined
+  try {
+    trainSync(loadMovieLensSync(sampleDir), { model: 'genre', factors: 2, epochs: 1 })
+  } catch (err) {
+    genreError = (err as Error).message
+  }
+  const out = path.join(tmp(), 'grid')
+  const g = await runGrid({ ...base(out), model: { kind: ['genre', 'biased'], factors: 2, epochs: 2 }, metrics: { ranking: false } })
+  t.is(g.rows.length, 2)
+  if (genreError === undefined) {
+    t.is(g.failed, 0)
+    return
+  }
+  t.is(g.failed, 1)
+  t.is(g.rows[0]?.model, 'biased')
+  t.true(g.rows[0]?.best)
+  t.is(g.rows[1]?.error, genreError)
+  t.regex(readFileSync(path.join(out, 'results.csv'), 'utf8'), /\n2,failed,01-genre,/)
+  t.true(existsSync(path.join(out, 'rmse-vs-k.png')))
+  t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /01-genre failed: /)
+})

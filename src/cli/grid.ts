@@ -45,11 +45,16 @@ Ctrl-C stops the current run; finished runs and their table stay (exit code 130)
         progress.stop()
         sigint.dispose()
       }
-      const rows = result.rows.map((r) => ({ rank: r.rank, best: r.best, run: r.run, model: r.model, factors: r.factors, varied: r.varied, epochs: r.epochs, trainRmse: r.trainRmse, testRmse: r.testRmse, testRmseSd: r.testRmseSd, testMae: r.testMae, seconds: r.seconds, dir: r.dir }))
-      if (o.json) console.log(JSON.stringify({ dir: result.dir, planned: result.planned, finished: rows.length, interrupted: result.interrupted, files: result.files, rows }, null, 2))
+      const rows = result.rows.map((r) => ({ ...(r.error !== undefined ? { error: r.error } : {}), rank: r.rank, best: r.best, run: r.run, model: r.model, factors: r.factors, varied: r.varied, epochs: r.epochs, trainRmse: r.trainRmse, testRmse: r.testRmse, testRmseSd: r.testRmseSd, testMae: r.testMae, seconds: r.seconds, dir: r.dir }))
+      if (o.json) console.log(JSON.stringify({ dir: result.dir, planned: result.planned, finished: rows.length, failed: result.failed, interrupted: result.interrupted, files: result.files, rows }, null, 2))
       else {
-        console.log(formatTable(['#', 'run', 'model', 'k', 'train RMSE', 'test RMSE', 'test MAE', 'seconds'], result.rows.map((r) => [`${r.rank}${r.best ? ' *' : ''}`, r.run, r.model, r.factors ?? '-', fmt(r.trainRmse), fmt(r.testRmse), fmt(r.testMae), r.seconds.toFixed(2)])))
+        console.log(formatTable(['#', 'run', 'model', 'k', 'train RMSE', 'test RMSE', 'test MAE', 'seconds'], result.rows.map((r) => [`${r.rank}${r.best ? ' *' : ''}`, r.run, r.model, r.factors ?? '-', fmt(r.trainRmse), fmt(r.testRmse), fmt(r.testMae), r.error !== undefined ? `failed: ${r.error}` : r.seconds.toFixed(2)])))
         console.log(`\n* best. Wrote ${result.dir}: ${result.files.join(', ')}`)
+      }
+      if (result.failed > 0 && !result.interrupted) {
+        const firstError = result.rows.find((r) => r.error !== undefined)?.error ?? ''
+        console.error(`alsrec: ${result.failed} of ${result.planned} run(s) failed (grid.log has each reason), e.g. ${firstError.split('\n')[0]}`)
+        process.exitCode = 1
       }
       if (result.interrupted) {
         console.error(`alsrec: interrupted; kept ${result.rows.length} of ${result.planned} finished run(s) in ${result.dir} (results.csv lists them)`)

@@ -34,6 +34,8 @@ export interface GridRow {
   dir: string
   /** Per-epoch history of the run (fold 1 under k-fold), for learning curves. */
   history: Array<{ epoch: number; trainRmse: number; testRmse?: number | null }>
+  /** Why the run failed; failed runs sort last and the grid goes on. */
+  error?: string
 }
 
 export interface GridResult {
@@ -44,6 +46,8 @@ export interface GridResult {
   planned: number
   /** True when the signal stopped the grid; `rows` holds the runs that finished. */
   interrupted: boolean
+  /** Runs that failed (their rows carry `error`). */
+  failed: number
   files: string[]
 }
 
@@ -66,7 +70,7 @@ function sortRows(rows: GridRow[]): GridRow[] {
 function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds: boolean): void {
   const keys = variedKeys.filter((k) => k !== 'kind' && k !== 'factors')
   const header = ['rank', 'best', 'run', 'model', 'factors', ...keys, 'epochs', 'train_rmse', 'test_rmse', ...(folds ? ['test_rmse_sd'] : []), 'test_mae', 'seconds', 'folder']
-  const cells = (r: GridRow) => [r.rank, r.best ? 'best' : '', r.run, r.model, r.factors ?? '', ...keys.map((k) => r.varied[k] ?? ''), r.epochs, r.trainRmse, r.testRmse ?? '', ...(folds ? [r.testRmseSd ?? ''] : []), r.testMae ?? '', r.seconds, r.dir]
+  const cells = (r: GridRow) => [r.rank, r.best ? 'best' : r.error !== undefined ? 'failed' : '', r.run, r.model, r.factors ?? '', ...keys.map((k) => r.varied[k] ?? ''), r.epochs, r.trainRmse, r.testRmse ?? '', ...(folds ? [r.testRmseSd ?? ''] : []), r.testMae ?? '', r.seconds, r.dir]
   writeFileAtomic(path.join(dir, 'results.csv'), toCsv(header, rows.map(cells)))
   const mdHeader = ['#', 'run', 'model', 'k', ...keys, 'epochs', 'train RMSE', folds ? 'test RMSE (± sd)' : 'test RMSE', 'test MAE', 'seconds']
   const md = rows.map((r) => {
@@ -81,7 +85,7 @@ function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds:
       f4(r.trainRmse),
       r.best ? `**${test}**` : test,
       f4(r.testMae),
-      r.seconds.toFixed(2),
+      r.error !== undefined ? `failed: ${r.error.replace(/\|/g, '/')}` : r.seconds.toFixed(2),
     ]
   })
   const table = [mdHeader, mdHeader.map(() => '---'), ...md].map((r) => `| ${r.join(' | ')} |`).join('\n')
@@ -137,6 +141,7 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
   outer: for (const [i, point] of points.entries()) {
     const run = runName(i, point.varied, point.train.model)
     const results = []
+    let failure: string | undefined
     for (const part of parts) {
       const runDir = path.join(dir, 'runs', run, ...(part.fold !== null ? [`fold-${part.fold}`] : []))
       try {
@@ -151,11 +156,19 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
           log.write(`interrupted during ${run}; kept the ${rows.length} finished run(s)`)
           break outer
         }
-        throw err
+        // One bad combination (e.g. a model this build lacks) must not lose the others.
+        failure = err instanceof Error ? err.message : String(err)
+        log.write(`${run} failed: ${failure}`)
+        break
       }
     }
     const first = results[0]
-    if (!first) continue
+    if (failure !== undefined || !first) {
+      rows.push({ rank: 0, best: false, run, model: point.train.model, factors: point.train.model === 'bias' ? null : (point.train.factors ?? null), varied: point.varied, epochs: 0, trainRmse: Number.NaN, testRmse: null, testRmseSd: null, testMae: null, seconds: 0, dir: path.relative(dir, path.join(dir, 'runs', run)), history: [], error: failure ?? 'no result' })
+      rows = sortRows(rows)
+      writeTables(dir, rows, variedKeys, folds)
+      continue
+    }
     const tests = results.map((r) => r.metrics.final.testRmse).filter((x): x is number => x !== null)
     const testRmse = tests.length === results.length ? mean(tests) : null
     rows.push({
@@ -181,11 +194,12 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
   }
 
   const files = ['config.json', 'grid.log']
-  if (rows.length > 0) {
+  const succeeded = rows.filter((r) => r.error === undefined)
+  if (succeeded.length > 0) {
     writeTables(dir, rows, variedKeys, folds)
     files.push('results.csv', 'results.md')
     if (config.output.plots) {
-      files.push(...(await writeGridPlots(dir, rows, context)))
+      files.push(...(await writeGridPlots(dir, succeeded, context)))
       const map = bestModel ? movieMapOf(bestModel.model) : null
       if (bestModel && map) {
         const mapPart = parts[0]
@@ -195,8 +209,9 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
     }
   }
   files.push('results.json')
-  const result: GridResult = { dir, config, rows, planned: points.length, interrupted, files }
-  writeJsonAtomic(path.join(dir, 'results.json'), { context, planned: points.length, interrupted, rows })
-  log.write(interrupted ? `stopped: ${rows.length} of ${points.length} runs finished` : `finished ${rows.length} runs; best ${rows[0]?.run ?? '-'} (test RMSE ${f4(rows[0]?.testRmse ?? null)})`)
+  const failed = rows.filter((r) => r.error !== undefined).length
+  const result: GridResult = { dir, config, rows, planned: points.length, interrupted, failed, files }
+  writeJsonAtomic(path.join(dir, 'results.json'), { context, planned: points.length, interrupted, failed, rows })
+  log.write(interrupted ? `stopped: ${rows.length} of ${points.length} runs finished` : `finished ${rows.length} runs (${failed} failed); best ${rows[0]?.run ?? '-'} (test RMSE ${f4(rows[0]?.testRmse ?? null)})`)
   return result
 }

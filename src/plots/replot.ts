@@ -18,8 +18,9 @@ export async function replot(dir: string): Promise<ReplotResult> {
   const gridFile = path.join(dir, 'results.json')
   if (existsSync(gridFile)) {
     const grid = JSON.parse(readFileSync(gridFile, 'utf8')) as { context: string; rows: GridRow[] }
-    if (grid.rows.length === 0) throw new AlsrecError('ALSREC_INVALID_DATA', `${gridFile} lists no finished runs to plot`)
-    return { kind: 'grid', files: (await writeGridPlots(dir, grid.rows, grid.context)).map((f) => path.join(dir, f)) }
+    const rows = grid.rows.filter((r) => r.error === undefined)
+    if (rows.length === 0) throw new AlsrecError('ALSREC_INVALID_DATA', `${gridFile} lists no finished runs to plot`)
+    return { kind: 'grid', files: (await writeGridPlots(dir, rows, grid.context)).map((f) => path.join(dir, f)) }
   }
   if (!existsSync(path.join(dir, 'metrics.json'))) throw new AlsrecError('ALSREC_NOT_FOUND', `${dir} is neither an experiment folder (metrics.json) nor a grid folder (results.json)`)
   const metrics = readMetrics(dir)
