@@ -77,7 +77,7 @@ function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds:
     const test = `${f4(r.testRmse)}${folds && r.testRmseSd !== null ? ` ± ${r.testRmseSd.toFixed(4)}` : ''}`
     return [
       r.best ? `${r.rank} ★` : String(r.rank),
-      `[${r.run}](${r.dir}/summary.md)`,
+      `[${r.run}](${r.dir}/${r.error !== undefined ? 'log.txt' : 'summary.md'})`,
       r.model,
       r.factors === null ? '–' : String(r.factors),
       ...keys.map((k) => String(r.varied[k] ?? '')),
