@@ -87,3 +87,30 @@ test('Ctrl-C during a grid keeps the finished runs, says so and exits 130', asyn
   t.regex(stderr, /interrupted; kept 1 of 4 finished run\(s\)/)
   t.is(readFileSync(resultsFile, 'utf8').trim().split('\n').length, 2)
 })
+
+test('grid --dry-run lists the runs and trains nothing', (t) => {
+  const dir = tmp()
+  writeFileSync(path.join(dir, 'grid.json'), JSON.stringify({ data: { movielens: sampleDir }, model: { kind: ['bias', 'biased'], factors: [2, 4], lambda: [0.5, 1] }, output: { dir: 'out' } }))
+  const r = run('grid', path.join(dir, 'grid.json'), '--dry-run', '--json')
+  t.is(r.status, 0, r.stderr)
+  const plan = JSON.parse(r.stdout)
+  // bias: one run per λ (k unused); biased: 2 k × 2 λ.
+  t.is(plan.runs.length, 6)
+  t.deepEqual(plan.runs[0], { model: 'bias', lambda: 0.5 })
+  t.false(existsSync(path.join(dir, 'out')))
+})
+
+test('Ctrl-C during train stops it and exits 130', async (t) => {
+  const out = path.join(tmp(), 'long')
+  const child = spawn(process.execPath, [bin, 'train', '--data', sampleDir, '--factors', '2', '--epochs', '100000', '--tolerance', '0', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const logFile = path.join(out, 'log.txt')
+  const started = Date.now()
+  while (!(existsSync(logFile) && readFileSync(logFile, 'utf8').includes('epoch 1:')) && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50))
+  child.kill('SIGINT')
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  t.is(code, 130, stderr)
+  t.regex(stderr, /interrupted; training stopped/)
+  t.regex(readFileSync(logFile, 'utf8'), /aborted before training finished/)
+})

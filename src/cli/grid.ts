@@ -1,12 +1,13 @@
 import { type Command } from 'commander'
 
-import { loadConfigFile } from '../experiment/config.js'
+import { expandGrid, loadConfigFile } from '../experiment/config.js'
 import { runGrid } from '../experiment/grid.js'
 import { fmt, formatTable } from './output.js'
 import { abortOnSigint, EXIT_INTERRUPTED, progressReporter } from './progress.js'
 
 interface GridCliOptions {
   out?: string
+  dryRun?: boolean
   force?: boolean
   json?: boolean
 }
@@ -18,6 +19,7 @@ export function registerGrid(program: Command): void {
     .argument('<config>', 'an experiment config (JSON) whose model section gives lists, e.g. "factors": [8, 16, 32]')
     .option('--out <dir>', 'the grid folder (overrides output.dir)')
     .option('--force', 'write into a folder that already holds an experiment')
+    .option('--dry-run', 'list the runs the grid would train, and train nothing')
     .option('--json', 'print the results as one JSON object')
     .addHelpText(
       'after',
@@ -29,6 +31,7 @@ Example config (grid.json):
 
 Examples:
   $ alsrec grid grid.json
+  $ alsrec grid grid.json --dry-run
   $ alsrec grid grid.json --out runs/grid2 --json
 
 Ctrl-C stops the current run; finished runs and their table stay (exit code 130).`,
@@ -36,6 +39,15 @@ Ctrl-C stops the current run; finished runs and their table stay (exit code 130)
     .action(async (file: string, o: GridCliOptions) => {
       const config = loadConfigFile(file)
       if (o.out !== undefined) config.output = { ...config.output, dir: o.out }
+      if (o.dryRun) {
+        const plan = expandGrid(config.model).map((p) => p.train)
+        if (o.json) console.log(JSON.stringify({ dir: config.output.dir, folds: config.split.folds ?? null, runs: plan }, null, 2))
+        else {
+          console.log(`${plan.length} run(s)${config.split.folds ? ` × ${config.split.folds} folds` : ''} into ${config.output.dir}:`)
+          for (const [i, p] of plan.entries()) console.log(`${String(i + 1).padStart(3)}  ${JSON.stringify(p)}`)
+        }
+        return
+      }
       const progress = progressReporter(!o.json)
       const sigint = abortOnSigint()
       let result

@@ -21,6 +21,7 @@ interface TrainCliOptions {
   seed?: number
   threads?: number
   patience?: number
+  tolerance?: number
   testFraction?: number
   splitSeed?: number
   out?: string
@@ -30,7 +31,7 @@ interface TrainCliOptions {
   json?: boolean
 }
 
-const HYPERPARAMETERS = ['factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'threads', 'patience'] as const
+const HYPERPARAMETERS = ['factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'threads', 'patience', 'tolerance'] as const
 
 /** The config file (if any) with every given flag laid over it. */
 function configFromFlags(o: TrainCliOptions): ExperimentConfig {
@@ -66,6 +67,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <s>', 'random seed of the initialization', parseInteger)
     .option('--threads <n>', 'worker threads (default: all cores)', parseInteger)
     .option('--patience <n>', 'stop after n epochs without a better test RMSE', parseInteger)
+    .option('--tolerance <x>', 'stop when the loss improves by less than this fraction (0: never)', parseNumber)
     .option('--test-fraction <f>', 'share of ratings held out for testing', parseNumber)
     .option('--split-seed <s>', 'seed of the train/test split', parseInteger)
     .option('--out <dir>', 'the experiment folder to write')
