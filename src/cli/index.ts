@@ -8,6 +8,10 @@ import { registerDemo } from './demo.js'
 import { registerDownload } from './download.js'
 import { registerGenerate } from './generate.js'
 import { registerInfo } from './info.js'
+import { registerTrain } from './train.js'
+import { registerEvaluate } from './evaluate.js'
+import { registerGrid } from './grid.js'
+import { registerPlot } from './plot.js'
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error. */
 export const EXIT_OK = 0
@@ -45,6 +49,10 @@ export function buildProgram(): Command {
   registerDemo(program)
   registerDownload(program)
   registerGenerate(program)
+  registerTrain(program)
+  registerEvaluate(program)
+  registerGrid(program)
+  registerPlot(program)
   registerInfo(program)
   // ---- end of subcommands ----
 

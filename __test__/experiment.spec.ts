@@ -1,0 +1,174 @@
+import test from 'ava'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import { AlsrecError, loadExperimentConfig, resolveExperimentConfig, runExperiment, runGrid } from '../dist/index.js'
+import { sampleDir } from './helpers.js'
+
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'alsrec-exp-'))
+const base = (out: string) => ({ data: { movielens: sampleDir }, output: { dir: out } })
+
+function configError(t: import('ava').ExecutionContext, input: unknown): string {
+  const err = t.throws(() => resolveExperimentConfig(input), { instanceOf: AlsrecError })
+  t.is(err?.code, 'ALSREC_INVALID_ARGUMENT')
+  return err?.message ?? ''
+}
+
+test('config errors name the bad key and what was expected', (t) => {
+  t.regex(configError(t, { ...base('/tmp/x'), model: { factors: 0 } }), /^model\.factors: expected a number ≥ 1, got 0$/)
+  t.regex(configError(t, { ...base('/tmp/x'), model: { lambda: 'big' } }), /^model\.lambda: expected a number, got "big"$/)
+  t.regex(configError(t, { ...base('/tmp/x'), model: { factorz: 8 } }), /^model\.factorz: unknown key \(did you mean "factors"\?\)$/)
+  t.regex(configError(t, { ...base('/tmp/x'), model: { kind: 'svd' } }), /^model\.kind: expected one of .*"biased".*got "svd"$/)
+  t.regex(configError(t, { ...base('/tmp/x'), model: { factors: [8, -1] } }), /^model\.factors\.1: expected a number ≥ 1, got -1$/)
+  t.regex(configError(t, { ...base('/tmp/x'), split: { testFraction: 1.5 } }), /^split\.testFraction: expected a number ≤ 0\.99/)
+  t.regex(configError(t, { data: {}, output: { dir: 'x' } }), /^data: give one of "movielens", "generate" or "ratings"$/)
+  t.regex(configError(t, { data: { movielens: 'a' } }), /^output: required/)
+  t.regex(configError(t, { ...base('/tmp/x'), outptu: {} }), /^outptu: unknown key \(did you mean "output"\?\)/)
+})
+
+test('config files: invalid JSON and errors name the file; relative paths resolve against it', (t) => {
+  const dir = tmp()
+  const file = path.join(dir, 'exp.json')
+  writeFileSync(file, '{ "data": ')
+  t.regex(t.throws(() => loadExperimentConfig(file))?.message ?? '', /exp\.json: not valid JSON/)
+  writeFileSync(file, JSON.stringify({ data: { movielens: 'ml' }, model: { epochs: 2.5 }, output: { dir: 'out' } }))
+  t.regex(t.throws(() => loadExperimentConfig(file))?.message ?? '', /exp\.json: model\.epochs: expected a whole number/)
+  writeFileSync(file, JSON.stringify({ data: { movielens: 'ml' }, output: { dir: 'out' } }))
+  const c = loadExperimentConfig(file)
+  t.is(c.data.movielens, path.join(dir, 'ml'))
+  t.is(c.output.dir, path.join(dir, 'out'))
+  t.deepEqual(c.split, { kind: 'random', testFraction: 0.2, seed: 42 })
+})
+
+test('runExperiment on the sample writes the whole experiment folder', async (t) => {
+  const out = path.join(tmp(), 'run')
+  const events: string[] = []
+  const r = await runExperiment({ ...base(out), model: { kind: 'biased', factors: 4, epochs: 3 } }, { onProgress: (e) => events.push(e.type) })
+  for (const f of ['config.json', 'metrics.csv', 'metrics.json', 'log.txt', 'summary.md', 'learning-curve.svg', 'learning-curve.png']) t.true(existsSync(path.join(out, f)), f)
+  t.deepEqual(r.files.filter((f) => !existsSync(path.join(out, f))), [])
+  const csv = readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n')
+  t.is(csv[0], 'epoch,train_rmse,train_mae,test_rmse,test_mae,loss,seconds')
+  t.is(csv.length, 4)
+  const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'))
+  t.is(metrics.history.length, 3)
+  t.is(metrics.final.testRmse, metrics.history[2].testRmse)
+  t.true(metrics.final.testRmse < 0.9)
+  // Ranking metrics and the model file come from parallel work: present, or null with a note.
+  if (metrics.ranking === null) t.regex(metrics.rankingNote, /not available/)
+  else t.is(metrics.ranking.k, 10)
+  // config.json is the resolved config, and it loads back.
+  const resolved = loadExperimentConfig(path.join(out, 'config.json'))
+  t.is(resolved.model.factors, 4)
+  t.is(resolved.model.tau, 10)
+  t.is(resolved.split.seed, 42)
+  t.regex(readFileSync(path.join(out, 'summary.md'), 'utf8'), /Test RMSE \*\*0\.\d{4}\*\*/)
+  t.regex(readFileSync(path.join(out, 'log.txt'), 'utf8'), /epoch 3: train RMSE/)
+  t.deepEqual([...new Set(events)], ['status', 'run-start', 'epoch', 'run-end'])
+  // A second run into the same folder is refused unless forced.
+  const again = await t.throwsAsync(runExperiment({ ...base(out), model: { factors: 4, epochs: 1 } }), { instanceOf: AlsrecError })
+  t.regex(again?.message ?? '', /already holds an experiment/)
+  await t.notThrowsAsync(runExperiment({ ...base(out), model: { factors: 4, epochs: 1 } }, { force: true }))
+})
+
+test('runExperiment rejects lists (a grid) and unsupported data sources clearly', async (t) => {
+  const out = path.join(tmp(), 'run')
+  const e1 = await t.throwsAsync(runExperiment({ ...base(out), model: { factors: [4, 8] } }))
+  t.regex(e1?.message ?? '', /^model\.factors: gives a list/)
+  const e2 = await t.throwsAsync(runExperiment({ data: { ratings: { file: 'r.tsv', columns: { user: 0, movie: 1, rating: 2 } } }, output: { dir: out } }, { force: true }))
+  t.regex(e2?.message ?? '', /data\.ratings|not supported|r\.tsv/)
+})
+
+test('grid over k for two models writes the sorted table, the best mark and the plots', async (t) => {
+  const out = path.join(tmp(), 'grid')
+  const g = await runGrid({ ...base(out), model: { kind: ['bias', 'biased'], factors: [2, 6], epochs: 3 } })
+  t.false(g.interrupted)
+  // The bias-only model ignores k: its two points collapse into one run.
+  t.is(g.rows.length, 3)
+  t.deepEqual(g.rows.map((r) => r.factors).sort(), [2, 6, null].sort())
+  const tests = g.rows.map((r) => r.testRmse ?? 99)
+  t.deepEqual(tests, [...tests].sort((a, b) => a - b))
+  t.true(g.rows[0]?.best)
+  t.is(g.rows.filter((r) => r.best).length, 1)
+  for (const f of ['results.csv', 'results.md', 'results.json', 'rmse-vs-k.svg', 'rmse-vs-k.png', 'learning-curves.svg', 'learning-curves.png', 'grid.log']) t.true(existsSync(path.join(out, f)), f)
+  const csv = readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n')
+  t.is(csv.length, 4)
+  t.regex(csv[1] ?? '', /^1,best,/)
+  t.regex(readFileSync(path.join(out, 'results.md'), 'utf8'), /\| 1 ★ \|/)
+  for (const r of g.rows) t.true(existsSync(path.join(out, r.dir, 'metrics.json')))
+})
+
+test('aborting a grid keeps the finished runs and reports them', async (t) => {
+  const out = path.join(tmp(), 'grid')
+  const controller = new AbortController()
+  const g = await runGrid(
+    { ...base(out), model: { kind: 'biased', factors: [2, 4, 6], epochs: 30, tolerance: 0 } },
+    { signal: controller.signal, onProgress: (e) => e.type === 'run-start' && e.index === 1 && controller.abort() },
+  )
+  t.true(g.interrupted)
+  t.is(g.planned, 3)
+  t.is(g.rows.length, 1)
+  t.true(existsSync(path.join(out, 'results.csv')))
+  t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /interrupted during 02-biased-k4; kept the 1 finished run/)
+})
+
+test('generated data is made once into the cache and reports its noise floor', async (t) => {
+  const cache = tmp()
+  process.env.XDG_CACHE_HOME = cache
+  const config = (out: string) => ({ data: { generate: { users: 60, movies: 120, ratings: 3000, seed: 3 } }, model: { factors: 2, epochs: 2 }, output: { dir: out, plots: false } })
+  const r1 = await runExperiment(config(path.join(tmp(), 'a')))
+  const generated = path.join(cache, 'alsrec', 'generated')
+  const [entry] = (await import('node:fs')).readdirSync(generated)
+  const truth = path.join(generated, entry ?? '', 'truth.json')
+  const stamp = (await import('node:fs')).statSync(truth).mtimeMs
+  const r2 = await runExperiment(config(path.join(tmp(), 'b')))
+  t.is((await import('node:fs')).statSync(truth).mtimeMs, stamp, 'the cached set is reused')
+  t.is(r1.metrics.final.testRmse, r2.metrics.final.testRmse)
+  t.regex(readFileSync(path.join(r1.dir, 'summary.md'), 'utf8'), /Noise floor of this synthetic set \(best reachable test RMSE\): 0\.\d{4}/)
+  t.false(r1.files.includes('learning-curve.png'))
+})
+
+test('k-fold grids use dataset.folds when this build has it, and say so when not', async (t) => {
+  const out = path.join(tmp(), 'folds')
+  const config = { ...base(out), split: { folds: 2 }, model: { factors: [2, 4], epochs: 2 }, metrics: { ranking: false } }
+  const { loadMovieLensSync } = await import('../dist/index.js')
+  const hasFolds = typeof (loadMovieLensSync(sampleDir) as unknown as { folds?: unknown }).folds === 'function'
+  if (!hasFolds) {
+    const err = await t.throwsAsync(runGrid(config))
+    t.is(err?.message, 'k-fold cross-validation (split.folds) is not supported in this build of alsrec')
+    return
+  }
+  const g = await runGrid(config)
+  t.is(g.rows.length, 2)
+  for (const r of g.rows) {
+    t.true((r.testRmseSd ?? -1) >= 0)
+    t.true(existsSync(path.join(out, r.dir, 'fold-1', 'metrics.json')) && existsSync(path.join(out, r.dir, 'fold-2', 'metrics.json')))
+  }
+  t.regex(readFileSync(path.join(out, 'results.md'), 'utf8'), /test RMSE \(± sd\)/)
+})
+
+test('a failing combination is recorded and the grid goes on', async (t) => {
+  const { loadMovieLensSync, trainSync } = await import('../dist/index.js')
+  // Force a failure the schema cannot see: a model this build may lack, or (when every model
+  // exists) none — then the grid must simply succeed.
+  let genreError: string | undefined
+  try {
+    trainSync(loadMovieLensSync(sampleDir), { model: 'genre', factors: 2, epochs: 1 })
+  } catch (err) {
+    genreError = (err as Error).message
+  }
+  const out = path.join(tmp(), 'grid')
+  const g = await runGrid({ ...base(out), model: { kind: ['genre', 'biased'], factors: 2, epochs: 2 }, metrics: { ranking: false } })
+  t.is(g.rows.length, 2)
+  if (genreError === undefined) {
+    t.is(g.failed, 0)
+    return
+  }
+  t.is(g.failed, 1)
+  t.is(g.rows[0]?.model, 'biased')
+  t.true(g.rows[0]?.best)
+  t.is(g.rows[1]?.error, genreError)
+  t.regex(readFileSync(path.join(out, 'results.csv'), 'utf8'), /\n2,failed,01-genre,/)
+  t.true(existsSync(path.join(out, 'rmse-vs-k.png')))
+  t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /01-genre failed: /)
+})

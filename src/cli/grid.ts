@@ -1,0 +1,76 @@
+import { type Command } from 'commander'
+
+import { expandGrid, loadConfigFile } from '../experiment/config.js'
+import { runGrid } from '../experiment/grid.js'
+import { fmt, formatTable } from './output.js'
+import { abortOnSigint, EXIT_INTERRUPTED, progressReporter } from './progress.js'
+
+interface GridCliOptions {
+  out?: string
+  dryRun?: boolean
+  force?: boolean
+  json?: boolean
+}
+
+export function registerGrid(program: Command): void {
+  program
+    .command('grid')
+    .description('train every combination of the hyperparameters a config lists; write a table sorted by test RMSE and plots')
+    .argument('<config>', 'an experiment config (JSON) whose model section gives lists, e.g. "factors": [8, 16, 32]')
+    .option('--out <dir>', 'the grid folder (overrides output.dir)')
+    .option('--force', 'write into a folder that already holds an experiment')
+    .option('--dry-run', 'list the runs the grid would train, and train nothing')
+    .option('--json', 'print the results as one JSON object')
+    .addHelpText(
+      'after',
+      `
+Example config (grid.json):
+  { "data": { "movielens": "data/sample" },
+    "model": { "kind": ["bias", "biased"], "factors": [4, 8, 16], "epochs": 10 },
+    "output": { "dir": "runs/grid" } }
+
+Examples:
+  $ alsrec grid grid.json
+  $ alsrec grid grid.json --dry-run
+  $ alsrec grid grid.json --out runs/grid2 --json
+
+Ctrl-C stops the current run; finished runs and their table stay (exit code 130).`,
+    )
+    .action(async (file: string, o: GridCliOptions) => {
+      const config = loadConfigFile(file)
+      if (o.out !== undefined) config.output = { ...config.output, dir: o.out }
+      if (o.dryRun) {
+        const plan = expandGrid(config.model).map((p) => p.train)
+        if (o.json) console.log(JSON.stringify({ dir: config.output.dir, folds: config.split.folds ?? null, runs: plan }, null, 2))
+        else {
+          console.log(`${plan.length} run(s)${config.split.folds ? ` × ${config.split.folds} folds` : ''} into ${config.output.dir}:`)
+          for (const [i, p] of plan.entries()) console.log(`${String(i + 1).padStart(3)}  ${JSON.stringify(p)}`)
+        }
+        return
+      }
+      const progress = progressReporter(!o.json)
+      const sigint = abortOnSigint()
+      let result
+      try {
+        result = await runGrid(config, { signal: sigint.signal, onProgress: progress.onProgress, ...(o.force ? { force: true } : {}) })
+      } finally {
+        progress.stop()
+        sigint.dispose()
+      }
+      const rows = result.rows.map((r) => ({ ...(r.error !== undefined ? { error: r.error } : {}), rank: r.rank, best: r.best, run: r.run, model: r.model, factors: r.factors, varied: r.varied, epochs: r.epochs, trainRmse: r.trainRmse, testRmse: r.testRmse, testRmseSd: r.testRmseSd, testMae: r.testMae, seconds: r.seconds, dir: r.dir }))
+      if (o.json) console.log(JSON.stringify({ dir: result.dir, planned: result.planned, finished: rows.length, failed: result.failed, interrupted: result.interrupted, files: result.files, rows }, null, 2))
+      else {
+        console.log(formatTable(['#', 'run', 'model', 'k', 'train RMSE', 'test RMSE', 'test MAE', 'seconds'], result.rows.map((r) => [`${r.rank}${r.best ? ' *' : ''}`, r.run, r.model, r.factors ?? '-', fmt(r.trainRmse), fmt(r.testRmse), fmt(r.testMae), r.error !== undefined ? `failed: ${r.error}` : r.seconds.toFixed(2)])))
+        console.log(`\n* best. Wrote ${result.dir}: ${result.files.join(', ')}`)
+      }
+      if (result.failed > 0 && !result.interrupted) {
+        const firstError = result.rows.find((r) => r.error !== undefined)?.error ?? ''
+        console.error(`alsrec: ${result.failed} of ${result.planned} run(s) failed (grid.log has each reason), e.g. ${firstError.split('\n')[0]}`)
+        process.exitCode = 1
+      }
+      if (result.interrupted) {
+        console.error(`alsrec: interrupted; kept ${result.rows.length} of ${result.planned} finished run(s) in ${result.dir} (results.csv lists them)`)
+        process.exitCode = EXIT_INTERRUPTED
+      }
+    })
+}

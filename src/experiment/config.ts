@@ -1,0 +1,320 @@
+// The experiment config: one JSON object naming the data, the split, the model and its
+// hyperparameters, the metrics and the output folder. Validated with zod; every error message
+// starts with the path of the offending key ("model.factors: expected a whole number ≥ 1").
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+
+import { AlsrecError, invalidArgument } from '../errors.js'
+import type { ModelKind, TrainConfig } from '../train.js'
+
+export const MODEL_KINDS = ['bias', 'biased', 'genre', 'implicit'] as const satisfies readonly ModelKind[]
+
+const num = (min: number, opts: { int?: boolean; exclusiveMin?: boolean; max?: number } = {}) => {
+  let s = opts.int ? z.number().int() : z.number()
+  s = opts.exclusiveMin ? s.gt(min) : s.gte(min)
+  if (opts.max !== undefined) s = s.lte(opts.max)
+  return s
+}
+
+/** A hyperparameter that a grid may give as a list of values. */
+const listable = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1)]).optional()
+
+const generateShape = {
+  users: num(1, { int: true }).default(600),
+  movies: num(1, { int: true }).default(2000),
+  ratings: num(1, { int: true }).default(80000),
+  seed: num(0, { int: true, max: 0xffffffff }).default(42),
+  factors: num(1, { int: true }).default(8),
+  noise: num(0).default(0.6),
+  /** Where to write the set; a cache folder keyed by the options when absent. */
+  dir: z.string().min(1).optional(),
+}
+
+const columnsShape = {
+  user: z.union([z.string().min(1), num(0, { int: true })]),
+  movie: z.union([z.string().min(1), num(0, { int: true })]),
+  rating: z.union([z.string().min(1), num(0, { int: true })]),
+  timestamp: z.union([z.string().min(1), num(0, { int: true })]).optional(),
+}
+
+const ratingsFileShape = {
+  file: z.string().min(1),
+  columns: z.strictObject(columnsShape),
+  delimiter: z.string().min(1).max(2).optional(),
+  header: z.boolean().optional(),
+  /** A MovieLens-style movies.csv giving titles and genres. */
+  movies: z.string().min(1).optional(),
+}
+
+const dataShape = {
+  /** A MovieLens folder (ratings.csv + movies.csv). */
+  movielens: z.string().min(1).optional(),
+  /** A synthetic set made by the seeded generator. */
+  generate: z.strictObject(generateShape).optional(),
+  /** A generic ratings file with a column mapping. */
+  ratings: z.strictObject(ratingsFileShape).optional(),
+  onBadRow: z.enum(['error', 'skip']).optional(),
+}
+
+const splitShape = {
+  kind: z.enum(['random', 'user', 'temporal']).default('random'),
+  testFraction: num(0, { exclusiveMin: true, max: 0.99 }).default(0.2),
+  seed: num(0, { int: true, max: 0xffffffff }).default(42),
+  /** k-fold cross-validation (grid only): every fold is the test set once. */
+  folds: num(2, { int: true, max: 100 }).optional(),
+}
+
+const modelShape = {
+  kind: z.union([z.enum(MODEL_KINDS), z.array(z.enum(MODEL_KINDS)).min(1)]).default('biased'),
+  factors: listable(num(1, { int: true, max: 1024 })),
+  lambda: listable(num(0, { exclusiveMin: true })),
+  tau: listable(num(0)),
+  gamma: listable(num(0)),
+  beta: listable(num(0)),
+  alpha: listable(num(0)),
+  epochs: listable(num(1, { int: true })),
+  seed: listable(num(0, { int: true })),
+  initScale: listable(num(0)),
+  tolerance: listable(num(0)),
+  patience: listable(num(1, { int: true })),
+  threads: num(1, { int: true }).optional(),
+}
+
+const metricsShape = {
+  /** Ranking metrics on the test set after training (when the build provides them). */
+  ranking: z.boolean().default(true),
+  /** Cut-off of the top-N lists. */
+  k: num(1, { int: true }).default(10),
+  /** A test rating at or above this counts as relevant. */
+  threshold: num(0).default(4),
+}
+
+const outputShape = {
+  dir: z.string().min(1),
+  saveModel: z.boolean().default(true),
+  plots: z.boolean().default(true),
+}
+
+const rootShape = {
+  $schema: z.string().optional(),
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  data: z.strictObject(dataShape).check((ctx) => {
+    const given = (['movielens', 'generate', 'ratings'] as const).filter((k) => ctx.value[k] !== undefined)
+    if (given.length !== 1)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: given.length === 0 ? 'give one of "movielens", "generate" or "ratings"' : `give only one of ${given.map((g) => `"${g}"`).join(', ')}`,
+      })
+  }),
+  split: z.strictObject(splitShape).default({ kind: 'random', testFraction: 0.2, seed: 42 }),
+  model: z.strictObject(modelShape).default({ kind: 'biased' }),
+  metrics: z.strictObject(metricsShape).default({ ranking: true, k: 10, threshold: 4 }),
+  output: z.strictObject(outputShape),
+  /** Written by grids into each run's config.json: the run id, fold and varied values. */
+  run: z.record(z.string(), z.unknown()).optional(),
+}
+
+/** Allowed keys by object path, for "did you mean" hints on unknown keys. */
+const KEYS: Record<string, string[]> = {
+  '': Object.keys(rootShape),
+  data: Object.keys(dataShape),
+  'data.generate': Object.keys(generateShape),
+  'data.ratings': Object.keys(ratingsFileShape),
+  'data.ratings.columns': Object.keys(columnsShape),
+  split: Object.keys(splitShape),
+  model: Object.keys(modelShape),
+  metrics: Object.keys(metricsShape),
+  output: Object.keys(outputShape),
+}
+
+const experimentSchema = z.strictObject(rootShape)
+
+export type ExperimentConfigInput = z.input<typeof experimentSchema>
+/** A validated config with every default filled in and paths made absolute. */
+export type ExperimentConfig = z.output<typeof experimentSchema>
+export type ModelSection = ExperimentConfig['model']
+export type DataSection = ExperimentConfig['data']
+export type SplitSection = ExperimentConfig['split']
+
+/** The hyperparameters a grid can vary, in the order run names list them. */
+export const GRID_KEYS = ['kind', 'factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'initScale', 'tolerance', 'patience'] as const
+export type GridKey = (typeof GRID_KEYS)[number]
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0] ?? 0
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j] ?? 0
+      row[j] = Math.min(up + 1, (row[j - 1] ?? 0) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diag = up
+    }
+  }
+  return row[b.length] ?? 0
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (Array.isArray(v)) return 'a list'
+  if (v === null) return 'null'
+  if (typeof v === 'string') return JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}…` : v)
+  if (typeof v === 'object') return 'an object'
+  return String(v)
+}
+
+function valueAt(root: unknown, keys: PropertyKey[]): unknown {
+  let v: unknown = root
+  for (const k of keys) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined
+  return v
+}
+
+const EXPECTED: Record<string, string> = {
+  number: 'a number',
+  int: 'a whole number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list',
+}
+
+function formatIssue(issue: z.core.$ZodIssue, input: unknown, base: PropertyKey[] = []): string {
+  const keys = [...base, ...issue.path]
+  const at = (extra: PropertyKey[] = []): string => [...keys, ...extra].map(String).join('.') || '(config)'
+  switch (issue.code) {
+    case 'invalid_union': {
+      // A listable key: report against the branch the input was aiming at (list or single value).
+      const branch = Array.isArray(valueAt(input, keys)) ? issue.errors.at(-1) : issue.errors[0]
+      const first = branch?.[0]
+      return first ? formatIssue(first, input, keys) : `${at()}: invalid value`
+    }
+    case 'unrecognized_keys':
+      return issue.keys
+        .map((key) => {
+          const known = KEYS[keys.map(String).join('.')] ?? []
+          const close = known.filter((k) => k !== '$schema').sort((a, b) => editDistance(key, a) - editDistance(key, b))[0]
+          const hint = close !== undefined && editDistance(key, close) <= Math.max(2, key.length / 3) ? ` (did you mean "${close}"?)` : ` (allowed: ${known.join(', ')})`
+          return `${at([key])}: unknown key${hint}`
+        })
+        .join('; ')
+    case 'invalid_type': {
+      const got = valueAt(input, keys)
+      if (got === undefined) return `${at()}: required (${EXPECTED[issue.expected] ?? issue.expected})`
+      return `${at()}: expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(got)}`
+    }
+    case 'too_small':
+    case 'too_big': {
+      const got = describeValue(valueAt(input, keys))
+      if (issue.origin === 'number') {
+        const bound = issue.code === 'too_small' ? `${issue.inclusive ? '≥' : '>'} ${String(issue.minimum)}` : `${issue.inclusive ? '≤' : '<'} ${String(issue.maximum)}`
+        return `${at()}: expected a number ${bound}, got ${got}`
+      }
+      if (issue.origin === 'array') return `${at()}: expected a list of at least ${String(issue.code === 'too_small' ? issue.minimum : 0)} value(s)`
+      if (issue.origin === 'string') return issue.code === 'too_small' ? `${at()}: must not be empty` : `${at()}: too long`
+      return `${at()}: out of range, got ${got}`
+    }
+    case 'invalid_value':
+      return `${at()}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(valueAt(input, keys))}`
+    default:
+      return `${at()}: ${issue.message}`
+  }
+}
+
+/** A config error: ALSREC_INVALID_ARGUMENT whose message lists every bad key. */
+function configError(messages: string[], source: string | undefined): AlsrecError {
+  const where = source ? `${source}: ` : ''
+  return invalidArgument(`${where}${messages.join('; ')}`)
+}
+
+function absolutize(p: string | undefined, baseDir: string): string | undefined {
+  return p === undefined ? undefined : path.resolve(baseDir, p)
+}
+
+/**
+ * Validates a config object and fills its defaults. Relative paths are resolved against
+ * `baseDir` (the config file's folder; the working directory for objects from code).
+ */
+export function resolveConfig(input: unknown, options: { baseDir?: string; source?: string } = {}): ExperimentConfig {
+  const result = experimentSchema.safeParse(input)
+  if (!result.success) throw configError(result.error.issues.map((i) => formatIssue(i, input)), options.source)
+  const config = result.data
+  const baseDir = options.baseDir ?? process.cwd()
+  const data = { ...config.data }
+  data.movielens = absolutize(data.movielens, baseDir)
+  if (data.generate) data.generate = { ...data.generate, dir: absolutize(data.generate.dir, baseDir) }
+  if (data.ratings) data.ratings = { ...data.ratings, file: path.resolve(baseDir, data.ratings.file), movies: absolutize(data.ratings.movies, baseDir) }
+  for (const k of Object.keys(data) as Array<keyof typeof data>) if (data[k] === undefined) delete data[k]
+  return { ...config, data, output: { ...config.output, dir: path.resolve(baseDir, config.output.dir) } }
+}
+
+/** Reads and validates a config file; errors name the file and the bad key. */
+export function loadConfigFile(file: string): ExperimentConfig {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new AlsrecError('ALSREC_NOT_FOUND', `cannot read config ${file}: ${(err as Error).message}`)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw invalidArgument(`${file}: not valid JSON (${(err as Error).message})`)
+  }
+  return resolveConfig(raw, { baseDir: path.dirname(path.resolve(file)), source: file })
+}
+
+/** The keys of the model section given as lists (what a grid varies). */
+export function listedKeys(model: ModelSection): GridKey[] {
+  return GRID_KEYS.filter((k) => Array.isArray(model[k]) && (model[k] as unknown[]).length > 1)
+}
+
+/** One point of a grid: a plain training config. */
+export interface GridPoint {
+  train: TrainConfig & { model: ModelKind }
+  /** The values of the varied keys, e.g. { kind: 'biased', factors: 8 }. */
+  varied: Partial<Record<GridKey, string | number>>
+}
+
+/**
+ * The cartesian product of the listed hyperparameters. The bias-only model ignores `factors`,
+ * so its points with different factors would be identical runs; they collapse into one.
+ */
+export function expandGrid(model: ModelSection): GridPoint[] {
+  const varied = listedKeys(model)
+  let points: GridPoint[] = [{ train: { model: 'biased' }, varied: {} }]
+  for (const key of GRID_KEYS) {
+    const value = model[key]
+    if (value === undefined) continue
+    const values = (Array.isArray(value) ? value : [value]) as Array<string | number>
+    points = points.flatMap((p) =>
+      values.map((v) => ({
+        train: { ...p.train, [key === 'kind' ? 'model' : key]: v },
+        varied: varied.includes(key) ? { ...p.varied, [key]: v } : p.varied,
+      })),
+    )
+  }
+  if (model.threads !== undefined) for (const p of points) p.train.threads = model.threads
+  const seen = new Set<string>()
+  return points.filter((p) => {
+    if (p.train.model !== 'bias') return true
+    const key = JSON.stringify({ ...p.train, factors: undefined })
+    if (seen.has(key)) return false
+    seen.add(key)
+    delete p.varied.factors
+    delete p.train.factors
+    return true
+  })
+}
+
+/** The single training config of a non-grid experiment, or an error naming the listed keys. */
+export function singleTrainConfig(model: ModelSection): GridPoint['train'] {
+  const listed = listedKeys(model)
+  if (listed.length > 0) throw invalidArgument(`model.${listed[0]}: gives a list of values; run a grid (alsrec grid / runGrid) or give one value`)
+  const [point] = expandGrid(model)
+  if (!point) throw invalidArgument('model: no configuration to train')
+  return point.train
+}

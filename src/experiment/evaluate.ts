@@ -1,0 +1,109 @@
+// Scores a model on a dataset split: RMSE/MAE over the test ratings, ranking metrics when the
+// build has them. Used by `alsrec evaluate` on a saved model or an experiment folder.
+import { existsSync, statSync } from 'node:fs'
+import path from 'node:path'
+
+import type { Dataset } from '../dataset.js'
+import { AlsrecError } from '../errors.js'
+import type { Model } from '../model.js'
+import { train } from '../train.js'
+import { loadModelFn, notSupported, rankingMetricsOf, type RankingMetrics } from './capabilities.js'
+import { loadConfigFile, singleTrainConfig, type DataSection, type SplitSection } from './config.js'
+import { describeSplit, loadData, splitData } from './data.js'
+import { MODEL_FILE } from './runner.js'
+
+export interface RatingErrors {
+  rmse: number
+  mae: number
+  /** Test ratings scored. */
+  ratings: number
+  /** Test ratings of users or movies the model does not know (left out of RMSE/MAE). */
+  unscored: number
+}
+
+export function ratingErrors(model: Model, testSet: Dataset): RatingErrors {
+  let se = 0
+  let ae = 0
+  let n = 0
+  let unscored = 0
+  for (const userId of testSet.userIds()) {
+    const { movieIds, ratings } = testSet.userRatings(userId)
+    for (let i = 0; i < movieIds.length; i++) {
+      let predicted: number
+      try {
+        predicted = model.predict(userId, movieIds[i] ?? 0)
+      } catch (err) {
+        if (err instanceof AlsrecError && err.code === 'ALSREC_NOT_FOUND') {
+          unscored++
+          continue
+        }
+        throw err
+      }
+      const e = predicted - (ratings[i] ?? 0)
+      se += e * e
+      ae += Math.abs(e)
+      n++
+    }
+  }
+  return { rmse: n > 0 ? Math.sqrt(se / n) : Number.NaN, mae: n > 0 ? ae / n : Number.NaN, ratings: n, unscored }
+}
+
+export interface EvaluateOptions {
+  /** Evaluate on this data instead of the experiment's. */
+  data?: DataSection
+  /** Split overrides (kind, testFraction, seed). */
+  split?: Partial<SplitSection>
+  k?: number
+  threshold?: number
+  signal?: AbortSignal
+}
+
+export interface EvaluateResult extends RatingErrors {
+  model: string
+  factors: number | null
+  /** How the model was obtained. */
+  source: 'model file' | 'retrained from config.json'
+  data: string
+  split: string
+  ranking: RankingMetrics | null
+  notes: string[]
+}
+
+/**
+ * Evaluates a saved model file or an experiment folder. A folder's model file is used when
+ * this build can load models; otherwise the run is retrained from its config.json, which
+ * (seeded) reproduces the same model.
+ */
+export async function evaluateTarget(target: string, options: EvaluateOptions = {}): Promise<EvaluateResult> {
+  if (!existsSync(target)) throw new AlsrecError('ALSREC_NOT_FOUND', `${target} does not exist`)
+  const isFolder = statSync(target).isDirectory()
+  const configFile = isFolder ? path.join(target, 'config.json') : null
+  if (isFolder && !existsSync(configFile ?? '')) throw new AlsrecError('ALSREC_NOT_FOUND', `${target} is not an experiment folder (no config.json)`)
+  const config = configFile ? loadConfigFile(configFile) : null
+  const dataSection = options.data ?? config?.data
+  if (!dataSection) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'evaluating a model file needs --data <dir>')
+  const split: SplitSection = { ...(config?.split ?? { kind: 'random', testFraction: 0.2, seed: 42 }), ...options.split, folds: undefined }
+  const notes: string[] = []
+  const data = await loadData(dataSection, options.signal)
+  const [part] = splitData(data.dataset, split)
+  if (!part) throw new AlsrecError('ALSREC_INTERNAL', 'the split produced no parts')
+
+  const loadModel = loadModelFn()
+  const modelFile = isFolder ? path.join(target, MODEL_FILE) : target
+  let model: Model
+  let source: EvaluateResult['source']
+  if (loadModel && existsSync(modelFile)) {
+    model = await loadModel(modelFile)
+    source = 'model file'
+  } else if (config) {
+    model = await train(part.train, singleTrainConfig(config.model), { signal: options.signal })
+    source = 'retrained from config.json'
+    notes.push(loadModel ? `${MODEL_FILE} is absent; retrained from config.json (same seed, same model)` : 'this build cannot load model files; retrained from config.json (same seed, same model)')
+  } else throw notSupported('loading a model file (loadModel)')
+
+  const errors = ratingErrors(model, part.test)
+  if (errors.unscored > 0) notes.push(`${errors.unscored} test ratings of users or movies unknown to the model were left out`)
+  const ranking = await rankingMetricsOf(model, part.test, { k: options.k ?? config?.metrics.k ?? 10, threshold: options.threshold ?? config?.metrics.threshold ?? 4 })
+  if (!ranking) notes.push('ranking metrics are not available in this build (model.rankingMetrics is missing)')
+  return { model: model.kind, factors: model.kind === 'bias' ? null : model.factors, source, data: data.source, split: describeSplit(split), ...errors, ranking, notes }
+}

@@ -1,0 +1,217 @@
+// runGrid: every combination of the listed hyperparameters (and models), each in its own
+// experiment folder under runs/, then a results table sorted by test RMSE and the plots.
+import path from 'node:path'
+
+import type { Model } from '../model.js'
+import { learningCurvesSpec, type CurveSeries } from '../plots/learning-curves.js'
+import { movieMapSpec } from '../plots/movie-map.js'
+import { writePlot } from '../plots/render.js'
+import { rmseVsKSpec } from '../plots/rmse-vs-k.js'
+import { toCsv, writeFileAtomic, writeJsonAtomic } from './atomic.js'
+import { movieMapOf } from './capabilities.js'
+import { expandGrid, listedKeys, resolveConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey } from './config.js'
+import { describeSplit, loadData, moviePopularity, splitData } from './data.js'
+import { RunLog } from './folder.js'
+import { ensureFreshDir, modelLabel, trainRun, type ExperimentOptions } from './runner.js'
+
+export interface GridRow {
+  rank: number
+  best: boolean
+  run: string
+  model: string
+  /** null for the bias-only model. */
+  factors: number | null
+  /** The values of every key the grid varied. */
+  varied: Partial<Record<GridKey, string | number>>
+  epochs: number
+  trainRmse: number
+  testRmse: number | null
+  /** Standard deviation of the test RMSE over the folds (k-fold only). */
+  testRmseSd: number | null
+  testMae: number | null
+  seconds: number
+  /** The run's folder, relative to the grid folder. */
+  dir: string
+  /** Per-epoch history of the run (fold 1 under k-fold), for learning curves. */
+  history: Array<{ epoch: number; trainRmse: number; testRmse?: number | null }>
+  /** Why the run failed; failed runs sort last and the grid goes on. */
+  error?: string
+}
+
+export interface GridResult {
+  dir: string
+  config: ExperimentConfig
+  /** Sorted by test RMSE, best first. */
+  rows: GridRow[]
+  planned: number
+  /** True when the signal stopped the grid; `rows` holds the runs that finished. */
+  interrupted: boolean
+  /** Runs that failed (their rows carry `error`). */
+  failed: number
+  files: string[]
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+const sd = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)))
+const f4 = (x: number | null): string => (x === null || Number.isNaN(x) ? '–' : x.toFixed(4))
+
+function runName(index: number, varied: Partial<Record<GridKey, string | number>>, kind: string): string {
+  const parts = Object.entries(varied)
+    .filter(([k]) => k !== 'kind')
+    .map(([k, v]) => `${k === 'factors' ? 'k' : k}${v}`)
+  return [String(index + 1).padStart(2, '0'), kind, ...parts].join('-')
+}
+
+function sortRows(rows: GridRow[]): GridRow[] {
+  const sorted = [...rows].sort((a, b) => (a.testRmse ?? Infinity) - (b.testRmse ?? Infinity) || a.run.localeCompare(b.run))
+  return sorted.map((r, i) => ({ ...r, rank: i + 1, best: i === 0 && r.testRmse !== null }))
+}
+
+function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds: boolean): void {
+  const keys = variedKeys.filter((k) => k !== 'kind' && k !== 'factors')
+  const header = ['rank', 'best', 'run', 'model', 'factors', ...keys, 'epochs', 'train_rmse', 'test_rmse', ...(folds ? ['test_rmse_sd'] : []), 'test_mae', 'seconds', 'folder']
+  const cells = (r: GridRow) => [r.rank, r.best ? 'best' : r.error !== undefined ? 'failed' : '', r.run, r.model, r.factors ?? '', ...keys.map((k) => r.varied[k] ?? ''), r.epochs, r.trainRmse, r.testRmse ?? '', ...(folds ? [r.testRmseSd ?? ''] : []), r.testMae ?? '', r.seconds, r.dir]
+  writeFileAtomic(path.join(dir, 'results.csv'), toCsv(header, rows.map(cells)))
+  const mdHeader = ['#', 'run', 'model', 'k', ...keys, 'epochs', 'train RMSE', folds ? 'test RMSE (± sd)' : 'test RMSE', 'test MAE', 'seconds']
+  const md = rows.map((r) => {
+    const test = `${f4(r.testRmse)}${folds && r.testRmseSd !== null ? ` ± ${r.testRmseSd.toFixed(4)}` : ''}`
+    return [
+      r.best ? `${r.rank} ★` : String(r.rank),
+      `[${r.run}](${r.dir}/${r.error !== undefined ? 'log.txt' : 'summary.md'})`,
+      r.model,
+      r.factors === null ? '–' : String(r.factors),
+      ...keys.map((k) => String(r.varied[k] ?? '')),
+      String(r.epochs),
+      f4(r.trainRmse),
+      r.best ? `**${test}**` : test,
+      f4(r.testMae),
+      r.error !== undefined ? `failed: ${r.error.replace(/\|/g, '/')}` : r.seconds.toFixed(2),
+    ]
+  })
+  const table = [mdHeader, mdHeader.map(() => '---'), ...md].map((r) => `| ${r.join(' | ')} |`).join('\n')
+  writeFileAtomic(path.join(dir, 'results.md'), `${table}\n\n★ best test RMSE. Sorted by test RMSE, lower is better.\n`)
+}
+
+/** Learning curves of the best run of each model kind (a grid may hold dozens of runs). */
+export function bestPerModel(rows: GridRow[]): CurveSeries[] {
+  const seen = new Set<string>()
+  const out: CurveSeries[] = []
+  for (const r of rows) {
+    if (seen.has(r.model)) continue
+    seen.add(r.model)
+    out.push({ label: modelLabel({ model: r.model, factors: r.factors ?? undefined }), kind: r.model, history: r.history })
+  }
+  return out
+}
+
+export async function writeGridPlots(dir: string, rows: GridRow[], context: string): Promise<string[]> {
+  const files: string[] = []
+  await writePlot(rmseVsKSpec(rows.filter((r) => r.testRmse !== null).map((r) => ({ model: r.model, factors: r.factors, testRmse: r.testRmse ?? Number.NaN })), context), path.join(dir, 'rmse-vs-k'))
+  files.push('rmse-vs-k.svg', 'rmse-vs-k.png')
+  await writePlot(learningCurvesSpec(bestPerModel(rows), `${context}; best run of each model`), path.join(dir, 'learning-curves'))
+  files.push('learning-curves.svg', 'learning-curves.png')
+  return files
+}
+
+/**
+ * Runs every combination of the listed hyperparameters. An aborted signal stops the current
+ * training; the finished runs stay on disk and in the result, with `interrupted: true`.
+ */
+export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, options: ExperimentOptions = {}): Promise<GridResult> {
+  const config = resolveConfig(input)
+  const dir = config.output.dir
+  const points = expandGrid(config.model)
+  const variedKeys = listedKeys(config.model)
+  ensureFreshDir(dir, options.force)
+  writeJsonAtomic(path.join(dir, 'config.json'), config)
+  const log = new RunLog(path.join(dir, 'grid.log'))
+  log.write(`grid of ${points.length} configurations over ${variedKeys.join(', ') || 'nothing (one configuration)'}`)
+  options.onProgress?.({ type: 'status', message: 'loading data' })
+  const data = await loadData(config.data, options.signal)
+  const parts = splitData(data.dataset, config.split)
+  const folds = config.split.folds !== undefined
+  const splitText = describeSplit(config.split)
+  const context = `${data.description}, ${splitText}`
+  log.write(`data: ${data.description}; ${splitText}`)
+
+  let rows: GridRow[] = []
+  let interrupted = false
+  let bestModel: { model: Model; testRmse: number; label: string } | null = null
+  const total = points.length * parts.length
+  outer: for (const [i, point] of points.entries()) {
+    const run = runName(i, point.varied, point.train.model)
+    const results = []
+    let failure: string | undefined
+    for (const part of parts) {
+      const runDir = path.join(dir, 'runs', run, ...(part.fold !== null ? [`fold-${part.fold}`] : []))
+      try {
+        const result = await trainRun(
+          { dir: runDir, runId: run, index: i * parts.length + (part.fold ?? 1) - 1, total, config: { ...config, output: { ...config.output, dir: runDir } }, train: point.train, varied: point.varied, part, data, catalog: data.dataset.catalog },
+          options,
+        )
+        results.push(result)
+      } catch (err) {
+        if (err instanceof Error && err.name === 'AbortError') {
+          interrupted = true
+          log.write(`interrupted during ${run}; kept the ${rows.length} finished run(s)`)
+          break outer
+        }
+        // One bad combination (e.g. a model this build lacks) must not lose the others.
+        failure = err instanceof Error ? err.message : String(err)
+        log.write(`${run} failed: ${failure}`)
+        break
+      }
+    }
+    const first = results[0]
+    if (failure !== undefined || !first) {
+      rows.push({ rank: 0, best: false, run, model: point.train.model, factors: point.train.model === 'bias' ? null : (point.train.factors ?? null), varied: point.varied, epochs: 0, trainRmse: Number.NaN, testRmse: null, testRmseSd: null, testMae: null, seconds: 0, dir: path.relative(dir, path.join(dir, 'runs', run)), history: [], error: failure ?? 'no result' })
+      rows = sortRows(rows)
+      writeTables(dir, rows, variedKeys, folds)
+      continue
+    }
+    const tests = results.map((r) => r.metrics.final.testRmse).filter((x): x is number => x !== null)
+    const testRmse = tests.length === results.length ? mean(tests) : null
+    rows.push({
+      rank: 0,
+      best: false,
+      run,
+      model: first.metrics.model,
+      factors: first.metrics.factors,
+      varied: point.varied,
+      epochs: first.metrics.final.epochs,
+      trainRmse: mean(results.map((r) => r.metrics.final.trainRmse)),
+      testRmse,
+      testRmseSd: folds ? sd(tests) : null,
+      testMae: results.every((r) => r.metrics.final.testMae !== null) ? mean(results.map((r) => r.metrics.final.testMae ?? 0)) : null,
+      seconds: results.reduce((s, r) => s + r.metrics.final.seconds, 0),
+      dir: path.relative(dir, path.join(dir, 'runs', run)),
+      history: first.metrics.history,
+    })
+    log.write(`${run}: test RMSE ${f4(testRmse)}`)
+    if (first.metrics.model !== 'bias' && testRmse !== null && (!bestModel || testRmse < bestModel.testRmse)) bestModel = { model: first.model, testRmse, label: modelLabel({ model: first.metrics.model, factors: first.metrics.factors ?? undefined }) }
+    rows = sortRows(rows)
+    writeTables(dir, rows, variedKeys, folds)
+  }
+
+  const files = ['config.json', 'grid.log']
+  const succeeded = rows.filter((r) => r.error === undefined)
+  if (succeeded.length > 0) {
+    writeTables(dir, rows, variedKeys, folds)
+    files.push('results.csv', 'results.md')
+    if (config.output.plots) {
+      files.push(...(await writeGridPlots(dir, succeeded, context)))
+      const map = bestModel ? movieMapOf(bestModel.model) : null
+      if (bestModel && map) {
+        const mapPart = parts[0]
+        await writePlot(movieMapSpec(map, data.dataset.catalog, { popularity: mapPart ? moviePopularity(mapPart.train) : undefined, context: `best latent model (${bestModel.label}) on ${data.description}` }), path.join(dir, 'movie-map'))
+        files.push('movie-map.svg', 'movie-map.png')
+      }
+    }
+  }
+  files.push('results.json')
+  const failed = rows.filter((r) => r.error !== undefined).length
+  const result: GridResult = { dir, config, rows, planned: points.length, interrupted, failed, files }
+  writeJsonAtomic(path.join(dir, 'results.json'), { context, planned: points.length, interrupted, failed, rows })
+  log.write(interrupted ? `stopped: ${rows.length} of ${points.length} runs finished` : `finished ${rows.length} runs (${failed} failed); best ${rows[0]?.run ?? '-'} (test RMSE ${f4(rows[0]?.testRmse ?? null)})`)
+  return result
+}

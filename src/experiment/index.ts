@@ -1,0 +1,5 @@
+export { resolveConfig, loadConfigFile, expandGrid, MODEL_KINDS, type ExperimentConfig, type ExperimentConfigInput } from './config.js'
+export { runExperiment, type ExperimentEvent, type ExperimentOptions, type ExperimentResult } from './runner.js'
+export { runGrid, type GridResult, type GridRow } from './grid.js'
+export type { RunMetrics, FinalMetrics } from './folder.js'
+export type { RankingMetrics, MovieMap } from './capabilities.js'
