@@ -253,3 +253,155 @@ fn apply_mask(data: &Dataset, in_test: &[bool], drop_cold_start: bool) -> (Split
     };
     (split, report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::dataset::{LoadReport, Triplets};
+    use crate::ids::IdMap;
+    use std::sync::Arc;
+
+    /// 60 users with 3 to 62 ratings each, timestamps rising with the movie index.
+    fn data() -> Dataset {
+        let mut t = Triplets::default();
+        for u in 0..60u32 {
+            for i in 0..(3 + u) {
+                t.push(
+                    u,
+                    (i * 7 + u) % 80,
+                    1.0 + (i % 5) as f32,
+                    Some((i * 1000 + u) as i64),
+                );
+            }
+        }
+        Dataset::new(
+            Arc::new(IdMap::from_raw((0..60).collect())),
+            Arc::new(IdMap::from_raw((0..80).collect())),
+            Arc::new(Catalog::new()),
+            t,
+            LoadReport::default(),
+        )
+    }
+
+    fn run(threads: usize, options: &SplitOptions) -> (Split, SplitReport) {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| split(&data(), options).unwrap())
+    }
+
+    fn test_rows(s: &Split) -> Vec<(u32, u32)> {
+        let t = &s.test.triplets;
+        t.users
+            .iter()
+            .copied()
+            .zip(t.items.iter().copied())
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_is_the_same_for_any_thread_count_and_partitions_the_data() {
+        for kind in [SplitKind::Random, SplitKind::User, SplitKind::Temporal] {
+            let o = SplitOptions {
+                kind,
+                test_fraction: 0.25,
+                seed: 9,
+                ..Default::default()
+            };
+            let (a, ra) = run(1, &o);
+            let (b, _) = run(3, &o);
+            assert_eq!(test_rows(&a), test_rows(&b), "{kind:?}");
+            assert_eq!(
+                a.train.num_ratings() + a.test.num_ratings(),
+                data().num_ratings()
+            );
+            assert_eq!(ra.test_rows, a.test.num_ratings());
+        }
+    }
+
+    #[test]
+    fn per_user_and_temporal_holdouts_take_each_users_share() {
+        let d = data();
+        let o = SplitOptions {
+            kind: SplitKind::User,
+            test_fraction: 0.2,
+            min_ratings: 10,
+            ..Default::default()
+        };
+        let (s, r) = split(&d, &o).unwrap();
+        assert_eq!(r.cold_user_rows, 0);
+        for u in 0..60 {
+            let n = d.by_user.row_len(u);
+            let want = if n >= 10 {
+                ((n as f64 * 0.2).round() as usize).max(1)
+            } else {
+                0
+            };
+            assert_eq!(s.test.by_user.row_len(u), want, "user {u}");
+        }
+        let o = SplitOptions {
+            kind: SplitKind::Temporal,
+            test_fraction: 0.3,
+            ..Default::default()
+        };
+        let (s, _) = split(&d, &o).unwrap();
+        for u in 0..60usize {
+            let latest_train = (0..s.train.num_ratings())
+                .filter(|&k| s.train.triplets.users[k] as usize == u)
+                .map(|k| s.train.triplets.timestamps[k])
+                .max()
+                .unwrap();
+            let earliest_test = (0..s.test.num_ratings())
+                .filter(|&k| s.test.triplets.users[k] as usize == u)
+                .map(|k| s.test.triplets.timestamps[k])
+                .min()
+                .unwrap();
+            assert!(latest_train < earliest_test, "user {u}");
+        }
+        let o = SplitOptions {
+            kind: SplitKind::Temporal,
+            cutoff: Some(20_000),
+            ..Default::default()
+        };
+        let (s, _) = split(&d, &o).unwrap();
+        assert!(s.test.triplets.timestamps.iter().all(|&t| t >= 20_000));
+        assert!(s.train.triplets.timestamps.iter().all(|&t| t < 20_000));
+    }
+
+    #[test]
+    fn folds_partition_the_ratings_and_cold_rows_are_counted_or_dropped() {
+        let d = data();
+        let folds = folds(&d, 5, 3, false).unwrap();
+        let total: usize = folds.iter().map(|f| f.0.test.num_ratings()).sum();
+        assert_eq!(total, d.num_ratings());
+        for (f, _) in &folds {
+            assert_eq!(
+                f.train.num_ratings() + f.test.num_ratings(),
+                d.num_ratings()
+            );
+        }
+        assert!(super::folds(&d, 1, 3, false).is_err());
+        // A test fraction of 0.9 leaves some movies with no training rating.
+        let o = SplitOptions {
+            test_fraction: 0.9,
+            ..Default::default()
+        };
+        let (keep, r) = split(&d, &o).unwrap();
+        assert!(r.cold_movie_rows > 0 && r.dropped == 0);
+        let (dropped, r2) = split(
+            &d,
+            &SplitOptions {
+                drop_cold_start: true,
+                ..o
+            },
+        )
+        .unwrap();
+        assert_eq!(r2.dropped, r.cold_rows);
+        assert_eq!(
+            dropped.test.num_ratings(),
+            keep.test.num_ratings() - r.cold_rows
+        );
+    }
+}

@@ -9,3 +9,6 @@ pub use format::{Column, ColumnMapping, RatingsFormat};
 pub use movielens::{
     load_movielens, load_ratings, load_split, ColdStartReport, LoadOptions, OnBadRow,
 };
+
+#[cfg(test)]
+mod tests;
