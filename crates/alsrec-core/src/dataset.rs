@@ -81,6 +81,9 @@ pub struct LoadReport {
     pub density: f64,
     pub bytes: u64,
     pub seconds: f64,
+    /// Set on both parts of a split: sizes and the test rows cold in train.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<crate::split::SplitReport>,
 }
 
 #[derive(Debug, Clone)]

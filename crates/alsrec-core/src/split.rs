@@ -247,10 +247,12 @@ fn apply_mask(data: &Dataset, in_test: &[bool], drop_cold_start: bool) -> (Split
     }
     report.train_rows = train_rows.len();
     report.test_rows = test_rows.len();
-    let split = Split {
+    let mut split = Split {
         train: data.subset(&train_rows),
         test: data.subset(&test_rows),
     };
+    split.train.report.split = Some(report.clone());
+    split.test.report.split = Some(report.clone());
     (split, report)
 }
 

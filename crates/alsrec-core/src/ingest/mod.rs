@@ -6,9 +6,7 @@ pub mod movielens;
 pub mod numbers;
 
 pub use format::{Column, ColumnMapping, RatingsFormat};
-pub use movielens::{
-    load_movielens, load_ratings, load_split, ColdStartReport, LoadOptions, OnBadRow,
-};
+pub use movielens::{load_movielens, load_ratings, load_split, LoadOptions, OnBadRow};
 
 #[cfg(test)]
 mod tests;

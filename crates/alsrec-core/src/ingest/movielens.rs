@@ -12,6 +12,7 @@ use crate::catalog::Catalog;
 use crate::dataset::{Dataset, LoadReport, Triplets};
 use crate::error::{Error, Result};
 use crate::sparse::RowOrder;
+use crate::split::SplitReport;
 
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -332,18 +333,6 @@ fn finish(
     data
 }
 
-/// Test rows whose user or movie has no rating in the training file.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ColdStartReport {
-    pub test_rows: usize,
-    pub cold_user_rows: usize,
-    pub cold_movie_rows: usize,
-    /// Rows with a cold user or a cold movie (or both).
-    pub cold_rows: usize,
-    pub dropped: usize,
-}
-
 /// Reads a predefined split (ml-100k `u1.base`/`u1.test`, ml-10m `r1.train`/`r1.test`, or a
 /// user's own pair) so that both sets share one pair of id maps.
 pub fn load_split(
@@ -351,7 +340,7 @@ pub fn load_split(
     test_file: &Path,
     mapping: Option<&ColumnMapping>,
     options: &LoadOptions,
-) -> Result<(Dataset, Dataset, ColdStartReport)> {
+) -> Result<(Dataset, Dataset, SplitReport)> {
     let start = Instant::now();
     let format_of = |f: &Path| match mapping {
         Some(m) => RatingsFormat::from_mapping(m),
@@ -393,8 +382,8 @@ pub fn load_split(
     let cold: Vec<bool> = (0..test.len())
         .map(|k| test.users[k] as usize >= train_users || test.items[k] as usize >= train_items)
         .collect();
-    let cold_report = ColdStartReport {
-        test_rows: test.len(),
+    let mut cold_report = SplitReport {
+        train_rows: train.len(),
         cold_user_rows: test
             .users
             .iter()
@@ -406,6 +395,7 @@ pub fn load_split(
             .filter(|&&i| i as usize >= train_items)
             .count(),
         cold_rows: cold.iter().filter(|&&c| c).count(),
+        test_rows: test.len(),
         dropped: if options.drop_cold_start {
             cold.iter().filter(|&&c| c).count()
         } else {
@@ -415,6 +405,7 @@ pub fn load_split(
     if options.drop_cold_start && cold_report.cold_rows > 0 {
         let keep: Vec<usize> = (0..test.len()).filter(|&k| !cold[k]).collect();
         test = test.select(&keep);
+        cold_report.test_rows = test.len();
         test_order = RowOrder::new(users.len(), &test.users, &test.items);
     }
     for m in &catalog.movies {
@@ -451,6 +442,8 @@ pub fn load_split(
         d.report.seconds = start.elapsed().as_secs_f64();
         d
     };
+    train_report.split = Some(cold_report.clone());
+    test_report.split = Some(cold_report.clone());
     let train_set = make(train, train_report, &train_order);
     let test_set = make(test, test_report, &test_order);
     Ok((train_set, test_set, cold_report))
