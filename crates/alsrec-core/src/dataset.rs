@@ -71,6 +71,8 @@ pub struct LoadReport {
     pub filtered_ratings: usize,
     pub filtered_users: usize,
     pub filtered_movies: usize,
+    /// Ratings of movies a (non-empty) catalog does not list; dropped with `catalogOnly`.
+    pub ratings_not_in_catalog: usize,
     /// Rated users and movies that remain.
     pub users: usize,
     pub movies: usize,
@@ -107,7 +109,7 @@ impl Dataset {
         report: LoadReport,
     ) -> Self {
         let order = RowOrder::new(users.len(), &triplets.users, &triplets.items);
-        Self::from_order(users, items, catalog, triplets, report, &order)
+        Self::from_order(users, items, catalog, triplets, report, order)
     }
 
     /// As `new`, with the user ordering already computed (the loader needs it for duplicates).
@@ -117,9 +119,11 @@ impl Dataset {
         catalog: Arc<Catalog>,
         triplets: Triplets,
         report: LoadReport,
-        order: &RowOrder,
+        order: RowOrder,
     ) -> Self {
         let by_user = order.gather(items.len(), &triplets.items, &triplets.ratings);
+        // The permutation is as large as the ratings: free it before the second layout.
+        drop(order);
         let by_item = by_user.transpose();
         Dataset {
             users,

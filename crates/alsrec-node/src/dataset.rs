@@ -60,6 +60,8 @@ pub struct LoadOptionsJs {
     /// Drop users / movies with fewer ratings, repeatedly until stable.
     pub min_user_ratings: Option<u32>,
     pub min_movie_ratings: Option<u32>,
+    /// Drop ratings of movies the catalog does not list.
+    pub catalog_only: Option<bool>,
     /// loadSplit: drop test rows whose user or movie has no training rating.
     pub drop_cold_start: Option<bool>,
     pub threads: Option<u32>,
@@ -96,6 +98,7 @@ fn load_options(
         min_user_ratings: o.min_user_ratings.unwrap_or(0) as usize,
         min_movie_ratings: o.min_movie_ratings.unwrap_or(0) as usize,
         drop_cold_start: o.drop_cold_start.unwrap_or(false),
+        catalog_only: o.catalog_only.unwrap_or(false),
     };
     Ok((options, o.threads.map(|t| t as usize)))
 }

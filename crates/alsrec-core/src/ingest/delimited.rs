@@ -100,6 +100,10 @@ impl Interner {
         self.raw.is_empty()
     }
 
+    pub fn raw_ids(&self) -> &[i64] {
+        &self.raw
+    }
+
     pub fn into_idmap(self) -> IdMap {
         IdMap::from_raw(self.raw)
     }

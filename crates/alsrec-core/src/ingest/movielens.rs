@@ -22,6 +22,8 @@ pub struct LoadOptions {
     /// Drop users / movies with fewer ratings, repeatedly until none is left below.
     pub min_user_ratings: usize,
     pub min_movie_ratings: usize,
+    /// Drop ratings of movies the catalog does not list (counted in the report).
+    pub catalog_only: bool,
     /// For `load_split`: drop test rows whose user or movie has no training rating.
     pub drop_cold_start: bool,
 }
@@ -101,10 +103,22 @@ pub fn load_ratings(
     check_not_empty(&triplets, &report)?;
     let mut order = RowOrder::new(users.len(), &triplets.users, &triplets.items);
     report.duplicates = drop_duplicates(&mut triplets, &mut order, users.len());
-    let (users, items, order) =
-        apply_min_counts(users, items, &mut triplets, order, options, &mut report)?;
+    let listed = listed_in_catalog(&items, &catalog);
+    report.ratings_not_in_catalog = listed.as_ref().map_or(0, |l| {
+        triplets.items.iter().filter(|&&i| !l[i as usize]).count()
+    });
+    let listed = listed.filter(|_| options.catalog_only);
+    let (users, items, order) = apply_filters(
+        users,
+        items,
+        &mut triplets,
+        order,
+        listed,
+        options,
+        &mut report,
+    )?;
     Ok(finish(
-        users, items, catalog, triplets, report, &order, start,
+        users, items, catalog, triplets, report, order, start,
     ))
 }
 
@@ -223,21 +237,34 @@ fn complement(n: usize, drop: &[u32]) -> Vec<usize> {
     keep
 }
 
-/// The min-ratings filters, repeated until stable (dropping movies can push a user under the
+/// Per movie index, whether a non-empty catalog lists it.
+fn listed_in_catalog(items: &Interner, catalog: &Catalog) -> Option<Vec<bool>> {
+    if catalog.is_empty() {
+        return None;
+    }
+    let map = Interner::raw_ids(items);
+    Some(map.iter().map(|&id| catalog.get(id).is_some()).collect())
+}
+
+/// `catalogOnly`, then the min-ratings filters, repeated until stable (dropping movies can push a user under the
 /// minimum and back). Survivors are re-indexed in first-appearance order.
-fn apply_min_counts(
+fn apply_filters(
     users: Interner,
     items: Interner,
     triplets: &mut Triplets,
     order: RowOrder,
+    listed: Option<Vec<bool>>,
     options: &LoadOptions,
     report: &mut LoadReport,
 ) -> Result<(Interner, Interner, RowOrder)> {
     let (min_u, min_i) = (options.min_user_ratings, options.min_movie_ratings);
-    if min_u <= 1 && min_i <= 1 {
+    if min_u <= 1 && min_i <= 1 && listed.is_none() {
         return Ok((users, items, order));
     }
-    let mut alive = vec![true; triplets.len()];
+    let mut alive: Vec<bool> = match &listed {
+        Some(l) => triplets.items.iter().map(|&i| l[i as usize]).collect(),
+        None => vec![true; triplets.len()],
+    };
     loop {
         let mut user_n = vec![0usize; users.len()];
         let mut item_n = vec![0usize; items.len()];
@@ -265,7 +292,8 @@ fn apply_min_counts(
     }
     if keep.is_empty() {
         return Err(Error::invalid_argument(format!(
-            "minUserRatings {min_u} and minMovieRatings {min_i} leave no ratings in {}",
+            "the filters (minUserRatings {min_u}, minMovieRatings {min_i}, catalogOnly {}) leave no ratings in {}",
+            listed.is_some(),
             report.ratings_file
         )));
     }
@@ -300,7 +328,7 @@ fn finish(
     catalog: Catalog,
     triplets: Triplets,
     mut report: LoadReport,
-    order: &RowOrder,
+    order: RowOrder,
     start: Instant,
 ) -> Dataset {
     report.rows_kept = triplets.len();
@@ -414,7 +442,7 @@ pub fn load_split(
     let catalog = Arc::new(catalog);
     let users = Arc::new(users.into_idmap());
     let items = Arc::new(items.into_idmap());
-    let make = |t: Triplets, mut report: LoadReport, order: &RowOrder| {
+    let make = |t: Triplets, mut report: LoadReport, order: RowOrder| {
         report.rows_kept = t.len();
         report.users = (0..order.indptr.len() - 1)
             .filter(|&u| order.indptr[u + 1] > order.indptr[u])
@@ -444,7 +472,7 @@ pub fn load_split(
     };
     train_report.split = Some(cold_report.clone());
     test_report.split = Some(cold_report.clone());
-    let train_set = make(train, train_report, &train_order);
-    let test_set = make(test, test_report, &test_order);
+    let train_set = make(train, train_report, train_order);
+    let test_set = make(test, test_report, test_order);
     Ok((train_set, test_set, cold_report))
 }
