@@ -46,7 +46,16 @@ impl RowOrder {
                 .windows(2)
                 .any(|w| cols[w[0] as usize] > cols[w[1] as usize])
             {
-                row.sort_unstable_by_key(|&p| ((cols[p as usize] as u64) << 32) | p as u64);
+                // Sort (column, position) keys packed in u64s: one lookup per entry instead
+                // of one per comparison.
+                let mut keys: Vec<u64> = row
+                    .iter()
+                    .map(|&p| ((cols[p as usize] as u64) << 32) | p as u64)
+                    .collect();
+                keys.sort_unstable();
+                for (slot, k) in row.iter_mut().zip(keys) {
+                    *slot = k as u32;
+                }
             }
         });
         RowOrder { indptr, order }
@@ -106,16 +115,42 @@ impl Csr {
         }
         let mut indices = vec![0u32; self.nnz()];
         let mut values = vec![0f32; self.nnz()];
-        let mut next = indptr[..n].to_vec();
-        for r in 0..self.nrows() {
-            let (cols, vals) = self.row(r);
-            for (&c, &v) in cols.iter().zip(vals) {
-                let slot = &mut next[c as usize];
-                indices[*slot] = r as u32;
-                values[*slot] = v;
-                *slot += 1;
-            }
+        // Each task owns a contiguous range of output rows (so a disjoint part of the output)
+        // and scans the whole source for its entries; the result is the same for any count.
+        let tasks = rayon::current_num_threads().clamp(1, 64);
+        let mut bounds = vec![0usize];
+        for t in 1..tasks {
+            let target = self.nnz() * t / tasks;
+            let c = indptr.partition_point(|&x| x < target).min(n);
+            bounds.push(c.max(*bounds.last().unwrap_or(&0)));
         }
+        bounds.push(n);
+        let mut parts = Vec::new();
+        let (mut idx_rest, mut val_rest) = (&mut indices[..], &mut values[..]);
+        for w in bounds.windows(2) {
+            let len = indptr[w[1]] - indptr[w[0]];
+            let (a, b) = std::mem::take(&mut idx_rest).split_at_mut(len);
+            let (va, vb) = std::mem::take(&mut val_rest).split_at_mut(len);
+            parts.push((w[0], w[1], a, va));
+            idx_rest = b;
+            val_rest = vb;
+        }
+        parts.into_par_iter().for_each(|(lo, hi, idx, val)| {
+            let base = indptr[lo];
+            let mut next: Vec<usize> = indptr[lo..hi].iter().map(|&x| x - base).collect();
+            for r in 0..self.nrows() {
+                let (cols, vals) = self.row(r);
+                for (&c, &v) in cols.iter().zip(vals) {
+                    let c = c as usize;
+                    if c >= lo && c < hi {
+                        let slot = &mut next[c - lo];
+                        idx[*slot] = r as u32;
+                        val[*slot] = v;
+                        *slot += 1;
+                    }
+                }
+            }
+        });
         Csr {
             indptr,
             indices,

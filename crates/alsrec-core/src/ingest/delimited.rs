@@ -152,6 +152,8 @@ pub fn read_ratings(
         check_utf8: resolved.fields > 3 + resolved.timestamp.is_some() as usize,
     };
     let mut reserved = false;
+    // Reused from block to block, so their buffers are allocated (and faulted in) once.
+    let mut pieces: Vec<Piece> = Vec::new();
     loop {
         // Parse up to the last complete line; the rest moves to the front for the next block.
         let end = if eof {
@@ -162,9 +164,9 @@ pub fn read_ratings(
                 None => pos,
             }
         };
-        let pieces = parse_block(&buf[pos..end], &ctx);
+        let used = parse_block(&buf[pos..end], &ctx, &mut pieces);
         let before = out.len();
-        for piece in &pieces {
+        for piece in &pieces[..used] {
             if let Some(bad) = &piece.first_bad {
                 if opts.on_bad_row == OnBadRow::Error {
                     return Err(bad_row_error(path, line_no + bad.line, bad));
@@ -340,9 +342,10 @@ struct Piece {
     first_bad: Option<BadRow>,
 }
 
-fn parse_block(data: &[u8], ctx: &PieceContext) -> Vec<Piece> {
+/// Parses `data` into the first pieces of `pieces` (grown as needed); returns how many.
+fn parse_block(data: &[u8], ctx: &PieceContext, pieces: &mut Vec<Piece>) -> usize {
     if data.is_empty() {
-        return Vec::new();
+        return 0;
     }
     // Many more pieces than threads, so that an uneven piece does not leave a core idle.
     let want = (rayon::current_num_threads() * 8).max(1);
@@ -361,25 +364,31 @@ fn parse_block(data: &[u8], ctx: &PieceContext) -> Vec<Piece> {
         bounds.push(end);
         at = end;
     }
-    bounds
-        .par_windows(2)
-        .map(|w| parse_piece(&data[w[0]..w[1]], ctx))
-        .collect()
+    let used = bounds.len() - 1;
+    if pieces.len() < used {
+        pieces.resize_with(used, Piece::default);
+    }
+    pieces[..used]
+        .par_iter_mut()
+        .zip(bounds.par_windows(2))
+        .for_each(|(p, w)| parse_piece(&data[w[0]..w[1]], ctx, p));
+    used
 }
 
-fn parse_piece(data: &[u8], ctx: &PieceContext) -> Piece {
+fn parse_piece(data: &[u8], ctx: &PieceContext, p: &mut Piece) {
+    p.users.clear();
+    p.items.clear();
+    p.ratings.clear();
+    p.timestamps.clear();
+    p.skipped.clear();
+    (p.lines, p.rows, p.blank, p.first_bad) = (0, 0, 0, None);
     let estimate = data.len() / 24 + 16;
-    let mut p = Piece {
-        users: Vec::with_capacity(estimate),
-        items: Vec::with_capacity(estimate),
-        ratings: Vec::with_capacity(estimate),
-        timestamps: Vec::with_capacity(if ctx.cols.timestamp.is_some() {
-            estimate
-        } else {
-            0
-        }),
-        ..Default::default()
-    };
+    p.users.reserve(estimate);
+    p.items.reserve(estimate);
+    p.ratings.reserve(estimate);
+    if ctx.cols.timestamp.is_some() {
+        p.timestamps.reserve(estimate);
+    }
     let mut fields = [&b""[..]; MAX_FIELDS];
     let mut start = 0;
     while start < data.len() {
@@ -433,7 +442,6 @@ fn parse_piece(data: &[u8], ctx: &PieceContext) -> Piece {
             }
         }
     }
-    p
 }
 
 type Row = (u64, u64, f32, Option<i64>);

@@ -337,15 +337,34 @@ fn the_result_does_not_depend_on_the_thread_count() {
 #[test]
 fn ratings_of_uncataloged_movies_are_counted_and_dropped_on_request() {
     let dir = TempDir::new("catalog-only");
-    dir.write("ratings.csv", format!("{HEADER}1,10,4,1\n1,20,3,2\n2,99,5,3\n").as_bytes());
-    dir.write("movies.csv", b"movieId,title,genres\n10,A (1990),Drama\n20,B (1991),Comedy\n30,C (1992),Comedy\n");
+    dir.write(
+        "ratings.csv",
+        format!("{HEADER}1,10,4,1\n1,20,3,2\n2,99,5,3\n").as_bytes(),
+    );
+    dir.write(
+        "movies.csv",
+        b"movieId,title,genres\n10,A (1990),Drama\n20,B (1991),Comedy\n30,C (1992),Comedy\n",
+    );
     let all = load_movielens(&dir.0, &LoadOptions::default()).unwrap();
-    assert_eq!((all.num_ratings(), all.report.ratings_not_in_catalog), (3, 1));
+    assert_eq!(
+        (all.num_ratings(), all.report.ratings_not_in_catalog),
+        (3, 1)
+    );
     // Rated movies first, then the catalog-only one.
     assert_eq!(all.items.raw_ids(), &[10, 20, 99, 30]);
-    let listed = load_movielens(&dir.0, &LoadOptions { catalog_only: true, ..Default::default() }).unwrap();
+    let listed = load_movielens(
+        &dir.0,
+        &LoadOptions {
+            catalog_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(listed.num_ratings(), 2);
     assert_eq!(listed.users.raw_ids(), &[1]);
     assert_eq!(listed.items.raw_ids(), &[10, 20, 30]);
-    assert_eq!((listed.report.filtered_ratings, listed.report.filtered_users), (1, 1));
+    assert_eq!(
+        (listed.report.filtered_ratings, listed.report.filtered_users),
+        (1, 1)
+    );
 }
