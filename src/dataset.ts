@@ -66,7 +66,9 @@ export interface LoadReport {
   maxRating: number
   density: number
   bytes: number
+  /** Wall time of the whole load, and of its parse (read, split, intern) part. */
   seconds: number
+  parseSeconds: number
   /** Present on the parts of a split. */
   split?: SplitReport
 }

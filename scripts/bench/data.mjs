@@ -15,8 +15,9 @@ if (process.argv[2] === '--load-child') {
   const t = process.hrtime.bigint()
   const data = await alsrec.loadMovieLens(process.argv[3])
   const seconds = Number(process.hrtime.bigint() - t) / 1e9
+  const cpu = process.cpuUsage()
   const r = data.report
-  console.log(JSON.stringify({ seconds, coreSeconds: r.seconds, peakRssMb: peakRssMb(), ratings: data.numRatings, users: r.users, movies: r.movies, catalogMovies: r.catalogMovies, duplicates: r.duplicates }))
+  console.log(JSON.stringify({ seconds, coreSeconds: r.seconds, parseSeconds: r.parseSeconds, peakRssMb: peakRssMb(), ratings: data.numRatings, users: r.users, movies: r.movies, catalogMovies: r.catalogMovies, duplicates: r.duplicates, cpuSeconds: (cpu.user + cpu.system) / 1e6 }))
   process.exit(0)
 }
 
@@ -51,6 +52,8 @@ writeResult(out, {
     medianSeconds: loadSeconds,
     samples: loads.map((l) => l.seconds),
     coreSeconds: loads.map((l) => l.coreSeconds),
+    parseSeconds: loads.map((l) => l.parseSeconds),
+    cpuSeconds: loads.map((l) => l.cpuSeconds),
     mbPerSecond: mb / loadSeconds,
     ratioToCat: loadSeconds / catSeconds,
     peakRssMb: Math.max(...loads.map((l) => l.peakRssMb)),

@@ -82,7 +82,9 @@ pub struct LoadReport {
     /// ratings / (users × movies).
     pub density: f64,
     pub bytes: u64,
+    /// Wall time of the whole load, and of its parse (read, split, intern) part.
     pub seconds: f64,
+    pub parse_seconds: f64,
     /// Set on both parts of a split: sizes and the test rows cold in train.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split: Option<crate::split::SplitReport>,

@@ -116,7 +116,12 @@ pub struct ParseOptions<'a> {
     pub scale: Option<(f32, f32)>,
 }
 
+#[cfg(not(test))]
 const BLOCK: usize = 32 << 20;
+/// Small blocks in tests, so that block boundaries and the overlap of parsing and interning
+/// are exercised by small files.
+#[cfg(test)]
+const BLOCK: usize = 64 << 10;
 const MAX_FIELDS: usize = 64;
 const TEXT_LIMIT: usize = 120;
 
@@ -142,7 +147,7 @@ pub fn read_ratings(
     };
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + (1 << 16));
     let mut eof = fill(&mut file, &mut buf, BLOCK, path)?;
-    let (resolved, mut pos, mut line_no) = read_header(path, opts.format, &buf, eof)?;
+    let (resolved, mut pos, line_no) = read_header(path, opts.format, &buf, eof)?;
     stats.has_timestamps = resolved.timestamp.is_some();
     let ctx = PieceContext {
         delim: &opts.format.delimiter,
@@ -151,9 +156,20 @@ pub fn read_ratings(
         stop_at_bad: opts.on_bad_row == OnBadRow::Error,
         check_utf8: resolved.fields > 3 + resolved.timestamp.is_some() as usize,
     };
-    let mut reserved = false;
-    // Reused from block to block, so their buffers are allocated (and faulted in) once.
+    let timestamps = ctx.cols.timestamp.is_some();
+    let mut merged = Merged {
+        users,
+        items,
+        out,
+        stats: &mut stats,
+        line_no,
+        reserved: false,
+    };
+    // Two sets of pieces, reused from block to block so their buffers are allocated once:
+    // while the pool parses one block, the previous one is interned in file order.
     let mut pieces: Vec<Piece> = Vec::new();
+    let mut previous: Vec<Piece> = Vec::new();
+    let (mut previous_used, mut previous_bytes) = (0usize, 0usize);
     loop {
         // Parse up to the last complete line; the rest moves to the front for the next block.
         let end = if eof {
@@ -164,33 +180,22 @@ pub fn read_ratings(
                 None => pos,
             }
         };
-        let used = parse_block(&buf[pos..end], &ctx, &mut pieces);
-        let before = out.len();
-        for piece in &pieces[..used] {
-            if let Some(bad) = &piece.first_bad {
-                if opts.on_bad_row == OnBadRow::Error {
-                    return Err(bad_row_error(path, line_no + bad.line, bad));
-                }
-            }
-            line_no += piece.lines;
-            stats.rows_read += piece.rows;
-            stats.blank_lines += piece.blank;
-            for (reason, n) in &piece.skipped {
-                stats.add_skipped(reason, *n);
-            }
-            append(piece, users, items, out, ctx.cols.timestamp.is_some());
-        }
-        if !reserved && !eof && end > pos {
-            // Size the arrays once from the first block's row density, instead of doubling
-            // them (and briefly holding two copies) all the way up to 25 million rows.
-            let per_byte = (out.len() - before) as f64 / (end - pos) as f64;
-            let estimate = (per_byte * file_len as f64 * 1.02) as usize;
-            out.reserve(
-                estimate.saturating_sub(out.len()),
-                ctx.cols.timestamp.is_some(),
-            );
-            reserved = true;
-        }
+        let (used, done) = rayon::join(
+            || parse_block(&buf[pos..end], &ctx, &mut pieces),
+            || {
+                merged.take(
+                    &previous[..previous_used],
+                    previous_bytes,
+                    file_len,
+                    opts,
+                    path,
+                    timestamps,
+                )
+            },
+        );
+        done?;
+        std::mem::swap(&mut pieces, &mut previous);
+        (previous_used, previous_bytes) = (used, end - pos);
         if eof {
             break;
         }
@@ -199,7 +204,64 @@ pub fn read_ratings(
         let want = BLOCK.max(buf.len() * 2);
         eof = fill(&mut file, &mut buf, want, path)?;
     }
+    merged.take(
+        &previous[..previous_used],
+        previous_bytes,
+        file_len,
+        opts,
+        path,
+        timestamps,
+    )?;
     Ok(stats)
+}
+
+/// Where parsed pieces go, in file order.
+struct Merged<'a> {
+    users: &'a mut Interner,
+    items: &'a mut Interner,
+    out: &'a mut Triplets,
+    stats: &'a mut ParseStats,
+    /// Lines consumed so far, header included.
+    line_no: u64,
+    reserved: bool,
+}
+
+impl Merged<'_> {
+    fn take(
+        &mut self,
+        pieces: &[Piece],
+        bytes: usize,
+        file_len: u64,
+        opts: &ParseOptions,
+        path: &Path,
+        timestamps: bool,
+    ) -> Result<()> {
+        let before = self.out.len();
+        for piece in pieces {
+            if let Some(bad) = &piece.first_bad {
+                if opts.on_bad_row == OnBadRow::Error {
+                    return Err(bad_row_error(path, self.line_no + bad.line, bad));
+                }
+            }
+            self.line_no += piece.lines;
+            self.stats.rows_read += piece.rows;
+            self.stats.blank_lines += piece.blank;
+            for (reason, n) in &piece.skipped {
+                self.stats.add_skipped(reason, *n);
+            }
+            append(piece, self.users, self.items, self.out, timestamps);
+        }
+        if !self.reserved && bytes > 0 {
+            // Size the arrays once from the first block's row density, instead of doubling
+            // them (and briefly holding two copies) all the way up to 25 million rows.
+            let per_byte = (self.out.len() - before) as f64 / bytes as f64;
+            let estimate = (per_byte * file_len as f64 * 1.02) as usize;
+            self.out
+                .reserve(estimate.saturating_sub(self.out.len()), timestamps);
+            self.reserved = true;
+        }
+        Ok(())
+    }
 }
 
 /// Reads until `buf` holds `target` bytes or the file ends; true at the end.

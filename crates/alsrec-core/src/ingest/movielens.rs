@@ -100,6 +100,7 @@ pub fn load_ratings(
         &mut triplets,
     )?;
     let mut report = base_report(file, &format, &stats);
+    report.parse_seconds = start.elapsed().as_secs_f64();
     check_not_empty(&triplets, &report)?;
     let mut order = RowOrder::new(users.len(), &triplets.users, &triplets.items);
     report.duplicates = drop_duplicates(&mut triplets, &mut order, users.len());
