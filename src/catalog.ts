@@ -6,6 +6,11 @@ export interface Movie {
   title: string
   year: number | null
   genres: string[]
+  /** From links.csv, when the data set has it. */
+  imdbId?: number
+  tmdbId?: number
+  /** How many tags (tags.csv) the movie was given; `dataset.movieTags(id)` lists them. */
+  tagCount?: number
 }
 
 const ARTICLES = ['the', 'a', 'an', 'les', 'la', 'le', 'l\'', 'el', 'il', 'der', 'die', 'das']
@@ -13,7 +18,7 @@ const ARTICLES = ['the', 'a', 'an', 'les', 'la', 'le', 'l\'', 'el', 'il', 'der',
 /**
  * The comparable form of a title: lower case, no accents, no year, a trailing ", The" moved to
  * the front, punctuation folded to spaces. "Lord of the Rings, The (1978)" and "the lord of
- * the rings" meet here.
+ * the rings" meet here, as "lord of the rings": a leading article is dropped.
  */
 export function normalizeTitle(title: string): string {
   let t = title.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().trim()
@@ -22,7 +27,12 @@ export function normalizeTitle(title: string): string {
   t = t.replace(/\s*\([^)]*\)\s*$/u, '')
   const m = /^(.*),\s*([a-z']+)$/u.exec(t)
   if (m && m[2] !== undefined && ARTICLES.includes(m[2])) t = `${m[2]} ${m[1] ?? ''}`
-  return t.replace(/[^\p{L}\p{N}]+/gu, ' ').trim()
+  t = t.replace(/[^\p{L}\p{N}]+/gu, ' ').trim()
+  // A leading article is dropped on both sides, so "Lord of the Rings" finds
+  // "Lord of the Rings, The" and "The Lord of the Rings" alike.
+  const words = t.split(' ')
+  if (words.length > 1 && ARTICLES.includes(words[0] ?? '')) t = words.slice(1).join(' ')
+  return t
 }
 
 function yearOf(query: string): number | null {
@@ -45,7 +55,14 @@ export class Catalog {
       const genres: string[] = []
       for (let j = start; j < end; j++) genres.push(columns.genreNames[columns.genreIndices[j] ?? 0] ?? '')
       const year = columns.years[i] ?? 0
-      movies.push({ movieId: columns.ids[i] ?? 0, title: columns.titles[i] ?? '', year: year === 0 ? null : year, genres })
+      const movie: Movie = { movieId: columns.ids[i] ?? 0, title: columns.titles[i] ?? '', year: year === 0 ? null : year, genres }
+      const imdb = columns.imdbIds[i] ?? NaN
+      const tmdb = columns.tmdbIds[i] ?? NaN
+      if (!Number.isNaN(imdb)) movie.imdbId = imdb
+      if (!Number.isNaN(tmdb)) movie.tmdbId = tmdb
+      const tags = columns.tagCounts[i] ?? 0
+      if (tags > 0) movie.tagCount = tags
+      movies.push(movie)
     }
     this.movies = movies
     this.genreNames = columns.genreNames

@@ -5,28 +5,106 @@ import { native, type Native } from './native.js'
 export interface LoadOptions {
   /** 'error' (default) stops at the first bad row; 'skip' skips and counts it in the report. */
   onBadRow?: 'error' | 'skip'
+  /** Ratings outside [min, max] are bad rows. MovieLens files default to [0.5, 5]. */
+  ratingScale?: [number, number]
+  /** Drop users / movies with fewer ratings, repeatedly until none is left below. */
+  minUserRatings?: number
+  minMovieRatings?: number
+  /** Drop ratings of movies the catalog does not list (counted in report.ratingsNotInCatalog). */
+  catalogOnly?: boolean
+  /** Worker threads for parsing; default all cores. */
+  threads?: number
+}
+
+/** How to read a delimited ratings file that is not a MovieLens one. */
+export interface ColumnMapping {
+  /** Field separator, any non-empty string: ',' (default), '\t', '::', ';', '|'. */
+  delimiter?: string
+  /** Whether the first line names the columns (default true). */
+  header?: boolean
+  /** A column by 0-based position, or by header name. */
+  user: number | string
+  item: number | string
+  rating: number | string
+  timestamp?: number | string
+}
+
+/** Sizes of a split, and the test rows whose user or movie has no rating in train. */
+export interface SplitReport {
+  trainRows: number
+  testRows: number
+  coldUserRows: number
+  coldMovieRows: number
+  /** Rows with a cold user or a cold movie (or both). */
+  coldRows: number
+  /** Cold rows removed from the test set (coldStart: 'drop'). */
+  dropped: number
 }
 
 export interface LoadReport {
   ratingsFile: string
+  /** 'movielens-csv' | 'movielens-dat' | 'movielens-100k' | 'mapped' */
+  format: string
   rowsRead: number
   rowsKept: number
   rowsSkipped: number
+  /** [reason, count] pairs, in first-seen order. */
   skippedReasons: Array<[string, number]>
+  blankLines: number
+  /** Repeated (user, movie) pairs dropped; the latest rating is kept. */
   duplicates: number
+  hasTimestamps: boolean
+  filteredRatings: number
+  filteredUsers: number
+  filteredMovies: number
+  /** Ratings of movies a (non-empty) catalog does not list; dropped with catalogOnly. */
+  ratingsNotInCatalog: number
   users: number
   movies: number
   catalogMovies: number
   minRating: number
   maxRating: number
   density: number
+  bytes: number
+  /** Wall time of the whole load, and of its parse (read, split, intern) part. */
+  seconds: number
+  parseSeconds: number
+  /** Present on the parts of a split. */
+  split?: SplitReport
 }
 
 export interface SplitOptions {
-  kind?: 'random'
+  /**
+   * 'random' (default): a random fraction of all ratings. 'user': each user with at least
+   * `minRatings` ratings keeps a random fraction in test. 'temporal': each user's latest
+   * fraction, or with `cutoff` every rating at or after that Unix time.
+   */
+  kind?: 'random' | 'user' | 'temporal'
   /** Fraction of ratings put in the test set, in (0, 1). Default 0.2. */
   testFraction?: number
   seed?: number
+  /** 'user' and 'temporal': users with fewer ratings stay wholly in train (default 2). */
+  minRatings?: number
+  /** 'temporal': a global cutoff in Unix seconds instead of a per-user fraction. */
+  cutoff?: number
+  /** Test rows whose user or movie is absent from train: 'keep' (default) or 'drop'. */
+  coldStart?: 'keep' | 'drop'
+}
+
+export interface SplitResult {
+  train: Dataset
+  test: Dataset
+  report: SplitReport
+}
+
+function checkSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalidArgument(`seed must be an integer from 0 to 4294967295 (got ${seed})`)
+}
+
+function coldStartDrop(coldStart: string | undefined): boolean {
+  if (coldStart === undefined || coldStart === 'keep') return false
+  if (coldStart === 'drop') return true
+  throw invalidArgument(`coldStart must be 'keep' or 'drop' (got '${coldStart}')`)
 }
 
 /** Ratings with their id maps and movie catalog; the arrays stay in native memory. */
@@ -73,23 +151,103 @@ export class Dataset {
     return call(() => this.handle.userRatings(userId))
   }
 
+  /** Raw movie ids (as in the file), in index order: rated movies first, then catalog-only. */
+  movieIds(): Float64Array {
+    return this.handle.movieIds()
+  }
+
+  /** The dense index of a raw user id, or undefined when the user is unknown. */
+  userIndex(userId: number): number | undefined {
+    const i = this.handle.userIndex(userId)
+    return i < 0 ? undefined : i
+  }
+
+  /** The dense index of a raw movie id, or undefined when the movie is unknown. */
+  movieIndex(movieId: number): number | undefined {
+    const i = this.handle.movieIndex(movieId)
+    return i < 0 ? undefined : i
+  }
+
+  /** A movie's distinct tags from tags.csv with how often each was given, most frequent first. */
+  movieTags(movieId: number): Array<{ tag: string; count: number }> {
+    return this.handle.movieTags(movieId)
+  }
+
   /** A seeded train/test split; both parts share this dataset's ids and catalog. */
-  split(options: SplitOptions = {}): { train: Dataset; test: Dataset } {
-    const { kind = 'random', testFraction = 0.2, seed = 42 } = options
-    if (kind !== 'random') throw invalidArgument(`split kind must be 'random' (got '${String(kind)}')`)
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalidArgument(`seed must be an integer from 0 to 4294967295 (got ${seed})`)
-    const [train, test] = call(() => this.handle.splitRandom(testFraction, seed))
+  split(options: SplitOptions = {}): SplitResult {
+    const { kind = 'random', testFraction = 0.2, seed = 42, minRatings = 2, cutoff, coldStart } = options
+    if (kind !== 'random' && kind !== 'user' && kind !== 'temporal') throw invalidArgument(`split kind must be 'random', 'user' or 'temporal' (got '${String(kind)}')`)
+    checkSeed(seed)
+    if (!Number.isInteger(minRatings) || minRatings < 0) throw invalidArgument(`minRatings must be a whole number ≥ 0 (got ${minRatings})`)
+    if (cutoff !== undefined && !Number.isInteger(cutoff)) throw invalidArgument(`cutoff must be a whole number of Unix seconds (got ${cutoff})`)
+    const json = JSON.stringify({ kind, testFraction, seed, minRatings, cutoff, dropColdStart: coldStartDrop(coldStart) })
+    const [train, test] = call(() => this.handle.split(json))
     if (!train || !test) throw new Error('split returned no parts')
-    return { train: new Dataset(train, this.catalogCache), test: new Dataset(test, this.catalogCache) }
+    return this.parts(train, test)
+  }
+
+  /** k folds: each rating is in exactly one fold's test set; the others form its train set. */
+  folds(k: number, seed = 42, options: { coldStart?: 'keep' | 'drop' } = {}): SplitResult[] {
+    if (!Number.isInteger(k) || k < 2) throw invalidArgument(`k must be a whole number ≥ 2 (got ${k})`)
+    checkSeed(seed)
+    const handles = call(() => this.handle.folds(k, seed, coldStartDrop(options.coldStart)))
+    const out: SplitResult[] = []
+    for (let i = 0; i + 1 < handles.length; i += 2) {
+      const [train, test] = [handles[i], handles[i + 1]]
+      if (train && test) out.push(this.parts(train, test))
+    }
+    return out
+  }
+
+  private parts(train: Native.Dataset, test: Native.Dataset): SplitResult {
+    const testSet = new Dataset(test, this.catalogCache)
+    const report = testSet.report.split
+    if (!report) throw new Error('split returned no report')
+    return { train: new Dataset(train, this.catalogCache), test: testSet, report }
   }
 }
 
-/** Loads a MovieLens directory (ratings.csv + movies.csv) off the main thread. */
+function only(sets: Native.Dataset[]): Dataset {
+  const [first] = sets
+  if (!first) throw new Error('load returned no data set')
+  return new Dataset(first)
+}
+
+/**
+ * Loads a MovieLens directory off the main thread: ratings.csv (ml-latest-small, ml-20m/25m/32m),
+ * ratings.dat (ml-1m, ml-10m) or u.data (ml-100k), with movies.csv / movies.dat / u.item and
+ * links.csv / tags.csv when present. A MovieLens ratings file may be given instead.
+ */
 export async function loadMovieLens(dir: string, options: LoadOptions = {}): Promise<Dataset> {
-  const handle = await callAsync(() => native.loadMovieLens(dir, options))
-  return new Dataset(handle)
+  return only(await callAsync(() => native.loadMovieLens(dir, options)))
 }
 
 export function loadMovieLensSync(dir: string, options: LoadOptions = {}): Dataset {
   return new Dataset(call(() => native.loadMovieLensSync(dir, options)))
+}
+
+/** Loads one ratings file: a MovieLens one (detected) or any delimited file read by `mapping`. */
+export async function loadRatings(file: string, mapping?: ColumnMapping, options: LoadOptions = {}): Promise<Dataset> {
+  return only(await callAsync(() => native.loadRatings(file, mapping ? JSON.stringify(mapping) : undefined, options)))
+}
+
+export function loadRatingsSync(file: string, mapping?: ColumnMapping, options: LoadOptions = {}): Dataset {
+  return new Dataset(call(() => native.loadRatingsSync(file, mapping ? JSON.stringify(mapping) : undefined, options)))
+}
+
+/**
+ * A predefined split (ml-100k u1.base/u1.test … ub, ml-10m r1.train/r1.test, or your own pair):
+ * both sets share one pair of id maps; test rows whose user or movie is not in the training
+ * file are counted in `report` and kept, or dropped with `coldStart: 'drop'`.
+ */
+export async function loadSplit(trainFile: string, testFile: string, mapping?: ColumnMapping, options: LoadOptions & { coldStart?: 'keep' | 'drop' } = {}): Promise<SplitResult> {
+  const { coldStart, ...rest } = options
+  const nativeOptions = { ...rest, dropColdStart: coldStartDrop(coldStart) }
+  const [train, test] = await callAsync(() => native.loadSplit(trainFile, testFile, mapping ? JSON.stringify(mapping) : undefined, nativeOptions))
+  if (!train || !test) throw new Error('loadSplit returned no parts')
+  const trainSet = new Dataset(train)
+  const testSet = new Dataset(test)
+  const report = testSet.report.split
+  if (!report) throw new Error('loadSplit returned no report')
+  return { train: trainSet, test: testSet, report }
 }

@@ -14,6 +14,8 @@ export interface GenerateOptions {
   minUserRatings?: number
   /** Genre names with weights, e.g. read from a real catalog. */
   genres?: Array<[string, number]>
+  /** A real movies.csv whose genre mix to copy, e.g. ml-25m's. */
+  catalog?: string
   threads?: number
 }
 

@@ -11,6 +11,8 @@ interface GenerateCliOptions {
   seed: string
   factors: string
   noise: string
+  catalog?: string
+  threads?: string
   json?: boolean
 }
 
@@ -25,8 +27,10 @@ export function registerGenerate(program: Command): void {
     .option('--seed <s>', 'random seed', '42')
     .option('--factors <k>', 'rank of the planted tastes', '8')
     .option('--noise <sigma>', 'rating noise standard deviation', '0.6')
+    .option('--catalog <movies.csv>', 'copy the genre mix of a real MovieLens movies.csv')
+    .option('--threads <n>', 'worker threads (default: all cores)')
     .option('--json', 'print the report as JSON')
-    .addHelpText('after', '\nExample:\n  $ alsrec generate --out /tmp/ml25m --users 162541 --movies 62423 --ratings 25000095 --seed 1')
+    .addHelpText('after', '\nExample:\n  $ alsrec generate --out /tmp/ml25m --users 162541 --movies 62423 --ratings 25000095 --seed 1 --catalog ml-25m/movies.csv')
     .action(async (o: GenerateCliOptions) => {
       const report = await generate(o.out, {
         users: Number(o.users),
@@ -35,6 +39,8 @@ export function registerGenerate(program: Command): void {
         seed: Number(o.seed),
         factors: Number(o.factors),
         noise: Number(o.noise),
+        ...(o.catalog !== undefined ? { catalog: o.catalog } : {}),
+        ...(o.threads !== undefined ? { threads: Number(o.threads) } : {}),
       })
       if (o.json) console.log(JSON.stringify(report, null, 2))
       else

@@ -11,11 +11,22 @@ pub struct Movie {
     pub genres: Vec<u16>,
 }
 
+/// A movie's ids on IMDb and TMDB, from `links.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Links {
+    pub imdb_id: Option<i64>,
+    pub tmdb_id: Option<i64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub movies: Vec<Movie>,
     pub genre_names: Vec<String>,
     by_id: HashMap<i64, usize>,
+    /// By movie id, when the data set has `links.csv`.
+    pub links: HashMap<i64, Links>,
+    /// By movie id: distinct tags with how often they were given, most frequent first.
+    pub tags: HashMap<i64, Vec<(String, u32)>>,
 }
 
 /// MovieLens marks a movie without genres this way; it is not a genre.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::ids::IdMap;
-use crate::sparse::Csr;
+use crate::sparse::{Csr, RowOrder};
 
 /// Ratings as parallel arrays of dense indices (coordinate form), in file order.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,14 @@ impl Triplets {
         self.ratings.push(rating);
         if let Some(t) = timestamp {
             self.timestamps.push(t);
+        }
+    }
+    pub fn reserve(&mut self, additional: usize, timestamps: bool) {
+        self.users.reserve_exact(additional);
+        self.items.reserve_exact(additional);
+        self.ratings.reserve_exact(additional);
+        if timestamps {
+            self.timestamps.reserve_exact(additional);
         }
     }
     /// The subset at `rows`, in that order.
@@ -55,12 +63,31 @@ pub struct LoadReport {
     pub rows_skipped: usize,
     pub skipped_reasons: Vec<(String, usize)>,
     pub duplicates: usize,
+    /// "movielens-csv", "movielens-dat", "movielens-100k" or "mapped".
+    pub format: String,
+    pub blank_lines: usize,
+    pub has_timestamps: bool,
+    /// Ratings, users and movies dropped by the minUserRatings / minMovieRatings filters.
+    pub filtered_ratings: usize,
+    pub filtered_users: usize,
+    pub filtered_movies: usize,
+    /// Ratings of movies a (non-empty) catalog does not list; dropped with `catalogOnly`.
+    pub ratings_not_in_catalog: usize,
+    /// Rated users and movies that remain.
     pub users: usize,
     pub movies: usize,
     pub catalog_movies: usize,
     pub min_rating: f32,
     pub max_rating: f32,
+    /// ratings / (users × movies).
     pub density: f64,
+    pub bytes: u64,
+    /// Wall time of the whole load, and of its parse (read, split, intern) part.
+    pub seconds: f64,
+    pub parse_seconds: f64,
+    /// Set on both parts of a split: sizes and the test rows cold in train.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<crate::split::SplitReport>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,9 +110,23 @@ impl Dataset {
         triplets: Triplets,
         report: LoadReport,
     ) -> Self {
-        let (m, n) = (users.len(), items.len());
-        let by_user = Csr::from_triplets(m, n, &triplets.users, &triplets.items, &triplets.ratings);
-        let by_item = Csr::from_triplets(n, m, &triplets.items, &triplets.users, &triplets.ratings);
+        let order = RowOrder::new(users.len(), &triplets.users, &triplets.items);
+        Self::from_order(users, items, catalog, triplets, report, order)
+    }
+
+    /// As `new`, with the user ordering already computed (the loader needs it for duplicates).
+    pub fn from_order(
+        users: Arc<IdMap>,
+        items: Arc<IdMap>,
+        catalog: Arc<Catalog>,
+        triplets: Triplets,
+        report: LoadReport,
+        order: RowOrder,
+    ) -> Self {
+        let by_user = order.gather(items.len(), &triplets.items, &triplets.ratings);
+        // The permutation is as large as the ratings: free it before the second layout.
+        drop(order);
+        let by_item = by_user.transpose();
         Dataset {
             users,
             items,

@@ -55,6 +55,8 @@ pub struct GenerateOptions {
     pub min_user_ratings: usize,
     /// Genre names and weights to draw from, e.g. read from a real catalog.
     pub genres: Option<Vec<(String, f64)>>,
+    /// A real `movies.csv` whose genre mix to copy (instead of `genres`).
+    pub catalog: Option<String>,
     pub threads: Option<usize>,
 }
 
@@ -69,6 +71,7 @@ impl Default for GenerateOptions {
             noise: 0.6,
             min_user_ratings: 20,
             genres: None,
+            catalog: None,
             threads: None,
         }
     }
@@ -140,6 +143,24 @@ fn rng_for(seed: u64, stream: u64, index: u64) -> Xoshiro256PlusPlus {
         ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03);
     Xoshiro256PlusPlus::seed_from_u64(mix)
+}
+
+const USER_BLOCK: usize = 16_384;
+const CANCELLED: &str = "generation cancelled";
+
+/// Draws `k` distinct indices with probability proportional to `weights` (Efraimidis and
+/// Spirakis: the k largest of u^(1/w), here as the k smallest of -ln(u)/w). O(n) per draw.
+fn weighted_without_replacement(weights: &[f64], k: usize, rng: &mut impl Rng) -> Vec<u32> {
+    let mut keyed: Vec<(f64, u32)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| (-(1.0 - rng.random::<f64>()).ln() / w, i as u32))
+        .collect();
+    keyed.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+    keyed.truncate(k);
+    // Most likely first, like the order the alias draws give.
+    keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    keyed.into_iter().map(|x| x.1).collect()
 }
 
 /// One user's rated movies, written ratings, timestamps and squared noise.
@@ -248,12 +269,24 @@ pub fn generate(
     options.validate()?;
     let start = std::time::Instant::now();
     let o = options;
-    let genres: Vec<(String, f64)> = o.genres.clone().unwrap_or_else(|| {
-        DEFAULT_GENRES
-            .iter()
-            .map(|(g, w)| (g.to_string(), *w))
-            .collect()
-    });
+    let from_catalog = match &o.catalog {
+        Some(path) if o.genres.is_some() => {
+            return Err(Error::invalid_argument(format!(
+                "give genres or catalog, not both (catalog {path})"
+            )))
+        }
+        Some(path) => Some(genre_mix(Path::new(path))?),
+        None => None,
+    };
+    let genres: Vec<(String, f64)> =
+        from_catalog
+            .or_else(|| o.genres.clone())
+            .unwrap_or_else(|| {
+                DEFAULT_GENRES
+                    .iter()
+                    .map(|(g, w)| (g.to_string(), *w))
+                    .collect()
+            });
     if genres.is_empty() {
         return Err(Error::invalid_argument("genres must not be empty"));
     }
@@ -317,16 +350,20 @@ pub fn generate(
     let counts = user_counts(o);
     let mu = 3.55f32;
     let noise = Normal::new(0.0f64, o.noise.max(1e-12)).expect("valid");
-    let users: Vec<UserRows> = (0..o.users)
-        .into_par_iter()
-        .map(|u| {
-            let mut rng = rng_for(o.seed, 4, u as u64);
-            let taste = Normal::new(0.0f32, 1.0).expect("valid");
-            let vector: Vec<f32> = (0..f)
-                .map(|_| taste.sample(&mut rng) * scale * 1.6)
-                .collect();
-            let bias = Normal::new(0.0f32, 0.4).expect("valid").sample(&mut rng);
-            let want = counts[u];
+    let weights = popularity;
+    let make_user = |u: usize| -> UserRows {
+        let mut rng = rng_for(o.seed, 4, u as u64);
+        let taste = Normal::new(0.0f32, 1.0).expect("valid");
+        let vector: Vec<f32> = (0..f)
+            .map(|_| taste.sample(&mut rng) * scale * 1.6)
+            .collect();
+        let bias = Normal::new(0.0f32, 0.4).expect("valid").sample(&mut rng);
+        let want = counts[u];
+        let items = if want * 8 > o.movies {
+            // Heavy raters reach deep into the tail, where rejection sampling from the alias
+            // table would mostly draw movies they already have.
+            weighted_without_replacement(&weights, want, &mut rng)
+        } else {
             let mut chosen: HashSet<u32> = HashSet::with_capacity(want * 2);
             let mut items = Vec::with_capacity(want);
             while items.len() < want {
@@ -335,56 +372,73 @@ pub fn generate(
                     items.push(m);
                 }
             }
-            let t0: i64 = 820_000_000 + rng.random_range(0..750_000_000);
-            let mut ratings = Vec::with_capacity(want);
-            let mut stamps = Vec::with_capacity(want);
-            let mut sq = 0.0;
-            for (j, &m) in items.iter().enumerate() {
-                let movie = &movies[m as usize];
-                let planted = mu + bias + movie.bias + crate::model::dot(&vector, &movie.vector);
-                let noisy = planted as f64
-                    + if o.noise > 0.0 {
-                        noise.sample(&mut rng)
-                    } else {
-                        0.0
-                    };
-                let written = ((noisy * 2.0).round() / 2.0).clamp(0.5, 5.0) as f32;
-                sq += (written as f64 - planted as f64).powi(2);
-                ratings.push(written);
-                stamps.push(t0 + (j as i64) * rng.random_range(1..40_000));
-            }
-            (items, ratings, stamps, sq)
-        })
-        .collect();
-    cancel.check()?;
+            items
+        };
+        let t0: i64 = 820_000_000 + rng.random_range(0..750_000_000);
+        let mut ratings = Vec::with_capacity(want);
+        let mut stamps = Vec::with_capacity(want);
+        let mut sq = 0.0;
+        for (j, &m) in items.iter().enumerate() {
+            let movie = &movies[m as usize];
+            let planted = mu + bias + movie.bias + crate::model::dot(&vector, &movie.vector);
+            let noisy = planted as f64
+                + if o.noise > 0.0 {
+                    noise.sample(&mut rng)
+                } else {
+                    0.0
+                };
+            let written = ((noisy * 2.0).round() / 2.0).clamp(0.5, 5.0) as f32;
+            // The floor is measured against what is written: rounding and clamping count too.
+            sq += (written as f64 - planted as f64).powi(2);
+            ratings.push(written);
+            stamps.push(t0 + (j as i64) * rng.random_range(1..40_000));
+        }
+        (items, ratings, stamps, sq)
+    };
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, &e))?;
-    let total_sq: f64 = users.iter().map(|u| u.3).sum();
-    let total_sum: f64 = users
-        .iter()
-        .flat_map(|u| u.1.iter())
-        .map(|&r| r as f64)
-        .sum();
-    // Format in parallel, write in order.
-    let chunks: Vec<Vec<u8>> = users
-        .par_chunks(2048)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let mut buf = Vec::with_capacity(chunk.len() * 64);
-            for (j, (items, ratings, stamps, _)) in chunk.iter().enumerate() {
-                let user_id = c * 2048 + j + 1;
-                for ((&m, &r), &t) in items.iter().zip(ratings).zip(stamps) {
-                    let _ = writeln!(buf, "{user_id},{},{},{t}", m + 1, r);
-                }
-            }
-            buf
-        })
-        .collect();
+    let mut total_sq = 0.0f64;
+    let mut total_sum = 0.0f64;
+    // Users are made, formatted and written a block at a time, so memory stays bounded by
+    // the block whatever the size; blocks are written in order, so the bytes do not depend on
+    // the thread count.
     write_atomic(&out.join("ratings.csv"), |w| {
         w.write_all(b"userId,movieId,rating,timestamp\n")?;
-        for c in &chunks {
-            w.write_all(c)?;
+        for first in (0..o.users).step_by(USER_BLOCK) {
+            if cancel.is_cancelled() {
+                return Err(std::io::Error::other(CANCELLED));
+            }
+            let last = (first + USER_BLOCK).min(o.users);
+            let chunks: Vec<(Vec<u8>, f64, f64)> = (first..last)
+                .into_par_iter()
+                .chunks(256)
+                .map(|us| {
+                    let mut buf = Vec::with_capacity(us.len() * 64 * 40);
+                    let (mut sq, mut sum) = (0.0, 0.0);
+                    for u in us {
+                        let (items, ratings, stamps, user_sq) = make_user(u);
+                        sq += user_sq;
+                        for ((&m, &r), &t) in items.iter().zip(&ratings).zip(&stamps) {
+                            let _ = writeln!(buf, "{},{},{},{t}", u + 1, m + 1, r);
+                            sum += r as f64;
+                        }
+                    }
+                    (buf, sq, sum)
+                })
+                .collect();
+            for (buf, sq, sum) in chunks {
+                w.write_all(&buf)?;
+                total_sq += sq;
+                total_sum += sum;
+            }
         }
         Ok(())
+    })
+    .map_err(|e| {
+        if e.message.ends_with(CANCELLED) {
+            Error::aborted()
+        } else {
+            e
+        }
     })?;
     write_atomic(&out.join("movies.csv"), |w| {
         w.write_all(b"movieId,title,genres\n")?;
@@ -423,6 +477,30 @@ pub fn generate(
     let json = serde_json::to_vec_pretty(&report).map_err(|e| Error::internal(e.to_string()))?;
     write_atomic(&out.join("truth.json"), |w| w.write_all(&json))?;
     Ok(report)
+}
+
+/// Each genre's share of the genre labels in a real `movies.csv`.
+pub fn genre_mix(movies_csv: &Path) -> Result<Vec<(String, f64)>> {
+    let catalog = crate::ingest::catalog_files::read_movies_csv(movies_csv)?;
+    let mut counts = vec![0usize; catalog.genre_names.len()];
+    for m in &catalog.movies {
+        for &g in &m.genres {
+            counts[g as usize] += 1;
+        }
+    }
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        return Err(Error::invalid_data(format!(
+            "{}: no movie has a genre to copy",
+            movies_csv.display()
+        )));
+    }
+    Ok(catalog
+        .genre_names
+        .iter()
+        .zip(counts)
+        .map(|(g, n)| (g.clone(), n as f64 / total as f64))
+        .collect())
 }
 
 fn user_counts(o: &GenerateOptions) -> Vec<usize> {
@@ -525,6 +603,36 @@ mod tests {
             "{}",
             a.noise_floor_rmse
         );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn output_loads_with_exact_counts_and_the_catalogs_genre_mix() {
+        let dir = std::env::temp_dir().join(format!("alsrec-gen-load-{}", std::process::id()));
+        let catalog = dir.join("real");
+        std::fs::create_dir_all(&catalog).unwrap();
+        std::fs::write(
+            catalog.join("movies.csv"),
+            "movieId,title,genres\n1,A (1990),Noir|Drama\n2,B (1991),Noir\n",
+        )
+        .unwrap();
+        let o = GenerateOptions {
+            users: 300,
+            movies: 3000,
+            ratings: 30_000,
+            catalog: Some(catalog.join("movies.csv").display().to_string()),
+            ..Default::default()
+        };
+        let report = generate(&dir.join("out"), &o, &CancelToken::new()).unwrap();
+        let data = crate::ingest::load_movielens(&dir.join("out"), &Default::default()).unwrap();
+        assert_eq!(data.num_ratings(), 30_000);
+        assert_eq!(data.report.duplicates, 0);
+        assert_eq!(data.num_active_users(), 300);
+        assert!((0..300).all(|u| data.by_user.row_len(u) >= 20));
+        let mut genres = data.catalog.genre_names.clone();
+        genres.sort();
+        assert_eq!(genres, ["Drama", "Noir"]);
+        assert!((data.mean_rating() - report.global_mean).abs() < 1e-9);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,280 +1,343 @@
-//! MovieLens `ratings.csv` + `movies.csv` (ml-latest-small, ml-20m, ml-25m, ml-32m).
-use std::collections::HashMap;
+//! Loading entry points: a MovieLens directory or file, any mapped delimited file, and a
+//! predefined train/test pair that shares id maps.
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
+use super::catalog_files::read_catalog_in;
+pub use super::delimited::OnBadRow;
+use super::delimited::{read_ratings, Interner, ParseOptions, ParseStats};
+use super::format::{ColumnMapping, RatingsFormat};
 use crate::catalog::Catalog;
 use crate::dataset::{Dataset, LoadReport, Triplets};
 use crate::error::{Error, Result};
-use crate::ids::IdMap;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnBadRow {
-    #[default]
-    Error,
-    Skip,
-}
+use crate::sparse::RowOrder;
+use crate::split::SplitReport;
 
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub on_bad_row: OnBadRow,
+    /// Ratings outside [min, max] are bad rows. MovieLens formats default to [0.5, 5].
+    pub rating_scale: Option<(f32, f32)>,
+    /// Drop users / movies with fewer ratings, repeatedly until none is left below.
+    pub min_user_ratings: usize,
+    pub min_movie_ratings: usize,
+    /// Drop ratings of movies the catalog does not list (counted in the report).
+    pub catalog_only: bool,
+    /// For `load_split`: drop test rows whose user or movie has no training rating.
+    pub drop_cold_start: bool,
 }
 
-/// Loads a MovieLens directory holding `ratings.csv` and, optionally, `movies.csv`.
-pub fn load_movielens(dir: &Path, options: &LoadOptions) -> Result<Dataset> {
-    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, &e))?;
+/// The ratings files a MovieLens directory may hold, newest layout first.
+const RATINGS_FILES: [&str; 3] = ["ratings.csv", "ratings.dat", "u.data"];
+
+/// Where the ratings of a MovieLens directory (or the file itself) are.
+pub fn ratings_path(path: &Path) -> Result<PathBuf> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e))?;
     if !meta.is_dir() {
-        return Err(Error::invalid_argument(format!(
-            "{} is not a directory",
-            dir.display()
-        )));
+        return Ok(path.to_path_buf());
     }
-    let ratings_path = dir.join("ratings.csv");
-    if !ratings_path.is_file() {
-        return Err(Error::not_found(format!(
-            "{}: no ratings file found (expected ratings.csv)",
-            dir.display()
-        )));
-    }
-    let movies_path = dir.join("movies.csv");
-    let catalog = if movies_path.is_file() {
-        read_movies_csv(&movies_path)?
-    } else {
-        Catalog::new()
-    };
-    read_ratings_csv(&ratings_path, catalog, options)
-}
-
-fn open_csv(path: &Path) -> Result<csv::Reader<std::fs::File>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(file))
-}
-
-/// The header must start with these names, so that a file with other columns is refused
-/// instead of being read as the wrong numbers.
-fn check_header(
-    path: &Path,
-    reader: &mut csv::Reader<std::fs::File>,
-    expected: &[&str],
-) -> Result<usize> {
-    let header = reader
-        .byte_headers()
-        .map_err(|e| csv_error(path, e))?
-        .clone();
-    let found: Vec<String> = header
+    RATINGS_FILES
         .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_string())
-        .collect();
-    let ok = found.len() >= expected.len()
-        && expected
-            .iter()
-            .zip(&found)
-            .all(|(e, f)| f.eq_ignore_ascii_case(e));
-    if ok {
-        Ok(found.len())
-    } else if found.is_empty() {
-        Err(Error::invalid_data(format!(
-            "{}: the file is empty (expected a header {})",
-            path.display(),
-            expected.join(",")
-        )))
-    } else {
-        Err(Error::invalid_data(format!(
-            "{} line 1: expected the header {}, found {:?}",
-            path.display(),
-            expected.join(","),
-            found.join(",")
-        )))
-    }
+        .map(|f| path.join(f))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "{}: no ratings file found (expected one of {})",
+                path.display(),
+                RATINGS_FILES.join(", ")
+            ))
+        })
 }
 
-fn csv_error(path: &Path, err: csv::Error) -> Error {
-    let line = err.position().map(|p| p.line()).unwrap_or(0);
-    match err.kind() {
-        csv::ErrorKind::Io(e) => Error::io(path, e),
-        csv::ErrorKind::Utf8 { .. } => Error::invalid_data(format!(
-            "{} line {line}: text is not valid UTF-8",
-            path.display()
-        )),
-        _ => Error::invalid_data(format!("{} line {line}: {err}", path.display())),
-    }
+/// Loads a MovieLens directory (ratings.csv | ratings.dat | u.data, with movies.csv |
+/// movies.dat | u.item, links.csv, tags.csv) or one MovieLens ratings file.
+pub fn load_movielens(path: &Path, options: &LoadOptions) -> Result<Dataset> {
+    let file = ratings_path(path)?;
+    load_ratings(&file, None, options)
 }
 
-fn read_movies_csv(path: &Path) -> Result<Catalog> {
-    let mut reader = open_csv(path)?;
-    check_header(path, &mut reader, &["movieId", "title", "genres"])?;
-    let mut catalog = Catalog::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_error(path, e))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.len() != 3 {
-            return Err(bad_row(
-                path,
-                line,
-                &format!(
-                    "expected 3 fields (movieId,title,genres), found {}",
-                    record.len()
-                ),
-                &record.iter().collect::<Vec<_>>().join(","),
-            ));
-        }
-        let id = parse_id(&record[0]).map_err(|why| bad_row(path, line, &why, &record[0]))?;
-        let genres: Vec<&str> = record[2].split('|').collect();
-        catalog.push(id, record[1].to_string(), &genres);
-    }
-    Ok(catalog)
-}
-
-fn bad_row(path: &Path, line: u64, why: &str, text: &str) -> Error {
-    let text: String = text.chars().take(120).collect();
-    Error::invalid_data(format!("{} line {line}: {why}: {text:?}", path.display()))
-}
-
-fn parse_id(field: &str) -> std::result::Result<i64, String> {
-    match field.trim().parse::<i64>() {
-        Ok(v) if v >= 0 => Ok(v),
-        Ok(_) => Err("negative id".into()),
-        Err(_) => Err("id is not a whole number".into()),
-    }
-}
-
-fn parse_rating(field: &str) -> std::result::Result<f32, String> {
-    match field.trim().parse::<f32>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err("rating is not a finite number".into()),
-    }
-}
-
-fn read_ratings_csv(path: &Path, catalog: Catalog, options: &LoadOptions) -> Result<Dataset> {
-    let mut reader = open_csv(path)?;
-    let ncols = check_header(path, &mut reader, &["userId", "movieId", "rating"])?;
-    let mut users = IdMap::new();
-    let mut items = IdMap::new();
-    let mut triplets = Triplets::default();
-    let mut report = LoadReport {
-        ratings_file: path.display().to_string(),
-        ..Default::default()
+fn detect(file: &Path) -> Result<RatingsFormat> {
+    let mut head = [0u8; 4096];
+    let n = {
+        use std::io::Read;
+        let mut f = std::fs::File::open(file).map_err(|e| Error::io(file, &e))?;
+        f.read(&mut head).map_err(|e| Error::io(file, &e))?
     };
-    let mut skipped: HashMap<String, usize> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let err = csv_error(path, e);
-                if options.on_bad_row == OnBadRow::Skip
-                    && err.kind == crate::error::ErrorKind::InvalidData
-                {
-                    report.rows_read += 1;
-                    *skipped.entry("unreadable row".into()).or_default() += 1;
-                    continue;
-                }
-                return Err(err);
-            }
-        }
-        report.rows_read += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        match parse_rating_row(&record, ncols) {
-            Ok((u, i, r, t)) => {
-                triplets.push(users.intern(u), items.intern(i), r, t);
-            }
-            Err(why) => {
-                if options.on_bad_row == OnBadRow::Skip {
-                    *skipped.entry(why).or_default() += 1;
-                } else {
-                    return Err(bad_row(
-                        path,
-                        line,
-                        &why,
-                        &record.iter().collect::<Vec<_>>().join(","),
-                    ));
-                }
-            }
-        }
-    }
-    let triplets = drop_duplicates(triplets, &mut report);
-    finish(users, items, catalog, triplets, report, skipped)
+    let first = head[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    RatingsFormat::detect(file, first).ok_or_else(|| {
+        Error::invalid_data(format!(
+            "{}: not a MovieLens ratings file (a .csv, or '::' or tab separated); give a column mapping",
+            file.display()
+        ))
+    })
 }
 
-type RatingRow = (i64, i64, f32, Option<i64>);
-
-fn parse_rating_row(
-    record: &csv::StringRecord,
-    ncols: usize,
-) -> std::result::Result<RatingRow, String> {
-    if record.len() != ncols {
-        return Err(format!(
-            "expected {ncols} fields like the header, found {}",
-            record.len()
-        ));
-    }
-    let user = parse_id(&record[0]).map_err(|e| format!("userId: {e}"))?;
-    let item = parse_id(&record[1]).map_err(|e| format!("movieId: {e}"))?;
-    let rating = parse_rating(&record[2])?;
-    let timestamp = match record.get(3).filter(|_| ncols >= 4) {
-        Some(t) => Some(
-            t.trim()
-                .parse::<i64>()
-                .map_err(|_| "timestamp is not a whole number".to_string())?,
-        ),
-        None => None,
-    };
-    Ok((user, item, rating, timestamp))
-}
-
-/// Keeps the latest rating of each (user, movie) pair (the last in the file when there are no
-/// timestamps) and counts the others.
-fn drop_duplicates(triplets: Triplets, report: &mut LoadReport) -> Triplets {
-    let mut latest: HashMap<(u32, u32), usize> = HashMap::with_capacity(triplets.len());
-    let mut duplicate = false;
-    for i in 0..triplets.len() {
-        let key = (triplets.users[i], triplets.items[i]);
-        if let Some(prev) = latest.insert(key, i) {
-            duplicate = true;
-            let keep_prev = !triplets.timestamps.is_empty()
-                && triplets.timestamps[prev] > triplets.timestamps[i];
-            if keep_prev {
-                latest.insert(key, prev);
-            }
-        }
-    }
-    if !duplicate {
-        return triplets;
-    }
-    let mut keep: Vec<usize> = latest.into_values().collect();
-    keep.sort_unstable();
-    report.duplicates = triplets.len() - keep.len();
-    triplets.select(&keep)
-}
-
-fn finish(
-    users: IdMap,
-    mut items: IdMap,
-    catalog: Catalog,
-    triplets: Triplets,
-    mut report: LoadReport,
-    skipped: HashMap<String, usize>,
+/// Loads one ratings file: MovieLens by detection when `mapping` is None (its catalog files
+/// beside it are read too), else the mapped columns.
+pub fn load_ratings(
+    file: &Path,
+    mapping: Option<&ColumnMapping>,
+    options: &LoadOptions,
 ) -> Result<Dataset> {
-    if triplets.is_empty() {
-        return Err(Error::invalid_data(format!(
-            "{}: no ratings were read",
+    let start = Instant::now();
+    let format = match mapping {
+        Some(m) => RatingsFormat::from_mapping(m)?,
+        None => detect(file)?,
+    };
+    let catalog = match (mapping, file.parent()) {
+        (None, Some(dir)) => read_catalog_in(dir)?,
+        _ => Catalog::new(),
+    };
+    let mut users = Interner::new();
+    let mut items = Interner::new();
+    let mut triplets = Triplets::default();
+    let stats = read_ratings(
+        file,
+        &parse_options(&format, options)?,
+        &mut users,
+        &mut items,
+        &mut triplets,
+    )?;
+    let mut report = base_report(file, &format, &stats);
+    report.parse_seconds = start.elapsed().as_secs_f64();
+    check_not_empty(&triplets, &report)?;
+    let mut order = RowOrder::new(users.len(), &triplets.users, &triplets.items);
+    report.duplicates = drop_duplicates(&mut triplets, &mut order, users.len());
+    let listed = listed_in_catalog(&items, &catalog);
+    report.ratings_not_in_catalog = listed.as_ref().map_or(0, |l| {
+        triplets.items.iter().filter(|&&i| !l[i as usize]).count()
+    });
+    let listed = listed.filter(|_| options.catalog_only);
+    let (users, items, order) = apply_filters(
+        users,
+        items,
+        &mut triplets,
+        order,
+        listed,
+        options,
+        &mut report,
+    )?;
+    Ok(finish(
+        users, items, catalog, triplets, report, order, start,
+    ))
+}
+
+fn parse_options<'a>(format: &'a RatingsFormat, options: &LoadOptions) -> Result<ParseOptions<'a>> {
+    if let Some((lo, hi)) = options.rating_scale {
+        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+            return Err(Error::invalid_argument(format!(
+                "ratingScale must be [min, max] with finite min ≤ max (got [{lo}, {hi}])"
+            )));
+        }
+    }
+    Ok(ParseOptions {
+        format,
+        on_bad_row: options.on_bad_row,
+        scale: options.rating_scale.or(format.default_scale),
+    })
+}
+
+fn base_report(file: &Path, format: &RatingsFormat, stats: &ParseStats) -> LoadReport {
+    LoadReport {
+        ratings_file: file.display().to_string(),
+        format: format.name.to_string(),
+        rows_read: stats.rows_read,
+        rows_skipped: stats.rows_skipped(),
+        skipped_reasons: stats.skipped.clone(),
+        blank_lines: stats.blank_lines,
+        has_timestamps: stats.has_timestamps,
+        bytes: stats.bytes,
+        ..Default::default()
+    }
+}
+
+fn check_not_empty(triplets: &Triplets, report: &LoadReport) -> Result<()> {
+    if !triplets.is_empty() {
+        return Ok(());
+    }
+    let why = if report.rows_skipped > 0 {
+        format!(
+            " ({} rows skipped: {})",
+            report.rows_skipped,
+            report
+                .skipped_reasons
+                .iter()
+                .map(|(r, n)| format!("{r} × {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        " (the file has no data rows)".to_string()
+    };
+    Err(Error::invalid_data(format!(
+        "{}: no ratings were read{why}",
+        report.ratings_file
+    )))
+}
+
+/// Keeps the latest rating of each (user, movie) pair (by timestamp; the later line on a tie
+/// or without timestamps). Duplicates sit side by side in the user-ordered rows, so this costs
+/// one pass, not a hash table of 25 million pairs. Returns how many rows were dropped.
+fn drop_duplicates(triplets: &mut Triplets, order: &mut RowOrder, nusers: usize) -> usize {
+    let items = &triplets.items;
+    let stamps = &triplets.timestamps;
+    let later = |a: u32, b: u32| -> bool {
+        // Is position b the one to keep over a (a < b in file order)?
+        stamps.is_empty() || stamps[b as usize] >= stamps[a as usize]
+    };
+    // A quick scan first: most files have no duplicates at all.
+    if !order
+        .order
+        .windows(2)
+        .any(|w| items[w[0] as usize] == items[w[1] as usize])
+    {
+        return 0;
+    }
+    let mut dropped = Vec::new();
+    for r in 0..nusers {
+        let row = &order.order[order.indptr[r]..order.indptr[r + 1]];
+        let mut i = 0;
+        while i < row.len() {
+            let mut keep = row[i];
+            let mut j = i + 1;
+            while j < row.len() && items[row[j] as usize] == items[row[i] as usize] {
+                // A run is in file order, so row[j] comes after `keep`.
+                if later(keep, row[j]) {
+                    dropped.push(keep);
+                    keep = row[j];
+                } else {
+                    dropped.push(row[j]);
+                }
+                j += 1;
+            }
+            i = j;
+        }
+    }
+    if dropped.is_empty() {
+        return 0;
+    }
+    dropped.sort_unstable();
+    let keep = complement(triplets.len(), &dropped);
+    *triplets = triplets.select(&keep);
+    *order = RowOrder::new(nusers, &triplets.users, &triplets.items);
+    dropped.len()
+}
+
+/// The positions 0..n not in the sorted `drop`.
+fn complement(n: usize, drop: &[u32]) -> Vec<usize> {
+    let mut keep = Vec::with_capacity(n - drop.len());
+    let mut d = drop.iter().peekable();
+    for i in 0..n {
+        if d.peek().is_some_and(|&&x| x as usize == i) {
+            d.next();
+        } else {
+            keep.push(i);
+        }
+    }
+    keep
+}
+
+/// Per movie index, whether a non-empty catalog lists it.
+fn listed_in_catalog(items: &Interner, catalog: &Catalog) -> Option<Vec<bool>> {
+    if catalog.is_empty() {
+        return None;
+    }
+    let map = Interner::raw_ids(items);
+    Some(map.iter().map(|&id| catalog.get(id).is_some()).collect())
+}
+
+/// `catalogOnly`, then the min-ratings filters, repeated until stable (dropping movies can push a user under the
+/// minimum and back). Survivors are re-indexed in first-appearance order.
+fn apply_filters(
+    users: Interner,
+    items: Interner,
+    triplets: &mut Triplets,
+    order: RowOrder,
+    listed: Option<Vec<bool>>,
+    options: &LoadOptions,
+    report: &mut LoadReport,
+) -> Result<(Interner, Interner, RowOrder)> {
+    let (min_u, min_i) = (options.min_user_ratings, options.min_movie_ratings);
+    if min_u <= 1 && min_i <= 1 && listed.is_none() {
+        return Ok((users, items, order));
+    }
+    let mut alive: Vec<bool> = match &listed {
+        Some(l) => triplets.items.iter().map(|&i| l[i as usize]).collect(),
+        None => vec![true; triplets.len()],
+    };
+    loop {
+        let mut user_n = vec![0usize; users.len()];
+        let mut item_n = vec![0usize; items.len()];
+        for (k, _) in alive.iter().enumerate().filter(|a| *a.1) {
+            user_n[triplets.users[k] as usize] += 1;
+            item_n[triplets.items[k] as usize] += 1;
+        }
+        let mut changed = false;
+        for (k, a) in alive.iter_mut().enumerate().filter(|a| *a.1) {
+            if user_n[triplets.users[k] as usize] < min_u
+                || item_n[triplets.items[k] as usize] < min_i
+            {
+                *a = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let keep: Vec<usize> = (0..triplets.len()).filter(|&k| alive[k]).collect();
+    report.filtered_ratings = triplets.len() - keep.len();
+    if keep.len() == triplets.len() {
+        return Ok((users, items, order));
+    }
+    if keep.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "the filters (minUserRatings {min_u}, minMovieRatings {min_i}, catalogOnly {}) leave no ratings in {}",
+            listed.is_some(),
             report.ratings_file
         )));
     }
+    let old = triplets.select(&keep);
+    let (old_users, old_items) = (users.into_idmap(), items.into_idmap());
+    let mut new_users = Interner::new();
+    let mut new_items = Interner::new();
+    let users_idx: Vec<u32> = old
+        .users
+        .iter()
+        .map(|&u| new_users.intern(old_users.raw(u) as u64))
+        .collect();
+    let items_idx: Vec<u32> = old
+        .items
+        .iter()
+        .map(|&i| new_items.intern(old_items.raw(i) as u64))
+        .collect();
+    report.filtered_users = old_users.len() - new_users.len();
+    report.filtered_movies = old_items.len() - new_items.len();
+    *triplets = Triplets {
+        users: users_idx,
+        items: items_idx,
+        ..old
+    };
+    let order = RowOrder::new(new_users.len(), &triplets.users, &triplets.items);
+    Ok((new_users, new_items, order))
+}
+
+fn finish(
+    users: Interner,
+    mut items: Interner,
+    catalog: Catalog,
+    triplets: Triplets,
+    mut report: LoadReport,
+    order: RowOrder,
+    start: Instant,
+) -> Dataset {
     report.rows_kept = triplets.len();
-    report.rows_skipped = skipped.values().sum();
-    let mut reasons: Vec<(String, usize)> = skipped.into_iter().collect();
-    reasons.sort();
-    report.skipped_reasons = reasons;
     report.users = users.len();
     report.movies = items.len();
     // Catalog movies nobody rated still get an index: the genre model can place them.
     for movie in &catalog.movies {
-        items.intern(movie.id);
+        items.intern(movie.id as u64);
     }
     report.catalog_movies = catalog.len();
     let (lo, hi) = triplets
@@ -286,16 +349,131 @@ fn finish(
     report.min_rating = lo;
     report.max_rating = hi;
     report.density = triplets.len() as f64 / (report.users as f64 * report.movies as f64);
-    Ok(Dataset::new(
-        Arc::new(users),
-        Arc::new(items),
+    let data = Dataset::from_order(
+        Arc::new(users.into_idmap()),
+        Arc::new(items.into_idmap()),
         Arc::new(catalog),
         triplets,
         report,
-    ))
+        order,
+    );
+    let mut data = data;
+    data.report.seconds = start.elapsed().as_secs_f64();
+    data
 }
 
-/// Where the ratings of a MovieLens directory live, for messages.
-pub fn ratings_path(dir: &Path) -> PathBuf {
-    dir.join("ratings.csv")
+/// Reads a predefined split (ml-100k `u1.base`/`u1.test`, ml-10m `r1.train`/`r1.test`, or a
+/// user's own pair) so that both sets share one pair of id maps.
+pub fn load_split(
+    train_file: &Path,
+    test_file: &Path,
+    mapping: Option<&ColumnMapping>,
+    options: &LoadOptions,
+) -> Result<(Dataset, Dataset, SplitReport)> {
+    let start = Instant::now();
+    let format_of = |f: &Path| match mapping {
+        Some(m) => RatingsFormat::from_mapping(m),
+        None => detect(f),
+    };
+    let (train_format, test_format) = (format_of(train_file)?, format_of(test_file)?);
+    let catalog = match (mapping, train_file.parent()) {
+        (None, Some(dir)) => read_catalog_in(dir)?,
+        _ => Catalog::new(),
+    };
+    let mut users = Interner::new();
+    let mut items = Interner::new();
+    let mut train = Triplets::default();
+    let mut test = Triplets::default();
+    let train_stats = read_ratings(
+        train_file,
+        &parse_options(&train_format, options)?,
+        &mut users,
+        &mut items,
+        &mut train,
+    )?;
+    let (train_users, train_items) = (users.len(), items.len());
+    let test_stats = read_ratings(
+        test_file,
+        &parse_options(&test_format, options)?,
+        &mut users,
+        &mut items,
+        &mut test,
+    )?;
+    let mut train_report = base_report(train_file, &train_format, &train_stats);
+    let mut test_report = base_report(test_file, &test_format, &test_stats);
+    check_not_empty(&train, &train_report)?;
+    check_not_empty(&test, &test_report)?;
+    let mut train_order = RowOrder::new(users.len(), &train.users, &train.items);
+    train_report.duplicates = drop_duplicates(&mut train, &mut train_order, users.len());
+    let mut test_order = RowOrder::new(users.len(), &test.users, &test.items);
+    test_report.duplicates = drop_duplicates(&mut test, &mut test_order, users.len());
+    // Ids first seen in the test file were interned after every training id.
+    let cold: Vec<bool> = (0..test.len())
+        .map(|k| test.users[k] as usize >= train_users || test.items[k] as usize >= train_items)
+        .collect();
+    let mut cold_report = SplitReport {
+        train_rows: train.len(),
+        cold_user_rows: test
+            .users
+            .iter()
+            .filter(|&&u| u as usize >= train_users)
+            .count(),
+        cold_movie_rows: test
+            .items
+            .iter()
+            .filter(|&&i| i as usize >= train_items)
+            .count(),
+        cold_rows: cold.iter().filter(|&&c| c).count(),
+        test_rows: test.len(),
+        dropped: if options.drop_cold_start {
+            cold.iter().filter(|&&c| c).count()
+        } else {
+            0
+        },
+    };
+    if options.drop_cold_start && cold_report.cold_rows > 0 {
+        let keep: Vec<usize> = (0..test.len()).filter(|&k| !cold[k]).collect();
+        test = test.select(&keep);
+        cold_report.test_rows = test.len();
+        test_order = RowOrder::new(users.len(), &test.users, &test.items);
+    }
+    for m in &catalog.movies {
+        items.intern(m.id as u64);
+    }
+    let catalog = Arc::new(catalog);
+    let users = Arc::new(users.into_idmap());
+    let items = Arc::new(items.into_idmap());
+    let make = |t: Triplets, mut report: LoadReport, order: RowOrder| {
+        report.rows_kept = t.len();
+        report.users = (0..order.indptr.len() - 1)
+            .filter(|&u| order.indptr[u + 1] > order.indptr[u])
+            .count();
+        report.catalog_movies = catalog.len();
+        let (lo, hi) = t
+            .ratings
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &r| {
+                (lo.min(r), hi.max(r))
+            });
+        report.min_rating = lo;
+        report.max_rating = hi;
+        let mut d = Dataset::from_order(
+            users.clone(),
+            items.clone(),
+            catalog.clone(),
+            t,
+            report,
+            order,
+        );
+        d.report.movies = d.num_active_items();
+        d.report.density =
+            d.num_ratings() as f64 / (d.report.users as f64 * d.report.movies as f64);
+        d.report.seconds = start.elapsed().as_secs_f64();
+        d
+    };
+    train_report.split = Some(cold_report.clone());
+    test_report.split = Some(cold_report.clone());
+    let train_set = make(train, train_report, train_order);
+    let test_set = make(test, test_report, test_order);
+    Ok((train_set, test_set, cold_report))
 }
