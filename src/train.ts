@@ -29,6 +29,12 @@ export interface TrainConfig {
   tolerance?: number
   /** With a test set: stop after this many epochs without a better test RMSE and keep the best. */
   patience?: number
+  /** ALS-WR (as in Spark): scale each user's and movie's τ and γ by its number of ratings. */
+  weightedRegularization?: boolean
+  /** Implicit model: 'cg' (a few conjugate-gradient steps from the previous vector) or 'cholesky' (exact). */
+  solver?: 'cg' | 'cholesky'
+  /** Implicit model with the CG solver: steps per row and half-step (1–256, default 3). */
+  cgSteps?: number
 }
 
 export type EpochRecord = Native.EpochRecord
@@ -39,6 +45,11 @@ export interface TrainOptions {
   /** Called after every epoch, without blocking the training threads. */
   onEpoch?: (record: EpochRecord) => void
   signal?: AbortSignal
+  /**
+   * Warm start: begin from this model's parameters (same model kind and factors), matched by
+   * user and movie ids, e.g. to train more epochs or to refit after new ratings arrive.
+   */
+  initialModel?: Model
 }
 
 function configJson(config: TrainConfig): string {
@@ -52,7 +63,7 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
   const { token, done } = linkSignal(options.signal)
   try {
     const handle = await callAsync(() =>
-      native.train(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, token),
+      native.train(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, token, options.initialModel?.handle),
     )
     return new Model(handle, trainSet.catalog)
   } finally {
@@ -63,6 +74,8 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
 /** Trains on the calling thread (blocks it); `onEpoch` is called once training ends. */
 export function trainSync(trainSet: Dataset, config: TrainConfig = {}, options: Omit<TrainOptions, 'signal'> = {}): Model {
   const json = configJson(config)
-  const handle = call(() => native.trainSync(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null))
+  const handle = call(() =>
+    native.trainSync(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, options.initialModel?.handle),
+  )
   return new Model(handle, trainSet.catalog)
 }

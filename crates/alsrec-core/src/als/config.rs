@@ -147,7 +147,7 @@ impl TrainConfig {
         };
         if let Some(key) = given.keys().find(|k| !CONFIG_KEYS.contains(&k.as_str())) {
             return Err(Error::invalid_argument(format!(
-                "invalid training config: unknown key `{key}`; allowed keys: {}",
+                "invalid training config: unknown field `{key}`; allowed keys: {}",
                 CONFIG_KEYS.join(", ")
             )));
         }
@@ -247,7 +247,7 @@ mod tests {
         assert!(TrainConfig::from_json(r#"{"factors": 8, "lambda": 1}"#).is_ok());
         let e = TrainConfig::from_json(r#"{"factor": 8}"#).unwrap_err();
         assert!(
-            e.message.contains("unknown key `factor`") && e.message.contains("cgSteps"),
+            e.message.contains("unknown field `factor`") && e.message.contains("cgSteps"),
             "{}",
             e.message
         );
