@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 import test from 'ava'
 
-import { AlsrecError, loadMovieLens, loadMovieLensSync, train, trainSync, type Dataset, type TrainConfig } from '../dist/index.js'
+import { AlsrecError, generate, loadMovieLens, loadMovieLensSync, train, trainSync, type Dataset, type TrainConfig } from '../dist/index.js'
 import { hasMlSmall, MISSING_ML_SMALL, mlSmallDir, sampleDir } from './helpers.js'
 
 const sample = loadMovieLensSync(sampleDir)
@@ -46,11 +47,25 @@ test('bias-only beats the global mean and vectors beat bias-only on the sample',
   t.true(biasedRmse < biasRmse, `biased ${biasedRmse} vs bias ${biasRmse}`)
 })
 
-test('generated data: test RMSE within 3 % of the noise floor', async (t) => {
+test('generated data: test RMSE near the noise floor', async (t) => {
+  // The bundled sample (80k ratings, most movies rated a few times) leaves estimation error:
+  // about 13 % above the floor at best. A larger generated set gets within 3 %.
   const truth = JSON.parse(readFileSync(path.join(sampleDir, 'truth.json'), 'utf8')) as { noiseFloorRmse: number }
-  const model = await train(parts.train, { model: 'biased', factors: 8 }, { testSet: parts.test })
-  const rmse = model.history.at(-1)?.testRmse ?? 99
-  t.true(rmse <= truth.noiseFloorRmse * 1.03, `test RMSE ${rmse} vs noise floor ${truth.noiseFloorRmse}`)
+  const onSample = await train(parts.train, { model: 'genre', factors: 8, tau: 4, gamma: 2 }, { testSet: parts.test })
+  const sampleRmse = onSample.history.at(-1)?.testRmse ?? 99
+  t.true(sampleRmse <= truth.noiseFloorRmse * 1.15, `sample: test RMSE ${sampleRmse} vs noise floor ${truth.noiseFloorRmse}`)
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'alsrec-train-'))
+  try {
+    const report = await generate(dir, { users: 3000, movies: 1000, ratings: 600000, seed: 9, factors: 8, noise: 0.6 })
+    const data = await loadMovieLens(dir)
+    const { train: tr, test: te } = data.split({ testFraction: 0.2, seed: 42 })
+    const model = await train(tr, { model: 'biased', factors: 8, tau: 2, gamma: 2, epochs: 40 }, { testSet: te })
+    const rmse = model.history.at(-1)?.testRmse ?? 99
+    t.true(rmse <= report.noiseFloorRmse * 1.03, `600k generated: test RMSE ${rmse} vs noise floor ${report.noiseFloorRmse}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('train accepts a whole dataset or a split part, and two trainings at once both finish', async (t) => {
@@ -91,7 +106,8 @@ test('warm start from a model continues training exactly', async (t) => {
   t.is(sync.history.at(-1)?.loss, straight.history.at(-1)?.loss)
 })
 
-test('an abort mid-training rejects with AbortError promptly while the event loop runs', async (t) => {
+// Serial: other tests' trainSync calls would hold the event loop and delay the rejection.
+test.serial('an abort mid-training rejects with AbortError promptly while the event loop runs', async (t) => {
   let ticks = 0
   const timer = setInterval(() => ticks++, 2)
   const controller = new AbortController()
@@ -115,7 +131,7 @@ test('config validation names the key and its allowed range', async (t) => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ factors: 1025 }, /factors must be an integer from 1 to 1024/],
     [{ lambda: -1 }, /lambda must be a finite number ≥ 0/],
-    [{ tau: Infinity }, /tau/],
+    [{ tau: Infinity }, /tau must be a finite number/],
     [{ beta: -0.5 }, /beta must be a finite number ≥ 0/],
     [{ epochs: 0 }, /epochs must be at least 1/],
     [{ threads: 0 }, /threads must be at least 1/],

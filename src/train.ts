@@ -6,7 +6,12 @@ import { linkSignal } from './signal.js'
 
 export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit'
 
+/**
+ * Training options. Defaults depend on `model` (the best settings of `scripts/tune-als.mjs` on
+ * ml-latest-small); given keys override them. Unknown keys are rejected.
+ */
 export interface TrainConfig {
+  /** 'bias' (μ + b + c), 'biased' (+ u·v, default), 'genre' (vectors drawn toward their genres), 'implicit' (Hu–Koren–Volinsky). */
   model?: ModelKind
   /** k, the length of the latent vectors (1–1024). */
   factors?: number
@@ -37,6 +42,12 @@ export interface TrainConfig {
   cgSteps?: number
 }
 
+/**
+ * One record per epoch. Explicit models: RMSE and MAE of the predicted ratings, and the loss L
+ * of the guide. Implicit model: RMSE and MAE of the predicted preference x·y against 1 on the
+ * rated pairs (of the training or test set), and the confidence-weighted loss over all pairs.
+ * `seconds` is the time of the block updates (metrics excluded).
+ */
 export type EpochRecord = Native.EpochRecord
 
 export interface TrainOptions {
@@ -54,6 +65,10 @@ export interface TrainOptions {
 
 function configJson(config: TrainConfig): string {
   if (config === null || typeof config !== 'object') throw invalidArgument('config must be an object')
+  // JSON turns NaN and ±Infinity into null: name the key here instead.
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${key} must be a finite number (got ${value})`)
+  }
   return JSON.stringify(config)
 }
 

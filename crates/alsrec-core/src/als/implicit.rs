@@ -175,7 +175,8 @@ impl ImplicitStep<'_> {
             }
             self.apply(row, base, &s.direction, &mut s.product);
             let curvature = dot(&s.direction, &s.product);
-            if !(curvature > 0.0) {
+            // Zero or NaN curvature: the direction cannot lower the objective.
+            if curvature.is_nan() || curvature <= 0.0 {
                 break;
             }
             let step = rr / curvature;
