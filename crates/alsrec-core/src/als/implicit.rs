@@ -28,6 +28,10 @@ pub struct ImplicitStep<'a> {
 
 struct Scratch {
     block: Vec<f32>,
+    /// The row's neighbour vectors, gathered once (deg × k) so CG steps read contiguous memory.
+    gathered: Vec<f32>,
+    /// λ α r per neighbour: the confidence above 1, weighted.
+    weights: Vec<f32>,
     gram: Vec<f32>,
     system: Vec<f32>,
     rhs: Vec<f32>,
@@ -81,6 +85,8 @@ impl ImplicitStep<'_> {
         }
         let init = || Scratch {
             block: vec![0.0; CHUNK * kp],
+            gathered: Vec::new(),
+            weights: Vec::new(),
             gram: vec![0.0; kp * kp],
             system: vec![0.0; k * k],
             rhs: vec![0.0; k],
@@ -138,18 +144,15 @@ impl ImplicitStep<'_> {
         }
     }
 
-    /// y = A·p without forming A: the shared dense part plus the row's confidence corrections.
+    /// y = A·p without forming A: the shared dense part plus the row's confidence corrections
+    /// over its gathered neighbours.
     #[inline(always)]
-    fn apply(&self, row: usize, base: &[f32], p: &[f32], y: &mut [f32]) {
-        let k = self.k;
+    fn apply(k: usize, base: &[f32], gathered: &[f32], weights: &[f32], p: &[f32], y: &mut [f32]) {
         for (yi, a) in y.iter_mut().zip(base.chunks_exact(k)) {
             *yi = dot(a, p);
         }
-        let (cols, vals) = self.ratings.row(row);
-        for (&c, &r) in cols.iter().zip(vals) {
-            let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
-            let w = self.lambda * self.alpha * r * dot(v, p);
-            axpy(w, v, y);
+        for (v, &w) in gathered.chunks_exact(k).zip(weights) {
+            axpy(w * dot(v, p), v, y);
         }
     }
 
@@ -162,8 +165,17 @@ impl ImplicitStep<'_> {
         s: &mut Scratch,
         steps: usize,
     ) {
+        let k = self.k;
+        let (cols, vals) = self.ratings.row(row);
+        s.gathered.clear();
+        s.weights.clear();
+        for (&c, &r) in cols.iter().zip(vals) {
+            s.gathered
+                .extend_from_slice(&self.other_factors[c as usize * k..(c as usize + 1) * k]);
+            s.weights.push(self.lambda * self.alpha * r);
+        }
         // r = b − A x, p = r.
-        self.apply(row, base, x, &mut s.product);
+        Self::apply(k, base, &s.gathered, &s.weights, x, &mut s.product);
         for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&s.product) {
             *r = b - ax;
         }
@@ -173,7 +185,14 @@ impl ImplicitStep<'_> {
             if rr <= 1e-20 {
                 break;
             }
-            self.apply(row, base, &s.direction, &mut s.product);
+            Self::apply(
+                k,
+                base,
+                &s.gathered,
+                &s.weights,
+                &s.direction,
+                &mut s.product,
+            );
             let curvature = dot(&s.direction, &s.product);
             // Zero or NaN curvature: the direction cannot lower the objective.
             if curvature.is_nan() || curvature <= 0.0 {

@@ -103,6 +103,26 @@ unsafe fn gram_avx2(block: *const f32, rows: usize, kp: usize, gram: *mut f32) {
 /// contiguous row axpy. Returns false when a pivot is not positive (the matrix is singular or
 /// indefinite to working precision).
 pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: the CPU supports the features the wrapper is compiled for.
+            return unsafe { cholesky_upper_avx2(a, n, ld) };
+        }
+    }
+    cholesky_upper_body(a, n, ld)
+}
+
+/// The same loops compiled for 8-lane AVX2 + FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
+    cholesky_upper_body(a, n, ld)
+}
+
+#[inline(always)]
+fn cholesky_upper_body(a: &mut [f32], n: usize, ld: usize) -> bool {
+    assert!(a.len() >= n * ld && ld >= n);
     for i in 0..n {
         let (head, tail) = a.split_at_mut((i + 1) * ld);
         let row_i = &mut head[i * ld..i * ld + n];
@@ -128,6 +148,24 @@ pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
 
 /// Solves UᵀU x = b in place (`b` becomes x), U from [`cholesky_upper`].
 pub fn cholesky_solve(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: the CPU supports the features the wrapper is compiled for.
+            return unsafe { cholesky_solve_avx2(u, n, ld, b) };
+        }
+    }
+    cholesky_solve_body(u, n, ld, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cholesky_solve_avx2(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
+    cholesky_solve_body(u, n, ld, b)
+}
+
+#[inline(always)]
+fn cholesky_solve_body(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
     // Uᵀ y = b, column by column of U (rows of Uᵀ): contiguous axpys.
     for i in 0..n {
         let row = &u[i * ld..i * ld + n];
@@ -244,5 +282,49 @@ mod tests {
         }
         let mut singular = vec![0f32; 4];
         assert!(!cholesky_upper(&mut singular, 2, 2));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// `cargo test -p alsrec-core --release kernel_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn kernel_speed() {
+        for k in [32usize, 64] {
+            let kp = padded(k);
+            let rows = 256;
+            let block: Vec<f32> = (0..rows * kp).map(|i| (i % 7) as f32 * 0.1).collect();
+            let mut gram = vec![0f32; kp * kp];
+            let reps = 2000;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                gram_accumulate(&block, rows, kp, &mut gram);
+            }
+            let s = t.elapsed().as_secs_f64();
+            let flops = 2.0 * (rows * k * k) as f64 * reps as f64;
+            eprintln!("k={k} gram: {:.1} GFLOP/s (k² convention)", flops / s / 1e9);
+            let n = k + 1;
+            let mut a = vec![0f32; n * n];
+            let reps = 20000;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                for i in 0..n {
+                    for j in i..n {
+                        a[i * n + j] = if i == j { n as f32 } else { 0.5 };
+                    }
+                }
+                assert!(cholesky_upper(&mut a, n, n));
+            }
+            let s = t.elapsed().as_secs_f64();
+            let flops = (n * n * n) as f64 / 3.0 * reps as f64;
+            eprintln!(
+                "k={k} cholesky: {:.1} GFLOP/s, {:.2} µs each",
+                flops / s / 1e9,
+                s / reps as f64 * 1e6
+            );
+        }
     }
 }
