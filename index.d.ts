@@ -146,8 +146,11 @@ export interface TagCount {
   count: number
 }
 
-/** Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON. */
-export declare function train(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<Model>
+/**
+ * Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON; `initial`
+ * warm-starts from a model's parameters.
+ */
+export declare function train(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null, initial?: Model | undefined | null): Promise<Model>
 
 /** Trains on the calling thread; for scripts. */
-export declare function trainSync(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null): Model
+export declare function trainSync(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, initial?: Model | undefined | null): Model

@@ -6,7 +6,12 @@ import { linkSignal } from './signal.js'
 
 export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit'
 
+/**
+ * Training options. Defaults depend on `model` (the best settings of `scripts/tune-als.mjs` on
+ * ml-latest-small); given keys override them. Unknown keys are rejected.
+ */
 export interface TrainConfig {
+  /** 'bias' (μ + b + c), 'biased' (+ u·v, default), 'genre' (vectors drawn toward their genres), 'implicit' (Hu–Koren–Volinsky). */
   model?: ModelKind
   /** k, the length of the latent vectors (1–1024). */
   factors?: number
@@ -29,8 +34,20 @@ export interface TrainConfig {
   tolerance?: number
   /** With a test set: stop after this many epochs without a better test RMSE and keep the best. */
   patience?: number
+  /** ALS-WR (as in Spark): scale each user's and movie's τ and γ by its number of ratings. */
+  weightedRegularization?: boolean
+  /** Implicit model: 'cg' (a few conjugate-gradient steps from the previous vector) or 'cholesky' (exact). */
+  solver?: 'cg' | 'cholesky'
+  /** Implicit model with the CG solver: steps per row and half-step (1–256, default 3). */
+  cgSteps?: number
 }
 
+/**
+ * One record per epoch. Explicit models: RMSE and MAE of the predicted ratings, and the loss L
+ * of the guide. Implicit model: RMSE and MAE of the predicted preference x·y against 1 on the
+ * rated pairs (of the training or test set), and the confidence-weighted loss over all pairs.
+ * `seconds` is the time of the block updates (metrics excluded).
+ */
 export type EpochRecord = Native.EpochRecord
 
 export interface TrainOptions {
@@ -39,10 +56,19 @@ export interface TrainOptions {
   /** Called after every epoch, without blocking the training threads. */
   onEpoch?: (record: EpochRecord) => void
   signal?: AbortSignal
+  /**
+   * Warm start: begin from this model's parameters (same model kind and factors), matched by
+   * user and movie ids, e.g. to train more epochs or to refit after new ratings arrive.
+   */
+  initialModel?: Model
 }
 
 function configJson(config: TrainConfig): string {
   if (config === null || typeof config !== 'object') throw invalidArgument('config must be an object')
+  // JSON turns NaN and ±Infinity into null: name the key here instead.
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${key} must be a finite number (got ${value})`)
+  }
   return JSON.stringify(config)
 }
 
@@ -52,7 +78,7 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
   const { token, done } = linkSignal(options.signal)
   try {
     const handle = await callAsync(() =>
-      native.train(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, token),
+      native.train(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, token, options.initialModel?.handle),
     )
     return new Model(handle, trainSet.catalog)
   } finally {
@@ -63,6 +89,8 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
 /** Trains on the calling thread (blocks it); `onEpoch` is called once training ends. */
 export function trainSync(trainSet: Dataset, config: TrainConfig = {}, options: Omit<TrainOptions, 'signal'> = {}): Model {
   const json = configJson(config)
-  const handle = call(() => native.trainSync(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null))
+  const handle = call(() =>
+    native.trainSync(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, options.initialModel?.handle),
+  )
   return new Model(handle, trainSet.catalog)
 }

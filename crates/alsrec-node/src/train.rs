@@ -39,11 +39,14 @@ impl From<&EpochStats> for EpochRecord {
     }
 }
 
-type ProgressFn = ThreadsafeFunction<EpochRecord, (), EpochRecord, Status, false>;
+/// Progress callback: non-blocking with a bounded queue, so a busy event loop drops progress
+/// records (they are all in `model.history`) instead of stalling or piling up behind training.
+type ProgressFn = ThreadsafeFunction<EpochRecord, (), EpochRecord, Status, false, false, 16>;
 
 pub struct TrainTask {
     train: Arc<CoreDataset>,
     test: Option<Arc<CoreDataset>>,
+    initial: Option<Arc<CoreModel>>,
     config: TrainConfig,
     on_epoch: Option<ProgressFn>,
     cancel: alsrec_core::CancelToken,
@@ -64,6 +67,7 @@ impl TrainTask {
             test: self.test.as_deref(),
             cancel: Some(self.cancel.clone()),
             on_epoch,
+            initial: self.initial.as_deref(),
         };
         als::train(&self.train, &self.config, hooks)
     }
@@ -86,7 +90,8 @@ fn parse_config(config_json: &str) -> Result<TrainConfig> {
     guard(|| TrainConfig::from_json(config_json))
 }
 
-/// Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON.
+/// Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON; `initial`
+/// warm-starts from a model's parameters.
 #[napi(ts_return_type = "Promise<Model>")]
 pub fn train(
     train: &Dataset,
@@ -96,11 +101,13 @@ pub fn train(
         ProgressFn,
     >,
     cancel: Option<&CancelToken>,
+    initial: Option<&Model>,
 ) -> Result<AsyncTask<TrainTask>> {
     let config = parse_config(&config_json)?;
     Ok(AsyncTask::new(TrainTask {
         train: train.inner.clone(),
         test: test.map(|t| t.inner.clone()),
+        initial: initial.map(|m| m.inner.clone()),
         config,
         on_epoch,
         cancel: cancel.map(|c| c.inner.clone()).unwrap_or_default(),
@@ -116,6 +123,7 @@ pub fn train_sync(
     #[napi(ts_arg_type = "((record: EpochRecord) => void) | undefined | null")] on_epoch: Option<
         Function<EpochRecord, ()>,
     >,
+    initial: Option<&Model>,
 ) -> Result<Model> {
     let config = parse_config(&config_json)?;
     let mut records = Vec::new();
@@ -126,6 +134,7 @@ pub fn train_sync(
             on_epoch: Some(Box::new(|s: &EpochStats| {
                 records.push(EpochRecord::from(s))
             })),
+            initial: initial.map(|m| m.inner.as_ref()),
         };
         als::train(&train.inner, &config, hooks)
     })?;

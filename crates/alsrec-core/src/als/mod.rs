@@ -1,6 +1,16 @@
 //! Alternating least squares: the training loop, its loss and its per-epoch metrics.
+//!
+//! Every model is trained by exact block updates (`Step`), each of which minimizes the loss in
+//! its block, so the loss never rises across a step.
 pub mod config;
+pub mod genre;
+pub mod implicit;
+pub mod kernels;
 mod solve;
+mod warm;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +24,8 @@ use crate::cancel::{thread_pool, CancelToken};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::{EpochStats, Model};
-use config::{ModelKind, TrainConfig};
+use config::{ImplicitSolver, ModelKind, TrainConfig};
+use implicit::ImplicitStep;
 pub use solve::HalfStep;
 
 /// Called after every epoch with its figures.
@@ -26,6 +37,29 @@ pub struct TrainHooks<'a> {
     pub test: Option<&'a Dataset>,
     pub cancel: Option<CancelToken>,
     pub on_epoch: Option<EpochCallback<'a>>,
+    /// Warm start: begin from this model's parameters (matched by raw user, movie and genre
+    /// ids), e.g. to train more epochs or to refit on new data.
+    pub initial: Option<&'a Model>,
+}
+
+/// One exact block update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Every user's (u, b) with the movies fixed.
+    Users,
+    /// The genre vectors F with the movie vectors fixed (genre model).
+    Genres,
+    /// Every movie's (v, c) with the users (and genre priors) fixed.
+    Items,
+}
+
+/// The block updates of one epoch, in order. The genre vectors are updated before the movies,
+/// so that at the end of an epoch unrated movies sit exactly at their genre prior.
+pub fn epoch_steps(kind: ModelKind) -> &'static [Step] {
+    match kind {
+        ModelKind::Genre => &[Step::Users, Step::Genres, Step::Items],
+        _ => &[Step::Users, Step::Items],
+    }
 }
 
 /// Trains a model on `train` by exact alternating block updates.
@@ -39,48 +73,64 @@ pub fn train(train: &Dataset, config: &TrainConfig, mut hooks: TrainHooks<'_>) -
             return Err(Error::invalid_argument("the test set must come from the same dataset as the training set (split it with dataset.split)"));
         }
     }
-    if matches!(config.model, ModelKind::Genre | ModelKind::Implicit) {
-        return Err(Error::invalid_argument(format!(
-            "model '{}' is not available in this build yet",
-            config.model.name()
-        )));
-    }
     let pool = thread_pool(config.threads)?;
-    pool.install(|| train_explicit(train, config, &mut hooks))
+    pool.install(|| {
+        let model = initial_model(train, config, hooks.initial)?;
+        run_epochs(train, model, &mut hooks)
+    })
 }
 
-fn train_explicit(
+/// The starting point: random vectors (seeded) and zero biases, or a given model's parameters.
+pub fn initial_model(
     train: &Dataset,
     config: &TrainConfig,
-    hooks: &mut TrainHooks<'_>,
+    initial: Option<&Model>,
 ) -> Result<Model> {
+    config.validate()?;
     let k = config.latent_dim();
     let (m, n) = (train.users.len(), train.items.len());
+    let genres = if config.model == ModelKind::Genre {
+        train.catalog.genre_names.len()
+    } else {
+        0
+    };
     let mut model = Model {
         config: config.clone(),
         k,
-        mu: train.mean_rating() as f32,
+        mu: match config.model {
+            ModelKind::Implicit => 0.0,
+            _ => train.mean_rating() as f32,
+        },
         user_factors: init_factors(m, k, config, 0),
         user_bias: vec![0.0; m],
         item_factors: init_factors(n, k, config, 1),
         item_bias: vec![0.0; n],
-        genre_factors: Vec::new(),
+        genre_factors: vec![0.0; genres * k],
         users: train.users.clone(),
         items: train.items.clone(),
         catalog: train.catalog.clone(),
         seen: train.by_user.clone(),
         history: Vec::new(),
     };
+    if let Some(from) = initial {
+        warm::copy_parameters(from, &mut model)?;
+    }
+    Ok(model)
+}
+
+fn run_epochs(train: &Dataset, mut model: Model, hooks: &mut TrainHooks<'_>) -> Result<Model> {
+    let config = model.config.clone();
     let cancel = hooks.cancel.clone().unwrap_or_default();
     let mut prev_loss = f64::INFINITY;
     let mut best: Option<(f64, Model)> = None;
     let mut since_best = 0;
     for epoch in 1..=config.epochs {
         let start = Instant::now();
+        for &step in epoch_steps(config.model) {
+            cancel.check()?;
+            apply_step(step, train, &mut model, Some(&cancel));
+        }
         cancel.check()?;
-        user_half_step(train, &mut model);
-        cancel.check()?;
-        item_half_step(train, &mut model);
         let seconds = start.elapsed().as_secs_f64();
         let (train_rmse, train_mae) = errors(&model, train);
         let (test_rmse, test_mae) = match hooks.test {
@@ -143,54 +193,83 @@ fn init_factors(rows: usize, k: usize, config: &TrainConfig, stream: u64) -> Vec
     (0..rows * k).map(|_| normal.sample(&mut rng)).collect()
 }
 
-/// Solves every user's (u, b) with the movies fixed.
-pub fn user_half_step(train: &Dataset, model: &mut Model) {
-    let step = HalfStep {
-        ratings: &train.by_user,
-        other_factors: &model.item_factors,
-        other_bias: &model.item_bias,
+/// Applies one exact block update (on the current rayon pool). A raised `cancel` makes the
+/// remaining rows be skipped; the caller then discards the model.
+pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option<&CancelToken>) {
+    let c = model.config.clone();
+    if c.model == ModelKind::Implicit {
+        let (ratings, other, own) = match step {
+            Step::Users => (&train.by_user, &model.item_factors, &mut model.user_factors),
+            Step::Items => (&train.by_item, &model.user_factors, &mut model.item_factors),
+            Step::Genres => return,
+        };
+        ImplicitStep {
+            ratings,
+            other_factors: other,
+            k: model.k,
+            lambda: c.lambda,
+            tau: c.tau,
+            alpha: c.alpha,
+            cg_steps: match c.solver {
+                ImplicitSolver::Cg => Some(c.cg_steps),
+                ImplicitSolver::Cholesky => None,
+            },
+            cancel,
+        }
+        .run(own);
+        return;
+    }
+    let priors = (step == Step::Items && c.model == ModelKind::Genre).then(|| genre::priors(model));
+    let (ratings, other_factors, other_bias, factors, bias) = match step {
+        Step::Users => (
+            &train.by_user,
+            &model.item_factors,
+            &model.item_bias,
+            &mut model.user_factors,
+            &mut model.user_bias,
+        ),
+        Step::Items => (
+            &train.by_item,
+            &model.user_factors,
+            &model.user_bias,
+            &mut model.item_factors,
+            &mut model.item_bias,
+        ),
+        Step::Genres => {
+            genre::update_genre_factors(model, &train.by_item);
+            return;
+        }
+    };
+    HalfStep {
+        ratings,
+        other_factors,
+        other_bias,
         mu: model.mu,
         k: model.k,
-        lambda: model.config.lambda,
-        tau: model.config.tau,
-        gamma: model.config.gamma,
-        prior: None,
-    };
-    step.run(&mut model.user_factors, &mut model.user_bias);
-}
-
-/// Solves every movie's (v, c) with the users fixed.
-pub fn item_half_step(train: &Dataset, model: &mut Model) {
-    let step = HalfStep {
-        ratings: &train.by_item,
-        other_factors: &model.user_factors,
-        other_bias: &model.user_bias,
-        mu: model.mu,
-        k: model.k,
-        lambda: model.config.lambda,
-        tau: model.config.tau,
-        gamma: model.config.gamma,
-        prior: None,
-    };
-    step.run(&mut model.item_factors, &mut model.item_bias);
+        lambda: c.lambda,
+        tau: c.tau,
+        gamma: c.gamma,
+        weighted: c.weighted_regularization,
+        prior: priors.as_deref(),
+        cancel,
+    }
+    .run(factors, bias);
 }
 
 /// Rows per reduction chunk: fixed, so float sums are added in the same order for any number of
 /// threads and the reported metrics are bit-identical too.
 const REDUCE_CHUNK: usize = 1024;
 
-fn sum_over_users<F>(data: &Dataset, f: F) -> [f64; 2]
+fn sum_over_rows<F>(rows: usize, f: F) -> [f64; 2]
 where
-    F: Fn(usize, &[u32], &[f32]) -> [f64; 2] + Sync,
+    F: Fn(usize) -> [f64; 2] + Sync,
 {
-    let rows = data.by_user.nrows();
     let partial: Vec<[f64; 2]> = (0..rows.div_ceil(REDUCE_CHUNK))
         .into_par_iter()
         .map(|c| {
             let mut acc = [0.0; 2];
-            for u in c * REDUCE_CHUNK..((c + 1) * REDUCE_CHUNK).min(rows) {
-                let (cols, vals) = data.by_user.row(u);
-                let s = f(u, cols, vals);
+            for r in c * REDUCE_CHUNK..((c + 1) * REDUCE_CHUNK).min(rows) {
+                let s = f(r);
                 acc[0] += s[0];
                 acc[1] += s[1];
             }
@@ -202,12 +281,16 @@ where
         .fold([0.0; 2], |a, s| [a[0] + s[0], a[1] + s[1]])
 }
 
-/// (RMSE, MAE) of the model's predictions on `data`.
+/// (RMSE, MAE) of the model on `data`. Explicit models: of the predicted ratings. Implicit
+/// model: of the predicted preference x·y against 1 on the observed pairs.
 pub fn errors(model: &Model, data: &Dataset) -> (f64, f64) {
-    let [se, ae] = sum_over_users(data, |u, cols, vals| {
+    let implicit = model.config.model == ModelKind::Implicit;
+    let [se, ae] = sum_over_rows(data.by_user.nrows(), |u| {
+        let (cols, vals) = data.by_user.row(u);
         let mut acc = [0.0; 2];
         for (&i, &r) in cols.iter().zip(vals) {
-            let e = (r - model.predict(u, i as usize)) as f64;
+            let target = if implicit { 1.0 } else { r };
+            let e = (target - model.predict(u, i as usize)) as f64;
             acc[0] += e * e;
             acc[1] += e.abs();
         }
@@ -217,19 +300,86 @@ pub fn errors(model: &Model, data: &Dataset) -> (f64, f64) {
     ((se / n).sqrt(), ae / n)
 }
 
-/// The objective L of `../shared/GUIDE.md` §1, in f64.
+/// The objective the model's updates minimize, in f64: L of `../shared/GUIDE.md` §1 for the
+/// explicit models (with ALS-WR weights and genre priors when enabled), the weighted loss of
+/// Hu, Koren and Volinsky for the implicit model.
 pub fn loss(model: &Model, train: &Dataset) -> f64 {
+    if model.config.model == ModelKind::Implicit {
+        return implicit_loss(model, train);
+    }
     let c = &model.config;
-    let [se, _] = sum_over_users(train, |u, cols, vals| {
-        let mut acc = [0.0; 2];
+    let k = model.k;
+    let weight = |csr: &crate::sparse::Csr, r: usize| {
+        if c.weighted_regularization {
+            csr.row_len(r) as f64
+        } else {
+            1.0
+        }
+    };
+    let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
+    let [se, users] = sum_over_rows(train.by_user.nrows(), |u| {
+        let (cols, vals) = train.by_user.row(u);
+        let mut e2 = 0.0;
         for (&i, &r) in cols.iter().zip(vals) {
             let e = (r - model.predict(u, i as usize)) as f64;
-            acc[0] += e * e;
+            e2 += e * e;
         }
-        acc
+        let w = weight(&train.by_user, u);
+        let reg = w
+            * (c.tau as f64 * sq(model.user_vector(u))
+                + c.gamma as f64 * (model.user_bias[u] as f64).powi(2));
+        [e2, reg]
+    });
+    let genre_model = c.model == ModelKind::Genre;
+    let [items, _] = sum_over_rows(model.num_items(), |i| {
+        let v = model.item_vector(i);
+        let mut dist = 0.0;
+        if genre_model {
+            // One small allocation per movie: the loss is evaluated once per epoch.
+            let mut prior = vec![0f32; k];
+            model.genre_prior(i, &mut prior);
+            for (&a, &b) in v.iter().zip(&prior) {
+                dist += (a as f64 - b as f64).powi(2);
+            }
+        } else {
+            dist = sq(v);
+        }
+        let w = weight(&train.by_item, i);
+        [
+            w * (c.tau as f64 * dist + c.gamma as f64 * (model.item_bias[i] as f64).powi(2)),
+            0.0,
+        ]
+    });
+    let genres = if genre_model {
+        genre::genre_penalty(model)
+    } else {
+        0.0
+    };
+    c.lambda as f64 / 2.0 * se + (users + items) / 2.0 + genres
+}
+
+/// λ/2 Σ_{all u,i} c_ui (p_ui − x_u·y_i)² + τ/2 (|X|² + |Y|²). The sum over all pairs is
+/// trace(XᵀX · YᵀY) plus corrections on the observed pairs, O((m+n)k² + nnz·k).
+fn implicit_loss(model: &Model, train: &Dataset) -> f64 {
+    let c = &model.config;
+    let k = model.k;
+    let gram64 = |f: &[f32]| {
+        let g = implicit::gramian(f, k);
+        g.iter().map(|&x| x as f64).collect::<Vec<f64>>()
+    };
+    let (xx, yy) = (gram64(&model.user_factors), gram64(&model.item_factors));
+    let all_pairs: f64 = xx.iter().zip(&yy).map(|(a, b)| a * b).sum();
+    let [observed, _] = sum_over_rows(train.by_user.nrows(), |u| {
+        let (cols, vals) = train.by_user.row(u);
+        let mut acc = 0.0;
+        for (&i, &r) in cols.iter().zip(vals) {
+            let s = model.predict(u, i as usize) as f64;
+            let conf = 1.0 + c.alpha as f64 * r as f64;
+            acc += conf * (1.0 - s).powi(2) - s * s;
+        }
+        [acc, 0.0]
     });
     let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
-    let vectors = sq(&model.user_factors) + sq(&model.item_factors);
-    let biases = sq(&model.user_bias) + sq(&model.item_bias);
-    c.lambda as f64 / 2.0 * se + c.tau as f64 / 2.0 * vectors + c.gamma as f64 / 2.0 * biases
+    c.lambda as f64 / 2.0 * (all_pairs + observed)
+        + c.tau as f64 / 2.0 * (sq(&model.user_factors) + sq(&model.item_factors))
 }

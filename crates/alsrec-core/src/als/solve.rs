@@ -1,9 +1,14 @@
-//! One exact block update of ALS: for every row, the regularized least-squares solution of
-//! [x; b] against the fixed other side, with x ∈ R^k the latent vector and b the bias.
-use nalgebra::{DMatrix, DVector};
+//! One exact block update of explicit ALS: for every row, the regularized least-squares solution
+//! of [x; b] against the fixed other side, with x ∈ R^k the latent vector and b the bias, solved
+//! jointly as one (k+1)-system (`../shared/GUIDE.md` §1).
 use rayon::prelude::*;
 
+use super::kernels::{cholesky_solve, cholesky_upper, gram_accumulate, padded};
+use crate::cancel::CancelToken;
 use crate::sparse::Csr;
+
+/// Ratings gathered per Gram update: the block stays in L1/L2 however many ratings a row has.
+const CHUNK: usize = 256;
 
 /// The fixed side of a half-step and the regularizers of the side being solved.
 pub struct HalfStep<'a> {
@@ -16,14 +21,39 @@ pub struct HalfStep<'a> {
     pub lambda: f32,
     pub tau: f32,
     pub gamma: f32,
+    /// ALS-WR: scale τ and γ by the row's number of ratings.
+    pub weighted: bool,
     /// The prior mean of each row's vector (genre model); zero when absent.
     pub prior: Option<&'a [f32]>,
+    /// Polled before every row, so a huge half-step stops promptly.
+    pub cancel: Option<&'a CancelToken>,
 }
 
-/// Per-thread buffers, reused across rows to avoid an allocation per solve.
-struct Scratch {
+/// Per-thread buffers, reused across rows: no allocation per solve.
+pub(crate) struct Scratch {
+    /// CHUNK × kp gathered vectors; the padding columns stay zero.
     block: Vec<f32>,
+    /// kp × kp Gram accumulator (upper triangle used).
     gram: Vec<f32>,
+    /// (k+1) × (k+1) system, then its Cholesky factor.
+    system: Vec<f32>,
+    /// Right-hand side, then the solution.
+    rhs: Vec<f32>,
+    /// Σ v over the row's ratings: the bias column of the system.
+    col_sum: Vec<f32>,
+}
+
+impl Scratch {
+    pub(crate) fn new(k: usize) -> Scratch {
+        let kp = padded(k);
+        Scratch {
+            block: vec![0.0; CHUNK * kp],
+            gram: vec![0.0; kp * kp],
+            system: vec![0.0; (k + 1) * (k + 1)],
+            rhs: vec![0.0; k + 1],
+            col_sum: vec![0.0; k],
+        }
+    }
 }
 
 impl HalfStep<'_> {
@@ -32,32 +62,51 @@ impl HalfStep<'_> {
     pub fn run(&self, factors: &mut [f32], bias: &mut [f32]) {
         let k = self.k;
         let rows = self.ratings.nrows();
-        debug_assert_eq!(bias.len(), rows);
-        let init = || Scratch {
-            block: Vec::new(),
-            gram: vec![0.0; (k + 1) * (k + 1)],
+        assert_eq!(bias.len(), rows);
+        assert_eq!(factors.len(), rows * k);
+        let init = || Scratch::new(k);
+        let body = |scratch: &mut Scratch, (row, (x, b)): (usize, (&mut [f32], &mut f32))| {
+            if self.cancel.is_some_and(|c| c.is_cancelled()) {
+                return;
+            }
+            self.solve_row(row, x, b, scratch)
         };
         if k == 0 {
             bias.par_iter_mut()
                 .enumerate()
-                .for_each_init(init, |scratch, (row, b)| {
-                    self.solve_row(row, &mut [], b, scratch)
-                });
+                .for_each_init(init, |s, (row, b)| body(s, (row, (&mut [], b))));
         } else {
-            debug_assert_eq!(factors.len(), rows * k);
             factors
                 .par_chunks_mut(k)
                 .zip(bias.par_iter_mut())
                 .enumerate()
-                .for_each_init(init, |scratch, (row, (x, b))| {
-                    self.solve_row(row, x, b, scratch)
-                });
+                .for_each_init(init, body);
         }
     }
 
-    fn solve_row(&self, row: usize, x: &mut [f32], b: &mut f32, scratch: &mut Scratch) {
+    fn solve_row(&self, row: usize, x: &mut [f32], b: &mut f32, s: &mut Scratch) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if super::kernels::has_avx2_fma() {
+                // SAFETY: the CPU supports the features the wrapper is compiled for.
+                unsafe { self.solve_row_avx2(row, x, b, s) };
+                return;
+            }
+        }
+        self.solve_row_body(row, x, b, s)
+    }
+
+    /// The same body compiled for AVX2 + FMA, so its axpys and dot products use 8 lanes.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn solve_row_avx2(&self, row: usize, x: &mut [f32], b: &mut f32, s: &mut Scratch) {
+        self.solve_row_body(row, x, b, s)
+    }
+
+    #[inline(always)]
+    fn solve_row_body(&self, row: usize, x: &mut [f32], b: &mut f32, s: &mut Scratch) {
         let k = self.k;
-        let k1 = k + 1;
+        let kp = padded(k);
         let (cols, vals) = self.ratings.row(row);
         let prior = self.prior.map(|p| &p[row * k..(row + 1) * k]);
         if cols.is_empty() {
@@ -69,68 +118,97 @@ impl HalfStep<'_> {
             *b = 0.0;
             return;
         }
-        // Gather [v_n, 1] of every rated column into a dense block, one row per rating.
         let deg = cols.len();
-        let block = &mut scratch.block;
-        block.clear();
-        block.reserve(deg * k1);
-        let mut rhs = vec![0f64; k1];
+        s.gram.fill(0.0);
+        s.rhs.fill(0.0);
+        s.col_sum.fill(0.0);
+        let mut target_sum = 0f32;
+        for (chunk_cols, chunk_vals) in cols.chunks(CHUNK).zip(vals.chunks(CHUNK)) {
+            // Gather the chunk's vectors into the block while summing the right-hand side.
+            for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
+                let c = c as usize;
+                let v = &self.other_factors[c * k..(c + 1) * k];
+                s.block[slot * kp..slot * kp + k].copy_from_slice(v);
+                let t = r - self.mu - self.other_bias[c];
+                for ((acc, sum), &vi) in s.rhs.iter_mut().zip(s.col_sum.iter_mut()).zip(v) {
+                    *acc += t * vi;
+                    *sum += vi;
+                }
+                target_sum += t;
+            }
+            if k > 0 {
+                gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+            }
+        }
+        let count = if self.weighted { deg as f32 } else { 1.0 };
+        let (tau, gamma, lambda) = (self.tau * count, self.gamma * count, self.lambda);
+        // The (k+1)-system: λ [VᵀV  Vᵀ1; 1ᵀV  deg] + diag(τ…τ, γ), upper triangle only.
+        let n1 = k + 1;
+        for i in 0..k {
+            let sys = &mut s.system[i * n1..(i + 1) * n1];
+            for (a, &g) in sys[i..k].iter_mut().zip(&s.gram[i * kp + i..i * kp + k]) {
+                *a = lambda * g;
+            }
+            sys[i] += tau;
+            sys[k] = lambda * s.col_sum[i];
+            s.rhs[i] *= lambda;
+            if let Some(p) = prior {
+                s.rhs[i] += tau * p[i];
+            }
+        }
+        s.system[k * n1 + k] = lambda * deg as f32 + gamma;
+        s.rhs[k] = lambda * target_sum;
+        if cholesky_upper(&mut s.system, n1, n1) {
+            cholesky_solve(&s.system, n1, n1, &mut s.rhs);
+            x.copy_from_slice(&s.rhs[..k]);
+            *b = s.rhs[k];
+        } else {
+            self.least_norm_fallback(row, x, b, prior);
+        }
+    }
+
+    /// Singular only when a regularizer is 0 and the row has too few ratings: the least-norm
+    /// solution (rebuilt in f64, rare, so it may allocate) still minimizes the block.
+    #[cold]
+    fn least_norm_fallback(&self, row: usize, x: &mut [f32], b: &mut f32, prior: Option<&[f32]>) {
+        use nalgebra::{DMatrix, DVector};
+        let k = self.k;
+        let n1 = k + 1;
+        let (cols, vals) = self.ratings.row(row);
+        let count = if self.weighted {
+            cols.len() as f64
+        } else {
+            1.0
+        };
+        let lambda = self.lambda as f64;
+        let mut a = DMatrix::<f64>::zeros(n1, n1);
+        let mut rhs = DVector::<f64>::zeros(n1);
+        let mut ext = vec![1f64; n1];
         for (&c, &r) in cols.iter().zip(vals) {
             let c = c as usize;
-            let v = &self.other_factors[c * k..(c + 1) * k];
-            block.extend_from_slice(v);
-            block.push(1.0);
-            let target = (r - self.mu - self.other_bias[c]) as f64;
-            for (acc, &vi) in rhs.iter_mut().zip(v) {
-                *acc += target * vi as f64;
+            for (e, &v) in ext.iter_mut().zip(&self.other_factors[c * k..(c + 1) * k]) {
+                *e = v as f64;
             }
-            rhs[k] += target;
+            let t = (r - self.mu - self.other_bias[c]) as f64;
+            for i in 0..n1 {
+                rhs[i] += lambda * t * ext[i];
+                for j in 0..n1 {
+                    a[(i, j)] += lambda * ext[i] * ext[j];
+                }
+            }
         }
-        // gram = λ · blockᵀ · block, by a tuned matrix–matrix kernel rather than rank-1 updates.
-        let gram = &mut scratch.gram;
-        // SAFETY: the pointers and strides describe `block` (deg × k1, row-major) and `gram`
-        // (k1 × k1), both of which hold exactly that many elements.
-        unsafe {
-            matrixmultiply::sgemm(
-                k1,
-                deg,
-                k1,
-                self.lambda,
-                block.as_ptr(),
-                1,
-                k1 as isize,
-                block.as_ptr(),
-                k1 as isize,
-                1,
-                0.0,
-                gram.as_mut_ptr(),
-                k1 as isize,
-                1,
-            );
-        }
-        let mut a = DMatrix::<f64>::from_fn(k1, k1, |i, j| gram[i * k1 + j] as f64);
         for i in 0..k {
-            a[(i, i)] += self.tau as f64;
+            a[(i, i)] += self.tau as f64 * count;
+            if let Some(p) = prior {
+                rhs[i] += self.tau as f64 * count * p[i] as f64;
+            }
         }
-        a[(k, k)] += self.gamma as f64;
-        let mut rhs = DVector::from_iterator(k1, rhs.into_iter().map(|v| v * self.lambda as f64));
-        if let Some(p) = prior {
+        a[(k, k)] += self.gamma as f64 * count;
+        if let Ok(sol) = a.svd(true, true).solve(&rhs, 1e-9) {
             for i in 0..k {
-                rhs[i] += self.tau as f64 * p[i] as f64;
+                x[i] = sol[i] as f32;
             }
+            *b = sol[k] as f32;
         }
-        let solution = match a.clone().cholesky() {
-            Some(ch) => ch.solve(&rhs),
-            // Singular only when a regularizer is 0 and the row has too few ratings: the
-            // least-norm solution is still a minimizer of the block.
-            None => match a.svd(true, true).solve(&rhs, 1e-9) {
-                Ok(s) => s,
-                Err(_) => return,
-            },
-        };
-        for i in 0..k {
-            x[i] = solution[i] as f32;
-        }
-        *b = solution[k] as f32;
     }
 }

@@ -1,0 +1,242 @@
+//! Implicit-feedback ALS (Hu, Koren, Volinsky 2008): every (user, movie) pair counts, with
+//! preference 1 and confidence c = 1 + α·r where rated, preference 0 and confidence 1 elsewhere.
+//!
+//! Row system: (λ YᵀY + λ Σ_{i∈Ω} (c_i − 1) y_i y_iᵀ + τ I) x = λ Σ_{i∈Ω} c_i y_i. The dense part
+//! λ YᵀY + τ I is shared by all rows and formed once per half-step, so a row costs O(deg·k) per
+//! conjugate-gradient step, or O(deg·k² + k³) with the exact Cholesky solver.
+use rayon::prelude::*;
+
+use super::kernels::{axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded};
+use crate::cancel::CancelToken;
+use crate::sparse::Csr;
+
+const CHUNK: usize = 256;
+
+pub struct ImplicitStep<'a> {
+    pub ratings: &'a Csr,
+    /// The fixed side's vectors (rows × k).
+    pub other_factors: &'a [f32],
+    pub k: usize,
+    pub lambda: f32,
+    pub tau: f32,
+    pub alpha: f32,
+    /// Conjugate-gradient steps per row, warm-started from the current vector; `None` solves
+    /// each row exactly by Cholesky.
+    pub cg_steps: Option<usize>,
+    pub cancel: Option<&'a CancelToken>,
+}
+
+struct Scratch {
+    block: Vec<f32>,
+    /// The row's neighbour vectors, gathered once (deg × k) so CG steps read contiguous memory.
+    gathered: Vec<f32>,
+    /// λ α r per neighbour: the confidence above 1, weighted.
+    weights: Vec<f32>,
+    gram: Vec<f32>,
+    system: Vec<f32>,
+    rhs: Vec<f32>,
+    residual: Vec<f32>,
+    direction: Vec<f32>,
+    product: Vec<f32>,
+}
+
+/// YᵀY of a row-major rows × k matrix, full and symmetric, accumulated in one fixed order.
+pub fn gramian(factors: &[f32], k: usize) -> Vec<f32> {
+    let kp = padded(k);
+    let mut block = vec![0f32; CHUNK * kp];
+    let mut gram = vec![0f32; kp * kp];
+    let mut total = vec![0f64; k * k];
+    for chunk in factors.chunks(CHUNK * k) {
+        let rows = chunk.len() / k;
+        for (r, v) in chunk.chunks_exact(k).enumerate() {
+            block[r * kp..r * kp + k].copy_from_slice(v);
+        }
+        gram.fill(0.0);
+        gram_accumulate(&block, rows, kp, &mut gram);
+        // Sum the chunks in f64 so that long factor matrices keep their precision.
+        for i in 0..k {
+            for j in i..k {
+                total[i * k + j] += gram[i * kp + j] as f64;
+            }
+        }
+    }
+    let mut full = vec![0f32; k * k];
+    for i in 0..k {
+        for j in i..k {
+            full[i * k + j] = total[i * k + j] as f32;
+            full[j * k + i] = total[i * k + j] as f32;
+        }
+    }
+    full
+}
+
+impl ImplicitStep<'_> {
+    /// Updates every row's vector in place (the current value is the CG starting point).
+    pub fn run(&self, factors: &mut [f32]) {
+        let k = self.k;
+        let kp = padded(k);
+        // λ YᵀY + τ I, full, shared by every row.
+        let mut base = gramian(self.other_factors, k);
+        for (i, row) in base.chunks_exact_mut(k).enumerate() {
+            for x in row.iter_mut() {
+                *x *= self.lambda;
+            }
+            row[i] += self.tau;
+        }
+        let init = || Scratch {
+            block: vec![0.0; CHUNK * kp],
+            gathered: Vec::new(),
+            weights: Vec::new(),
+            gram: vec![0.0; kp * kp],
+            system: vec![0.0; k * k],
+            rhs: vec![0.0; k],
+            residual: vec![0.0; k],
+            direction: vec![0.0; k],
+            product: vec![0.0; k],
+        };
+        factors
+            .par_chunks_mut(k)
+            .enumerate()
+            .for_each_init(init, |s, (row, x)| {
+                if self.cancel.is_some_and(|c| c.is_cancelled()) {
+                    return;
+                }
+                self.solve_row(row, x, &base, s)
+            });
+    }
+
+    fn solve_row(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if super::kernels::has_avx2_fma() {
+                // SAFETY: the CPU supports the features the wrapper is compiled for.
+                unsafe { self.solve_row_avx2(row, x, base, s) };
+                return;
+            }
+        }
+        self.solve_row_body(row, x, base, s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn solve_row_avx2(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        self.solve_row_body(row, x, base, s)
+    }
+
+    #[inline(always)]
+    fn solve_row_body(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        let k = self.k;
+        let (cols, vals) = self.ratings.row(row);
+        // b = λ Σ c_i y_i.
+        s.rhs.fill(0.0);
+        for (&c, &r) in cols.iter().zip(vals) {
+            let c = c as usize;
+            let conf = 1.0 + self.alpha * r;
+            axpy(
+                self.lambda * conf,
+                &self.other_factors[c * k..(c + 1) * k],
+                &mut s.rhs,
+            );
+        }
+        match self.cg_steps {
+            Some(steps) => self.conjugate_gradient(row, x, base, s, steps),
+            None => self.exact(row, x, base, s),
+        }
+    }
+
+    /// y = A·p without forming A: the shared dense part plus the row's confidence corrections
+    /// over its gathered neighbours.
+    #[inline(always)]
+    fn apply(k: usize, base: &[f32], gathered: &[f32], weights: &[f32], p: &[f32], y: &mut [f32]) {
+        for (yi, a) in y.iter_mut().zip(base.chunks_exact(k)) {
+            *yi = dot(a, p);
+        }
+        for (v, &w) in gathered.chunks_exact(k).zip(weights) {
+            axpy(w * dot(v, p), v, y);
+        }
+    }
+
+    #[inline(always)]
+    fn conjugate_gradient(
+        &self,
+        row: usize,
+        x: &mut [f32],
+        base: &[f32],
+        s: &mut Scratch,
+        steps: usize,
+    ) {
+        let k = self.k;
+        let (cols, vals) = self.ratings.row(row);
+        s.gathered.clear();
+        s.weights.clear();
+        for (&c, &r) in cols.iter().zip(vals) {
+            s.gathered
+                .extend_from_slice(&self.other_factors[c as usize * k..(c as usize + 1) * k]);
+            s.weights.push(self.lambda * self.alpha * r);
+        }
+        // r = b − A x, p = r.
+        Self::apply(k, base, &s.gathered, &s.weights, x, &mut s.product);
+        for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&s.product) {
+            *r = b - ax;
+        }
+        s.direction.copy_from_slice(&s.residual);
+        let mut rr = dot(&s.residual, &s.residual);
+        for _ in 0..steps {
+            if rr <= 1e-20 {
+                break;
+            }
+            Self::apply(
+                k,
+                base,
+                &s.gathered,
+                &s.weights,
+                &s.direction,
+                &mut s.product,
+            );
+            let curvature = dot(&s.direction, &s.product);
+            // Zero or NaN curvature: the direction cannot lower the objective.
+            if curvature.is_nan() || curvature <= 0.0 {
+                break;
+            }
+            let step = rr / curvature;
+            axpy(step, &s.direction, x);
+            axpy(-step, &s.product, &mut s.residual);
+            let rr_next = dot(&s.residual, &s.residual);
+            let beta = rr_next / rr;
+            for (p, &r) in s.direction.iter_mut().zip(&s.residual) {
+                *p = r + beta * *p;
+            }
+            rr = rr_next;
+        }
+    }
+
+    #[inline(always)]
+    fn exact(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        let k = self.k;
+        let kp = padded(k);
+        let (cols, vals) = self.ratings.row(row);
+        s.gram.fill(0.0);
+        for (chunk_cols, chunk_vals) in cols.chunks(CHUNK).zip(vals.chunks(CHUNK)) {
+            // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
+            for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
+                let w = (self.lambda * self.alpha * r).max(0.0).sqrt();
+                let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
+                for (b, &vi) in s.block[slot * kp..slot * kp + k].iter_mut().zip(v) {
+                    *b = w * vi;
+                }
+            }
+            gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+        }
+        for i in 0..k {
+            for j in i..k {
+                s.system[i * k + j] = base[i * k + j] + s.gram[i * kp + j];
+            }
+        }
+        if cholesky_upper(&mut s.system, k, k) {
+            cholesky_solve(&s.system, k, k, &mut s.rhs);
+            x.copy_from_slice(&s.rhs);
+        }
+        // Otherwise (τ = 0 and a degenerate fixed side) keep the current vector: the loss does
+        // not rise.
+    }
+}

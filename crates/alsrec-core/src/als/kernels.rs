@@ -1,0 +1,330 @@
+//! The numeric kernels of a row solve: the symmetric Gram product of a gathered block, an
+//! in-place Cholesky factorization and its triangular solves, all in f32 on caller-owned buffers
+//! (no allocation per row).
+//!
+//! On x86-64 with AVX2 + FMA (detected once at run time) the Gram product uses a register-blocked
+//! 4 × 16 tile kernel; elsewhere a portable loop. Either way every row is computed by one thread
+//! in a fixed order, so results do not depend on the thread count.
+
+/// Block widths are padded to this many lanes so the tile kernel needs no edge cases.
+pub const LANES: usize = 16;
+
+/// `k` rounded up to a whole number of tile columns.
+pub fn padded(k: usize) -> usize {
+    k.div_ceil(LANES) * LANES
+}
+
+/// Adds Σ_r x_r x_rᵀ over the `rows` rows of `block` (row-major, `kp` columns, `kp % 16 == 0`)
+/// into `gram` (kp × kp, row-major). Only entries with i ≤ j are meant; tiles that straddle the
+/// diagonal also write a few entries below it, which callers ignore.
+pub fn gram_accumulate(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
+    debug_assert_eq!(kp % LANES, 0);
+    assert!(block.len() >= rows * kp && gram.len() >= kp * kp);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: the CPU supports AVX2 and FMA (checked above) and the asserts above bound
+            // every access the kernel makes.
+            unsafe { gram_avx2(block.as_ptr(), rows, kp, gram.as_mut_ptr()) };
+            return;
+        }
+    }
+    gram_portable(block, rows, kp, gram);
+}
+
+#[cfg(target_arch = "x86_64")]
+pub fn has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+fn gram_portable(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
+    for x in block[..rows * kp].chunks_exact(kp) {
+        for (i, &xi) in x.iter().enumerate() {
+            let g = &mut gram[i * kp + i..(i + 1) * kp];
+            for (gj, &xj) in g.iter_mut().zip(&x[i..]) {
+                *gj += xi * xj;
+            }
+        }
+    }
+}
+
+/// 4 rows × 16 columns of the Gram matrix per tile: 8 accumulators stay in registers while the
+/// block streams past; per block row, 2 loads and 4 broadcasts feed 8 FMAs.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gram_avx2(block: *const f32, rows: usize, kp: usize, gram: *mut f32) {
+    use std::arch::x86_64::*;
+    for i0 in (0..kp).step_by(4) {
+        for j0 in ((i0 / LANES) * LANES..kp).step_by(LANES) {
+            let (mut a00, mut a01, mut a10, mut a11) = (
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+            );
+            let (mut a20, mut a21, mut a30, mut a31) = (
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+            );
+            let mut row = block;
+            for _ in 0..rows {
+                let b0 = _mm256_loadu_ps(row.add(j0));
+                let b1 = _mm256_loadu_ps(row.add(j0 + 8));
+                let s0 = _mm256_broadcast_ss(&*row.add(i0));
+                a00 = _mm256_fmadd_ps(s0, b0, a00);
+                a01 = _mm256_fmadd_ps(s0, b1, a01);
+                let s1 = _mm256_broadcast_ss(&*row.add(i0 + 1));
+                a10 = _mm256_fmadd_ps(s1, b0, a10);
+                a11 = _mm256_fmadd_ps(s1, b1, a11);
+                let s2 = _mm256_broadcast_ss(&*row.add(i0 + 2));
+                a20 = _mm256_fmadd_ps(s2, b0, a20);
+                a21 = _mm256_fmadd_ps(s2, b1, a21);
+                let s3 = _mm256_broadcast_ss(&*row.add(i0 + 3));
+                a30 = _mm256_fmadd_ps(s3, b0, a30);
+                a31 = _mm256_fmadd_ps(s3, b1, a31);
+                row = row.add(kp);
+            }
+            for (a, (lo, hi)) in [(a00, a01), (a10, a11), (a20, a21), (a30, a31)]
+                .into_iter()
+                .enumerate()
+            {
+                let g = gram.add((i0 + a) * kp + j0);
+                _mm256_storeu_ps(g, _mm256_add_ps(_mm256_loadu_ps(g), lo));
+                _mm256_storeu_ps(g.add(8), _mm256_add_ps(_mm256_loadu_ps(g.add(8)), hi));
+            }
+        }
+    }
+}
+
+/// Factorizes the symmetric positive-definite matrix whose upper triangle is in `a` (n × n,
+/// row stride `ld`) as UᵀU, writing U over that triangle. Right-looking, so every update is a
+/// contiguous row axpy. Returns false when a pivot is not positive (the matrix is singular or
+/// indefinite to working precision).
+pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: the CPU supports the features the wrapper is compiled for.
+            return unsafe { cholesky_upper_avx2(a, n, ld) };
+        }
+    }
+    cholesky_upper_body(a, n, ld)
+}
+
+/// The same loops compiled for 8-lane AVX2 + FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
+    cholesky_upper_body(a, n, ld)
+}
+
+#[inline(always)]
+fn cholesky_upper_body(a: &mut [f32], n: usize, ld: usize) -> bool {
+    assert!(a.len() >= n * ld && ld >= n);
+    for i in 0..n {
+        let (head, tail) = a.split_at_mut((i + 1) * ld);
+        let row_i = &mut head[i * ld..i * ld + n];
+        let pivot = row_i[i];
+        if !(pivot > 0.0 && pivot.is_finite()) {
+            return false;
+        }
+        let d = pivot.sqrt();
+        let inv = 1.0 / d;
+        row_i[i] = d;
+        for x in &mut row_i[i + 1..] {
+            *x *= inv;
+        }
+        let row_i = &head[i * ld..i * ld + n];
+        for p in i + 1..n {
+            let f = row_i[p];
+            let row_p = &mut tail[(p - i - 1) * ld..(p - i - 1) * ld + n];
+            axpy(-f, &row_i[p..], &mut row_p[p..]);
+        }
+    }
+    true
+}
+
+/// Solves UᵀU x = b in place (`b` becomes x), U from [`cholesky_upper`].
+pub fn cholesky_solve(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: the CPU supports the features the wrapper is compiled for.
+            return unsafe { cholesky_solve_avx2(u, n, ld, b) };
+        }
+    }
+    cholesky_solve_body(u, n, ld, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cholesky_solve_avx2(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
+    cholesky_solve_body(u, n, ld, b)
+}
+
+#[inline(always)]
+fn cholesky_solve_body(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
+    // Uᵀ y = b, column by column of U (rows of Uᵀ): contiguous axpys.
+    for i in 0..n {
+        let row = &u[i * ld..i * ld + n];
+        b[i] /= row[i];
+        let yi = b[i];
+        axpy(-yi, &row[i + 1..], &mut b[i + 1..n]);
+    }
+    // U x = y, bottom up: contiguous dot products.
+    for i in (0..n).rev() {
+        let row = &u[i * ld..i * ld + n];
+        let s = dot(&row[i + 1..], &b[i + 1..n]);
+        b[i] = (b[i] - s) / row[i];
+    }
+}
+
+/// y += a·x.
+#[inline(always)]
+pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+/// x·y with eight independent accumulators (vectorizes without reassociation flags).
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for j in 0..8 {
+            acc[j] += x[j] * y[j];
+        }
+    }
+    let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        sum += x * y;
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> f32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    }
+
+    #[test]
+    fn gram_kernels_match_the_definition() {
+        let (rows, k) = (37, 40);
+        let kp = padded(k);
+        let mut s = 7;
+        let mut block = vec![0f32; rows * kp];
+        for r in 0..rows {
+            for c in 0..k {
+                block[r * kp + c] = lcg(&mut s);
+            }
+        }
+        let mut fast = vec![0f32; kp * kp];
+        gram_accumulate(&block, rows, kp, &mut fast);
+        let mut slow = vec![0f32; kp * kp];
+        gram_portable(&block, rows, kp, &mut slow);
+        for i in 0..k {
+            for j in i..k {
+                let want: f64 = (0..rows)
+                    .map(|r| block[r * kp + i] as f64 * block[r * kp + j] as f64)
+                    .sum();
+                assert!((fast[i * kp + j] as f64 - want).abs() < 1e-4, "{i},{j}");
+                assert!((slow[i * kp + j] as f64 - want).abs() < 1e-4, "{i},{j}");
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_solves_a_spd_system() {
+        let n = 21;
+        let ld = 24;
+        let mut s = 3;
+        let m: Vec<f32> = (0..n * n).map(|_| lcg(&mut s)).collect();
+        // A = MᵀM + I is symmetric positive definite.
+        let mut a = vec![0f32; n * ld];
+        let mut full = vec![0f64; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                let v: f64 = (0..n)
+                    .map(|r| m[r * n + i] as f64 * m[r * n + j] as f64)
+                    .sum::<f64>()
+                    + if i == j { 1.0 } else { 0.0 };
+                full[i * n + j] = v;
+                if j >= i {
+                    a[i * ld + j] = v as f32;
+                }
+            }
+        }
+        let x_true: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
+        let mut b: Vec<f32> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| full[i * n + j] * x_true[j] as f64)
+                    .sum::<f64>() as f32
+            })
+            .collect();
+        assert!(cholesky_upper(&mut a, n, ld));
+        cholesky_solve(&a, n, ld, &mut b);
+        for (x, t) in b.iter().zip(&x_true) {
+            assert!((x - t).abs() < 1e-3, "{x} vs {t}");
+        }
+        let mut singular = vec![0f32; 4];
+        assert!(!cholesky_upper(&mut singular, 2, 2));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// `cargo test -p alsrec-core --release kernel_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn kernel_speed() {
+        for k in [32usize, 64] {
+            let kp = padded(k);
+            let rows = 256;
+            let block: Vec<f32> = (0..rows * kp).map(|i| (i % 7) as f32 * 0.1).collect();
+            let mut gram = vec![0f32; kp * kp];
+            let reps = 2000;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                gram_accumulate(&block, rows, kp, &mut gram);
+            }
+            let s = t.elapsed().as_secs_f64();
+            let flops = 2.0 * (rows * k * k) as f64 * reps as f64;
+            eprintln!("k={k} gram: {:.1} GFLOP/s (k² convention)", flops / s / 1e9);
+            let n = k + 1;
+            let mut a = vec![0f32; n * n];
+            let reps = 20000;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                for i in 0..n {
+                    for j in i..n {
+                        a[i * n + j] = if i == j { n as f32 } else { 0.5 };
+                    }
+                }
+                assert!(cholesky_upper(&mut a, n, n));
+            }
+            let s = t.elapsed().as_secs_f64();
+            let flops = (n * n * n) as f64 / 3.0 * reps as f64;
+            eprintln!(
+                "k={k} cholesky: {:.1} GFLOP/s, {:.2} µs each",
+                flops / s / 1e9,
+                s / reps as f64 * 1e6
+            );
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Properties of training: the loss never rises across a block update, results do not depend on
+//! the thread count, early stopping, warm start, cancellation, cold start by genres, accuracy.
+use std::path::PathBuf;
+
+use super::config::{ImplicitSolver, ModelKind, TrainConfig};
+use super::*;
+use crate::ingest::movielens::{load_movielens, LoadOptions};
+use crate::split::random_split;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn load(dir: PathBuf) -> Dataset {
+    load_movielens(&dir, &LoadOptions::default()).expect("data set loads")
+}
+
+fn sample() -> Dataset {
+    load(repo().join("data/sample"))
+}
+
+/// ml-latest-small beside the repository, or None (tests then fall back or skip).
+fn ml_small() -> Option<Dataset> {
+    let dir = repo().join("../shared/data/ml-latest-small");
+    if dir.join("ratings.csv").exists() {
+        Some(load(dir))
+    } else {
+        eprintln!("skipped: {} is absent", dir.display());
+        None
+    }
+}
+
+fn config(model: ModelKind) -> TrainConfig {
+    TrainConfig {
+        epochs: 4,
+        threads: Some(2),
+        tolerance: 0.0,
+        ..TrainConfig::defaults_for(model)
+    }
+}
+
+/// Every kind of model and solver the engine has.
+fn all_configs() -> Vec<TrainConfig> {
+    vec![
+        config(ModelKind::Bias),
+        config(ModelKind::Biased),
+        TrainConfig {
+            weighted_regularization: true,
+            tau: 0.05,
+            gamma: 0.05,
+            ..config(ModelKind::Biased)
+        },
+        config(ModelKind::Genre),
+        TrainConfig {
+            weighted_regularization: true,
+            tau: 0.05,
+            gamma: 0.05,
+            ..config(ModelKind::Genre)
+        },
+        config(ModelKind::Implicit),
+        TrainConfig {
+            solver: ImplicitSolver::Cholesky,
+            ..config(ModelKind::Implicit)
+        },
+    ]
+}
+
+#[test]
+fn loss_never_rises_across_a_block_update() {
+    let data = ml_small().unwrap_or_else(sample);
+    let split = random_split(&data, 0.2, 7).unwrap();
+    for cfg in all_configs() {
+        let pool = thread_pool(cfg.threads).unwrap();
+        pool.install(|| {
+            let mut model = initial_model(&split.train, &cfg, None).unwrap();
+            let mut before = loss(&model, &split.train);
+            for epoch in 1..=cfg.epochs {
+                for &step in epoch_steps(cfg.model) {
+                    apply_step(step, &split.train, &mut model, None);
+                    let after = loss(&model, &split.train);
+                    // The solves run in f32: allow a rise of a few ulps of f32 relative to L.
+                    assert!(
+                        after <= before * (1.0 + 1e-6),
+                        "{:?} weighted={} epoch {epoch} {step:?}: loss rose {before} -> {after}",
+                        cfg.model,
+                        cfg.weighted_regularization
+                    );
+                    before = after;
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn results_are_identical_for_any_thread_count() {
+    let data = sample();
+    let split = random_split(&data, 0.2, 3).unwrap();
+    for cfg in all_configs() {
+        let runs: Vec<Model> = [1, 2, 3]
+            .iter()
+            .map(|&t| {
+                let cfg = TrainConfig {
+                    threads: Some(t),
+                    epochs: 3,
+                    ..cfg.clone()
+                };
+                let hooks = TrainHooks {
+                    test: Some(&split.test),
+                    ..TrainHooks::default()
+                };
+                train(&split.train, &cfg, hooks).unwrap()
+            })
+            .collect();
+        for other in &runs[1..] {
+            let a = &runs[0];
+            assert_eq!(a.user_factors, other.user_factors, "{:?}", cfg.model);
+            assert_eq!(a.item_factors, other.item_factors, "{:?}", cfg.model);
+            assert_eq!(a.user_bias, other.user_bias);
+            assert_eq!(a.item_bias, other.item_bias);
+            assert_eq!(a.genre_factors, other.genre_factors);
+            let strip = |m: &Model| {
+                m.history
+                    .iter()
+                    .map(|s| (s.train_rmse, s.train_mae, s.test_rmse, s.test_mae, s.loss))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(strip(a), strip(other), "{:?}", cfg.model);
+        }
+    }
+}
+
+#[test]
+fn patience_keeps_the_best_epoch() {
+    let data = sample();
+    let split = random_split(&data, 0.2, 5).unwrap();
+    // Barely regularized vectors overfit: the test RMSE turns up after a few epochs.
+    let cfg = TrainConfig {
+        factors: 48,
+        tau: 1.0,
+        epochs: 30,
+        patience: Some(2),
+        ..config(ModelKind::Biased)
+    };
+    let hooks = TrainHooks {
+        test: Some(&split.test),
+        ..TrainHooks::default()
+    };
+    let model = train(&split.train, &cfg, hooks).unwrap();
+    let rmses: Vec<f64> = model.history.iter().map(|s| s.test_rmse.unwrap()).collect();
+    assert!(rmses.len() < 30, "patience should stop early: {rmses:?}");
+    let best = rmses.iter().cloned().fold(f64::INFINITY, f64::min);
+    let last = *rmses.last().unwrap();
+    assert!(last > best, "stopped without a worse epoch: {rmses:?}");
+    let (kept, _) = errors(&model, &split.test);
+    assert_eq!(kept, best, "the model kept is not the best epoch's");
+}
+
+#[test]
+fn tolerance_stops_when_the_loss_stalls() {
+    let data = sample();
+    let cfg = TrainConfig {
+        epochs: 50,
+        tolerance: 0.5,
+        ..config(ModelKind::Biased)
+    };
+    let model = train(&data, &cfg, TrainHooks::default()).unwrap();
+    assert!(model.history.len() < 5, "{}", model.history.len());
+}
+
+#[test]
+fn warm_start_continues_training_exactly() {
+    let data = sample();
+    for kind in [ModelKind::Biased, ModelKind::Genre, ModelKind::Implicit] {
+        let cfg = |epochs| TrainConfig {
+            epochs,
+            ..config(kind)
+        };
+        let straight = train(&data, &cfg(4), TrainHooks::default()).unwrap();
+        let first = train(&data, &cfg(3), TrainHooks::default()).unwrap();
+        let hooks = TrainHooks {
+            initial: Some(&first),
+            ..TrainHooks::default()
+        };
+        let resumed = train(&data, &cfg(1), hooks).unwrap();
+        assert_eq!(straight.user_factors, resumed.user_factors, "{kind:?}");
+        assert_eq!(straight.item_factors, resumed.item_factors, "{kind:?}");
+        assert_eq!(straight.item_bias, resumed.item_bias, "{kind:?}");
+        assert_eq!(straight.genre_factors, resumed.genre_factors, "{kind:?}");
+    }
+    let biased = train(&data, &config(ModelKind::Biased), TrainHooks::default()).unwrap();
+    let hooks = TrainHooks {
+        initial: Some(&biased),
+        ..TrainHooks::default()
+    };
+    let e = train(&data, &config(ModelKind::Implicit), hooks).unwrap_err();
+    assert!(e.message.contains("initialModel"), "{}", e.message);
+}
+
+#[test]
+fn cancelled_training_stops_with_aborted() {
+    let data = sample();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let hooks = TrainHooks {
+        cancel: Some(cancel),
+        ..TrainHooks::default()
+    };
+    let e = train(&data, &config(ModelKind::Biased), hooks).unwrap_err();
+    assert_eq!(e.kind, crate::error::ErrorKind::Aborted);
+}
+
+#[test]
+fn unrated_movies_with_genres_sit_at_their_genre_prior() {
+    let data = sample();
+    // Hold out every rating of a few movies: they stay in the catalog with their genres.
+    let held: Vec<u32> = (0..5).collect();
+    let rows: Vec<usize> = (0..data.num_ratings())
+        .filter(|&r| !held.contains(&data.triplets.items[r]))
+        .collect();
+    let train_set = data.subset(&rows);
+    let model = train(&train_set, &config(ModelKind::Genre), TrainHooks::default()).unwrap();
+    let mut prior = vec![0f32; model.k];
+    for &i in &held {
+        assert!(!model.item_genres(i as usize).is_empty());
+        model.genre_prior(i as usize, &mut prior);
+        assert_eq!(model.item_vector(i as usize), prior.as_slice());
+        assert!(prior.iter().any(|&x| x != 0.0), "the genre prior is zero");
+    }
+}
+
+/// Test RMSE of each model on a seeded 80/20 split of ml-latest-small, against the targets.
+#[test]
+fn accuracy_on_ml_latest_small() {
+    let Some(data) = ml_small() else { return };
+    let split = random_split(&data, 0.2, 42).unwrap();
+    let rmse = |cfg: TrainConfig| {
+        let hooks = TrainHooks {
+            test: Some(&split.test),
+            ..TrainHooks::default()
+        };
+        let model = train(&split.train, &cfg, hooks).unwrap();
+        errors(&model, &split.test).0
+    };
+    let mean = split.train.mean_rating() as f32;
+    let mean_rmse = (split
+        .test
+        .triplets
+        .ratings
+        .iter()
+        .map(|&r| ((r - mean) as f64).powi(2))
+        .sum::<f64>()
+        / split.test.num_ratings() as f64)
+        .sqrt();
+    let defaults = |kind| TrainConfig {
+        threads: Some(2),
+        ..TrainConfig::defaults_for(kind)
+    };
+    let bias = rmse(defaults(ModelKind::Bias));
+    let biased = rmse(defaults(ModelKind::Biased));
+    let genre = rmse(defaults(ModelKind::Genre));
+    eprintln!("global mean {mean_rmse:.4}, bias {bias:.4}, biased {biased:.4}, genre {genre:.4}");
+    assert!(bias < mean_rmse - 0.05, "bias {bias} vs mean {mean_rmse}");
+    assert!(biased <= 0.860, "biased {biased}");
+    assert!(genre <= 0.860, "genre {genre}");
+}
