@@ -88,7 +88,10 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 impl Model {
     /// The genre indices of a movie index, from the catalog (empty when it has none).
     pub fn item_genres(&self, item: usize) -> &[u16] {
-        self.catalog.get(self.items.raw(item as u32)).map(|m| m.genres.as_slice()).unwrap_or(&[])
+        self.catalog
+            .get(self.items.raw(item as u32))
+            .map(|m| m.genres.as_slice())
+            .unwrap_or(&[])
     }
 
     /// p_n = |G_n|^(-1/2) Σ_{g ∈ G_n} f_g, the genre model's prior mean of a movie's vector

@@ -1,0 +1,96 @@
+//! Recommendations for a visitor the model has never seen, from a few ratings and/or liked
+//! genres: fold the visitor in with the movies fixed, then rank as for a known user.
+use crate::als::config::ModelKind;
+use crate::error::{Error, Result};
+use crate::foldin::Rows;
+use crate::model::{dot, Model};
+use crate::query::{QueryIndex, RecommendOptions, Scored};
+
+/// What a new user tells us: ratings of known movies (dense indices) and liked genres.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub items: Vec<u32>,
+    pub ratings: Vec<f32>,
+    pub genres: Vec<u16>,
+}
+
+impl Model {
+    /// The fixed rows standing for a liked genre, rated at the top of the scale: the genre's
+    /// learned vector in the genre model (its prior for a movie of that genre alone), else the
+    /// mean vector and bias of the rated movies of that genre.
+    fn genre_rows(&self, genres: &[u16], top: f32, index: &QueryIndex, rows: &mut Rows) {
+        let k = self.k;
+        for &g in genres {
+            if self.config.model == ModelKind::Genre && !self.genre_factors.is_empty() {
+                let f = &self.genre_factors[g as usize * k..(g as usize + 1) * k];
+                rows.push(f, 0.0, top);
+                continue;
+            }
+            let mut mean = vec![0f64; k];
+            let (mut bias, mut count) = (0f64, 0usize);
+            for i in 0..self.num_items() {
+                if index.item_counts[i] == 0 || !self.item_genres(i).contains(&g) {
+                    continue;
+                }
+                for (m, &x) in mean.iter_mut().zip(self.item_vector(i)) {
+                    *m += x as f64;
+                }
+                bias += self.item_bias[i] as f64;
+                count += 1;
+            }
+            if count > 0 {
+                let v: Vec<f32> = mean.iter().map(|&m| (m / count as f64) as f32).collect();
+                rows.push(&v, (bias / count as f64) as f32, top);
+            }
+        }
+    }
+
+    /// Folds the new user in and returns (vector, bias).
+    pub fn fold_in_new_user(&self, user: &NewUser, index: &QueryIndex) -> Result<(Vec<f32>, f32)> {
+        if user.items.is_empty() && user.genres.is_empty() {
+            return Err(Error::invalid_argument(
+                "a new user needs at least one rating or one liked genre",
+            ));
+        }
+        let (lo, hi) = index.rating_range;
+        for (&i, &r) in user.items.iter().zip(&user.ratings) {
+            if !(r.is_finite() && lo <= r && r <= hi) {
+                return Err(Error::invalid_argument(format!(
+                    "the rating {r} of movie {} is outside the scale {lo}–{hi}",
+                    self.items.raw(i)
+                )));
+            }
+        }
+        let mut rows = self.movie_rows(&user.items, &user.ratings);
+        self.genre_rows(&user.genres, hi, index, &mut rows);
+        if rows.is_empty() {
+            return Err(Error::invalid_argument(
+                "none of the liked genres has a rated movie",
+            ));
+        }
+        self.fold_in_user(&rows, index.item_gram.as_ref())
+    }
+
+    pub fn recommend_for_new_user(
+        &self,
+        user: &NewUser,
+        options: &RecommendOptions,
+        index: &QueryIndex,
+    ) -> Result<Vec<Scored>> {
+        options.validate()?;
+        let (u, b) = self.fold_in_new_user(user, index)?;
+        let mut seen = if options.exclude_seen {
+            user.items.clone()
+        } else {
+            Vec::new()
+        };
+        seen.sort_unstable();
+        seen.dedup();
+        let mask = self.allowed_items(&options.filter, index);
+        let base = self.mu + b;
+        let pool = self.rank_row(&seen, options, mask.as_deref(), |i| {
+            base + self.item_bias[i] + dot(&u, self.item_vector(i))
+        });
+        Ok(self.diversify(pool, options))
+    }
+}
