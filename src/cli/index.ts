@@ -5,7 +5,10 @@ import path from 'node:path'
 import { AlsrecError } from '../errors.js'
 import { packageRoot } from '../paths.js'
 import { registerDemo } from './demo.js'
+import { registerExplain } from './explain.js'
 import { registerGenerate } from './generate.js'
+import { registerRecommend } from './recommend.js'
+import { registerSimilar } from './similar.js'
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error. */
 const EXIT_RUNTIME = 1
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
     .exitOverride()
   registerDemo(program)
   registerGenerate(program)
+  registerRecommend(program)
+  registerSimilar(program)
+  registerExplain(program)
   for (const cmd of program.commands) cmd.exitOverride()
   return program
 }

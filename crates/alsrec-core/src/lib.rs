@@ -20,6 +20,8 @@ pub mod modelfile;
 pub mod newuser;
 pub mod partial_fit;
 pub mod query;
+#[cfg(test)]
+mod query_tests;
 pub mod ranking;
 pub mod sparse;
 pub mod split;
