@@ -70,7 +70,8 @@ function badFile(t: import('ava').ExecutionContext, name: string, content: Uint8
 test('a truncated file, a flipped byte, another format and a newer version are refused', (t) => {
   badFile(t, 'truncated.alsrec', bytes.subarray(0, bytes.length - 1000), /truncated/)
   const flipped = Uint8Array.from(bytes)
-  flipped[Math.floor(bytes.length * 0.6)] ^= 0x01
+  const at = Math.floor(bytes.length * 0.6)
+  flipped[at] = (flipped[at] ?? 0) ^ 0x01
   badFile(t, 'flipped.alsrec', flipped, /checksum mismatch/)
   badFile(t, 'ratings.csv', readFileSync(path.join(sampleDir, 'ratings.csv')), /not an alsrec model file/)
   const newer = Uint8Array.from(bytes)
@@ -92,7 +93,7 @@ test('an unwritable target fails cleanly and leaves the old file intact', async 
   const target = path.join(dir, 'keep.alsrec')
   writeFileSync(target, bytes)
   const script = `const a=require(${JSON.stringify(path.join(root, 'dist', 'index.js'))});try{a.loadModelSync(${JSON.stringify(file)}).saveSync(${JSON.stringify(target)})}catch(e){console.log(e.code+' '+e.message);process.exit(3)}`
-  const r = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f 64; exec "${process.execPath}" -e '${script}'`], { encoding: 'utf8' })
+  const r = spawnSync('bash', ['-c', 'trap "" XFSZ; ulimit -f 64; exec "$0" -e "$1"', process.execPath, script], { encoding: 'utf8' })
   t.is(r.status, 3, r.stderr)
   t.regex(r.stdout, /ALSREC_IO .*keep\.alsrec/)
   t.true(readFileSync(target).equals(bytes))

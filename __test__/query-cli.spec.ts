@@ -27,7 +27,7 @@ test('recommend, similar and explain print JSON from a model file', (t) => {
   t.is((JSON.parse(s.stdout) as { similar: unknown[] }).similar.length, 3)
   const e = cli('explain', '--model', modelFile, '--user', String(user), '--movie', movie?.title ?? '', '--json')
   t.is(e.status, 0, e.stderr)
-  t.is((JSON.parse(e.stdout) as { movie: { movieId: number } }).movie.movieId, movie?.movieId)
+  t.is((JSON.parse(e.stdout) as { movie: { movieId: number } }).movie.movieId, movie?.movieId ?? -1)
   const n = cli('recommend', '--model', modelFile, '--rate', `${movie?.title}=5`, '--like', 'Comedy', '--n', '3')
   t.is(n.status, 0, n.stderr)
   t.regex(n.stdout, /predicted/)

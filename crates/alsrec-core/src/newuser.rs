@@ -6,6 +6,9 @@ use crate::foldin::Rows;
 use crate::model::{dot, Model};
 use crate::query::{QueryIndex, RecommendOptions, Scored};
 
+/// How many of a liked genre's most-rated movies stand for it.
+const GENRE_EXAMPLES: usize = 50;
+
 /// What a new user tells us: ratings of known movies (dense indices) and liked genres.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
@@ -15,32 +18,22 @@ pub struct NewUser {
 }
 
 impl Model {
-    /// The fixed rows standing for a liked genre, rated at the top of the scale: the genre's
-    /// learned vector in the genre model (its prior for a movie of that genre alone), else the
-    /// mean vector and bias of the rated movies of that genre.
+    /// The fixed rows standing for a liked genre, all rated at the top of the scale: the genre's
+    /// most-rated movies (as a typical fan of the genre would rate them), plus in the genre model
+    /// the genre's learned vector (the prior of a movie of that genre alone).
     fn genre_rows(&self, genres: &[u16], top: f32, index: &QueryIndex, rows: &mut Rows) {
         let k = self.k;
         for &g in genres {
             if self.config.model == ModelKind::Genre && !self.genre_factors.is_empty() {
                 let f = &self.genre_factors[g as usize * k..(g as usize + 1) * k];
                 rows.push(f, 0.0, top);
-                continue;
             }
-            let mut mean = vec![0f64; k];
-            let (mut bias, mut count) = (0f64, 0usize);
-            for i in 0..self.num_items() {
-                if index.item_counts[i] == 0 || !self.item_genres(i).contains(&g) {
-                    continue;
-                }
-                for (m, &x) in mean.iter_mut().zip(self.item_vector(i)) {
-                    *m += x as f64;
-                }
-                bias += self.item_bias[i] as f64;
-                count += 1;
-            }
-            if count > 0 {
-                let v: Vec<f32> = mean.iter().map(|&m| (m / count as f64) as f32).collect();
-                rows.push(&v, (bias / count as f64) as f32, top);
+            let mut movies: Vec<usize> = (0..self.num_items())
+                .filter(|&i| index.item_counts[i] > 0 && self.item_genres(i).contains(&g))
+                .collect();
+            movies.sort_by_key(|&i| (std::cmp::Reverse(index.item_counts[i]), i));
+            for &i in movies.iter().take(GENRE_EXAMPLES) {
+                rows.push(self.item_vector(i), self.item_bias[i], top);
             }
         }
     }

@@ -309,8 +309,8 @@ fn ranking_metrics_are_bounded_and_thread_independent() {
     for x in [one.precision, one.recall, one.ndcg, one.map, one.hit_rate, one.coverage] {
         assert!((0.0..=1.0).contains(&x));
     }
-    // Planted tastes are easy: most lists hit.
-    assert!(one.hit_rate > 0.7 && one.precision > 0.3, "{one:?}");
+    // Planted tastes are easy: most lists hit (about 1.4 relevant test movies per user).
+    assert!(one.hit_rate > 0.5 && one.recall > 0.3, "{one:?}");
     assert!(one.map <= one.hit_rate);
 }
 
