@@ -18,23 +18,40 @@ pub struct NewUser {
 }
 
 impl Model {
-    /// The fixed rows standing for a liked genre, all rated at the top of the scale: the genre's
-    /// most-rated movies (as a typical fan of the genre would rate them), plus in the genre model
-    /// the genre's learned vector (the prior of a movie of that genre alone).
+    /// The fixed rows standing for liked genres: their most-rated movies rated at the top of
+    /// the scale, contrasted with as many most-rated movies of other genres rated neutrally
+    /// (at μ + c, no personal deviation). The contrast makes the user vector point from "other"
+    /// to "liked" instead of the bias absorbing the enthusiasm. The genre model also gets each
+    /// genre's learned vector (the prior of a movie of that genre alone) rated at the top.
     fn genre_rows(&self, genres: &[u16], top: f32, index: &QueryIndex, rows: &mut Rows) {
+        if genres.is_empty() {
+            return;
+        }
         let k = self.k;
-        for &g in genres {
-            if self.config.model == ModelKind::Genre && !self.genre_factors.is_empty() {
-                let f = &self.genre_factors[g as usize * k..(g as usize + 1) * k];
-                rows.push(f, 0.0, top);
+        if self.config.model == ModelKind::Genre && !self.genre_factors.is_empty() {
+            for &g in genres {
+                rows.push(
+                    &self.genre_factors[g as usize * k..(g as usize + 1) * k],
+                    0.0,
+                    top,
+                );
             }
-            let mut movies: Vec<usize> = (0..self.num_items())
-                .filter(|&i| index.item_counts[i] > 0 && self.item_genres(i).contains(&g))
-                .collect();
-            movies.sort_by_key(|&i| (std::cmp::Reverse(index.item_counts[i]), i));
-            for &i in movies.iter().take(GENRE_EXAMPLES) {
-                rows.push(self.item_vector(i), self.item_bias[i], top);
-            }
+        }
+        let mut movies: Vec<usize> = (0..self.num_items())
+            .filter(|&i| index.item_counts[i] > 0)
+            .collect();
+        movies.sort_by_key(|&i| (std::cmp::Reverse(index.item_counts[i]), i));
+        let liked = |i: usize| self.item_genres(i).iter().any(|g| genres.contains(g));
+        let wanted = GENRE_EXAMPLES * genres.len();
+        for &i in movies.iter().filter(|&&i| liked(i)).take(wanted) {
+            rows.push(self.item_vector(i), self.item_bias[i], top);
+        }
+        for &i in movies.iter().filter(|&&i| !liked(i)).take(wanted) {
+            rows.push(
+                self.item_vector(i),
+                self.item_bias[i],
+                self.mu + self.item_bias[i],
+            );
         }
     }
 
@@ -79,7 +96,13 @@ impl Model {
         };
         seen.sort_unstable();
         seen.dedup();
-        let mask = self.allowed_items(&options.filter, index);
+        // With genres alone, the fold-in knows little beyond popularity; keep the list within
+        // the liked genres (unless the caller filtered by genre) so the start is on topic.
+        let mut filter = options.filter.clone();
+        if user.items.is_empty() && filter.genres.is_empty() {
+            filter.genres = user.genres.clone();
+        }
+        let mask = self.allowed_items(&filter, index);
         let base = self.mu + b;
         let pool = self.rank_row(&seen, options, mask.as_deref(), |i| {
             base + self.item_bias[i] + dot(&u, self.item_vector(i))

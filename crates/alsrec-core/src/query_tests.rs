@@ -46,7 +46,13 @@ fn dataset() -> Dataset {
             }
         }
     }
-    Dataset::new(Arc::new(users), Arc::new(items), Arc::new(catalog), t, LoadReport::default())
+    Dataset::new(
+        Arc::new(users),
+        Arc::new(items),
+        Arc::new(catalog),
+        t,
+        LoadReport::default(),
+    )
 }
 
 fn trained(data: &Dataset) -> Model {
@@ -78,7 +84,10 @@ fn model_file_round_trips_and_rejects_every_fault() {
     assert_eq!(back.users.raw_ids(), model.users.raw_ids());
     let fault = |b: &[u8]| modelfile::decode(b).unwrap_err();
     let e = fault(&bytes[..bytes.len() - 100]);
-    assert!(e.kind == ErrorKind::BadModelFile && e.message.contains("truncated"), "{e}");
+    assert!(
+        e.kind == ErrorKind::BadModelFile && e.message.contains("truncated"),
+        "{e}"
+    );
     let mut flipped = bytes.clone();
     let mid = bytes.len() / 2;
     flipped[mid] ^= 0x10;
@@ -86,7 +95,9 @@ fn model_file_round_trips_and_rejects_every_fault() {
     let mut newer = bytes.clone();
     newer[8] = 2;
     assert!(fault(&newer).message.contains("newer"));
-    assert!(fault(b"userId,movieId,rating\n1,2,3\n").message.contains("magic"));
+    assert!(fault(b"userId,movieId,rating\n1,2,3\n")
+        .message
+        .contains("magic"));
     // Saving over an existing file into an unwritable place fails and keeps the old file.
     let dir = std::env::temp_dir().join(format!("alsrec-modelfile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -119,7 +130,11 @@ fn fold_in_is_the_training_update() {
         // And the explanation's contributions add up to the personal part of the score.
         let e = model.explain(u, 3, 100, &index).unwrap();
         let personal = model.predict(u, 3) - model.mu - model.item_bias[3];
-        assert!((e.refit_personal - personal).abs() < 1e-3, "{} vs {personal}", e.refit_personal);
+        assert!(
+            (e.refit_personal - personal).abs() < 1e-3,
+            "{} vs {personal}",
+            e.refit_personal
+        );
         let sum: f32 = e.contributions.iter().map(|c| c.points).sum();
         assert!((sum - e.refit_personal).abs() < 1e-3);
         let shares: f32 = e.contributions.iter().map(|c| c.share).sum();
@@ -250,7 +265,12 @@ fn new_users_partial_fit_and_similarity() {
         ..NewUser::default()
     };
     let recs = model.recommend_for_new_user(&by_genre, &o, &index).unwrap();
-    assert!(recs.iter().filter(|s| model.item_genres(s.item as usize).contains(&fantasy)).count() >= 4);
+    assert!(
+        recs.iter()
+            .filter(|s| model.item_genres(s.item as usize).contains(&fantasy))
+            .count()
+            >= 4
+    );
     // Ratings off the scale are refused.
     let off = NewUser {
         items: vec![liked[0]],
@@ -258,7 +278,10 @@ fn new_users_partial_fit_and_similarity() {
         genres: vec![],
     };
     let e = model.recommend_for_new_user(&off, &o, &index).unwrap_err();
-    assert!(e.kind == ErrorKind::InvalidArgument && e.message.contains("scale"), "{e}");
+    assert!(
+        e.kind == ErrorKind::InvalidArgument && e.message.contains("scale"),
+        "{e}"
+    );
     // partialFit with the same ratings gives that visitor the same vector.
     let fitted = model
         .partial_fit(&NewRatings {
@@ -286,7 +309,12 @@ fn new_users_partial_fit_and_similarity() {
     let near = grown
         .similar_items(grown.item_index(5000).unwrap(), 5, &Filter::default(), &gi)
         .unwrap();
-    assert!(near.iter().filter(|s| grown.item_genres(s.item as usize).contains(&fantasy)).count() >= 4);
+    assert!(
+        near.iter()
+            .filter(|s| grown.item_genres(s.item as usize).contains(&fantasy))
+            .count()
+            >= 4
+    );
     // Similar users share the taste.
     let similar = model.similar_users(3, 5, &index).unwrap();
     assert!(similar.iter().filter(|s| s.item % 4 == 3).count() >= 4);
@@ -306,7 +334,14 @@ fn ranking_metrics_are_bounded_and_thread_independent() {
     let one = run(1);
     assert_eq!(one, run(2));
     assert!(one.users > 50);
-    for x in [one.precision, one.recall, one.ndcg, one.map, one.hit_rate, one.coverage] {
+    for x in [
+        one.precision,
+        one.recall,
+        one.ndcg,
+        one.map,
+        one.hit_rate,
+        one.coverage,
+    ] {
         assert!((0.0..=1.0).contains(&x));
     }
     // Planted tastes are easy: most lists hit (about 1.4 relevant test movies per user).
@@ -335,7 +370,10 @@ fn analyses_find_norms_and_a_map() {
             .map(|(_, (x, y))| (*x, *y))
             .collect();
         let n = pts.len() as f32;
-        (pts.iter().map(|p| p.0).sum::<f32>() / n, pts.iter().map(|p| p.1).sum::<f32>() / n)
+        (
+            pts.iter().map(|p| p.0).sum::<f32>() / n,
+            pts.iter().map(|p| p.1).sum::<f32>() / n,
+        )
     };
     let (a, b) = (centroid(0), centroid(3));
     assert!(((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() > 0.1);
