@@ -11,7 +11,8 @@ use nalgebra::DVector;
 
 use crate::error::Result;
 use crate::foldin::RowSystem;
-use crate::model::{dot, Model};
+use crate::model::Model;
+use crate::query::dot;
 use crate::query::QueryIndex;
 
 #[derive(Debug, Clone)]

@@ -79,37 +79,73 @@ fn bad(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::BadModelFile, message)
 }
 
+/// A number stored little-endian in the file.
+trait Le: Copy {
+    const SIZE: usize;
+    fn put(self, out: &mut Vec<u8>);
+    fn get(b: &[u8]) -> Self;
+}
+
+macro_rules! le {
+    ($($t:ty),*) => {$(
+        impl Le for $t {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn get(b: &[u8]) -> Self {
+                <$t>::from_le_bytes(b.try_into().expect("sized chunk"))
+            }
+        }
+    )*};
+}
+le!(f32, u32, i64, u64);
+
+/// The bytes of a slice in little-endian order: one bulk copy on little-endian machines.
+fn to_le<T: Le>(v: &[T]) -> Vec<u8> {
+    if cfg!(target_endian = "little") {
+        // SAFETY: T is a plain number type (f32/u32/i64/u64) without padding; on a
+        // little-endian machine its memory is exactly its little-endian encoding.
+        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+            .to_vec()
+    } else {
+        let mut out = Vec::with_capacity(v.len() * T::SIZE);
+        v.iter().for_each(|x| x.put(&mut out));
+        out
+    }
+}
+
+/// The inverse of [`to_le`]: one bulk copy on little-endian machines.
+fn from_le<T: Le + Default>(b: &[u8]) -> Vec<T> {
+    let n = b.len() / T::SIZE;
+    if cfg!(target_endian = "little") {
+        let mut out = vec![T::default(); n];
+        // SAFETY: `out` holds n values of T = n · SIZE bytes, `b` at least that many, and every
+        // bit pattern is a valid f32/u32/i64/u64.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr(), out.as_mut_ptr() as *mut u8, n * T::SIZE)
+        };
+        out
+    } else {
+        b.chunks_exact(T::SIZE).map(T::get).collect()
+    }
+}
+
 /// The sections in file order: name, dtype and the little-endian bytes.
 fn sections(model: &Model) -> Vec<(&'static str, &'static str, Vec<u8>)> {
-    fn f32s(v: &[f32]) -> Vec<u8> {
-        v.iter().flat_map(|x| x.to_le_bytes()).collect()
-    }
-    fn i64s(v: &[i64]) -> Vec<u8> {
-        v.iter().flat_map(|x| x.to_le_bytes()).collect()
-    }
     let s = &model.seen;
+    let indptr: Vec<u64> = s.indptr.iter().map(|&x| x as u64).collect();
     vec![
-        ("userIds", "i64", i64s(model.users.raw_ids())),
-        ("movieIds", "i64", i64s(model.items.raw_ids())),
-        ("userFactors", "f32", f32s(&model.user_factors)),
-        ("userBias", "f32", f32s(&model.user_bias)),
-        ("movieFactors", "f32", f32s(&model.item_factors)),
-        ("movieBias", "f32", f32s(&model.item_bias)),
-        ("genreFactors", "f32", f32s(&model.genre_factors)),
-        (
-            "seenIndptr",
-            "u64",
-            s.indptr
-                .iter()
-                .flat_map(|&x| (x as u64).to_le_bytes())
-                .collect(),
-        ),
-        (
-            "seenIndices",
-            "u32",
-            s.indices.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ),
-        ("seenValues", "f32", f32s(&s.values)),
+        ("userIds", "i64", to_le(model.users.raw_ids())),
+        ("movieIds", "i64", to_le(model.items.raw_ids())),
+        ("userFactors", "f32", to_le(&model.user_factors)),
+        ("userBias", "f32", to_le(&model.user_bias)),
+        ("movieFactors", "f32", to_le(&model.item_factors)),
+        ("movieBias", "f32", to_le(&model.item_bias)),
+        ("genreFactors", "f32", to_le(&model.genre_factors)),
+        ("seenIndptr", "u64", to_le(&indptr)),
+        ("seenIndices", "u32", to_le(&s.indices)),
+        ("seenValues", "f32", to_le(&s.values)),
     ]
 }
 
@@ -318,18 +354,8 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
         }
         Ok(&b[s.offset..s.offset + len])
     };
-    let f32s = |bytes: &[u8]| -> Vec<f32> {
-        bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect()
-    };
-    let i64s = |bytes: &[u8]| -> Vec<i64> {
-        bytes
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect()
-    };
+    let f32s = from_le::<f32>;
+    let i64s = from_le::<i64>;
     let user_ids = i64s(section("userIds", "i64", Some(m))?);
     let item_ids = i64s(section("movieIds", "i64", Some(n))?);
     let genre_factors = section("genreFactors", "f32", None)?;
@@ -340,18 +366,15 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
             genre_rows * k
         )));
     }
-    let indptr: Vec<usize> = section("seenIndptr", "u64", Some(m + 1))?
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")) as usize)
+    let indptr: Vec<usize> = from_le::<u64>(section("seenIndptr", "u64", Some(m + 1))?)
+        .into_iter()
+        .map(|x| x as usize)
         .collect();
     let nnz = h.num_seen;
     if indptr[0] != 0 || indptr[m] != nnz || indptr.windows(2).any(|w| w[0] > w[1]) {
         return Err(bad("section 'seenIndptr' is not a valid row index"));
     }
-    let indices: Vec<u32> = section("seenIndices", "u32", Some(nnz))?
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-        .collect();
+    let indices: Vec<u32> = from_le(section("seenIndices", "u32", Some(nnz))?);
     if indices.iter().any(|&i| i as usize >= n) {
         return Err(bad("section 'seenIndices' refers to a movie past the end"));
     }

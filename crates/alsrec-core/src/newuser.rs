@@ -3,7 +3,8 @@
 use crate::als::config::ModelKind;
 use crate::error::{Error, Result};
 use crate::foldin::Rows;
-use crate::model::{dot, Model};
+use crate::model::Model;
+use crate::query::dot;
 use crate::query::{QueryIndex, RecommendOptions, Scored};
 
 /// How many of a liked genre's most-rated movies stand for it.

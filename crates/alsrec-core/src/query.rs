@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
-use crate::model::{dot, Model};
+use crate::model::Model;
 
 /// Which movies may be recommended. Empty / `None` fields do not restrict.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +79,26 @@ impl RecommendOptions {
             self.n
         }
     }
+}
+
+/// `model::dot` with the same eight accumulators and summation order (so the same bits, and the
+/// TypeScript reader matches it), written over `chunks_exact` so the compiler drops the bounds
+/// checks and vectorizes: this is the inner loop of every single-user query.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    let mut acc = [0f32; 8];
+    for (x, y) in ca.zip(cb) {
+        for j in 0..8 {
+            acc[j] += x[j] * y[j];
+        }
+    }
+    let mut sum: f32 = acc.iter().sum();
+    for (x, y) in ra.iter().zip(rb) {
+        sum += x * y;
+    }
+    sum
 }
 
 pub fn check_n(n: usize) -> Result<()> {
@@ -381,8 +401,9 @@ impl Model {
     }
 
     /// Top-N for many users at once: rows of `n` (item, score), padded with `u32::MAX` / NaN
-    /// where a user has fewer candidates. Scores come from a blocked matrix product
-    /// (users × k by k × movies), the only way 10¹² flops fit in seconds.
+    /// where a user has fewer candidates. Scores come from a blocked matrix product (users × k
+    /// by k × movies, in tiles of movies that stay in cache), the only way 10¹² flops fit in
+    /// seconds; each user keeps a running top list across the tiles.
     pub fn recommend_many(
         &self,
         users: &[u32],
@@ -395,7 +416,8 @@ impl Model {
         let mask = self.allowed_items(&options.filter, index);
         let items = self.num_items();
         let k = self.k;
-        const BLOCK: usize = 64;
+        const BLOCK: usize = 512;
+        const TILE: usize = 1024;
         let mut out_items = vec![u32::MAX; users.len() * n];
         let mut out_scores = vec![f32::NAN; users.len() * n];
         out_items
@@ -403,7 +425,7 @@ impl Model {
             .zip(out_scores.par_chunks_mut(BLOCK * n))
             .zip(users.par_chunks(BLOCK))
             .try_for_each_init(
-                || vec![0f32; BLOCK * items],
+                || vec![0f32; BLOCK * TILE],
                 |scores, ((oi, os), block)| -> Result<()> {
                     cancel.check()?;
                     let rows = block.len();
@@ -411,39 +433,65 @@ impl Model {
                     for (r, &u) in block.iter().enumerate() {
                         ublock[r * k..(r + 1) * k].copy_from_slice(self.user_vector(u as usize));
                     }
-                    if k > 0 {
-                        // SAFETY: ublock is rows × k and item_factors items × k (row-major,
-                        // read transposed); scores holds at least rows × items.
-                        unsafe {
-                            matrixmultiply::sgemm(
-                                rows,
-                                k,
-                                items,
-                                1.0,
-                                ublock.as_ptr(),
-                                k as isize,
-                                1,
-                                self.item_factors.as_ptr(),
-                                1,
-                                k as isize,
-                                0.0,
-                                scores.as_mut_ptr(),
-                                items as isize,
-                                1,
-                            );
+                    let mut tops: Vec<TopN> =
+                        (0..rows).map(|_| TopN::new(options.pool())).collect();
+                    let mut cursors = vec![0usize; rows];
+                    for start in (0..items).step_by(TILE) {
+                        let width = TILE.min(items - start);
+                        if k > 0 {
+                            // SAFETY: ublock is rows × k; the tile of item_factors is width × k
+                            // (row-major, read transposed); scores holds BLOCK × TILE.
+                            unsafe {
+                                matrixmultiply::sgemm(
+                                    rows,
+                                    k,
+                                    width,
+                                    1.0,
+                                    ublock.as_ptr(),
+                                    k as isize,
+                                    1,
+                                    self.item_factors.as_ptr().add(start * k),
+                                    1,
+                                    k as isize,
+                                    0.0,
+                                    scores.as_mut_ptr(),
+                                    width as isize,
+                                    1,
+                                );
+                            }
+                        } else {
+                            scores[..rows * width].fill(0.0);
                         }
-                    } else {
-                        scores[..rows * items].fill(0.0);
+                        for (r, &u) in block.iter().enumerate() {
+                            let u = u as usize;
+                            let seen = self.seen_of(u, options);
+                            let row = &scores[r * width..(r + 1) * width];
+                            let base = self.mu + self.user_bias[u];
+                            let top = &mut tops[r];
+                            let cursor = &mut cursors[r];
+                            for (j, &dot_uv) in row.iter().enumerate() {
+                                let i = start + j;
+                                // `seen` is sorted: one forward walk across all tiles skips it.
+                                if *cursor < seen.len() && seen[*cursor] as usize == i {
+                                    *cursor += 1;
+                                    continue;
+                                }
+                                if mask.as_ref().is_some_and(|m| !m[i]) {
+                                    continue;
+                                }
+                                top.push(Scored {
+                                    item: i as u32,
+                                    score: base + self.item_bias[i] + dot_uv,
+                                });
+                            }
+                        }
                     }
-                    for (r, &u) in block.iter().enumerate() {
-                        let u = u as usize;
-                        let row = &scores[r * items..(r + 1) * items];
-                        let base = self.mu + self.user_bias[u];
-                        let seen = self.seen_of(u, options);
-                        let pool = self.rank_row(seen, options, mask.as_deref(), |i| {
-                            base + self.item_bias[i] + row[i]
-                        });
-                        for (j, s) in self.diversify(pool, options).into_iter().enumerate() {
+                    for (r, top) in tops.into_iter().enumerate() {
+                        for (j, s) in self
+                            .diversify(top.into_sorted(), options)
+                            .into_iter()
+                            .enumerate()
+                        {
                             oi[r * n + j] = s.item;
                             os[r * n + j] = s.score;
                         }
