@@ -105,7 +105,7 @@ impl Model {
         }
         let mask = self.allowed_items(&filter, index);
         let base = self.mu + b;
-        let pool = self.rank_row(&seen, options, mask.as_deref(), |i| {
+        let pool = self.rank_row_parallel(&seen, options, mask.as_deref(), |i| {
             base + self.item_bias[i] + dot(&u, self.item_vector(i))
         });
         Ok(self.diversify(pool, options))
