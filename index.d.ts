@@ -33,18 +33,6 @@ export declare class Dataset {
   userIds(): Float64Array
   /** [train, test], a seeded random split. */
   splitRandom(testFraction: number, seed: number): Array<Dataset>
-  /** [train, test] by a SplitOptions object as JSON; the split report is in both reports. */
-  split(optionsJson: string): Array<Dataset>
-  /** [train0, test0, train1, test1, …]: k folds. */
-  folds(k: number, seed: number, dropColdStart: boolean): Array<Dataset>
-  /** Raw movie ids, in index order (rated movies first, then catalog-only ones). */
-  movieIds(): Float64Array
-  /** The dense index of a raw user id, or -1. */
-  userIndex(userId: number): number
-  /** The dense index of a raw movie id, or -1. */
-  movieIndex(movieId: number): number
-  /** The distinct tags given to a movie (tags.csv) and how often, most frequent first. */
-  movieTags(movieId: number): Array<TagCount>
   catalog(): CatalogColumns
   /** The movie ids this user rated here, with the ratings. */
   userRatings(userId: number): RatedMovies
@@ -54,10 +42,37 @@ export declare class Model {
   get kind(): string
   get factors(): number
   get globalMean(): number
+  get numUsers(): number
+  get numMovies(): number
   get configJson(): string
   get history(): Array<EpochRecord>
-  recommend(userId: number, options?: RecommendOptionsJs | undefined | null): ScoredMovies
+  /** The catalog the model's movie ids refer to (kept in the model file). */
+  catalog(): CatalogColumns
+  /** The smallest and largest training rating: the scale new ratings must lie on. */
+  ratingRange(): Array<number>
+  /** Raw user ids, in index order. */
+  userIds(): Float64Array
+  recommend(userId: number, options?: QueryOptionsJs | undefined | null): ScoredMovies
+  recommendAll(options?: QueryOptionsJs | undefined | null, cancel?: CancelToken | undefined | null): Promise<RecommendAllResult>
+  recommendAllSync(options?: QueryOptionsJs | undefined | null): RecommendAllResult
   predict(userId: number, movieId: number): number
+  /** Predictions for pairs (userIds[j], movieIds[j]). */
+  predictMany(userIds: Float64Array, movieIds: Float64Array): Float32Array
+  recommendForNewUser(movieIds: Float64Array, ratings: Float32Array, genres: Array<string>, options?: QueryOptionsJs | undefined | null): ScoredMovies
+  similarMovies(movieId: number, options?: QueryOptionsJs | undefined | null): ScoredMovies
+  similarUsers(userId: number, n: number): ScoredUsers
+  explain(userId: number, movieId: number, top: number): ExplanationJs
+  vectorNorms(n: number, minRatings: number): VectorNorms
+  movieMap(minRatings: number): MovieMapJs
+  partialFit(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array): Promise<Model>
+  partialFitSync(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array): Model
+  rankingMetrics(test: Dataset, k: number, threshold: number, cancel?: CancelToken | undefined | null): Promise<RankingMetrics>
+  rankingMetricsSync(test: Dataset, k: number, threshold: number): RankingMetricsJs
+  /** Writes the model file atomically (temporary file, fsync, rename). */
+  save(path: string): Promise<void>
+  saveSync(path: string): void
+  /** Writes factors and biases into `dir` as 'csv' or 'npy'; returns the file names. */
+  exportFactors(dir: string, format: string): Array<string>
 }
 
 export declare function __panicForTest(message: string): void
@@ -74,11 +89,13 @@ export interface CatalogColumns {
   genreOffsets: Uint32Array
   genreIndices: Uint16Array
   genreNames: Array<string>
-  /** From links.csv; NaN where unknown. */
-  imdbIds: Float64Array
-  tmdbIds: Float64Array
-  /** How many tags (tags.csv) each movie was given. */
-  tagCounts: Uint32Array
+}
+
+export interface ContributionJs {
+  movieId: number
+  rating: number
+  points: number
+  share: number
 }
 
 /** One epoch's figures, as given to `onEpoch` and kept in `model.history`. */
@@ -92,47 +109,81 @@ export interface EpochRecord {
   seconds: number
 }
 
+export interface ExplanationJs {
+  score: number
+  globalMean: number
+  userBias: number
+  movieBias: number
+  genrePart: number
+  latentPart: number
+  refitPersonal: number
+  contributions: Array<ContributionJs>
+}
+
 /** Writes a synthetic MovieLens-format set into `outDir`; resolves to the report as JSON. */
 export declare function generate(outDir: string, optionsJson: string, cancel?: CancelToken | undefined | null): Promise<string>
 
 export declare function generateSync(outDir: string, optionsJson: string): string
 
-/** Resolves to [dataset]: a MovieLens directory (or ratings file) with its catalog. */
-export declare function loadMovieLens(dir: string, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
+/** Reads a model file off the JavaScript thread, checking magic, version, sizes and checksum. */
+export declare function loadModel(path: string): Promise<Model>
+
+export declare function loadModelSync(path: string): Model
+
+export declare function loadMovieLens(dir: string, options?: LoadOptionsJs | undefined | null): Promise<Dataset>
 
 export declare function loadMovieLensSync(dir: string, options?: LoadOptionsJs | undefined | null): Dataset
 
 export interface LoadOptionsJs {
   /** 'error' (default) or 'skip'. */
   onBadRow?: string
-  /** [min, max]: ratings outside are bad rows. MovieLens files default to [0.5, 5]. */
-  ratingScale?: Array<number>
-  /** Drop users / movies with fewer ratings, repeatedly until stable. */
-  minUserRatings?: number
-  minMovieRatings?: number
-  /** Drop ratings of movies the catalog does not list. */
-  catalogOnly?: boolean
-  /** loadSplit: drop test rows whose user or movie has no training rating. */
-  dropColdStart?: boolean
-  threads?: number
 }
 
-/** Resolves to [dataset]: one ratings file, detected (MovieLens) or read by `mappingJson`. */
-export declare function loadRatings(file: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
+export interface MovieMapJs {
+  movieIds: Float64Array
+  x: Float32Array
+  y: Float32Array
+  explained: Array<number>
+}
 
-export declare function loadRatingsSync(file: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Dataset
+/** Filters and ranking options shared by the recommendation queries. */
+export interface QueryOptionsJs {
+  n?: number
+  excludeSeen?: boolean
+  /** Keep movies with at least one of these genres. */
+  genres?: Array<string>
+  minRatings?: number
+  /** [from, to], inclusive. */
+  years?: Array<number>
+  /** Only these movie ids. */
+  candidates?: Float64Array
+  /** MMR weight in [0, 1] for genre diversity. */
+  diversity?: number
+}
 
-/** Resolves to [train, test] sharing id maps; the cold-start counts are in both reports. */
-export declare function loadSplit(trainFile: string, testFile: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
+export interface RankingMetricsJs {
+  k: number
+  threshold: number
+  users: number
+  precision: number
+  recall: number
+  ndcg: number
+  map: number
+  hitRate: number
+  coverage: number
+}
 
 export interface RatedMovies {
   movieIds: Float64Array
   ratings: Float32Array
 }
 
-export interface RecommendOptionsJs {
-  n?: number
-  excludeSeen?: boolean
+/** recommendAll's result: row r holds user `userIds[r]`'s top `n`, NaN-padded. */
+export interface RecommendAllResult {
+  n: number
+  userIds: Float64Array
+  movieIds: Float64Array
+  scores: Float32Array
 }
 
 /** Top-N results as parallel typed arrays, best first. */
@@ -141,16 +192,18 @@ export interface ScoredMovies {
   scores: Float32Array
 }
 
-export interface TagCount {
-  tag: string
-  count: number
+export interface ScoredUsers {
+  userIds: Float64Array
+  scores: Float32Array
 }
 
-/**
- * Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON; `initial`
- * warm-starts from a model's parameters.
- */
-export declare function train(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null, initial?: Model | undefined | null): Promise<Model>
+/** Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON. */
+export declare function train(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<Model>
 
 /** Trains on the calling thread; for scripts. */
-export declare function trainSync(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, initial?: Model | undefined | null): Model
+export declare function trainSync(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null): Model
+
+export interface VectorNorms {
+  largest: ScoredMovies
+  smallest: ScoredMovies
+}

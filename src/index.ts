@@ -5,7 +5,23 @@ export { Catalog, normalizeTitle, type Movie } from './catalog.js'
 export { Dataset, loadMovieLens, loadMovieLensSync, type LoadOptions, type LoadReport, type SplitOptions } from './dataset.js'
 export { loadRatings, loadRatingsSync, loadSplit, type ColumnMapping, type SplitReport, type SplitResult } from './dataset.js'
 export { train, trainSync, type TrainConfig, type TrainOptions, type EpochRecord, type ModelKind } from './train.js'
-export { Model, type Recommendation, type RecommendOptions } from './model.js'
+export {
+  Model,
+  loadModel,
+  loadModelSync,
+  type Recommendation,
+  type RecommendOptions,
+  type RecommendAllResult,
+  type MovieRef,
+  type NewUserProfile,
+  type Contribution,
+  type Explanation,
+  type RankingMetrics,
+  type RankingOptions,
+  type MovieMap,
+  type NewRatings,
+} from './model.js'
+export { readModel, ModelReader, type ReaderRecommendation } from './reader/index.js'
 export { generate, generateSync, type GenerateOptions, type GenerateReport } from './generate.js'
 export { samplePath } from './paths.js'
 export {

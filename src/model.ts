@@ -1,18 +1,132 @@
-import type { Catalog, Movie } from './catalog.js'
-import { call, invalidArgument } from './errors.js'
-import type { Native } from './native.js'
+import { Catalog, type Movie } from './catalog.js'
+import type { Dataset } from './dataset.js'
+import { AlsrecError, call, callAsync, invalidArgument } from './errors.js'
+import { native, type Native } from './native.js'
+import { linkSignal } from './signal.js'
 import type { EpochRecord, TrainConfig } from './train.js'
 
 export interface Recommendation extends Movie {
-  /** The predicted rating. */
+  /** The predicted rating (a preference for implicit models); the cosine in similarity queries. */
   score: number
 }
 
+/** Which movies may be returned, and how they are ranked. */
 export interface RecommendOptions {
   /** How many movies (default 10). */
   n?: number
   /** Leave out movies the user rated in training (default true). */
   excludeSeen?: boolean
+  /** Only movies with at least one of these genres. */
+  genres?: string[]
+  /** Only movies with at least this many training ratings. */
+  minRatings?: number
+  /** Only movies from these years, inclusive. */
+  years?: [number, number]
+  /** Only these movie ids. */
+  candidates?: ArrayLike<number>
+  /** Genre diversity: MMR re-ranking weight from 0 (off, default) to 1. */
+  diversity?: number
+}
+
+/** Top-N of every user as flat typed arrays: row r holds user `userIds[r]`'s `n` best. */
+export interface RecommendAllResult {
+  n: number
+  userIds: Float64Array
+  /** userIds.length × n movie ids, best first; NaN where a user has fewer candidates. */
+  movieIds: Float64Array
+  scores: Float32Array
+}
+
+/** A movie by id, or by a title that `catalog.findOne` resolves to exactly one movie. */
+export type MovieRef = number | string
+
+export interface NewUserProfile {
+  ratings?: Array<{ movie: MovieRef; rating: number }>
+  /** Liked genres: enough on their own for a first list. */
+  genres?: string[]
+}
+
+export interface Contribution extends Movie {
+  /** The user's training rating of this movie. */
+  rating: number
+  /** Rating points this movie adds to (or takes from) the score. */
+  points: number
+  /** |points| as a fraction of all rated movies' |points|. */
+  share: number
+}
+
+/** A score split into its terms: score = globalMean + userBias + movieBias + genrePart + latentPart. */
+export interface Explanation {
+  userId: number
+  movie: Movie
+  score: number
+  globalMean: number
+  userBias: number
+  movieBias: number
+  /** u·p_n: what the movie's genres predict (0 outside the genre model). */
+  genrePart: number
+  /** u·(v_n − p_n): the movie's own profile beyond its genres. */
+  latentPart: number
+  /** userBias + u·v_n of the user refitted to the final movie vectors: what the contributions add up to. */
+  refitPersonal: number
+  /** The rated movies that move the score most, largest |points| first. */
+  contributions: Contribution[]
+}
+
+export interface RankingMetrics {
+  k: number
+  threshold: number
+  /** Test users evaluated (known to the model, with at least one relevant test rating). */
+  users: number
+  precision: number
+  recall: number
+  ndcg: number
+  map: number
+  hitRate: number
+  /** Distinct movies recommended to anyone, over the model's movies. */
+  coverage: number
+}
+
+export interface RankingOptions {
+  /** List length (default 10). */
+  k?: number
+  /** A test rating at or above this is relevant (default 4). */
+  threshold?: number
+  signal?: AbortSignal
+}
+
+export interface MovieMap {
+  movieIds: Float64Array
+  x: Float32Array
+  y: Float32Array
+  /** Fraction of the variance along x and along y. */
+  explained: [number, number]
+}
+
+export interface NewRatings {
+  userIds: ArrayLike<number>
+  movieIds: ArrayLike<number>
+  ratings: ArrayLike<number>
+}
+
+function checkCount(name: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw invalidArgument(`${name} must be a whole number ≥ 1 (got ${n})`)
+  return n
+}
+
+function nativeOptions(o: RecommendOptions, n = o.n ?? 10): Native.QueryOptionsJs {
+  checkCount('n', n)
+  const minRatings = o.minRatings ?? 0
+  if (!Number.isInteger(minRatings) || minRatings < 0) throw invalidArgument(`minRatings must be a whole number ≥ 0 (got ${minRatings})`)
+  return {
+    n,
+    excludeSeen: o.excludeSeen ?? true,
+    genres: o.genres,
+    minRatings,
+    years: o.years,
+    candidates: o.candidates === undefined ? undefined : Float64Array.from(o.candidates),
+    diversity: o.diversity ?? 0,
+  }
 }
 
 /** A trained model and the catalog its movie ids refer to. */
@@ -22,9 +136,9 @@ export class Model {
   readonly catalog: Catalog
 
   /** @internal */
-  constructor(handle: Native.Model, catalog: Catalog) {
+  constructor(handle: Native.Model, catalog?: Catalog) {
     this.handle = handle
-    this.catalog = catalog
+    this.catalog = catalog ?? new Catalog(call(() => handle.catalog()))
   }
 
   get kind(): string {
@@ -36,6 +150,12 @@ export class Model {
   get globalMean(): number {
     return this.handle.globalMean
   }
+  get numUsers(): number {
+    return this.handle.numUsers
+  }
+  get numMovies(): number {
+    return this.handle.numMovies
+  }
   get config(): Required<Omit<TrainConfig, 'threads' | 'patience'>> & Pick<TrainConfig, 'threads' | 'patience'> {
     return JSON.parse(this.handle.configJson) as Required<Omit<TrainConfig, 'threads' | 'patience'>> & Pick<TrainConfig, 'threads' | 'patience'>
   }
@@ -43,17 +163,171 @@ export class Model {
   get history(): EpochRecord[] {
     return this.handle.history
   }
+  /** Raw user ids, in the model's order. */
+  userIds(): Float64Array {
+    return this.handle.userIds()
+  }
+  /** [lowest, highest] training rating: the scale new ratings must lie on. */
+  ratingRange(): [number, number] {
+    const [lo, hi] = this.handle.ratingRange()
+    return [lo ?? 0, hi ?? 0]
+  }
 
-  /** The top-N movies for a known user, best first, with titles. */
-  recommend(userId: number, options: RecommendOptions = {}): Recommendation[] {
-    const n = options.n ?? 10
-    if (!Number.isInteger(n) || n < 1) throw invalidArgument(`n must be a whole number ≥ 1 (got ${n})`)
-    const r = call(() => this.handle.recommend(userId, { n, excludeSeen: options.excludeSeen ?? true }))
+  private movies(r: Native.ScoredMovies): Recommendation[] {
     return Array.from(r.movieIds, (id, i) => ({ ...this.catalog.describe(id), score: r.scores[i] ?? Number.NaN }))
+  }
+
+  private movieId(movie: MovieRef): number {
+    if (typeof movie === 'number') return movie
+    if (typeof movie === 'string') return this.catalog.findOne(movie).movieId
+    throw invalidArgument(`a movie is an id or a title (got ${typeof movie})`)
+  }
+
+  /** The top-N movies for a known user, best first, with titles. Sync: well under a millisecond. */
+  recommend(userId: number, options: RecommendOptions = {}): Recommendation[] {
+    const o = nativeOptions(options)
+    return this.movies(call(() => this.handle.recommend(userId, o)))
+  }
+
+  /** Top-N for every user at once, on all cores, as typed arrays. */
+  async recommendAll(options: RecommendOptions & { signal?: AbortSignal } = {}): Promise<RecommendAllResult> {
+    const o = nativeOptions(options)
+    const { token, done } = linkSignal(options.signal)
+    try {
+      return await callAsync(() => this.handle.recommendAll(o, token))
+    } finally {
+      done()
+    }
+  }
+
+  recommendAllSync(options: RecommendOptions = {}): RecommendAllResult {
+    const o = nativeOptions(options)
+    return call(() => this.handle.recommendAllSync(o))
   }
 
   /** The predicted rating of a user for a movie. */
   predict(userId: number, movieId: number): number {
     return call(() => this.handle.predict(userId, movieId))
   }
+
+  /** Predictions for the pairs (userIds[j], movieIds[j]). */
+  predictMany(userIds: ArrayLike<number>, movieIds: ArrayLike<number>): Float32Array {
+    return call(() => this.handle.predictMany(Float64Array.from(userIds), Float64Array.from(movieIds)))
+  }
+
+  /**
+   * Recommendations for someone the model has not seen, from a few ratings (movies by id or
+   * title) and/or liked genres: the visitor is folded in by the training update with the movies
+   * fixed. Rated movies are left out of the list.
+   */
+  recommendForNewUser(profile: NewUserProfile, options: RecommendOptions = {}): Recommendation[] {
+    const ratings = profile.ratings ?? []
+    const ids = Float64Array.from(ratings, (r) => this.movieId(r.movie))
+    const values = Float32Array.from(ratings, (r) => r.rating)
+    const o = nativeOptions(options)
+    return this.movies(call(() => this.handle.recommendForNewUser(ids, values, profile.genres ?? [], o)))
+  }
+
+  /** The movies nearest to a movie by cosine similarity of their vectors; `score` is the cosine. */
+  similarMovies(movie: MovieRef, options: Omit<RecommendOptions, 'excludeSeen' | 'diversity'> = {}): Recommendation[] {
+    const id = this.movieId(movie)
+    const o = nativeOptions(options)
+    return this.movies(call(() => this.handle.similarMovies(id, o)))
+  }
+
+  /** The users nearest to a user by cosine similarity. */
+  similarUsers(userId: number, options: { n?: number } = {}): Array<{ userId: number; score: number }> {
+    const n = checkCount('n', options.n ?? 10)
+    const r = call(() => this.handle.similarUsers(userId, n))
+    return Array.from(r.userIds, (id, i) => ({ userId: id, score: r.scores[i] ?? Number.NaN }))
+  }
+
+  /** Why the user gets this score: its terms and the rated movies that weigh most. */
+  explain(userId: number, movie: MovieRef, options: { top?: number } = {}): Explanation {
+    const movieId = this.movieId(movie)
+    const top = checkCount('top', options.top ?? 5)
+    const e = call(() => this.handle.explain(userId, movieId, top))
+    return {
+      userId,
+      movie: this.catalog.describe(movieId),
+      score: e.score,
+      globalMean: e.globalMean,
+      userBias: e.userBias,
+      movieBias: e.movieBias,
+      genrePart: e.genrePart,
+      latentPart: e.latentPart,
+      refitPersonal: e.refitPersonal,
+      contributions: e.contributions.map((c) => ({ ...this.catalog.describe(c.movieId), rating: c.rating, points: c.points, share: c.share })),
+    }
+  }
+
+  /** A new model with these ratings folded in: new users and movies get rows, users with new ratings are refitted. */
+  async partialFit(ratings: NewRatings): Promise<Model> {
+    const [u, m, r] = newRatingArrays(ratings)
+    return new Model(await callAsync(() => this.handle.partialFit(u, m, r)), this.catalog)
+  }
+
+  partialFitSync(ratings: NewRatings): Model {
+    const [u, m, r] = newRatingArrays(ratings)
+    return new Model(call(() => this.handle.partialFitSync(u, m, r)), this.catalog)
+  }
+
+  /** The movies with the longest ("polarizing") and shortest (bland) vectors; `score` is the norm. */
+  vectorNorms(options: { n?: number; minRatings?: number } = {}): { largest: Recommendation[]; smallest: Recommendation[] } {
+    const n = checkCount('n', options.n ?? 10)
+    const r = call(() => this.handle.vectorNorms(n, options.minRatings ?? 10))
+    return { largest: this.movies(r.largest), smallest: this.movies(r.smallest) }
+  }
+
+  /** 2-D coordinates of the movie vectors on their first two principal components. */
+  movieMap(options: { minRatings?: number } = {}): MovieMap {
+    const r = call(() => this.handle.movieMap(options.minRatings ?? 1))
+    return { movieIds: r.movieIds, x: r.x, y: r.y, explained: [r.explained[0] ?? 0, r.explained[1] ?? 0] }
+  }
+
+  /** Precision, recall, NDCG, MAP and hit rate at k on a test set, and catalog coverage. */
+  async rankingMetrics(testSet: Dataset, options: RankingOptions = {}): Promise<RankingMetrics> {
+    const k = checkCount('k', options.k ?? 10)
+    const threshold = options.threshold ?? 4
+    const { token, done } = linkSignal(options.signal)
+    try {
+      return await callAsync(() => this.handle.rankingMetrics(testSet.handle, k, threshold, token))
+    } finally {
+      done()
+    }
+  }
+
+  rankingMetricsSync(testSet: Dataset, options: Omit<RankingOptions, 'signal'> = {}): RankingMetrics {
+    const k = checkCount('k', options.k ?? 10)
+    return call(() => this.handle.rankingMetricsSync(testSet.handle, k, options.threshold ?? 4))
+  }
+
+  /** Writes the model file atomically: an existing file is replaced only once the new one is complete. */
+  async save(path: string): Promise<void> {
+    await callAsync(() => this.handle.save(path))
+  }
+
+  saveSync(path: string): void {
+    call(() => this.handle.saveSync(path))
+  }
+
+  /** Writes factors and biases into `dir` as CSV or `.npy` files; returns the file names. */
+  exportFactors(dir: string, options: { format?: 'csv' | 'npy' } = {}): string[] {
+    return call(() => this.handle.exportFactors(dir, options.format ?? 'npy'))
+  }
+}
+
+function newRatingArrays(r: NewRatings): [Float64Array, Float64Array, Float32Array] {
+  if (r === null || typeof r !== 'object') throw invalidArgument('partialFit takes { userIds, movieIds, ratings }')
+  return [Float64Array.from(r.userIds), Float64Array.from(r.movieIds), Float32Array.from(r.ratings)]
+}
+
+/** Reads a model file, checking its magic, version, sizes and checksum. */
+export async function loadModel(path: string): Promise<Model> {
+  if (typeof path !== 'string') throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'path must be a string')
+  return new Model(await callAsync(() => native.loadModel(path)))
+}
+
+export function loadModelSync(path: string): Model {
+  return new Model(call(() => native.loadModelSync(path)))
 }

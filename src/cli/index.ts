@@ -6,12 +6,15 @@ import { AlsrecError } from '../errors.js'
 import { packageRoot } from '../paths.js'
 import { registerDemo } from './demo.js'
 import { registerDownload } from './download.js'
-import { registerGenerate } from './generate.js'
-import { registerInfo } from './info.js'
-import { registerTrain } from './train.js'
 import { registerEvaluate } from './evaluate.js'
+import { registerExplain } from './explain.js'
+import { registerGenerate } from './generate.js'
 import { registerGrid } from './grid.js'
+import { registerInfo } from './info.js'
 import { registerPlot } from './plot.js'
+import { registerRecommend } from './recommend.js'
+import { registerSimilar } from './similar.js'
+import { registerTrain } from './train.js'
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error. */
 export const EXIT_OK = 0
@@ -53,6 +56,9 @@ export function buildProgram(): Command {
   registerEvaluate(program)
   registerGrid(program)
   registerPlot(program)
+  registerRecommend(program)
+  registerSimilar(program)
+  registerExplain(program)
   registerInfo(program)
   // ---- end of subcommands ----
 

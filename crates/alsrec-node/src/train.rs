@@ -80,9 +80,7 @@ impl Task for TrainTask {
         guard(|| self.run())
     }
     fn resolve(&mut self, _env: Env, output: CoreModel) -> Result<Model> {
-        Ok(Model {
-            inner: Arc::new(output),
-        })
+        Ok(Model::new(output))
     }
 }
 
@@ -144,7 +142,5 @@ pub fn train_sync(
             cb.call(r)?;
         }
     }
-    Ok(Model {
-        inner: Arc::new(model),
-    })
+    Ok(Model::new(model))
 }

@@ -1,0 +1,380 @@
+//! Tests of the model file, the queries, fold-ins, explanations, partialFit and ranking metrics
+//! on a small synthetic dataset with planted tastes.
+use std::sync::Arc;
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::als::{self, config::TrainConfig, TrainHooks};
+use crate::cancel::{thread_pool, CancelToken};
+use crate::catalog::Catalog;
+use crate::dataset::{Dataset, LoadReport, Triplets};
+use crate::error::ErrorKind;
+use crate::ids::IdMap;
+use crate::modelfile;
+use crate::newuser::NewUser;
+use crate::partial_fit::NewRatings;
+use crate::query::{Filter, QueryIndex, RecommendOptions};
+use crate::ranking::ranking_metrics;
+use crate::Model;
+
+const GENRES: [&str; 4] = ["Action", "Comedy", "Drama", "Fantasy"];
+
+/// 120 users × 80 movies; movie i has genre i % 4 (and Drama when i % 5 == 0); users like one
+/// genre each. Ratings in half stars from 0.5 to 5.
+fn dataset() -> Dataset {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut catalog = Catalog::new();
+    let (mut users, mut items) = (IdMap::new(), IdMap::new());
+    for i in 0..80i64 {
+        let mut g = vec![GENRES[(i % 4) as usize]];
+        if i % 5 == 0 && i % 4 != 2 {
+            g.push("Drama");
+        }
+        catalog.push(1000 + i, format!("Movie {i} ({})", 1980 + i % 30), &g);
+    }
+    let mut t = Triplets::default();
+    for u in 0..120i64 {
+        let taste = (u % 4) as usize;
+        let uu = users.intern(10 + u);
+        for i in 0..80i64 {
+            if rng.random::<f32>() < 0.35 {
+                let like = (i % 4) as usize == taste;
+                let base = if like { 4.3 } else { 2.4 } + rng.random::<f32>() - 0.5;
+                let r = ((base * 2.0).round() / 2.0).clamp(0.5, 5.0);
+                t.push(uu, items.intern(1000 + i), r, None);
+            }
+        }
+    }
+    Dataset::new(
+        Arc::new(users),
+        Arc::new(items),
+        Arc::new(catalog),
+        t,
+        LoadReport::default(),
+    )
+}
+
+fn trained(data: &Dataset) -> Model {
+    let config = TrainConfig {
+        factors: 6,
+        epochs: 8,
+        tolerance: 0.0,
+        threads: Some(1),
+        ..TrainConfig::default()
+    };
+    als::train(data, &config, TrainHooks::default()).unwrap()
+}
+
+#[test]
+fn model_file_round_trips_and_rejects_every_fault() {
+    let data = dataset();
+    let model = trained(&data);
+    let bytes = modelfile::encode(&model).unwrap();
+    let back = modelfile::decode(&bytes).unwrap();
+    assert_eq!(back.user_factors, model.user_factors);
+    assert_eq!(back.item_factors, model.item_factors);
+    assert_eq!(back.item_bias, model.item_bias);
+    assert_eq!(back.seen.indices, model.seen.indices);
+    assert_eq!(back.seen.values, model.seen.values);
+    assert_eq!(back.config, model.config);
+    assert_eq!(back.history, model.history);
+    assert_eq!(back.catalog.genre_names, model.catalog.genre_names);
+    assert_eq!(back.catalog.movies, model.catalog.movies);
+    assert_eq!(back.users.raw_ids(), model.users.raw_ids());
+    let fault = |b: &[u8]| modelfile::decode(b).unwrap_err();
+    let e = fault(&bytes[..bytes.len() - 100]);
+    assert!(
+        e.kind == ErrorKind::BadModelFile && e.message.contains("truncated"),
+        "{e}"
+    );
+    let mut flipped = bytes.clone();
+    let mid = bytes.len() / 2;
+    flipped[mid] ^= 0x10;
+    assert!(fault(&flipped).message.contains("checksum"));
+    let mut newer = bytes.clone();
+    newer[8] = 2;
+    assert!(fault(&newer).message.contains("newer"));
+    assert!(fault(b"userId,movieId,rating\n1,2,3\n")
+        .message
+        .contains("magic"));
+    // Saving over an existing file into an unwritable place fails and keeps the old file.
+    let dir = std::env::temp_dir().join(format!("alsrec-modelfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.alsrec");
+    modelfile::save(&model, &path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let loaded = modelfile::load(&path).unwrap();
+    assert_eq!(loaded.mu, model.mu);
+    let e = modelfile::load(&dir.join("absent.alsrec")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fold_in_is_the_training_update() {
+    let data = dataset();
+    let mut model = trained(&data);
+    let index = QueryIndex::new(&model);
+    // One more user half-step: every user is now the exact solve against the final movies.
+    als::user_half_step(&data, &mut model);
+    for u in [0usize, 17, 99] {
+        let (cols, vals) = model.seen.row(u);
+        let (v, b) = model
+            .fold_in_user(&model.movie_rows(cols, vals), None)
+            .unwrap();
+        assert!((b - model.user_bias[u]).abs() < 1e-4);
+        for (x, y) in v.iter().zip(model.user_vector(u)) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+        // And the explanation's contributions add up to the personal part of the score.
+        let e = model.explain(u, 3, 100, &index).unwrap();
+        let personal = model.predict(u, 3) - model.mu - model.item_bias[3];
+        assert!(
+            (e.refit_personal - personal).abs() < 1e-3,
+            "{} vs {personal}",
+            e.refit_personal
+        );
+        let sum: f32 = e.contributions.iter().map(|c| c.points).sum();
+        assert!((sum - e.refit_personal).abs() < 1e-3);
+        let shares: f32 = e.contributions.iter().map(|c| c.share).sum();
+        assert!((shares - 1.0).abs() < 1e-3);
+        let parts = e.global_mean + e.user_bias + e.movie_bias + e.genre_part + e.latent_part;
+        assert!((parts - e.score).abs() < 1e-4);
+    }
+}
+
+#[test]
+fn batch_and_single_recommendations_agree_with_filters_and_diversity() {
+    let data = dataset();
+    let model = trained(&data);
+    let index = QueryIndex::new(&model);
+    let fantasy = model.genre_by_name("fantasy").unwrap();
+    let cases = [
+        RecommendOptions {
+            n: 5,
+            ..RecommendOptions::default()
+        },
+        RecommendOptions {
+            n: 4,
+            diversity: 0.5,
+            filter: Filter {
+                min_ratings: 10,
+                years: Some((1985, 2005)),
+                ..Filter::default()
+            },
+            ..RecommendOptions::default()
+        },
+        RecommendOptions {
+            n: 3,
+            filter: Filter {
+                genres: vec![fantasy],
+                ..Filter::default()
+            },
+            ..RecommendOptions::default()
+        },
+    ];
+    let users: Vec<u32> = (0..model.num_users() as u32).collect();
+    for o in &cases {
+        let (items, scores) = model
+            .recommend_many(&users, o, &index, &CancelToken::new())
+            .unwrap();
+        for &u in &users {
+            let single = model.recommend(u as usize, o, &index).unwrap();
+            let row = &items[u as usize * o.n..(u as usize + 1) * o.n];
+            for (j, s) in single.iter().enumerate() {
+                let batch_score = scores[u as usize * o.n + j];
+                assert!((s.score - batch_score).abs() < 1e-4);
+                // Equal up to ties broken by rounding differences of the two score paths.
+                if row[j] != s.item {
+                    assert!((s.score - batch_score).abs() < 1e-5);
+                }
+                let movie = model.catalog.get(model.items.raw(s.item)).unwrap();
+                assert!(model.seen.get(u as usize, s.item).is_none());
+                if let Some((from, to)) = o.filter.years {
+                    assert!((from..=to).contains(&movie.year.unwrap()));
+                }
+                if !o.filter.genres.is_empty() {
+                    assert!(movie.genres.contains(&fantasy));
+                }
+                assert!(index.item_counts[s.item as usize] >= o.filter.min_ratings);
+            }
+        }
+    }
+    // Diversity spreads the genres of a list.
+    let distinct = |o: &RecommendOptions| {
+        let mut g: Vec<u16> = model
+            .recommend(3, o, &index)
+            .unwrap()
+            .iter()
+            .flat_map(|s| model.item_genres(s.item as usize).to_vec())
+            .collect();
+        g.sort();
+        g.dedup();
+        g.len()
+    };
+    let plain = RecommendOptions {
+        n: 6,
+        ..RecommendOptions::default()
+    };
+    let diverse = RecommendOptions {
+        diversity: 0.7,
+        ..plain.clone()
+    };
+    assert!(distinct(&diverse) > distinct(&plain));
+    let bad = RecommendOptions {
+        n: 0,
+        ..RecommendOptions::default()
+    };
+    assert_eq!(
+        model.recommend(0, &bad, &index).unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
+}
+
+#[test]
+fn new_users_partial_fit_and_similarity() {
+    let data = dataset();
+    let model = trained(&data);
+    let index = QueryIndex::new(&model);
+    let fantasy = model.genre_by_name("Fantasy").unwrap();
+    // A visitor who loves three fantasy movies gets fantasy movies.
+    let liked: Vec<u32> = [3i64, 7, 11]
+        .iter()
+        .map(|i| model.item_index(1000 + i).unwrap() as u32)
+        .collect();
+    let visitor = NewUser {
+        items: liked.clone(),
+        ratings: vec![5.0; 3],
+        genres: vec![],
+    };
+    let o = RecommendOptions {
+        n: 5,
+        ..RecommendOptions::default()
+    };
+    let recs = model.recommend_for_new_user(&visitor, &o, &index).unwrap();
+    let hits = recs
+        .iter()
+        .filter(|s| model.item_genres(s.item as usize).contains(&fantasy))
+        .count();
+    assert!(hits >= 4, "{hits} of 5 are fantasy");
+    assert!(recs.iter().all(|s| !liked.contains(&s.item)));
+    // Liked genres alone.
+    let by_genre = NewUser {
+        genres: vec![fantasy],
+        ..NewUser::default()
+    };
+    let recs = model.recommend_for_new_user(&by_genre, &o, &index).unwrap();
+    assert!(
+        recs.iter()
+            .filter(|s| model.item_genres(s.item as usize).contains(&fantasy))
+            .count()
+            >= 4
+    );
+    // Ratings off the scale are refused.
+    let off = NewUser {
+        items: vec![liked[0]],
+        ratings: vec![7.0],
+        genres: vec![],
+    };
+    let e = model.recommend_for_new_user(&off, &o, &index).unwrap_err();
+    assert!(
+        e.kind == ErrorKind::InvalidArgument && e.message.contains("scale"),
+        "{e}"
+    );
+    // partialFit with the same ratings gives that visitor the same vector.
+    let fitted = model
+        .partial_fit(&NewRatings {
+            user_ids: vec![999; 3],
+            movie_ids: vec![1003, 1007, 1011],
+            ratings: vec![5.0; 3],
+        })
+        .unwrap();
+    let u = fitted.user_index(999).unwrap();
+    let (v, b) = model.fold_in_new_user(&visitor, &index).unwrap();
+    assert_eq!(fitted.user_vector(u), &v[..]);
+    assert_eq!(fitted.user_bias[u], b);
+    assert_eq!(fitted.seen.row(u).0.len(), 3);
+    // A new movie rated by fantasy fans lands near the fantasy movies.
+    let fans: Vec<i64> = (0..120).filter(|u| u % 4 == 3).map(|u| 10 + u).collect();
+    let grown = model
+        .partial_fit(&NewRatings {
+            user_ids: fans.clone(),
+            movie_ids: vec![5000; fans.len()],
+            ratings: vec![5.0; fans.len()],
+        })
+        .unwrap();
+    assert_eq!(grown.num_items(), model.num_items() + 1);
+    let gi = QueryIndex::new(&grown);
+    let near = grown
+        .similar_items(grown.item_index(5000).unwrap(), 5, &Filter::default(), &gi)
+        .unwrap();
+    assert!(
+        near.iter()
+            .filter(|s| grown.item_genres(s.item as usize).contains(&fantasy))
+            .count()
+            >= 4
+    );
+    // Similar users share the taste.
+    let similar = model.similar_users(3, 5, &index).unwrap();
+    assert!(similar.iter().filter(|s| s.item % 4 == 3).count() >= 4);
+}
+
+#[test]
+fn ranking_metrics_are_bounded_and_thread_independent() {
+    let data = dataset();
+    let split = crate::split::random_split(&data, 0.2, 3).unwrap();
+    let model = trained(&split.train);
+    let index = QueryIndex::new(&model);
+    let run = |threads| {
+        thread_pool(Some(threads)).unwrap().install(|| {
+            ranking_metrics(&model, &split.test, 5, 4.0, &index, &CancelToken::new()).unwrap()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert!(one.users > 50);
+    for x in [
+        one.precision,
+        one.recall,
+        one.ndcg,
+        one.map,
+        one.hit_rate,
+        one.coverage,
+    ] {
+        assert!((0.0..=1.0).contains(&x));
+    }
+    // Planted tastes are easy: most lists hit (about 1.4 relevant test movies per user).
+    assert!(one.hit_rate > 0.5 && one.recall > 0.3, "{one:?}");
+    assert!(one.map <= one.hit_rate);
+}
+
+#[test]
+fn analyses_find_norms_and_a_map() {
+    let data = dataset();
+    let model = trained(&data);
+    let index = QueryIndex::new(&model);
+    let (largest, smallest) = model.vector_norms(3, 1, &index).unwrap();
+    assert!(largest[0].score >= largest[2].score && smallest[0].score <= smallest[2].score);
+    assert!(largest[2].score >= smallest[2].score);
+    let map = model.movie_map(1, &index).unwrap();
+    assert_eq!(map.x.len(), map.items.len());
+    assert!(map.explained[0] >= map.explained[1] && map.explained[0] > 0.2);
+    // The axes separate the planted genres: the four genre centroids are far apart.
+    let centroid = |g: i64| {
+        let pts: Vec<(f32, f32)> = map
+            .items
+            .iter()
+            .zip(map.x.iter().zip(&map.y))
+            .filter(|(i, _)| (model.items.raw(**i) - 1000) % 4 == g)
+            .map(|(_, (x, y))| (*x, *y))
+            .collect();
+        let n = pts.len() as f32;
+        (
+            pts.iter().map(|p| p.0).sum::<f32>() / n,
+            pts.iter().map(|p| p.1).sum::<f32>() / n,
+        )
+    };
+    let (a, b) = (centroid(0), centroid(3));
+    assert!(((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() > 0.1);
+}

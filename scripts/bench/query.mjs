@@ -1,0 +1,63 @@
+// Query speed on an ml-25m-shaped model (162,541 users × 62,423 movies, k = 64): one recommend
+// (p50/p99), recommendAll, recommendForNewUser from 5 ratings, save and load of the model file.
+// The model is trained for a few epochs on the generated 25M set (ensureMl25m); set
+// ALSREC_BENCH_EPOCHS to change how many. Writes JSON to the path given as argv[2].
+import { rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+import { alsrec, ensureMl25m, ML25M_DIR, median, timeIt, writeResult } from './_common.mjs'
+
+const out = process.argv[2] ?? 'bench-results/query.json'
+const epochs = Number(process.env.ALSREC_BENCH_EPOCHS ?? 3)
+await ensureMl25m()
+let t = process.hrtime.bigint()
+const data = await alsrec.loadMovieLens(ML25M_DIR)
+const loadDataSeconds = Number(process.hrtime.bigint() - t) / 1e9
+t = process.hrtime.bigint()
+const model = await alsrec.train(data, { model: 'biased', factors: 64, epochs, tolerance: 0, seed: 1 })
+const trainSeconds = Number(process.hrtime.bigint() - t) / 1e9
+console.log(`trained k=64 for ${epochs} epochs in ${trainSeconds.toFixed(1)} s`)
+
+const userIds = model.userIds()
+// Warm up (builds the query index once), then time single recommends for 1,000 random users.
+model.recommend(userIds[0], { n: 10 })
+const samples = []
+let seed = 12345
+for (let i = 0; i < 1000; i++) {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31
+  const u = userIds[seed % userIds.length]
+  const s = process.hrtime.bigint()
+  model.recommend(u, { n: 10 })
+  samples.push(Number(process.hrtime.bigint() - s) / 1e6)
+}
+samples.sort((a, b) => a - b)
+const pct = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]
+
+const all = await timeIt(() => model.recommendAll({ n: 10 }), 2)
+
+const favourites = model.catalog.movies.slice(0, 5).map((m) => ({ movie: m.movieId, rating: 4.5 }))
+model.recommendForNewUser({ ratings: favourites })
+const newUser = []
+for (let i = 0; i < 200; i++) {
+  const s = process.hrtime.bigint()
+  model.recommendForNewUser({ ratings: favourites }, { n: 10 })
+  newUser.push(Number(process.hrtime.bigint() - s) / 1e6)
+}
+
+const file = path.join(tmpdir(), `alsrec-bench-${process.pid}.alsrec`)
+const save = await timeIt(() => model.save(file), 3)
+const bytes = statSync(file).size
+const load = await timeIt(() => alsrec.loadModel(file), 3)
+rmSync(file)
+
+writeResult(out, {
+  benchmark: 'query',
+  model: { kind: 'biased', factors: 64, epochs, users: model.numUsers, movies: model.numMovies, ratings: data.numRatings, trainSeconds, loadDataSeconds },
+  recommendMs: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: samples.at(-1), target99: 1 },
+  recommendAllSeconds: { median: all.median, samples: all.samples, target: 30 },
+  recommendForNewUserMs: { median: median(newUser), p99: [...newUser].sort((a, b) => a - b)[Math.floor(0.99 * newUser.length)], target: 2 },
+  saveSeconds: { median: save.median, samples: save.samples, target: 1 },
+  loadSeconds: { median: load.median, samples: load.samples, target: 1 },
+  fileMb: bytes / 2 ** 20,
+})

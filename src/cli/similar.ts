@@ -1,0 +1,28 @@
+import { type Command } from 'commander'
+
+import { addModelSource, modelFrom, positive, printMovies, type ModelSourceOptions } from './recommend.js'
+
+interface SimilarCliOptions extends ModelSourceOptions {
+  movie: string
+  n: string
+  minRatings: string
+}
+
+export function registerSimilar(program: Command): void {
+  addModelSource(
+    program
+      .command('similar')
+      .description('movies nearest to a movie by cosine similarity of their vectors')
+      .requiredOption('--movie <title|id>', 'the movie, by title or id')
+      .option('--n <n>', 'how many movies', '10')
+      .option('--min-ratings <n>', 'only movies with at least this many training ratings', '0'),
+  )
+    .addHelpText('after', '\nExamples:\n  $ alsrec similar --movie 1\n  $ alsrec similar --model movies.alsrec --movie "Toy Story (1995)" --min-ratings 20 --json')
+    .action(async (o: SimilarCliOptions) => {
+      const model = await modelFrom(o)
+      const movie = /^\d+$/.test(o.movie) ? Number(o.movie) : o.movie
+      const similar = model.similarMovies(movie, { n: positive('--n', o.n), minRatings: Number(o.minRatings) })
+      if (o.json) console.log(JSON.stringify({ movie, similar }, null, 2))
+      else printMovies(similar, 'cosine')
+    })
+}
