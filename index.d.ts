@@ -33,6 +33,18 @@ export declare class Dataset {
   userIds(): Float64Array
   /** [train, test], a seeded random split. */
   splitRandom(testFraction: number, seed: number): Array<Dataset>
+  /** [train, test] by a SplitOptions object as JSON; the split report is in both reports. */
+  split(optionsJson: string): Array<Dataset>
+  /** [train0, test0, train1, test1, …]: k folds. */
+  folds(k: number, seed: number, dropColdStart: boolean): Array<Dataset>
+  /** Raw movie ids, in index order (rated movies first, then catalog-only ones). */
+  movieIds(): Float64Array
+  /** The dense index of a raw user id, or -1. */
+  userIndex(userId: number): number
+  /** The dense index of a raw movie id, or -1. */
+  movieIndex(movieId: number): number
+  /** The distinct tags given to a movie (tags.csv) and how often, most frequent first. */
+  movieTags(movieId: number): Array<TagCount>
   catalog(): CatalogColumns
   /** The movie ids this user rated here, with the ratings. */
   userRatings(userId: number): RatedMovies
@@ -89,6 +101,11 @@ export interface CatalogColumns {
   genreOffsets: Uint32Array
   genreIndices: Uint16Array
   genreNames: Array<string>
+  /** From links.csv; NaN where unknown. */
+  imdbIds: Float64Array
+  tmdbIds: Float64Array
+  /** How many tags (tags.csv) each movie was given. */
+  tagCounts: Uint32Array
 }
 
 export interface ContributionJs {
@@ -130,14 +147,33 @@ export declare function loadModel(path: string): Promise<Model>
 
 export declare function loadModelSync(path: string): Model
 
-export declare function loadMovieLens(dir: string, options?: LoadOptionsJs | undefined | null): Promise<Dataset>
+/** Resolves to [dataset]: a MovieLens directory (or ratings file) with its catalog. */
+export declare function loadMovieLens(dir: string, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
 
 export declare function loadMovieLensSync(dir: string, options?: LoadOptionsJs | undefined | null): Dataset
 
 export interface LoadOptionsJs {
   /** 'error' (default) or 'skip'. */
   onBadRow?: string
+  /** [min, max]: ratings outside are bad rows. MovieLens files default to [0.5, 5]. */
+  ratingScale?: Array<number>
+  /** Drop users / movies with fewer ratings, repeatedly until stable. */
+  minUserRatings?: number
+  minMovieRatings?: number
+  /** Drop ratings of movies the catalog does not list. */
+  catalogOnly?: boolean
+  /** loadSplit: drop test rows whose user or movie has no training rating. */
+  dropColdStart?: boolean
+  threads?: number
 }
+
+/** Resolves to [dataset]: one ratings file, detected (MovieLens) or read by `mappingJson`. */
+export declare function loadRatings(file: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
+
+export declare function loadRatingsSync(file: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Dataset
+
+/** Resolves to [train, test] sharing id maps; the cold-start counts are in both reports. */
+export declare function loadSplit(trainFile: string, testFile: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
 
 export interface MovieMapJs {
   movieIds: Float64Array
@@ -197,11 +233,19 @@ export interface ScoredUsers {
   scores: Float32Array
 }
 
-/** Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON. */
-export declare function train(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<Model>
+export interface TagCount {
+  tag: string
+  count: number
+}
+
+/**
+ * Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON; `initial`
+ * warm-starts from a model's parameters.
+ */
+export declare function train(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null, initial?: Model | undefined | null): Promise<Model>
 
 /** Trains on the calling thread; for scripts. */
-export declare function trainSync(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null): Model
+export declare function trainSync(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, initial?: Model | undefined | null): Model
 
 export interface VectorNorms {
   largest: ScoredMovies

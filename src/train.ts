@@ -76,11 +76,25 @@ function configJson(config: TrainConfig): string {
 export async function train(trainSet: Dataset, config: TrainConfig = {}, options: TrainOptions = {}): Promise<Model> {
   const json = configJson(config)
   const { token, done } = linkSignal(options.signal)
+  // Progress arrives through a non-blocking queue, so the last records can land after the
+  // promise settles (or be dropped when the event loop is busy). Deliver each epoch exactly
+  // once, in order, and all of them before `train` resolves.
+  const listener = options.onEpoch
+  let delivered = 0
+  const onEpoch = listener
+    ? (record: EpochRecord): void => {
+        if (record.epoch <= delivered) return
+        delivered = record.epoch
+        listener(record)
+      }
+    : null
   try {
     const handle = await callAsync(() =>
-      native.train(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, token, options.initialModel?.handle),
+      native.train(trainSet.handle, options.testSet?.handle, json, onEpoch, token, options.initialModel?.handle),
     )
-    return new Model(handle, trainSet.catalog)
+    const model = new Model(handle, trainSet.catalog)
+    if (onEpoch) for (const record of model.history) onEpoch(record)
+    return model
   } finally {
     done()
   }

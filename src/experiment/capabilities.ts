@@ -1,39 +1,12 @@
-// Optional APIs that parallel work adds to the library (ranking metrics, model files, the movie
-// map, generic ratings files, more split kinds). Experiments use them when this build has them
-// and say plainly when it does not, so one code path works before and after they land.
-import * as api from '../index.js'
+// The model and data operations an experiment uses, in the shapes the runner wants.
 import type { Dataset } from '../dataset.js'
+import { loadRatings } from '../dataset.js'
 import { AlsrecError } from '../errors.js'
-import type { Model } from '../model.js'
+import type { Model, MovieMap, RankingMetrics } from '../model.js'
 
-export interface RankingMetrics {
-  k: number
-  threshold: number
-  users: number
-  precision: number
-  recall: number
-  ndcg: number
-  map: number
-  hitRate: number
-  coverage: number
-}
+export type { MovieMap, RankingMetrics }
 
-export interface MovieMap {
-  movieIds: Float64Array
-  x: Float32Array
-  y: Float32Array
-}
-
-interface ModelExtras {
-  rankingMetrics?: (testSet: Dataset, options: { k?: number; threshold?: number }) => Promise<RankingMetrics>
-  save?: (file: string) => Promise<void>
-  movieMap?: () => MovieMap
-}
-
-interface DatasetExtras {
-  folds?: (k: number, seed: number) => Array<{ train: Dataset; test: Dataset }>
-}
-
+/** The column mapping of a generic ratings file, as the experiment config names it. */
 export interface ColumnMapping {
   user: string | number
   movie: string | number
@@ -41,52 +14,38 @@ export interface ColumnMapping {
   timestamp?: string | number | undefined
   delimiter?: string | undefined
   header?: boolean | undefined
-  movies?: string | undefined
 }
 
-type LoadRatings = (file: string, mapping: ColumnMapping) => Promise<Dataset>
-type LoadModel = (file: string) => Promise<Model>
-
-// Read at call time: the namespace is complete once index.ts has finished loading.
-const exportsOf = (): Record<string, unknown> => api as unknown as Record<string, unknown>
-
 export function notSupported(what: string): AlsrecError {
-  return new AlsrecError('ALSREC_INVALID_ARGUMENT', `${what} is not supported in this build of alsrec`)
+  return new AlsrecError('ALSREC_INVALID_ARGUMENT', `${what} is not supported by alsrec`)
 }
 
 export async function rankingMetricsOf(model: Model, testSet: Dataset, options: { k: number; threshold: number }): Promise<RankingMetrics | null> {
-  const fn = (model as Model & ModelExtras).rankingMetrics
-  return typeof fn === 'function' ? fn.call(model, testSet, options) : null
-}
-
-export function canSave(model: Model): boolean {
-  return typeof (model as Model & ModelExtras).save === 'function'
+  // Implicit models rank by preference; ranking metrics apply to every model kind.
+  return model.rankingMetrics(testSet, options)
 }
 
 export async function saveModel(model: Model, file: string): Promise<boolean> {
-  const fn = (model as Model & ModelExtras).save
-  if (typeof fn !== 'function') return false
-  await fn.call(model, file)
+  await model.save(file)
   return true
 }
 
 export function movieMapOf(model: Model): MovieMap | null {
-  const fn = (model as Model & ModelExtras).movieMap
-  return typeof fn === 'function' ? fn.call(model) : null
+  return model.factors > 0 ? model.movieMap() : null
 }
 
 export function foldsOf(dataset: Dataset, k: number, seed: number): Array<{ train: Dataset; test: Dataset }> {
-  const fn = (dataset as Dataset & DatasetExtras).folds
-  if (typeof fn !== 'function') throw notSupported('k-fold cross-validation (split.folds)')
-  return fn.call(dataset, k, seed)
+  return dataset.folds(k, seed)
 }
 
-export function loadRatingsFn(): LoadRatings | null {
-  const fn = exportsOf().loadRatings
-  return typeof fn === 'function' ? (fn as LoadRatings) : null
-}
-
-export function loadModelFn(): LoadModel | null {
-  const fn = exportsOf().loadModel
-  return typeof fn === 'function' ? (fn as LoadModel) : null
+export function loadRatingsFn(): (file: string, mapping: ColumnMapping) => Promise<Dataset> {
+  return (file, m) =>
+    loadRatings(file, {
+      user: m.user,
+      item: m.movie,
+      rating: m.rating,
+      ...(m.timestamp !== undefined ? { timestamp: m.timestamp } : {}),
+      ...(m.delimiter !== undefined ? { delimiter: m.delimiter } : {}),
+      ...(m.header !== undefined ? { header: m.header } : {}),
+    })
 }

@@ -43,8 +43,6 @@ const ratingsFileShape = {
   columns: z.strictObject(columnsShape),
   delimiter: z.string().min(1).max(2).optional(),
   header: z.boolean().optional(),
-  /** A MovieLens-style movies.csv giving titles and genres. */
-  movies: z.string().min(1).optional(),
 }
 
 const dataShape = {
@@ -245,7 +243,7 @@ export function resolveConfig(input: unknown, options: { baseDir?: string; sourc
   const data = { ...config.data }
   data.movielens = absolutize(data.movielens, baseDir)
   if (data.generate) data.generate = { ...data.generate, dir: absolutize(data.generate.dir, baseDir) }
-  if (data.ratings) data.ratings = { ...data.ratings, file: path.resolve(baseDir, data.ratings.file), movies: absolutize(data.ratings.movies, baseDir) }
+  if (data.ratings) data.ratings = { ...data.ratings, file: path.resolve(baseDir, data.ratings.file) }
   for (const k of Object.keys(data) as Array<keyof typeof data>) if (data[k] === undefined) delete data[k]
   return { ...config, data, output: { ...config.output, dir: path.resolve(baseDir, config.output.dir) } }
 }

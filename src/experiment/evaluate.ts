@@ -7,7 +7,8 @@ import type { Dataset } from '../dataset.js'
 import { AlsrecError } from '../errors.js'
 import type { Model } from '../model.js'
 import { train } from '../train.js'
-import { loadModelFn, notSupported, rankingMetricsOf, type RankingMetrics } from './capabilities.js'
+import { loadModel } from '../model.js'
+import { rankingMetricsOf, type RankingMetrics } from './capabilities.js'
 import { loadConfigFile, singleTrainConfig, type DataSection, type SplitSection } from './config.js'
 import { describeSplit, loadData, splitData } from './data.js'
 import { MODEL_FILE } from './runner.js'
@@ -88,22 +89,20 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
   const [part] = splitData(data.dataset, split)
   if (!part) throw new AlsrecError('ALSREC_INTERNAL', 'the split produced no parts')
 
-  const loadModel = loadModelFn()
   const modelFile = isFolder ? path.join(target, MODEL_FILE) : target
   let model: Model
   let source: EvaluateResult['source']
-  if (loadModel && existsSync(modelFile)) {
+  if (existsSync(modelFile)) {
     model = await loadModel(modelFile)
     source = 'model file'
   } else if (config) {
     model = await train(part.train, singleTrainConfig(config.model), { signal: options.signal })
     source = 'retrained from config.json'
-    notes.push(loadModel ? `${MODEL_FILE} is absent; retrained from config.json (same seed, same model)` : 'this build cannot load model files; retrained from config.json (same seed, same model)')
-  } else throw notSupported('loading a model file (loadModel)')
+    notes.push(`${MODEL_FILE} is absent; retrained from config.json (same seed, same model)`)
+  } else throw new AlsrecError('ALSREC_NOT_FOUND', `${modelFile} does not exist, and there is no config.json beside it to retrain from`)
 
   const errors = ratingErrors(model, part.test)
   if (errors.unscored > 0) notes.push(`${errors.unscored} test ratings of users or movies unknown to the model were left out`)
   const ranking = await rankingMetricsOf(model, part.test, { k: options.k ?? config?.metrics.k ?? 10, threshold: options.threshold ?? config?.metrics.threshold ?? 4 })
-  if (!ranking) notes.push('ranking metrics are not available in this build (model.rankingMetrics is missing)')
   return { model: model.kind, factors: model.kind === 'bias' ? null : model.factors, source, data: data.source, split: describeSplit(split), ...errors, ranking, notes }
 }

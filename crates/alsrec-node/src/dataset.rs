@@ -370,32 +370,7 @@ impl Dataset {
 
     #[napi]
     pub fn catalog(&self) -> Result<CatalogColumns> {
-        guard(|| {
-            let c = &self.inner.catalog;
-            let mut offsets = Vec::with_capacity(c.len() + 1);
-            let mut indices = Vec::new();
-            offsets.push(0u32);
-            for m in &c.movies {
-                indices.extend_from_slice(&m.genres);
-                offsets.push(indices.len() as u32);
-            }
-            Ok(CatalogColumns {
-                ids: Float64Array::new(c.movies.iter().map(|m| m.id as f64).collect()),
-                titles: c.movies.iter().map(|m| m.title.clone()).collect(),
-                years: Int32Array::new(c.movies.iter().map(|m| m.year.unwrap_or(0)).collect()),
-                genre_offsets: Uint32Array::new(offsets),
-                genre_indices: Uint16Array::new(indices),
-                genre_names: c.genre_names.clone(),
-                imdb_ids: Float64Array::new(link(c, |l| l.imdb_id)),
-                tmdb_ids: Float64Array::new(link(c, |l| l.tmdb_id)),
-                tag_counts: Uint32Array::new(
-                    c.movies
-                        .iter()
-                        .map(|m| c.tags.get(&m.id).map_or(0, |t| t.iter().map(|x| x.1).sum()))
-                        .collect(),
-                ),
-            })
-        })
+        guard(|| Ok(catalog_columns(&self.inner.catalog)))
     }
 
     /// The movie ids this user rated here, with the ratings.
@@ -422,4 +397,31 @@ impl Dataset {
 pub struct RatedMovies {
     pub movie_ids: Float64Array,
     pub ratings: Float32Array,
+}
+
+/// The catalog as column arrays; shared by datasets and models.
+pub(crate) fn catalog_columns(c: &alsrec_core::catalog::Catalog) -> CatalogColumns {
+    let mut offsets = Vec::with_capacity(c.len() + 1);
+    let mut indices = Vec::new();
+    offsets.push(0u32);
+    for m in &c.movies {
+        indices.extend_from_slice(&m.genres);
+        offsets.push(indices.len() as u32);
+    }
+    CatalogColumns {
+        ids: Float64Array::new(c.movies.iter().map(|m| m.id as f64).collect()),
+        titles: c.movies.iter().map(|m| m.title.clone()).collect(),
+        years: Int32Array::new(c.movies.iter().map(|m| m.year.unwrap_or(0)).collect()),
+        genre_offsets: Uint32Array::new(offsets),
+        genre_indices: Uint16Array::new(indices),
+        genre_names: c.genre_names.clone(),
+        imdb_ids: Float64Array::new(link(c, |l| l.imdb_id)),
+        tmdb_ids: Float64Array::new(link(c, |l| l.tmdb_id)),
+        tag_counts: Uint32Array::new(
+            c.movies
+                .iter()
+                .map(|m| c.tags.get(&m.id).map_or(0, |t| t.iter().map(|x| x.1).sum()))
+                .collect(),
+        ),
+    }
 }

@@ -1,7 +1,6 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use alsrec_core::catalog::Catalog as CoreCatalog;
 use alsrec_core::export::{self, ExportFormat};
 use alsrec_core::newuser::NewUser;
 use alsrec_core::partial_fit::NewRatings;
@@ -12,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::cancel::CancelToken;
-use crate::dataset::{CatalogColumns, Dataset};
+use crate::dataset::{catalog_columns, CatalogColumns, Dataset};
 use crate::error::guard;
 use crate::train::EpochRecord;
 
@@ -122,24 +121,6 @@ fn scored_movies(m: &CoreModel, top: &[Scored]) -> ScoredMovies {
     ScoredMovies {
         movie_ids: Float64Array::new(top.iter().map(|s| m.items.raw(s.item) as f64).collect()),
         scores: Float32Array::new(top.iter().map(|s| s.score).collect()),
-    }
-}
-
-pub(crate) fn catalog_columns(c: &CoreCatalog) -> CatalogColumns {
-    let mut offsets = Vec::with_capacity(c.len() + 1);
-    let mut indices = Vec::new();
-    offsets.push(0u32);
-    for m in &c.movies {
-        indices.extend_from_slice(&m.genres);
-        offsets.push(indices.len() as u32);
-    }
-    CatalogColumns {
-        ids: Float64Array::new(c.movies.iter().map(|m| m.id as f64).collect()),
-        titles: c.movies.iter().map(|m| m.title.clone()).collect(),
-        years: Int32Array::new(c.movies.iter().map(|m| m.year.unwrap_or(0)).collect()),
-        genre_offsets: Uint32Array::new(offsets),
-        genre_indices: Uint16Array::new(indices),
-        genre_names: c.genre_names.clone(),
     }
 }
 
