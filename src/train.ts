@@ -77,8 +77,8 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
   const json = configJson(config)
   const { token, done } = linkSignal(options.signal)
   // Progress arrives through a non-blocking queue, so the last records can land after the
-  // promise settles (or be dropped when the event loop is busy). Deliver each epoch exactly
-  // once, in order, and all of them before `train` resolves.
+  // promise settles (or be dropped when the event loop is busy). Deliver epochs in order, never
+  // twice, and always through the last one before `train` resolves.
   const listener = options.onEpoch
   let delivered = 0
   const onEpoch = listener
