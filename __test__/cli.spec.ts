@@ -114,15 +114,10 @@ test('info on a missing path is a one-line error (exit 1)', (t) => {
   t.regex(r.stderr, /^alsrec: no\/such\/place: no such file or folder/)
 })
 
-test('info on a file reads it as a model, or says that model files need loadModel', async (t) => {
-  const api = (await import('../dist/index.js')) as Record<string, unknown>
+test('info on a file reads it as a model; a CSV is refused as no model file', (t) => {
   const r = run('info', 'data/sample/ratings.csv')
   t.is(r.stderr.trim().split('\n').length, 1, r.stderr)
-  if (typeof api.loadModel === 'function') {
-    // A CSV is no model file: a runtime error from the model reader, not a crash.
-    t.is(r.code, 1, r.stderr)
-  } else {
-    t.is(r.code, 2)
-    t.regex(r.stderr, /model files need loadModel/)
-  }
+  // A runtime error from the model reader, not a crash.
+  t.is(r.code, 1, r.stderr)
+  t.regex(r.stderr, /ALSREC_BAD_MODEL_FILE/)
 })

@@ -97,13 +97,8 @@ async function datasetInfo(dir: string, top: number, json: boolean): Promise<voi
   }
 }
 
-type LoadModel = (file: string) => Promise<api.Model>
-
 async function modelInfo(file: string, json: boolean): Promise<void> {
-  // loadModel arrives with the model file format; until then a model file cannot be read.
-  const loadModel = (api as Record<string, unknown>).loadModel as LoadModel | undefined
-  if (typeof loadModel !== 'function') throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `${file} is a file: model files need loadModel, which this build of alsrec lacks; give a dataset folder`)
-  const model = await loadModel(file)
+  const model = await api.loadModel(file)
   const last = model.history.at(-1)
   const summary = {
     kind: 'model' as const,

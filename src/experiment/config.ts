@@ -76,6 +76,11 @@ const modelShape = {
   initScale: listable(num(0)),
   tolerance: listable(num(0)),
   patience: listable(num(1, { int: true })),
+  /** Spark's ALS-WR: regularization scaled by each row's rating count. */
+  weightedRegularization: listable(z.boolean()),
+  /** Implicit model: conjugate gradient ('cg') or exact ('cholesky') row solves. */
+  solver: listable(z.enum(['cg', 'cholesky'])),
+  cgSteps: listable(num(1, { int: true, max: 256 })),
   threads: num(1, { int: true }).optional(),
 }
 
@@ -138,7 +143,7 @@ export type DataSection = ExperimentConfig['data']
 export type SplitSection = ExperimentConfig['split']
 
 /** The hyperparameters a grid can vary, in the order run names list them. */
-export const GRID_KEYS = ['kind', 'factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'initScale', 'tolerance', 'patience'] as const
+export const GRID_KEYS = ['kind', 'factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'initScale', 'tolerance', 'patience', 'weightedRegularization', 'solver', 'cgSteps'] as const
 export type GridKey = (typeof GRID_KEYS)[number]
 
 function editDistance(a: string, b: string): number {
@@ -287,7 +292,7 @@ export function expandGrid(model: ModelSection): GridPoint[] {
   for (const key of GRID_KEYS) {
     const value = model[key]
     if (value === undefined) continue
-    const values = (Array.isArray(value) ? value : [value]) as Array<string | number>
+    const values = (Array.isArray(value) ? value : [value]) as Array<string | number | boolean>
     points = points.flatMap((p) =>
       values.map((v) => ({
         train: { ...p.train, [key === 'kind' ? 'model' : key]: v },

@@ -71,9 +71,9 @@ export interface EvaluateResult extends RatingErrors {
 }
 
 /**
- * Evaluates a saved model file or an experiment folder. A folder's model file is used when
- * this build can load models; otherwise the run is retrained from its config.json, which
- * (seeded) reproduces the same model.
+ * Evaluates a saved model file or an experiment folder. A folder's model file is used when it
+ * is there; otherwise (a run made with --no-save) the run is retrained from its config.json,
+ * which (seeded) reproduces the same model.
  */
 export async function evaluateTarget(target: string, options: EvaluateOptions = {}): Promise<EvaluateResult> {
   if (!existsSync(target)) throw new AlsrecError('ALSREC_NOT_FOUND', `${target} does not exist`)

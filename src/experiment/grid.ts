@@ -156,7 +156,7 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
           log.write(`interrupted during ${run}; kept the ${rows.length} finished run(s)`)
           break outer
         }
-        // One bad combination (e.g. a model this build lacks) must not lose the others.
+        // One failing combination must not lose the others.
         failure = err instanceof Error ? err.message : String(err)
         log.write(`${run} failed: ${failure}`)
         break

@@ -117,13 +117,12 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
   let rankingNote: string | undefined
   if (config.metrics.ranking) {
     ranking = await rankingMetricsOf(model, part.test, { k: config.metrics.k, threshold: config.metrics.threshold })
-    if (!ranking) rankingNote = 'ranking metrics are not available in this build (model.rankingMetrics is missing)'
   } else rankingNote = 'ranking metrics disabled (metrics.ranking = false)'
   if (rankingNote) notes.push(rankingNote)
 
   if (config.output.saveModel) {
-    if (await saveModel(model, path.join(dir, MODEL_FILE))) files.push(MODEL_FILE)
-    else notes.push('the model file was not written: this build cannot save models (model.save is missing)')
+    await saveModel(model, path.join(dir, MODEL_FILE))
+    files.push(MODEL_FILE)
   }
 
   const factors = model.kind === 'bias' ? null : model.factors
@@ -148,7 +147,7 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
     if (map) {
       await writePlot(movieMapSpec(map, spec.catalog, { popularity: moviePopularity(part.train), context: `${modelLabel(resolvedTrain as TrainConfig)} on ${data.description}` }), path.join(dir, 'movie-map'))
       files.push('movie-map.svg', 'movie-map.png')
-    } else notes.push(model.kind === 'bias' ? 'no movie map: the bias-only model has no movie vectors' : 'no movie map: this build has no model.movieMap')
+    } else notes.push('no movie map: the bias-only model has no movie vectors')
   }
   files.push('summary.md')
   writeSummary(dir, {
