@@ -7,8 +7,8 @@ import { fmt, formatTable, printJson, thousands } from './output.js'
 
 interface DemoOptions {
   data: string
-  factors: string
-  tau: string
+  factors?: string
+  tau?: string
   epochs: string
   users: string
   seed: string
@@ -20,15 +20,15 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('train biased ALS on the bundled sample (or a MovieLens folder) and show recommendations')
     .option('--data <dir>', 'a MovieLens folder with ratings.csv and movies.csv', samplePath)
-    .option('--factors <k>', 'latent factors', '8')
-    .option('--tau <t>', 'regularization of the latent vectors', '5')
+    .option('--factors <k>', 'latent factors (default: the tuned default, 32)')
+    .option('--tau <t>', 'regularization of the latent vectors (default: the tuned default, 15)')
     .option('--epochs <n>', 'training epochs (stops earlier once the loss settles)', '15')
     .option('--users <n>', 'users to show recommendations for', '5')
     .option('--seed <s>', 'seed of the split and the initialization', '42')
     .option('--json', 'print one JSON object instead of text')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ alsrec demo\n  $ alsrec demo --data "$(alsrec download ml-latest-small --quiet)" --factors 32 --tau 10\n  $ alsrec demo --json | jq .testRmse',
+      '\nExamples:\n  $ alsrec demo\n  $ alsrec demo --data "$(alsrec download ml-latest-small --quiet)"\n  $ alsrec demo --factors 8 --tau 5\n  $ alsrec demo --json | jq .testRmse',
     )
     .action(async (o: DemoOptions) => runDemo(o))
 }
@@ -55,8 +55,8 @@ function epochLine(cells: string[]): string {
 async function runDemo(o: DemoOptions): Promise<void> {
   const config: TrainConfig = {
     model: 'biased',
-    factors: whole('factors', o.factors, 1, 1024),
-    tau: positive('tau', o.tau),
+    ...(o.factors !== undefined ? { factors: whole('factors', o.factors, 1, 1024) } : {}),
+    ...(o.tau !== undefined ? { tau: positive('tau', o.tau) } : {}),
     epochs: whole('epochs', o.epochs, 1, 1000),
     seed: whole('seed', o.seed, 0, 0xffffffff),
   }
@@ -73,7 +73,8 @@ async function runDemo(o: DemoOptions): Promise<void> {
   log(`Loaded ${thousands(data.numRatings)} ratings of ${thousands(data.numUsers)} users on ${thousands(data.numMovies)} movies from ${o.data} (${((performance.now() - t0) / 1000).toFixed(2)} s)`)
   const { train: trainSet, test } = data.split({ testFraction: 0.2, seed: config.seed ?? 42 })
   log(`Random 80/20 split: ${thousands(trainSet.numRatings)} train, ${thousands(test.numRatings)} test ratings`)
-  log(`\nTraining biased ALS, r̂ = μ + b_user + c_movie + u·v with k = ${config.factors}, τ = ${config.tau}:`)
+  const settings = config.factors !== undefined || config.tau !== undefined ? 'your settings' : 'the defaults tuned on ml-latest-small'
+  log(`\nTraining biased ALS, r̂ = μ + b_user + c_movie + u·v, with ${settings}:`)
   log(epochLine(EPOCH_COLUMNS))
   let previous: number | undefined
   let printed = 0
@@ -94,7 +95,8 @@ async function runDemo(o: DemoOptions): Promise<void> {
   const last = model.history.at(-1)
   const first = model.history[0]
   const early = model.history.length < (config.epochs ?? 0) ? '; stopped early, the loss had settled' : ''
-  log(`Test RMSE ${fmt(first?.testRmse)} → ${fmt(last?.testRmse)} in ${model.history.length} epochs (${trainSeconds.toFixed(1)} s${early}).`)
+  const used = model.config
+  log(`Test RMSE ${fmt(first?.testRmse)} → ${fmt(last?.testRmse)} in ${model.history.length} epochs (${trainSeconds.toFixed(1)} s${early}); k = ${used.factors}, τ = ${used.tau}, γ = ${used.gamma}.`)
 
   const shown = Array.from(data.userIds()).slice(0, users).map((userId) => {
     const rated = trainSet.userRatings(userId)
