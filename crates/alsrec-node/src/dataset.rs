@@ -267,14 +267,7 @@ impl Dataset {
     /// Raw user ids, in index order.
     #[napi]
     pub fn user_ids(&self) -> Float64Array {
-        Float64Array::new(
-            self.inner
-                .users
-                .raw_ids()
-                .iter()
-                .map(|&i| i as f64)
-                .collect(),
-        )
+        raw_ids(&self.inner.users)
     }
 
     /// [train, test], a seeded random split.
@@ -322,14 +315,7 @@ impl Dataset {
     /// Raw movie ids, in index order (rated movies first, then catalog-only ones).
     #[napi]
     pub fn movie_ids(&self) -> Float64Array {
-        Float64Array::new(
-            self.inner
-                .items
-                .raw_ids()
-                .iter()
-                .map(|&i| i as f64)
-                .collect(),
-        )
+        raw_ids(&self.inner.items)
     }
 
     /// The dense index of a raw user id, or -1.
@@ -424,4 +410,9 @@ pub(crate) fn catalog_columns(c: &alsrec_core::catalog::Catalog) -> CatalogColum
                 .collect(),
         ),
     }
+}
+
+/// Raw ids in index order; f64 holds every id up to 2^53 exactly.
+pub(crate) fn raw_ids(map: &alsrec_core::ids::IdMap) -> Float64Array {
+    Float64Array::new(map.raw_ids().iter().map(|&i| i as f64).collect())
 }

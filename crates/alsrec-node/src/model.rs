@@ -11,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::cancel::CancelToken;
-use crate::dataset::{catalog_columns, CatalogColumns, Dataset};
+use crate::dataset::{catalog_columns, raw_ids, CatalogColumns, Dataset};
 use crate::error::guard;
 use crate::train::EpochRecord;
 
@@ -152,7 +152,7 @@ fn recommend_all(
 fn all_result(m: &CoreModel, n: usize, out: AllOutput) -> RecommendAllResult {
     RecommendAllResult {
         n: n as u32,
-        user_ids: Float64Array::new(m.users.raw_ids().iter().map(|&u| u as f64).collect()),
+        user_ids: raw_ids(&m.users),
         movie_ids: Float64Array::new(
             out.items
                 .iter()
@@ -412,14 +412,7 @@ impl Model {
     /// Raw user ids, in index order.
     #[napi]
     pub fn user_ids(&self) -> Float64Array {
-        Float64Array::new(
-            self.inner
-                .users
-                .raw_ids()
-                .iter()
-                .map(|&i| i as f64)
-                .collect(),
-        )
+        raw_ids(&self.inner.users)
     }
 
     #[napi]
