@@ -369,10 +369,11 @@ impl Model {
         top.into_sorted()
     }
 
-    /// [`Self::rank_row`] over one contiguous range of movies per thread, merged by the same
-    /// total order, so the result is identical; one user's scan of 62k movies is memory-bound,
-    /// and two cores stream the movie vectors twice as fast. Small models stay on one thread,
-    /// where waking another would cost more than the scan.
+    /// [`Self::rank_row`] over ranges of movies in parallel, merged by the same total order, so
+    /// the result is identical; one user's scan of 62k movies is memory-bound, and two cores
+    /// stream the movie vectors twice as fast. Ranges are small enough for a busy core's share
+    /// to be stolen (one range per thread left the p99 at the mercy of the scheduler) and large
+    /// enough to keep the per-range cost low; small models stay on one thread.
     pub(crate) fn rank_row_parallel(
         &self,
         seen: &[u32],
@@ -380,14 +381,13 @@ impl Model {
         mask: Option<&[bool]>,
         score: impl Fn(usize) -> f32 + Sync,
     ) -> Vec<Scored> {
-        const MIN_PART: usize = 8192;
+        const CHUNK: usize = 4096;
         let items = self.num_items();
-        let parts = rayon::current_num_threads().min(items / MIN_PART);
-        if parts <= 1 {
+        if items < 2 * CHUNK || rayon::current_num_threads() < 2 {
             return self.rank_row(seen, options, mask, score);
         }
         let pool = options.pool();
-        let chunk = items.div_ceil(parts);
+        let (chunk, parts) = (CHUNK, items.div_ceil(CHUNK));
         let parts: Vec<Vec<Scored>> = (0..parts)
             .into_par_iter()
             .map(|c| {
