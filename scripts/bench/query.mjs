@@ -1,8 +1,10 @@
 // Query speed on an ml-25m-shaped model (162,541 users × 62,423 movies, k = 64): one recommend
 // (p50/p99), recommendAll, recommendForNewUser from 5 ratings, save and load of the model file.
 // The model is trained for a few epochs on the generated 25M set (ensureMl25m); set
-// ALSREC_BENCH_EPOCHS to change how many. Writes JSON to the path given as argv[2].
-import { rmSync, statSync } from 'node:fs'
+// ALSREC_BENCH_EPOCHS to change how many. ALSREC_BENCH_MODEL=<file> reuses the model saved
+// there by an earlier run (trained and saved on the first), to skip training while iterating.
+// Writes JSON to the path given as argv[2].
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -14,10 +16,15 @@ await ensureMl25m()
 let t = process.hrtime.bigint()
 const data = await alsrec.loadMovieLens(ML25M_DIR)
 const loadDataSeconds = Number(process.hrtime.bigint() - t) / 1e9
+const cached = process.env.ALSREC_BENCH_MODEL
+const reused = Boolean(cached && existsSync(cached))
 t = process.hrtime.bigint()
-const model = await alsrec.train(data, { model: 'biased', factors: 64, epochs, tolerance: 0, seed: 1 })
+const model = reused
+  ? await alsrec.loadModel(cached)
+  : await alsrec.train(data, { model: 'biased', factors: 64, epochs, tolerance: 0, seed: 1 })
 const trainSeconds = Number(process.hrtime.bigint() - t) / 1e9
-console.log(`trained k=64 for ${epochs} epochs in ${trainSeconds.toFixed(1)} s`)
+if (cached && !reused) await model.save(cached)
+console.log(`${reused ? `loaded ${cached}` : `trained k=64 for ${epochs} epochs`} in ${trainSeconds.toFixed(1)} s`)
 
 const userIds = model.userIds()
 // Warm up (builds the query index once), then time single recommends for 1,000 random users.
@@ -53,7 +60,7 @@ rmSync(file)
 
 writeResult(out, {
   benchmark: 'query',
-  model: { kind: 'biased', factors: 64, epochs, users: model.numUsers, movies: model.numMovies, ratings: data.numRatings, trainSeconds, loadDataSeconds },
+  model: { kind: 'biased', factors: 64, epochs, users: model.numUsers, movies: model.numMovies, ratings: data.numRatings, trainSeconds: reused ? null : trainSeconds, reusedModel: reused ? cached : null, loadDataSeconds },
   recommendMs: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: samples.at(-1), target99: 1 },
   recommendAllSeconds: { median: all.median, samples: all.samples, target: 30 },
   recommendForNewUserMs: { median: median(newUser), p99: [...newUser].sort((a, b) => a - b)[Math.floor(0.99 * newUser.length)], target: 2 },

@@ -34,19 +34,25 @@ static TABLES: [[u32; 256]; 8] = tables();
 
 /// CRC-32C of `data` (initial value and final xor 0xFFFF_FFFF, as in iSCSI and ext4).
 pub fn crc32c(data: &[u8]) -> u32 {
+    crc32c_update(0, data)
+}
+
+/// Extends a CRC-32C: `crc32c_update(crc32c(a), b) == crc32c(a ++ b)`, so a file can be
+/// checksummed while it is streamed out (start from 0).
+pub fn crc32c_update(crc: u32, data: &[u8]) -> u32 {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("sse4.2") {
             // SAFETY: the CPU supports SSE4.2, checked just above.
-            return unsafe { crc32c_sse42(data) };
+            return unsafe { crc32c_sse42(crc, data) };
         }
     }
-    crc32c_table(data)
+    crc32c_table(crc, data)
 }
 
-fn crc32c_table(data: &[u8]) -> u32 {
+fn crc32c_table(crc: u32, data: &[u8]) -> u32 {
     let t = &TABLES;
-    let mut crc = !0u32;
+    let mut crc = !crc;
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
         let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
@@ -68,9 +74,9 @@ fn crc32c_table(data: &[u8]) -> u32 {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse4.2")]
-unsafe fn crc32c_sse42(data: &[u8]) -> u32 {
+unsafe fn crc32c_sse42(crc: u32, data: &[u8]) -> u32 {
     use std::arch::x86_64::{_mm_crc32_u64, _mm_crc32_u8};
-    let mut crc = !0u64;
+    let mut crc = (!crc) as u64;
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
         let word = u64::from_le_bytes(c.try_into().expect("chunk of 8"));
@@ -91,9 +97,19 @@ mod tests {
     fn matches_the_standard_check_value_on_both_paths() {
         // The CRC-32C check value of "123456789" (RFC 3720, appendix B.4).
         assert_eq!(crc32c(b"123456789"), 0xE306_9283);
-        assert_eq!(crc32c_table(b"123456789"), 0xE306_9283);
+        assert_eq!(crc32c_table(0, b"123456789"), 0xE306_9283);
         let data: Vec<u8> = (0..1000u32).map(|i| (i * 31 % 251) as u8).collect();
-        assert_eq!(crc32c(&data), crc32c_table(&data));
+        assert_eq!(crc32c(&data), crc32c_table(0, &data));
         assert_eq!(crc32c(b""), 0);
+    }
+
+    #[test]
+    fn extends_incrementally_on_both_paths() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 253) as u8).collect();
+        for cut in [0, 1, 7, 8, 13, 500, 1000] {
+            let (a, b) = data.split_at(cut);
+            assert_eq!(crc32c_update(crc32c(a), b), crc32c(&data));
+            assert_eq!(crc32c_table(crc32c_table(0, a), b), crc32c(&data));
+        }
     }
 }

@@ -12,6 +12,8 @@
 //! ```
 //! Arrays are copied in bulk, never parsed element by element from text, so a 62k-movie,
 //! 162k-user, k = 64 model (with its 25M seen ratings) loads in a fraction of a second.
+use std::borrow::Cow;
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::als::config::TrainConfig;
 use crate::catalog::Catalog;
-use crate::checksum::crc32c;
+use crate::checksum::{crc32c, crc32c_update};
 use crate::error::{Error, ErrorKind, Result};
 use crate::generator::write_atomic;
 use crate::ids::IdMap;
@@ -101,17 +103,18 @@ macro_rules! le {
 }
 le!(f32, u32, i64, u64);
 
-/// The bytes of a slice in little-endian order: one bulk copy on little-endian machines.
-fn to_le<T: Le>(v: &[T]) -> Vec<u8> {
+/// The bytes of a slice in little-endian order: borrowed as is on little-endian machines.
+fn to_le<T: Le>(v: &[T]) -> Cow<'_, [u8]> {
     if cfg!(target_endian = "little") {
         // SAFETY: T is a plain number type (f32/u32/i64/u64) without padding; on a
         // little-endian machine its memory is exactly its little-endian encoding.
-        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
-            .to_vec()
+        Cow::Borrowed(unsafe {
+            std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v))
+        })
     } else {
         let mut out = Vec::with_capacity(v.len() * T::SIZE);
         v.iter().for_each(|x| x.put(&mut out));
-        out
+        Cow::Owned(out)
     }
 }
 
@@ -131,8 +134,9 @@ fn from_le<T: Le + Default>(b: &[u8]) -> Vec<T> {
     }
 }
 
-/// The sections in file order: name, dtype and the little-endian bytes.
-fn sections(model: &Model) -> Vec<(&'static str, &'static str, Vec<u8>)> {
+/// The sections in file order: name, dtype and the little-endian bytes (borrowed from the
+/// model where they can be, so saving never holds a second copy of the factors).
+fn sections(model: &Model) -> Vec<(&'static str, &'static str, Cow<'_, [u8]>)> {
     let s = &model.seen;
     let indptr: Vec<u64> = s.indptr.iter().map(|&x| x as u64).collect();
     vec![
@@ -143,7 +147,7 @@ fn sections(model: &Model) -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("movieFactors", "f32", to_le(&model.item_factors)),
         ("movieBias", "f32", to_le(&model.item_bias)),
         ("genreFactors", "f32", to_le(&model.genre_factors)),
-        ("seenIndptr", "u64", to_le(&indptr)),
+        ("seenIndptr", "u64", Cow::Owned(to_le(&indptr).into_owned())),
         ("seenIndices", "u32", to_le(&s.indices)),
         ("seenValues", "f32", to_le(&s.values)),
     ]
@@ -156,8 +160,9 @@ fn dtype_size(dtype: &str) -> usize {
     }
 }
 
-/// The whole file as bytes.
-pub fn encode(model: &Model) -> Result<Vec<u8>> {
+/// Writes the whole file to `out` (checksum last). The outer error is a layout failure, the
+/// inner one a failure of `out`, so `save` can report it against the path.
+fn write_to(model: &Model, out: &mut impl Write) -> Result<std::io::Result<()>> {
     let c = &model.catalog;
     let parts = sections(model);
     let mut header = Header {
@@ -228,30 +233,68 @@ pub fn encode(model: &Model) -> Result<Vec<u8>> {
         .max()
         .unwrap_or(data_start)
         + 4;
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(total as u64).to_le_bytes());
-    out.extend_from_slice(&json);
-    if out.len() > data_start {
+    // Stream the file, checksumming every byte on its way out.
+    let mut out = Checksummed { inner: out, crc: 0 };
+    let mut preamble = Vec::with_capacity(data_start);
+    preamble.extend_from_slice(MAGIC);
+    preamble.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    preamble.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    preamble.extend_from_slice(&(total as u64).to_le_bytes());
+    preamble.extend_from_slice(&json);
+    if preamble.len() > data_start {
         return Err(Error::internal("model header outgrew its reserved space"));
     }
-    out.resize(data_start, b' ');
-    for (s, (_, _, bytes)) in header.sections.iter().zip(&parts) {
-        out.resize(s.offset, 0);
-        out.extend_from_slice(bytes);
+    preamble.resize(data_start, b' ');
+    Ok((|| {
+        out.write_all(&preamble)?;
+        let mut at = data_start;
+        for (s, (_, _, bytes)) in header.sections.iter().zip(&parts) {
+            out.write_all(&[0u8; 8][..s.offset - at])?;
+            out.write_all(bytes)?;
+            at = s.offset + bytes.len();
+        }
+        debug_assert_eq!(at + 4, total);
+        let crc = out.crc;
+        out.inner.write_all(&crc.to_le_bytes())
+    })())
+}
+
+/// A writer that keeps the CRC-32C of everything written through it.
+struct Checksummed<W> {
+    inner: W,
+    crc: u32,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc = crc32c_update(self.crc, &buf[..n]);
+        Ok(n)
     }
-    debug_assert_eq!(out.len() + 4, total);
-    let crc = crc32c(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The whole file as bytes.
+pub fn encode(model: &Model) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_to(model, &mut out)?.map_err(|e| Error::internal(format!("model bytes: {e}")))?;
     Ok(out)
 }
 
-/// Writes the model atomically: a crash or a full disk leaves any earlier file untouched.
+/// Writes the model atomically: a crash or a full disk leaves any earlier file untouched. The
+/// sections stream from the model into the buffered temp file; nothing is built in memory.
 pub fn save(model: &Model, path: &Path) -> Result<()> {
-    let bytes = encode(model)?;
-    write_atomic(path, |w| std::io::Write::write_all(w, &bytes))
+    let mut layout = Ok(());
+    let written = write_atomic(path, |w| match write_to(model, w) {
+        Ok(io) => io,
+        Err(e) => {
+            layout = Err(e);
+            Err(std::io::Error::other("model layout failed"))
+        }
+    });
+    layout.and(written)
 }
 
 pub fn load(path: &Path) -> Result<Model> {

@@ -144,6 +144,10 @@ impl Ord for Worst {
 pub struct TopN {
     n: usize,
     heap: BinaryHeap<Worst>,
+    /// The worst kept score once the heap is full (−∞ before): a candidate scoring strictly
+    /// below it loses whatever its index, so one float comparison rejects almost every movie.
+    /// NaN never compares below, so such scores take the exact path.
+    threshold: f32,
 }
 
 impl TopN {
@@ -151,17 +155,29 @@ impl TopN {
         TopN {
             n,
             heap: BinaryHeap::with_capacity(n + 1),
+            threshold: f32::NEG_INFINITY,
         }
     }
 
     #[inline]
     pub fn push(&mut self, s: Scored) {
+        if s.score < self.threshold {
+            return;
+        }
+        self.push_exact(s);
+    }
+
+    #[inline(never)]
+    fn push_exact(&mut self, s: Scored) {
         if self.heap.len() < self.n {
             self.heap.push(Worst(s));
         } else if let Some(mut worst) = self.heap.peek_mut() {
             if better(&s, &worst.0) == Ordering::Less {
                 *worst = Worst(s);
             }
+        }
+        if self.heap.len() >= self.n {
+            self.threshold = self.heap.peek().map_or(f32::NEG_INFINITY, |w| w.0.score);
         }
     }
 
@@ -353,9 +369,11 @@ impl Model {
         top.into_sorted()
     }
 
-    /// [`Self::rank_row`] over chunks of movies in parallel, merged by the same total order, so
+    /// [`Self::rank_row`] over ranges of movies in parallel, merged by the same total order, so
     /// the result is identical; one user's scan of 62k movies is memory-bound, and two cores
-    /// stream the movie vectors twice as fast.
+    /// stream the movie vectors twice as fast. Ranges are small enough for a busy core's share
+    /// to be stolen (one range per thread left the p99 at the mercy of the scheduler) and large
+    /// enough to keep the per-range cost low; small models stay on one thread.
     pub(crate) fn rank_row_parallel(
         &self,
         seen: &[u32],
@@ -363,16 +381,17 @@ impl Model {
         mask: Option<&[bool]>,
         score: impl Fn(usize) -> f32 + Sync,
     ) -> Vec<Scored> {
-        const CHUNK: usize = 1024;
+        const CHUNK: usize = 4096;
         let items = self.num_items();
-        if items <= CHUNK {
+        if items < 2 * CHUNK || rayon::current_num_threads() < 2 {
             return self.rank_row(seen, options, mask, score);
         }
         let pool = options.pool();
-        let parts: Vec<Vec<Scored>> = (0..items.div_ceil(CHUNK))
+        let (chunk, parts) = (CHUNK, items.div_ceil(CHUNK));
+        let parts: Vec<Vec<Scored>> = (0..parts)
             .into_par_iter()
             .map(|c| {
-                let (start, end) = (c * CHUNK, ((c + 1) * CHUNK).min(items));
+                let (start, end) = (c * chunk, ((c + 1) * chunk).min(items));
                 let mut next = seen.partition_point(|&s| (s as usize) < start);
                 let mut top = TopN::new(pool);
                 for i in start..end {
@@ -457,8 +476,10 @@ impl Model {
         let mask = self.allowed_items(&options.filter, index);
         let items = self.num_items();
         let k = self.k;
-        const BLOCK: usize = 512;
-        const TILE: usize = 1024;
+        // A tile of scores (BLOCK × TILE f32 = 512 KB) stays in L2 between the product that
+        // writes it and the top-N scan that reads it.
+        const BLOCK: usize = 256;
+        const TILE: usize = 512;
         let mut out_items = vec![u32::MAX; users.len() * n];
         let mut out_scores = vec![f32::NAN; users.len() * n];
         out_items
@@ -510,20 +531,27 @@ impl Model {
                             let base = self.mu + self.user_bias[u];
                             let top = &mut tops[r];
                             let cursor = &mut cursors[r];
-                            for (j, &dot_uv) in row.iter().enumerate() {
-                                let i = start + j;
-                                // `seen` is sorted: one forward walk across all tiles skips it.
-                                if *cursor < seen.len() && seen[*cursor] as usize == i {
+                            // `seen` is sorted: one forward walk across all tiles skips it, a
+                            // run of unseen movies at a time so the hot loop has no seen test.
+                            let mut j = 0;
+                            while j < width {
+                                let next_seen = seen
+                                    .get(*cursor)
+                                    .map_or(width, |&s| (s as usize - start).min(width));
+                                for (jj, &dot_uv) in row[j..next_seen].iter().enumerate() {
+                                    let i = start + j + jj;
+                                    if mask.as_ref().is_some_and(|m| !m[i]) {
+                                        continue;
+                                    }
+                                    top.push(Scored {
+                                        item: i as u32,
+                                        score: base + self.item_bias[i] + dot_uv,
+                                    });
+                                }
+                                if next_seen < width {
                                     *cursor += 1;
-                                    continue;
                                 }
-                                if mask.as_ref().is_some_and(|m| !m[i]) {
-                                    continue;
-                                }
-                                top.push(Scored {
-                                    item: i as u32,
-                                    score: base + self.item_bias[i] + dot_uv,
-                                });
+                                j = next_seen + 1;
                             }
                         }
                     }
