@@ -81,14 +81,8 @@ pub fn load_ratings(
     options: &LoadOptions,
 ) -> Result<Dataset> {
     let start = Instant::now();
-    let format = match mapping {
-        Some(m) => RatingsFormat::from_mapping(m)?,
-        None => detect(file)?,
-    };
-    let catalog = match (mapping, file.parent()) {
-        (None, Some(dir)) => read_catalog_in(dir)?,
-        _ => Catalog::new(),
-    };
+    let format = ratings_format(file, mapping)?;
+    let catalog = catalog_beside(file, mapping)?;
     let mut users = Interner::new();
     let mut items = Interner::new();
     let mut triplets = Triplets::default();
@@ -371,15 +365,9 @@ pub fn load_split(
     options: &LoadOptions,
 ) -> Result<(Dataset, Dataset, SplitReport)> {
     let start = Instant::now();
-    let format_of = |f: &Path| match mapping {
-        Some(m) => RatingsFormat::from_mapping(m),
-        None => detect(f),
-    };
-    let (train_format, test_format) = (format_of(train_file)?, format_of(test_file)?);
-    let catalog = match (mapping, train_file.parent()) {
-        (None, Some(dir)) => read_catalog_in(dir)?,
-        _ => Catalog::new(),
-    };
+    let train_format = ratings_format(train_file, mapping)?;
+    let test_format = ratings_format(test_file, mapping)?;
+    let catalog = catalog_beside(train_file, mapping)?;
     let mut users = Interner::new();
     let mut items = Interner::new();
     let mut train = Triplets::default();
@@ -476,4 +464,20 @@ pub fn load_split(
     let train_set = make(train, train_report, train_order);
     let test_set = make(test, test_report, test_order);
     Ok((train_set, test_set, cold_report))
+}
+
+/// The layout of a ratings file: from the caller's column mapping, or detected from the file.
+fn ratings_format(file: &Path, mapping: Option<&ColumnMapping>) -> Result<RatingsFormat> {
+    match mapping {
+        Some(m) => RatingsFormat::from_mapping(m),
+        None => detect(file),
+    }
+}
+
+/// The MovieLens catalog in the ratings file's folder; none for a mapped (generic) file.
+fn catalog_beside(file: &Path, mapping: Option<&ColumnMapping>) -> Result<Catalog> {
+    match (mapping, file.parent()) {
+        (None, Some(dir)) => read_catalog_in(dir),
+        _ => Ok(Catalog::new()),
+    }
 }
