@@ -6,7 +6,9 @@
 //! conjugate-gradient step, or O(deg·k² + k³) with the exact Cholesky solver.
 use rayon::prelude::*;
 
-use super::kernels::{axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded};
+use super::kernels::{
+    axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded, system_stride,
+};
 use crate::cancel::CancelToken;
 use crate::sparse::Csr;
 
@@ -88,7 +90,7 @@ impl ImplicitStep<'_> {
             gathered: Vec::new(),
             weights: Vec::new(),
             gram: vec![0.0; kp * kp],
-            system: vec![0.0; k * k],
+            system: vec![0.0; k * system_stride(k)],
             rhs: vec![0.0; k],
             residual: vec![0.0; k],
             direction: vec![0.0; k],
@@ -227,13 +229,14 @@ impl ImplicitStep<'_> {
             }
             gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
         }
+        let ld = system_stride(k);
         for i in 0..k {
             for j in i..k {
-                s.system[i * k + j] = base[i * k + j] + s.gram[i * kp + j];
+                s.system[i * ld + j] = base[i * k + j] + s.gram[i * kp + j];
             }
         }
-        if cholesky_upper(&mut s.system, k, k) {
-            cholesky_solve(&s.system, k, k, &mut s.rhs);
+        if cholesky_upper(&mut s.system, k, ld) {
+            cholesky_solve(&s.system, k, ld, &mut s.rhs);
             x.copy_from_slice(&s.rhs);
         }
         // Otherwise (τ = 0 and a degenerate fixed side) keep the current vector: the loss does

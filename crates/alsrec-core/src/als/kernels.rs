@@ -98,52 +98,175 @@ unsafe fn gram_avx2(block: *const f32, rows: usize, kp: usize, gram: *mut f32) {
     }
 }
 
+/// Row stride for an n × n system handed to [`cholesky_upper`]: whole 8-lane chunks, so the
+/// trailing update needs no edge cases.
+pub fn system_stride(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
+
+/// Rows per panel of the blocked factorization.
+const PANEL: usize = 8;
+
+/// Hints the cache lines of row `row` (k floats) of `factors` into L1.
+#[inline(always)]
+pub fn prefetch_vector(factors: &[f32], row: usize, k: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = row * k;
+        if start + k <= factors.len() {
+            let mut off = 0;
+            while off < k {
+                // SAFETY: prefetch never faults; the address is inside `factors` anyway.
+                unsafe {
+                    _mm_prefetch(factors.as_ptr().add(start + off) as *const i8, _MM_HINT_T0)
+                };
+                off += 16;
+            }
+            // The vector may straddle one more line than k/16 when unaligned.
+            unsafe {
+                _mm_prefetch(
+                    factors.as_ptr().add(start + k - 1) as *const i8,
+                    _MM_HINT_T0,
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (factors, row, k);
+}
+
 /// Factorizes the symmetric positive-definite matrix whose upper triangle is in `a` (n × n,
-/// row stride `ld`) as UᵀU, writing U over that triangle. Right-looking, so every update is a
-/// contiguous row axpy. Returns false when a pivot is not positive (the matrix is singular or
-/// indefinite to working precision).
+/// row stride `ld ≥ system_stride(n)`) as UᵀU, writing U over that triangle; entries below the
+/// diagonal and past column n are scratch. Returns false when a pivot is not positive (the
+/// matrix is singular or indefinite to working precision).
+///
+/// Blocked right-looking: a panel of 8 rows is factored with long row axpys, then the trailing
+/// matrix takes all 8 rank-1 updates in one pass (8 FMAs per load/store of the trailing row), so
+/// memory traffic on `a` is 8× lower than updating row by row.
 pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
+    assert!(ld >= system_stride(n) && a.len() >= n * ld);
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
-            // SAFETY: the CPU supports the features the wrapper is compiled for.
+            // SAFETY: the CPU supports AVX2 and FMA; the assert above bounds every access.
             return unsafe { cholesky_upper_avx2(a, n, ld) };
         }
     }
-    cholesky_upper_body(a, n, ld)
+    cholesky_blocked(a, n, ld, |a, p0, pb, q0| {
+        trailing_update_portable(a, n, ld, p0, pb, q0)
+    })
 }
 
-/// The same loops compiled for 8-lane AVX2 + FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
-    cholesky_upper_body(a, n, ld)
+    cholesky_blocked(a, n, ld, |a, p0, pb, q0| {
+        // SAFETY: same CPU features; `cholesky_upper` checked the bounds.
+        unsafe { trailing_update_avx2(a, n, ld, p0, pb, q0) }
+    })
 }
 
 #[inline(always)]
-fn cholesky_upper_body(a: &mut [f32], n: usize, ld: usize) -> bool {
-    assert!(a.len() >= n * ld && ld >= n);
-    for i in 0..n {
-        let (head, tail) = a.split_at_mut((i + 1) * ld);
-        let row_i = &mut head[i * ld..i * ld + n];
-        let pivot = row_i[i];
-        if !(pivot > 0.0 && pivot.is_finite()) {
-            return false;
+fn cholesky_blocked(
+    a: &mut [f32],
+    n: usize,
+    ld: usize,
+    trailing: impl Fn(&mut [f32], usize, usize, usize),
+) -> bool {
+    for p0 in (0..n).step_by(PANEL) {
+        let pb = PANEL.min(n - p0);
+        // Factor the panel rows over all remaining columns.
+        for i in p0..p0 + pb {
+            let (head, tail) = a.split_at_mut((i + 1) * ld);
+            let row_i = &mut head[i * ld..i * ld + n];
+            let pivot = row_i[i];
+            if !(pivot > 0.0 && pivot.is_finite()) {
+                return false;
+            }
+            let d = pivot.sqrt();
+            let inv = 1.0 / d;
+            row_i[i] = d;
+            for x in &mut row_i[i + 1..] {
+                *x *= inv;
+            }
+            let row_i = &head[i * ld..i * ld + n];
+            for r in i + 1..p0 + pb {
+                let f = row_i[r];
+                let row_r = &mut tail[(r - i - 1) * ld..(r - i - 1) * ld + n];
+                axpy(-f, &row_i[r..], &mut row_r[r..]);
+            }
         }
-        let d = pivot.sqrt();
-        let inv = 1.0 / d;
-        row_i[i] = d;
-        for x in &mut row_i[i + 1..] {
-            *x *= inv;
-        }
-        let row_i = &head[i * ld..i * ld + n];
-        for p in i + 1..n {
-            let f = row_i[p];
-            let row_p = &mut tail[(p - i - 1) * ld..(p - i - 1) * ld + n];
-            axpy(-f, &row_i[p..], &mut row_p[p..]);
+        let q0 = p0 + pb;
+        if q0 < n {
+            trailing(a, p0, pb, q0);
         }
     }
     true
+}
+
+/// The panel's rank-pb update of the trailing rows: for q ∈ q0..n and j ≥ q,
+/// a[q][j] −= Σ_i a[i][q]·a[i][j] over the panel rows i ∈ p0..p0+pb.
+fn trailing_update_portable(a: &mut [f32], n: usize, ld: usize, p0: usize, pb: usize, q0: usize) {
+    let (panel, rest) = a.split_at_mut(q0 * ld);
+    for q in q0..n {
+        let row_q = &mut rest[(q - q0) * ld..(q - q0) * ld + n];
+        for i in p0..p0 + pb {
+            let row_i = &panel[i * ld..i * ld + n];
+            axpy(-row_i[q], &row_i[q..], &mut row_q[q..]);
+        }
+    }
+}
+
+/// The same update, 8 columns at a time from q's chunk to n rounded up to 8: the columns below
+/// the diagonal and past n are scratch, so no edge cases. Full panels take an unrolled path.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn trailing_update_avx2(
+    a: &mut [f32],
+    n: usize,
+    ld: usize,
+    p0: usize,
+    pb: usize,
+    q0: usize,
+) {
+    macro_rules! dispatch {
+        ($($w:literal)*) => {
+            match pb {
+                $($w => trailing_rows_avx2::<$w>(a, n, ld, p0, q0),)*
+                _ => unreachable!("panels have 1 to {PANEL} rows"),
+            }
+        };
+    }
+    dispatch!(1 2 3 4 5 6 7 8)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn trailing_rows_avx2<const PB: usize>(
+    a: &mut [f32],
+    n: usize,
+    ld: usize,
+    p0: usize,
+    q0: usize,
+) {
+    use std::arch::x86_64::*;
+    let end = system_stride(n);
+    let base = a.as_mut_ptr();
+    let panel = base.add(p0 * ld);
+    for q in q0..n {
+        let s: [__m256; PB] = std::array::from_fn(|t| _mm256_set1_ps(*panel.add(t * ld + q)));
+        let row_q = base.add(q * ld);
+        let mut j = q / 8 * 8;
+        while j < end {
+            let mut acc = _mm256_loadu_ps(row_q.add(j));
+            for (t, &st) in s.iter().enumerate() {
+                acc = _mm256_fnmadd_ps(st, _mm256_loadu_ps(panel.add(t * ld + j)), acc);
+            }
+            _mm256_storeu_ps(row_q.add(j), acc);
+            j += 8;
+        }
+    }
 }
 
 /// Solves UᵀU x = b in place (`b` becomes x), U from [`cholesky_upper`].
@@ -280,8 +403,68 @@ mod tests {
         for (x, t) in b.iter().zip(&x_true) {
             assert!((x - t).abs() < 1e-3, "{x} vs {t}");
         }
-        let mut singular = vec![0f32; 4];
-        assert!(!cholesky_upper(&mut singular, 2, 2));
+        let mut singular = vec![0f32; 16];
+        assert!(!cholesky_upper(&mut singular, 2, 8));
+    }
+
+    /// Every size around the panel and lane widths, both code paths, against an f64 reference.
+    #[test]
+    fn blocked_cholesky_matches_the_reference_for_every_size() {
+        let mut s = 11;
+        for n in 1..=70 {
+            let ld = system_stride(n);
+            let m: Vec<f64> = (0..n * n).map(|_| lcg(&mut s) as f64).collect();
+            let mut full = vec![0f64; n * n];
+            for i in 0..n {
+                for j in 0..n {
+                    full[i * n + j] = (0..n).map(|r| m[r * n + i] * m[r * n + j]).sum::<f64>()
+                        + if i == j { 0.5 } else { 0.0 };
+                }
+            }
+            // Reference: unblocked Cholesky in f64 (upper, UᵀU = A).
+            let mut u = full.clone();
+            for i in 0..n {
+                let d = u[i * n + i].sqrt();
+                for j in i..n {
+                    u[i * n + j] /= d;
+                }
+                for p in i + 1..n {
+                    for j in p..n {
+                        u[p * n + j] -= u[i * n + p] * u[i * n + j];
+                    }
+                }
+            }
+            let fresh = || {
+                // Garbage below the diagonal and in the padding must not matter.
+                let mut a = vec![f32::NAN; n * ld];
+                for i in 0..n {
+                    for j in i..n {
+                        a[i * ld + j] = full[i * n + j] as f32;
+                    }
+                }
+                a
+            };
+            let mut fast = fresh();
+            assert!(cholesky_upper(&mut fast, n, ld), "n={n}");
+            let mut portable = fresh();
+            assert!(cholesky_blocked(&mut portable, n, ld, |a, p0, pb, q0| {
+                trailing_update_portable(a, n, ld, p0, pb, q0)
+            }));
+            for i in 0..n {
+                for j in i..n {
+                    let want = u[i * n + j];
+                    let tol = 2e-3 * (1.0 + want.abs());
+                    assert!(
+                        (fast[i * ld + j] as f64 - want).abs() < tol,
+                        "n={n} ({i},{j})"
+                    );
+                    assert!(
+                        (portable[i * ld + j] as f64 - want).abs() < tol,
+                        "n={n} ({i},{j})"
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -307,16 +490,17 @@ mod timing {
             let flops = 2.0 * (rows * k * k) as f64 * reps as f64;
             eprintln!("k={k} gram: {:.1} GFLOP/s (k² convention)", flops / s / 1e9);
             let n = k + 1;
-            let mut a = vec![0f32; n * n];
+            let ld = system_stride(n);
+            let mut a = vec![0f32; n * ld];
             let reps = 20000;
             let t = std::time::Instant::now();
             for _ in 0..reps {
                 for i in 0..n {
                     for j in i..n {
-                        a[i * n + j] = if i == j { n as f32 } else { 0.5 };
+                        a[i * ld + j] = if i == j { n as f32 } else { 0.5 };
                     }
                 }
-                assert!(cholesky_upper(&mut a, n, n));
+                assert!(cholesky_upper(&mut a, n, ld));
             }
             let s = t.elapsed().as_secs_f64();
             let flops = (n * n * n) as f64 / 3.0 * reps as f64;

@@ -132,7 +132,7 @@ fn run_epochs(train: &Dataset, mut model: Model, hooks: &mut TrainHooks<'_>) -> 
         }
         cancel.check()?;
         let seconds = start.elapsed().as_secs_f64();
-        let (train_rmse, train_mae) = errors(&model, train);
+        let (train_rmse, train_mae, loss) = train_metrics(&model, train);
         let (test_rmse, test_mae) = match hooks.test {
             Some(t) if t.num_ratings() > 0 => {
                 let (r, a) = errors(&model, t);
@@ -140,7 +140,6 @@ fn run_epochs(train: &Dataset, mut model: Model, hooks: &mut TrainHooks<'_>) -> 
             }
             _ => (None, None),
         };
-        let loss = loss(&model, train);
         let stats = EpochStats {
             epoch,
             train_rmse,
@@ -284,20 +283,62 @@ where
 /// (RMSE, MAE) of the model on `data`. Explicit models: of the predicted ratings. Implicit
 /// model: of the predicted preference x·y against 1 on the observed pairs.
 pub fn errors(model: &Model, data: &Dataset) -> (f64, f64) {
-    let implicit = model.config.model == ModelKind::Implicit;
-    let [se, ae] = sum_over_rows(data.by_user.nrows(), |u| {
-        let (cols, vals) = data.by_user.row(u);
-        let mut acc = [0.0; 2];
-        for (&i, &r) in cols.iter().zip(vals) {
-            let target = if implicit { 1.0 } else { r };
-            let e = (target - model.predict(u, i as usize)) as f64;
-            acc[0] += e * e;
-            acc[1] += e.abs();
-        }
-        acc
-    });
+    rmse_mae(error_sums(model, data), data)
+}
+
+fn rmse_mae([se, ae]: [f64; 2], data: &Dataset) -> (f64, f64) {
     let n = data.num_ratings().max(1) as f64;
     ((se / n).sqrt(), ae / n)
+}
+
+/// (Σ e², Σ |e|) over `data`: one pass, shared by the metrics and the loss.
+fn error_sums(model: &Model, data: &Dataset) -> [f64; 2] {
+    let implicit = model.config.model == ModelKind::Implicit;
+    sum_over_rows(data.by_user.nrows(), |u| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if kernels::has_avx2_fma() {
+                // SAFETY: the CPU supports the features the wrapper is compiled for.
+                return unsafe { row_error_sums_avx2(model, data, u, implicit) };
+            }
+        }
+        row_error_sums(model, data, u, implicit)
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn row_error_sums_avx2(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 2] {
+    row_error_sums(model, data, u, implicit)
+}
+
+#[inline(always)]
+fn row_error_sums(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 2] {
+    let (cols, vals) = data.by_user.row(u);
+    let mut acc = [0.0; 2];
+    for (j, (&i, &r)) in cols.iter().zip(vals).enumerate() {
+        // The movie vectors are scattered: fetch a few ahead so the misses overlap.
+        if let Some(&ahead) = cols.get(j + 8) {
+            kernels::prefetch_vector(&model.item_factors, ahead as usize, model.k);
+        }
+        let target = if implicit { 1.0 } else { r };
+        let e = (target - model.predict(u, i as usize)) as f64;
+        acc[0] += e * e;
+        acc[1] += e.abs();
+    }
+    acc
+}
+
+/// Train RMSE, MAE and loss after an epoch, from one pass over the ratings where possible.
+pub fn train_metrics(model: &Model, train: &Dataset) -> (f64, f64, f64) {
+    let sums = error_sums(model, train);
+    let (rmse, mae) = rmse_mae(sums, train);
+    let loss = if model.config.model == ModelKind::Implicit {
+        implicit_loss(model, train)
+    } else {
+        explicit_loss(model, train, sums[0])
+    };
+    (rmse, mae, loss)
 }
 
 /// The objective the model's updates minimize, in f64: L of `../shared/GUIDE.md` §1 for the
@@ -307,6 +348,11 @@ pub fn loss(model: &Model, train: &Dataset) -> f64 {
     if model.config.model == ModelKind::Implicit {
         return implicit_loss(model, train);
     }
+    explicit_loss(model, train, error_sums(model, train)[0])
+}
+
+/// The explicit loss given Σ e² over the training ratings.
+fn explicit_loss(model: &Model, train: &Dataset, se: f64) -> f64 {
     let c = &model.config;
     let k = model.k;
     let weight = |csr: &crate::sparse::Csr, r: usize| {
@@ -317,18 +363,12 @@ pub fn loss(model: &Model, train: &Dataset) -> f64 {
         }
     };
     let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
-    let [se, users] = sum_over_rows(train.by_user.nrows(), |u| {
-        let (cols, vals) = train.by_user.row(u);
-        let mut e2 = 0.0;
-        for (&i, &r) in cols.iter().zip(vals) {
-            let e = (r - model.predict(u, i as usize)) as f64;
-            e2 += e * e;
-        }
+    let [users, _] = sum_over_rows(train.by_user.nrows(), |u| {
         let w = weight(&train.by_user, u);
         let reg = w
             * (c.tau as f64 * sq(model.user_vector(u))
                 + c.gamma as f64 * (model.user_bias[u] as f64).powi(2));
-        [e2, reg]
+        [reg, 0.0]
     });
     let genre_model = c.model == ModelKind::Genre;
     let [items, _] = sum_over_rows(model.num_items(), |i| {

@@ -3,12 +3,21 @@
 //! jointly as one (k+1)-system (`../shared/GUIDE.md` §1).
 use rayon::prelude::*;
 
-use super::kernels::{cholesky_solve, cholesky_upper, gram_accumulate, padded};
+use super::kernels::{
+    cholesky_solve, cholesky_upper, gram_accumulate, padded, prefetch_vector, system_stride,
+};
 use crate::cancel::CancelToken;
 use crate::sparse::Csr;
 
-/// Ratings gathered per Gram update: the block stays in L1/L2 however many ratings a row has.
-const CHUNK: usize = 256;
+/// Ratings gathered per Gram update: the block stays within half of L1 (16 KiB), so the Gram
+/// kernel's repeated passes over it hit L1 while the gathers stream in beside it.
+pub(crate) fn chunk_rows(kp: usize) -> usize {
+    // The bias-only model (kp = 0) gathers nothing.
+    (16384 / (kp.max(1) * 4)).max(8)
+}
+
+/// How many ratings ahead the gather prefetches: enough to cover a memory round trip.
+const PREFETCH_AHEAD: usize = 8;
 
 /// The fixed side of a half-step and the regularizers of the side being solved.
 pub struct HalfStep<'a> {
@@ -31,11 +40,11 @@ pub struct HalfStep<'a> {
 
 /// Per-thread buffers, reused across rows: no allocation per solve.
 pub(crate) struct Scratch {
-    /// CHUNK × kp gathered vectors; the padding columns stay zero.
+    /// chunk_rows × kp gathered vectors; the padding columns stay zero.
     block: Vec<f32>,
     /// kp × kp Gram accumulator (upper triangle used).
     gram: Vec<f32>,
-    /// (k+1) × (k+1) system, then its Cholesky factor.
+    /// (k+1) × (k+1) system (row stride `system_stride(k+1)`), then its Cholesky factor.
     system: Vec<f32>,
     /// Right-hand side, then the solution.
     rhs: Vec<f32>,
@@ -47,9 +56,9 @@ impl Scratch {
     pub(crate) fn new(k: usize) -> Scratch {
         let kp = padded(k);
         Scratch {
-            block: vec![0.0; CHUNK * kp],
+            block: vec![0.0; chunk_rows(kp) * kp],
             gram: vec![0.0; kp * kp],
-            system: vec![0.0; (k + 1) * (k + 1)],
+            system: vec![0.0; (k + 1) * system_stride(k + 1)],
             rhs: vec![0.0; k + 1],
             col_sum: vec![0.0; k],
         }
@@ -123,14 +132,27 @@ impl HalfStep<'_> {
         s.rhs.fill(0.0);
         s.col_sum.fill(0.0);
         let mut target_sum = 0f32;
-        for (chunk_cols, chunk_vals) in cols.chunks(CHUNK).zip(vals.chunks(CHUNK)) {
+        let chunk = chunk_rows(kp);
+        for (chunk_cols, chunk_vals) in cols.chunks(chunk).zip(vals.chunks(chunk)) {
             // Gather the chunk's vectors into the block while summing the right-hand side.
             for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
+                // The other side's vectors are scattered over a large matrix: ask for the one
+                // needed a few ratings ahead now, so its cache misses overlap this work.
+                if let Some(&ahead) = chunk_cols.get(slot + PREFETCH_AHEAD) {
+                    prefetch_vector(self.other_factors, ahead as usize, k);
+                }
                 let c = c as usize;
                 let v = &self.other_factors[c * k..(c + 1) * k];
-                s.block[slot * kp..slot * kp + k].copy_from_slice(v);
                 let t = r - self.mu - self.other_bias[c];
-                for ((acc, sum), &vi) in s.rhs.iter_mut().zip(s.col_sum.iter_mut()).zip(v) {
+                // One fused pass (copy, right-hand side, column sums): no memmove call per row.
+                let dst = &mut s.block[slot * kp..slot * kp + k];
+                for (((d, acc), sum), &vi) in dst
+                    .iter_mut()
+                    .zip(s.rhs.iter_mut())
+                    .zip(s.col_sum.iter_mut())
+                    .zip(v)
+                {
+                    *d = vi;
                     *acc += t * vi;
                     *sum += vi;
                 }
@@ -144,8 +166,9 @@ impl HalfStep<'_> {
         let (tau, gamma, lambda) = (self.tau * count, self.gamma * count, self.lambda);
         // The (k+1)-system: λ [VᵀV  Vᵀ1; 1ᵀV  deg] + diag(τ…τ, γ), upper triangle only.
         let n1 = k + 1;
+        let ld = system_stride(n1);
         for i in 0..k {
-            let sys = &mut s.system[i * n1..(i + 1) * n1];
+            let sys = &mut s.system[i * ld..i * ld + n1];
             for (a, &g) in sys[i..k].iter_mut().zip(&s.gram[i * kp + i..i * kp + k]) {
                 *a = lambda * g;
             }
@@ -156,10 +179,10 @@ impl HalfStep<'_> {
                 s.rhs[i] += tau * p[i];
             }
         }
-        s.system[k * n1 + k] = lambda * deg as f32 + gamma;
+        s.system[k * ld + k] = lambda * deg as f32 + gamma;
         s.rhs[k] = lambda * target_sum;
-        if cholesky_upper(&mut s.system, n1, n1) {
-            cholesky_solve(&s.system, n1, n1, &mut s.rhs);
+        if cholesky_upper(&mut s.system, n1, ld) {
+            cholesky_solve(&s.system, n1, ld, &mut s.rhs);
             x.copy_from_slice(&s.rhs[..k]);
             *b = s.rhs[k];
         } else {
