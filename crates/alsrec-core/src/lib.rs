@@ -13,6 +13,7 @@ pub mod explain;
 pub mod export;
 pub mod foldin;
 pub mod generator;
+pub mod hugepages;
 pub mod ids;
 pub mod ingest;
 pub mod model;

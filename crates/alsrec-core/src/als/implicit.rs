@@ -4,13 +4,14 @@
 //! Row system: (λ YᵀY + λ Σ_{i∈Ω} (c_i − 1) y_i y_iᵀ + τ I) x = λ Σ_{i∈Ω} c_i y_i. The dense part
 //! λ YᵀY + τ I is shared by all rows and formed once per half-step, so a row costs O(deg·k) per
 //! conjugate-gradient step, or O(deg·k² + k³) with the exact Cholesky solver.
-use rayon::prelude::*;
 
+use super::cg_kernels::{accumulate_rows, symmetric_matvec, weighted_gram_apply};
 use super::kernels::{
-    axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded, system_stride,
+    axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded, prefetch_vector,
+    system_stride,
 };
 use crate::cancel::CancelToken;
-use crate::sparse::Csr;
+use crate::sparse::{par_solve_rows, Csr};
 
 const CHUNK: usize = 256;
 
@@ -30,16 +31,26 @@ pub struct ImplicitStep<'a> {
 
 struct Scratch {
     block: Vec<f32>,
-    /// The row's neighbour vectors, gathered once (deg × k) so CG steps read contiguous memory.
+    /// The row's neighbour vectors, gathered once (rows padded to a multiple of 8, columns to
+    /// `lanes(k)`, zeros) so every CG step reads contiguous, cached memory.
     gathered: Vec<f32>,
-    /// λ α r per neighbour: the confidence above 1, weighted.
+    /// λ α r per neighbour: the confidence above 1, weighted (zero on padding rows).
     weights: Vec<f32>,
+    /// λ (1 + α r) per neighbour: the right-hand side's weights.
+    rhs_weights: Vec<f32>,
     gram: Vec<f32>,
     system: Vec<f32>,
     rhs: Vec<f32>,
+    /// The CG iterate, padded to `lanes(k)`.
+    iterate: Vec<f32>,
     residual: Vec<f32>,
     direction: Vec<f32>,
     product: Vec<f32>,
+}
+
+/// k rounded up to whole 8-lane vectors: the width of the CG kernels' rows.
+fn lanes(k: usize) -> usize {
+    k.div_ceil(8) * 8
 }
 
 /// YᵀY of a row-major rows × k matrix, full and symmetric, accumulated in one fixed order.
@@ -77,34 +88,39 @@ impl ImplicitStep<'_> {
     pub fn run(&self, factors: &mut [f32]) {
         let k = self.k;
         let kp = padded(k);
-        // λ YᵀY + τ I, full, shared by every row.
-        let mut base = gramian(self.other_factors, k);
-        for (i, row) in base.chunks_exact_mut(k).enumerate() {
-            for x in row.iter_mut() {
-                *x *= self.lambda;
+        let kl = lanes(k);
+        // λ YᵀY + τ I, shared by every row: k × k for the exact solver, padded to kl × kl
+        // (zeros) for the CG kernels.
+        let gram = gramian(self.other_factors, k);
+        let stride = if self.cg_steps.is_some() { kl } else { k };
+        let mut base = vec![0f32; stride * stride];
+        for i in 0..k {
+            for j in 0..k {
+                base[i * stride + j] = self.lambda * gram[i * k + j];
             }
-            row[i] += self.tau;
+            base[i * stride + i] += self.tau;
         }
         let init = || Scratch {
             block: vec![0.0; CHUNK * kp],
             gathered: Vec::new(),
             weights: Vec::new(),
+            rhs_weights: Vec::new(),
             gram: vec![0.0; kp * kp],
             system: vec![0.0; k * system_stride(k)],
-            rhs: vec![0.0; k],
-            residual: vec![0.0; k],
-            direction: vec![0.0; k],
-            product: vec![0.0; k],
+            rhs: vec![0.0; kl],
+            iterate: vec![0.0; kl],
+            residual: vec![0.0; kl],
+            direction: vec![0.0; kl],
+            product: vec![0.0; kl],
         };
-        factors
-            .par_chunks_mut(k)
-            .enumerate()
-            .for_each_init(init, |s, (row, x)| {
-                if self.cancel.is_some_and(|c| c.is_cancelled()) {
-                    return;
-                }
-                self.solve_row(row, x, &base, s)
-            });
+        let solve = |s: &mut Scratch, row: usize, x: &mut [f32], _: Option<&mut f32>| {
+            if self.cancel.is_some_and(|c| c.is_cancelled()) {
+                return;
+            }
+            self.solve_row(row, x, &base, s)
+        };
+        // A row's dense k × k products cost about k/4 ratings' worth of work.
+        par_solve_rows(self.ratings, k / 4 + 4, k, factors, &mut [], init, solve);
     }
 
     fn solve_row(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
@@ -127,35 +143,67 @@ impl ImplicitStep<'_> {
 
     #[inline(always)]
     fn solve_row_body(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
-        let k = self.k;
-        let (cols, vals) = self.ratings.row(row);
-        // b = λ Σ c_i y_i.
-        s.rhs.fill(0.0);
-        for (&c, &r) in cols.iter().zip(vals) {
-            let c = c as usize;
-            let conf = 1.0 + self.alpha * r;
-            axpy(
-                self.lambda * conf,
-                &self.other_factors[c * k..(c + 1) * k],
-                &mut s.rhs,
-            );
-        }
         match self.cg_steps {
             Some(steps) => self.conjugate_gradient(row, x, base, s, steps),
-            None => self.exact(row, x, base, s),
+            None => {
+                let k = self.k;
+                let (cols, vals) = self.ratings.row(row);
+                // b = λ Σ c_i y_i.
+                s.rhs.fill(0.0);
+                for (&c, &r) in cols.iter().zip(vals) {
+                    let c = c as usize;
+                    let conf = 1.0 + self.alpha * r;
+                    axpy(
+                        self.lambda * conf,
+                        &self.other_factors[c * k..(c + 1) * k],
+                        &mut s.rhs[..k],
+                    );
+                }
+                self.exact(row, x, base, s)
+            }
         }
+    }
+
+    /// Copies the row's neighbour vectors into `s.gathered` (prefetching ahead, since they are
+    /// scattered over the other side's matrix) with the confidence weights beside them.
+    #[inline(always)]
+    fn gather(&self, row: usize, s: &mut Scratch) -> usize {
+        let k = self.k;
+        let kl = lanes(k);
+        let (cols, vals) = self.ratings.row(row);
+        let deg = cols.len();
+        let padded_rows = deg.div_ceil(8) * 8;
+        // Grow only: every slot written below is overwritten, and the padding is zeroed here.
+        if s.gathered.len() < padded_rows * kl {
+            s.gathered.resize(padded_rows * kl, 0.0);
+            s.weights.resize(padded_rows, 0.0);
+            s.rhs_weights.resize(padded_rows, 0.0);
+        }
+        for (slot, (&c, &r)) in cols.iter().zip(vals).enumerate() {
+            if let Some(&ahead) = cols.get(slot + 8) {
+                prefetch_vector(self.other_factors, ahead as usize, k);
+            }
+            let c = c as usize;
+            let dst = &mut s.gathered[slot * kl..(slot + 1) * kl];
+            for (d, &v) in dst.iter_mut().zip(&self.other_factors[c * k..(c + 1) * k]) {
+                *d = v;
+            }
+            dst[k..].fill(0.0);
+            s.weights[slot] = self.lambda * self.alpha * r;
+            s.rhs_weights[slot] = self.lambda * (1.0 + self.alpha * r);
+        }
+        s.gathered[deg * kl..padded_rows * kl].fill(0.0);
+        s.weights[deg..padded_rows].fill(0.0);
+        s.rhs_weights[deg..padded_rows].fill(0.0);
+        deg
     }
 
     /// y = A·p without forming A: the shared dense part plus the row's confidence corrections
     /// over its gathered neighbours.
     #[inline(always)]
-    fn apply(k: usize, base: &[f32], gathered: &[f32], weights: &[f32], p: &[f32], y: &mut [f32]) {
-        for (yi, a) in y.iter_mut().zip(base.chunks_exact(k)) {
-            *yi = dot(a, p);
-        }
-        for (v, &w) in gathered.chunks_exact(k).zip(weights) {
-            axpy(w * dot(v, p), v, y);
-        }
+    fn apply(kl: usize, base: &[f32], s: &Scratch, deg: usize, p: &[f32], y: &mut [f32]) {
+        symmetric_matvec(base, kl, p, y);
+        weighted_gram_apply(&s.gathered, deg, kl, &s.weights, p, y);
     }
 
     #[inline(always)]
@@ -168,17 +216,16 @@ impl ImplicitStep<'_> {
         steps: usize,
     ) {
         let k = self.k;
-        let (cols, vals) = self.ratings.row(row);
-        s.gathered.clear();
-        s.weights.clear();
-        for (&c, &r) in cols.iter().zip(vals) {
-            s.gathered
-                .extend_from_slice(&self.other_factors[c as usize * k..(c as usize + 1) * k]);
-            s.weights.push(self.lambda * self.alpha * r);
-        }
+        let kl = lanes(k);
+        let deg = self.gather(row, s);
+        // b = λ Σ c_i y_i.
+        s.rhs.fill(0.0);
+        accumulate_rows(&s.gathered, deg, kl, &s.rhs_weights, &mut s.rhs);
+        s.iterate[..k].copy_from_slice(x);
         // r = b − A x, p = r.
-        Self::apply(k, base, &s.gathered, &s.weights, x, &mut s.product);
-        for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&s.product) {
+        let mut product = std::mem::take(&mut s.product);
+        Self::apply(kl, base, s, deg, &s.iterate, &mut product);
+        for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&product) {
             *r = b - ax;
         }
         s.direction.copy_from_slice(&s.residual);
@@ -187,22 +234,15 @@ impl ImplicitStep<'_> {
             if rr <= 1e-20 {
                 break;
             }
-            Self::apply(
-                k,
-                base,
-                &s.gathered,
-                &s.weights,
-                &s.direction,
-                &mut s.product,
-            );
-            let curvature = dot(&s.direction, &s.product);
+            Self::apply(kl, base, s, deg, &s.direction, &mut product);
+            let curvature = dot(&s.direction, &product);
             // Zero or NaN curvature: the direction cannot lower the objective.
             if curvature.is_nan() || curvature <= 0.0 {
                 break;
             }
             let step = rr / curvature;
-            axpy(step, &s.direction, x);
-            axpy(-step, &s.product, &mut s.residual);
+            axpy(step, &s.direction, &mut s.iterate);
+            axpy(-step, &product, &mut s.residual);
             let rr_next = dot(&s.residual, &s.residual);
             let beta = rr_next / rr;
             for (p, &r) in s.direction.iter_mut().zip(&s.residual) {
@@ -210,6 +250,8 @@ impl ImplicitStep<'_> {
             }
             rr = rr_next;
         }
+        s.product = product;
+        x.copy_from_slice(&s.iterate[..k]);
     }
 
     #[inline(always)]
@@ -236,8 +278,8 @@ impl ImplicitStep<'_> {
             }
         }
         if cholesky_upper(&mut s.system, k, ld) {
-            cholesky_solve(&s.system, k, ld, &mut s.rhs);
-            x.copy_from_slice(&s.rhs);
+            cholesky_solve(&s.system, k, ld, &mut s.rhs[..k]);
+            x.copy_from_slice(&s.rhs[..k]);
         }
         // Otherwise (τ = 0 and a degenerate fixed side) keep the current vector: the loss does
         // not rise.

@@ -2,6 +2,7 @@
 //!
 //! Every model is trained by exact block updates (`Step`), each of which minimizes the loss in
 //! its block, so the loss never rises across a step.
+mod cg_kernels;
 pub mod config;
 pub mod genre;
 pub mod implicit;
@@ -185,11 +186,15 @@ fn init_factors(rows: usize, k: usize, config: &TrainConfig, stream: u64) -> Vec
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .wrapping_add(stream),
     );
+    // Gathered at random every half-step: worth huge pages.
+    let mut factors = crate::hugepages::advised_vec(rows * k);
     if config.init_scale == 0.0 {
-        return vec![0.0; rows * k];
+        factors.resize(rows * k, 0.0);
+        return factors;
     }
     let normal = Normal::new(0.0f32, config.init_scale).expect("scale validated as finite and ≥ 0");
-    (0..rows * k).map(|_| normal.sample(&mut rng)).collect()
+    factors.extend((0..rows * k).map(|_| normal.sample(&mut rng)));
+    factors
 }
 
 /// Applies one exact block update (on the current rayon pool). A raised `cancel` makes the
@@ -259,25 +264,28 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
 /// threads and the reported metrics are bit-identical too.
 const REDUCE_CHUNK: usize = 1024;
 
-fn sum_over_rows<F>(rows: usize, f: F) -> [f64; 2]
+fn sum_over_rows<const N: usize, F>(rows: usize, f: F) -> [f64; N]
 where
-    F: Fn(usize) -> [f64; 2] + Sync,
+    F: Fn(usize) -> [f64; N] + Sync,
 {
-    let partial: Vec<[f64; 2]> = (0..rows.div_ceil(REDUCE_CHUNK))
+    let partial: Vec<[f64; N]> = (0..rows.div_ceil(REDUCE_CHUNK))
         .into_par_iter()
         .map(|c| {
-            let mut acc = [0.0; 2];
+            let mut acc = [0.0; N];
             for r in c * REDUCE_CHUNK..((c + 1) * REDUCE_CHUNK).min(rows) {
-                let s = f(r);
-                acc[0] += s[0];
-                acc[1] += s[1];
+                for (a, v) in acc.iter_mut().zip(f(r)) {
+                    *a += v;
+                }
             }
             acc
         })
         .collect();
-    partial
-        .iter()
-        .fold([0.0; 2], |a, s| [a[0] + s[0], a[1] + s[1]])
+    partial.iter().fold([0.0; N], |mut a, s| {
+        for (x, v) in a.iter_mut().zip(s) {
+            *x += v;
+        }
+        a
+    })
 }
 
 /// (RMSE, MAE) of the model on `data`. Explicit models: of the predicted ratings. Implicit
@@ -286,13 +294,14 @@ pub fn errors(model: &Model, data: &Dataset) -> (f64, f64) {
     rmse_mae(error_sums(model, data), data)
 }
 
-fn rmse_mae([se, ae]: [f64; 2], data: &Dataset) -> (f64, f64) {
+fn rmse_mae([se, ae, _]: [f64; 3], data: &Dataset) -> (f64, f64) {
     let n = data.num_ratings().max(1) as f64;
     ((se / n).sqrt(), ae / n)
 }
 
-/// (Σ e², Σ |e|) over `data`: one pass, shared by the metrics and the loss.
-fn error_sums(model: &Model, data: &Dataset) -> [f64; 2] {
+/// (Σ e², Σ |e|, and for the implicit model Σ c (1 − s)² − s²) over `data`: one pass, shared by
+/// the metrics and the loss.
+fn error_sums(model: &Model, data: &Dataset) -> [f64; 3] {
     let implicit = model.config.model == ModelKind::Implicit;
     sum_over_rows(data.by_user.nrows(), |u| {
         #[cfg(target_arch = "x86_64")]
@@ -308,23 +317,28 @@ fn error_sums(model: &Model, data: &Dataset) -> [f64; 2] {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn row_error_sums_avx2(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 2] {
+unsafe fn row_error_sums_avx2(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 3] {
     row_error_sums(model, data, u, implicit)
 }
 
 #[inline(always)]
-fn row_error_sums(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 2] {
+fn row_error_sums(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 3] {
     let (cols, vals) = data.by_user.row(u);
-    let mut acc = [0.0; 2];
+    let mut acc = [0.0; 3];
     for (j, (&i, &r)) in cols.iter().zip(vals).enumerate() {
         // The movie vectors are scattered: fetch a few ahead so the misses overlap.
         if let Some(&ahead) = cols.get(j + 8) {
             kernels::prefetch_vector(&model.item_factors, ahead as usize, model.k);
         }
+        let s = model.predict(u, i as usize);
         let target = if implicit { 1.0 } else { r };
-        let e = (target - model.predict(u, i as usize)) as f64;
+        let e = (target - s) as f64;
         acc[0] += e * e;
         acc[1] += e.abs();
+        if implicit {
+            let conf = 1.0 + model.config.alpha as f64 * r as f64;
+            acc[2] += conf * e * e - s as f64 * s as f64;
+        }
     }
     acc
 }
@@ -334,7 +348,7 @@ pub fn train_metrics(model: &Model, train: &Dataset) -> (f64, f64, f64) {
     let sums = error_sums(model, train);
     let (rmse, mae) = rmse_mae(sums, train);
     let loss = if model.config.model == ModelKind::Implicit {
-        implicit_loss(model, train)
+        implicit_loss(model, sums[2])
     } else {
         explicit_loss(model, train, sums[0])
     };
@@ -346,7 +360,7 @@ pub fn train_metrics(model: &Model, train: &Dataset) -> (f64, f64, f64) {
 /// Hu, Koren and Volinsky for the implicit model.
 pub fn loss(model: &Model, train: &Dataset) -> f64 {
     if model.config.model == ModelKind::Implicit {
-        return implicit_loss(model, train);
+        return implicit_loss(model, error_sums(model, train)[2]);
     }
     explicit_loss(model, train, error_sums(model, train)[0])
 }
@@ -400,7 +414,7 @@ fn explicit_loss(model: &Model, train: &Dataset, se: f64) -> f64 {
 
 /// λ/2 Σ_{all u,i} c_ui (p_ui − x_u·y_i)² + τ/2 (|X|² + |Y|²). The sum over all pairs is
 /// trace(XᵀX · YᵀY) plus corrections on the observed pairs, O((m+n)k² + nnz·k).
-fn implicit_loss(model: &Model, train: &Dataset) -> f64 {
+fn implicit_loss(model: &Model, observed: f64) -> f64 {
     let c = &model.config;
     let k = model.k;
     let gram64 = |f: &[f32]| {
@@ -409,16 +423,6 @@ fn implicit_loss(model: &Model, train: &Dataset) -> f64 {
     };
     let (xx, yy) = (gram64(&model.user_factors), gram64(&model.item_factors));
     let all_pairs: f64 = xx.iter().zip(&yy).map(|(a, b)| a * b).sum();
-    let [observed, _] = sum_over_rows(train.by_user.nrows(), |u| {
-        let (cols, vals) = train.by_user.row(u);
-        let mut acc = 0.0;
-        for (&i, &r) in cols.iter().zip(vals) {
-            let s = model.predict(u, i as usize) as f64;
-            let conf = 1.0 + c.alpha as f64 * r as f64;
-            acc += conf * (1.0 - s).powi(2) - s * s;
-        }
-        [acc, 0.0]
-    });
     let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
     c.lambda as f64 / 2.0 * (all_pairs + observed)
         + c.tau as f64 / 2.0 * (sq(&model.user_factors) + sq(&model.item_factors))

@@ -1,13 +1,12 @@
 //! One exact block update of explicit ALS: for every row, the regularized least-squares solution
 //! of [x; b] against the fixed other side, with x ∈ R^k the latent vector and b the bias, solved
 //! jointly as one (k+1)-system (`../shared/GUIDE.md` §1).
-use rayon::prelude::*;
 
 use super::kernels::{
     cholesky_solve, cholesky_upper, gram_accumulate, padded, prefetch_vector, system_stride,
 };
 use crate::cancel::CancelToken;
-use crate::sparse::Csr;
+use crate::sparse::{par_solve_rows, Csr};
 
 /// Ratings gathered per Gram update: the block stays within half of L1 (16 KiB), so the Gram
 /// kernel's repeated passes over it hit L1 while the gathers stream in beside it.
@@ -74,23 +73,15 @@ impl HalfStep<'_> {
         assert_eq!(bias.len(), rows);
         assert_eq!(factors.len(), rows * k);
         let init = || Scratch::new(k);
-        let body = |scratch: &mut Scratch, (row, (x, b)): (usize, (&mut [f32], &mut f32))| {
+        let solve = |scratch: &mut Scratch, row: usize, x: &mut [f32], b: Option<&mut f32>| {
             if self.cancel.is_some_and(|c| c.is_cancelled()) {
                 return;
             }
+            let b = b.expect("every row has a bias");
             self.solve_row(row, x, b, scratch)
         };
-        if k == 0 {
-            bias.par_iter_mut()
-                .enumerate()
-                .for_each_init(init, |s, (row, b)| body(s, (row, (&mut [], b))));
-        } else {
-            factors
-                .par_chunks_mut(k)
-                .zip(bias.par_iter_mut())
-                .enumerate()
-                .for_each_init(init, body);
-        }
+        // A row's Cholesky costs about k/3 ratings' worth of Gram updates.
+        par_solve_rows(self.ratings, k / 3 + 4, k, factors, bias, init, solve);
     }
 
     fn solve_row(&self, row: usize, x: &mut [f32], b: &mut f32, s: &mut Scratch) {

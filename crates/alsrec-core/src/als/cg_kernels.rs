@@ -1,0 +1,264 @@
+//! Kernels of the implicit model's conjugate-gradient row solves, on a row's neighbour vectors
+//! gathered into a block (`rows` × `kp`, row-major, `kp` a multiple of 8, zero padding).
+//!
+//! On x86-64 with AVX2 + FMA, 8 block rows are processed at once: their 8 dot products share one
+//! horizontal reduction, and the rank-8 update of the result stays in registers. Either path
+//! adds in a fixed order, so results do not depend on the thread count.
+#[cfg(target_arch = "x86_64")]
+use super::kernels::has_avx2_fma;
+
+/// y += Σ_r w_r (g_r · p) g_r over the block rows g_r: the confidence part of A·p.
+pub fn weighted_gram_apply(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    w: &[f32],
+    p: &[f32],
+    y: &mut [f32],
+) {
+    assert!(kp.is_multiple_of(8) && block.len() >= rows.div_ceil(8) * 8 * kp);
+    assert!(w.len() >= rows.div_ceil(8) * 8 && p.len() >= kp && y.len() >= kp);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: AVX2 + FMA are present; the asserts bound every access (the block and the
+            // weights are padded to whole groups of 8 rows).
+            unsafe { weighted_gram_apply_avx2(block, rows, kp, w, p, y) };
+            return;
+        }
+    }
+    for (g, &wr) in block.chunks_exact(kp).take(rows).zip(w) {
+        let s = wr * super::kernels::dot(g, &p[..kp]);
+        super::kernels::axpy(s, g, &mut y[..kp]);
+    }
+}
+
+/// y += Σ_r s_r g_r over the block rows: a transposed matrix–vector product.
+pub fn accumulate_rows(block: &[f32], rows: usize, kp: usize, s: &[f32], y: &mut [f32]) {
+    assert!(kp.is_multiple_of(8) && block.len() >= rows.div_ceil(8) * 8 * kp);
+    assert!(s.len() >= rows.div_ceil(8) * 8 && y.len() >= kp);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: as for `weighted_gram_apply`.
+            unsafe { accumulate_rows_avx2(block, rows, kp, s, y) };
+            return;
+        }
+    }
+    for (g, &sr) in block.chunks_exact(kp).take(rows).zip(s) {
+        super::kernels::axpy(sr, g, &mut y[..kp]);
+    }
+}
+
+/// y = M·p for a symmetric kp × kp matrix M (row-major, zero padding): y = Σ_j p_j M[j], so every
+/// step is a broadcast and a row of FMAs into register accumulators.
+pub fn symmetric_matvec(m: &[f32], kp: usize, p: &[f32], y: &mut [f32]) {
+    assert!(kp.is_multiple_of(8) && m.len() >= kp * kp && p.len() >= kp && y.len() >= kp);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: AVX2 + FMA are present; the assert bounds every access.
+            unsafe { symmetric_matvec_avx2(m, kp, p, y) };
+            return;
+        }
+    }
+    y[..kp].fill(0.0);
+    for (row, &pj) in m.chunks_exact(kp).take(kp).zip(p) {
+        super::kernels::axpy(pj, row, &mut y[..kp]);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn weighted_gram_apply_avx2(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    w: &[f32],
+    p: &[f32],
+    y: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let b = block.as_ptr();
+    let pp = p.as_ptr();
+    let yp = y.as_mut_ptr();
+    let chunks = kp / 8;
+    let mut s = [0f32; 8];
+    for g0 in (0..rows).step_by(8) {
+        let rp = b.add(g0 * kp);
+        // Eight dot products g_r · p, one accumulator each.
+        let mut acc = [_mm256_setzero_ps(); 8];
+        for c in 0..chunks {
+            let pc = _mm256_loadu_ps(pp.add(c * 8));
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(_mm256_loadu_ps(rp.add(r * kp + c * 8)), pc, *a);
+            }
+        }
+        let dots = hsum8(acc);
+        _mm256_storeu_ps(
+            s.as_mut_ptr(),
+            _mm256_mul_ps(dots, _mm256_loadu_ps(w.as_ptr().add(g0))),
+        );
+        // Padding rows are zero, so a whole group of 8 is always safe to add.
+        for c in 0..chunks {
+            let mut yc = _mm256_loadu_ps(yp.add(c * 8));
+            for (r, &sr) in s.iter().enumerate() {
+                yc = _mm256_fmadd_ps(
+                    _mm256_set1_ps(sr),
+                    _mm256_loadu_ps(rp.add(r * kp + c * 8)),
+                    yc,
+                );
+            }
+            _mm256_storeu_ps(yp.add(c * 8), yc);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn accumulate_rows_avx2(block: &[f32], rows: usize, kp: usize, s: &[f32], y: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let b = block.as_ptr();
+    let yp = y.as_mut_ptr();
+    for g0 in (0..rows).step_by(8) {
+        let rp = b.add(g0 * kp);
+        for c in 0..kp / 8 {
+            let mut yc = _mm256_loadu_ps(yp.add(c * 8));
+            for r in 0..8 {
+                let sr = _mm256_set1_ps(*s.get_unchecked(g0 + r));
+                yc = _mm256_fmadd_ps(sr, _mm256_loadu_ps(rp.add(r * kp + c * 8)), yc);
+            }
+            _mm256_storeu_ps(yp.add(c * 8), yc);
+        }
+    }
+}
+
+/// Lane r of the result is the sum of the 8 lanes of `v[r]`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn hsum8(v: [std::arch::x86_64::__m256; 8]) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_hadd_ps(v[0], v[1]);
+    let t1 = _mm256_hadd_ps(v[2], v[3]);
+    let t2 = _mm256_hadd_ps(v[4], v[5]);
+    let t3 = _mm256_hadd_ps(v[6], v[7]);
+    // Per 128-bit half: [s0 s1 s2 s3] partial sums of rows 0–3 (t01) and 4–7 (t23).
+    let t01 = _mm256_hadd_ps(t0, t1);
+    let t23 = _mm256_hadd_ps(t2, t3);
+    let lo = _mm256_permute2f128_ps(t01, t23, 0x20);
+    let hi = _mm256_permute2f128_ps(t01, t23, 0x31);
+    _mm256_add_ps(lo, hi)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn symmetric_matvec_avx2(m: &[f32], kp: usize, p: &[f32], y: &mut [f32]) {
+    macro_rules! dispatch {
+        ($c0:expr, $($w:literal)*) => {
+            match (kp / 8 - $c0).min(8) {
+                $($w => matvec_columns_avx2::<$w>(m, kp, p, y, $c0),)*
+                _ => unreachable!(),
+            }
+        };
+    }
+    let mut c0 = 0;
+    while c0 < kp / 8 {
+        let width = (kp / 8 - c0).min(8);
+        dispatch!(c0, 1 2 3 4 5 6 7 8);
+        c0 += width;
+    }
+}
+
+/// Columns 8·c0 .. 8·(c0 + W) of y = M·p, W ≤ 8 register accumulators.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn matvec_columns_avx2<const W: usize>(
+    m: &[f32],
+    kp: usize,
+    p: &[f32],
+    y: &mut [f32],
+    c0: usize,
+) {
+    use std::arch::x86_64::*;
+    let mp = m.as_ptr().add(c0 * 8);
+    let mut acc = [_mm256_setzero_ps(); W];
+    for (j, &pj) in p[..kp].iter().enumerate() {
+        let bj = _mm256_set1_ps(pj);
+        let row = mp.add(j * kp);
+        for (c, a) in acc.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(bj, _mm256_loadu_ps(row.add(c * 8)), *a);
+        }
+    }
+    for (c, a) in acc.iter().enumerate() {
+        _mm256_storeu_ps(y.as_mut_ptr().add((c0 + c) * 8), *a);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 20) as f32 / 4096.0 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn kernels_match_their_definitions() {
+        for (rows, k) in [
+            (1usize, 8usize),
+            (7, 24),
+            (8, 16),
+            (37, 64),
+            (70, 72),
+            (13, 136),
+        ] {
+            let kp = k;
+            let padded_rows = rows.div_ceil(8) * 8;
+            let mut block = data(padded_rows * kp, 1);
+            block[rows * kp..].fill(0.0);
+            let w = data(padded_rows, 2);
+            let p = data(kp, 3);
+            let mut y = data(kp, 4);
+            let y0 = y.clone();
+            weighted_gram_apply(&block, rows, kp, &w, &p, &mut y);
+            let mut z = y0.clone();
+            accumulate_rows(&block, rows, kp, &w, &mut z);
+            for c in 0..kp {
+                let mut want = y0[c] as f64;
+                let mut want_acc = y0[c] as f64;
+                for r in 0..rows {
+                    let g = &block[r * kp..(r + 1) * kp];
+                    let d: f64 = g.iter().zip(&p).map(|(&a, &b)| a as f64 * b as f64).sum();
+                    want += w[r] as f64 * d * g[c] as f64;
+                    want_acc += w[r] as f64 * g[c] as f64;
+                }
+                assert!(
+                    (y[c] as f64 - want).abs() < 1e-3,
+                    "rows {rows} k {k} col {c}"
+                );
+                assert!(
+                    (z[c] as f64 - want_acc).abs() < 1e-3,
+                    "rows {rows} k {k} col {c}"
+                );
+            }
+            // M = symmetric part of a random matrix.
+            let a = data(kp * kp, 5);
+            let mut m = vec![0f32; kp * kp];
+            for i in 0..kp {
+                for j in 0..kp {
+                    m[i * kp + j] = a[i * kp + j] + a[j * kp + i];
+                }
+            }
+            let mut out = vec![0f32; kp];
+            symmetric_matvec(&m, kp, &p, &mut out);
+            for i in 0..kp {
+                let want: f64 = (0..kp).map(|j| m[i * kp + j] as f64 * p[j] as f64).sum();
+                assert!((out[i] as f64 - want).abs() < 1e-3, "k {k} row {i}");
+            }
+        }
+    }
+}
