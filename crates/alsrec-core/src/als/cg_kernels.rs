@@ -7,46 +7,33 @@
 #[cfg(target_arch = "x86_64")]
 use super::kernels::has_avx2_fma;
 
-/// y += Σ_r w_r (g_r · p) g_r over the block rows g_r: the confidence part of A·p.
+/// y += Σ_r (a_r + w_r (g_r · p)) g_r over the block rows g_r, with a_r = 0 when `offsets` is
+/// None: the confidence part of A·p, or with a = b's weights and w negated, b − (A − dense)·p in
+/// the same single pass.
 pub fn weighted_gram_apply(
     block: &[f32],
     rows: usize,
     kp: usize,
     w: &[f32],
+    offsets: Option<&[f32]>,
     p: &[f32],
     y: &mut [f32],
 ) {
     assert!(kp.is_multiple_of(8) && block.len() >= rows.div_ceil(8) * 8 * kp);
     assert!(w.len() >= rows.div_ceil(8) * 8 && p.len() >= kp && y.len() >= kp);
+    assert!(offsets.is_none_or(|a| a.len() >= rows.div_ceil(8) * 8));
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
             // SAFETY: AVX2 + FMA are present; the asserts bound every access (the block and the
             // weights are padded to whole groups of 8 rows).
-            unsafe { weighted_gram_apply_avx2(block, rows, kp, w, p, y) };
+            unsafe { weighted_gram_apply_avx2(block, rows, kp, w, offsets, p, y) };
             return;
         }
     }
-    for (g, &wr) in block.chunks_exact(kp).take(rows).zip(w) {
-        let s = wr * super::kernels::dot(g, &p[..kp]);
+    for (r, (g, &wr)) in block.chunks_exact(kp).take(rows).zip(w).enumerate() {
+        let s = offsets.map_or(0.0, |a| a[r]) + wr * super::kernels::dot(g, &p[..kp]);
         super::kernels::axpy(s, g, &mut y[..kp]);
-    }
-}
-
-/// y += Σ_r s_r g_r over the block rows: a transposed matrix–vector product.
-pub fn accumulate_rows(block: &[f32], rows: usize, kp: usize, s: &[f32], y: &mut [f32]) {
-    assert!(kp.is_multiple_of(8) && block.len() >= rows.div_ceil(8) * 8 * kp);
-    assert!(s.len() >= rows.div_ceil(8) * 8 && y.len() >= kp);
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx2_fma() {
-            // SAFETY: as for `weighted_gram_apply`.
-            unsafe { accumulate_rows_avx2(block, rows, kp, s, y) };
-            return;
-        }
-    }
-    for (g, &sr) in block.chunks_exact(kp).take(rows).zip(s) {
-        super::kernels::axpy(sr, g, &mut y[..kp]);
     }
 }
 
@@ -75,6 +62,7 @@ unsafe fn weighted_gram_apply_avx2(
     rows: usize,
     kp: usize,
     w: &[f32],
+    offsets: Option<&[f32]>,
     p: &[f32],
     y: &mut [f32],
 ) {
@@ -95,10 +83,11 @@ unsafe fn weighted_gram_apply_avx2(
             }
         }
         let dots = hsum8(acc);
-        _mm256_storeu_ps(
-            s.as_mut_ptr(),
-            _mm256_mul_ps(dots, _mm256_loadu_ps(w.as_ptr().add(g0))),
-        );
+        let mut coef = _mm256_mul_ps(dots, _mm256_loadu_ps(w.as_ptr().add(g0)));
+        if let Some(a) = offsets {
+            coef = _mm256_add_ps(coef, _mm256_loadu_ps(a.as_ptr().add(g0)));
+        }
+        _mm256_storeu_ps(s.as_mut_ptr(), coef);
         // Padding rows are zero, so a whole group of 8 is always safe to add.
         for c in 0..chunks {
             let mut yc = _mm256_loadu_ps(yp.add(c * 8));
@@ -108,25 +97,6 @@ unsafe fn weighted_gram_apply_avx2(
                     _mm256_loadu_ps(rp.add(r * kp + c * 8)),
                     yc,
                 );
-            }
-            _mm256_storeu_ps(yp.add(c * 8), yc);
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn accumulate_rows_avx2(block: &[f32], rows: usize, kp: usize, s: &[f32], y: &mut [f32]) {
-    use std::arch::x86_64::*;
-    let b = block.as_ptr();
-    let yp = y.as_mut_ptr();
-    for g0 in (0..rows).step_by(8) {
-        let rp = b.add(g0 * kp);
-        for c in 0..kp / 8 {
-            let mut yc = _mm256_loadu_ps(yp.add(c * 8));
-            for r in 0..8 {
-                let sr = _mm256_set1_ps(*s.get_unchecked(g0 + r));
-                yc = _mm256_fmadd_ps(sr, _mm256_loadu_ps(rp.add(r * kp + c * 8)), yc);
             }
             _mm256_storeu_ps(yp.add(c * 8), yc);
         }
@@ -224,17 +194,16 @@ mod tests {
             let p = data(kp, 3);
             let mut y = data(kp, 4);
             let y0 = y.clone();
-            weighted_gram_apply(&block, rows, kp, &w, &p, &mut y);
-            let mut z = y0.clone();
-            accumulate_rows(&block, rows, kp, &w, &mut z);
+            weighted_gram_apply(&block, rows, kp, &w, None, &p, &mut y);
+            let offsets = data(padded_rows, 6);
+            let mut with_offsets = y0.clone();
+            weighted_gram_apply(&block, rows, kp, &w, Some(&offsets), &p, &mut with_offsets);
             for c in 0..kp {
                 let mut want = y0[c] as f64;
-                let mut want_acc = y0[c] as f64;
                 for r in 0..rows {
                     let g = &block[r * kp..(r + 1) * kp];
                     let d: f64 = g.iter().zip(&p).map(|(&a, &b)| a as f64 * b as f64).sum();
                     want += w[r] as f64 * d * g[c] as f64;
-                    want_acc += w[r] as f64 * g[c] as f64;
                 }
                 assert!(
                     (y[c] as f64 - want).abs() < 1e-3,

@@ -5,7 +5,7 @@
 //! λ YᵀY + τ I is shared by all rows and formed once per half-step, so a row costs O(deg·k) per
 //! conjugate-gradient step, or O(deg·k² + k³) with the exact Cholesky solver.
 
-use super::cg_kernels::{accumulate_rows, symmetric_matvec, weighted_gram_apply};
+use super::cg_kernels::{symmetric_matvec, weighted_gram_apply};
 use super::kernels::{
     axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded, prefetch_vector,
     system_stride,
@@ -203,7 +203,7 @@ impl ImplicitStep<'_> {
     #[inline(always)]
     fn apply(kl: usize, base: &[f32], s: &Scratch, deg: usize, p: &[f32], y: &mut [f32]) {
         symmetric_matvec(base, kl, p, y);
-        weighted_gram_apply(&s.gathered, deg, kl, &s.weights, p, y);
+        weighted_gram_apply(&s.gathered, deg, kl, &s.weights, None, p, y);
     }
 
     #[inline(always)]
@@ -218,15 +218,28 @@ impl ImplicitStep<'_> {
         let k = self.k;
         let kl = lanes(k);
         let deg = self.gather(row, s);
-        // b = λ Σ c_i y_i.
-        s.rhs.fill(0.0);
-        accumulate_rows(&s.gathered, deg, kl, &s.rhs_weights, &mut s.rhs);
         s.iterate[..k].copy_from_slice(x);
-        // r = b − A x, p = r.
+        // r = b − A x = Σ_i (λ c_i − λ α r_i (y_i·x)) y_i − (λ YᵀY + τ I) x, in one pass over
+        // the neighbours; then p = r.
         let mut product = std::mem::take(&mut s.product);
-        Self::apply(kl, base, s, deg, &s.iterate, &mut product);
-        for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&product) {
-            *r = b - ax;
+        symmetric_matvec(base, kl, &s.iterate, &mut product);
+        for (r, &ax) in s.residual.iter_mut().zip(&product) {
+            *r = -ax;
+        }
+        for w in &mut s.weights[..deg] {
+            *w = -*w;
+        }
+        weighted_gram_apply(
+            &s.gathered,
+            deg,
+            kl,
+            &s.weights,
+            Some(&s.rhs_weights),
+            &s.iterate,
+            &mut s.residual,
+        );
+        for w in &mut s.weights[..deg] {
+            *w = -*w;
         }
         s.direction.copy_from_slice(&s.residual);
         let mut rr = dot(&s.residual, &s.residual);
