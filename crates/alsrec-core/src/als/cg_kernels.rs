@@ -5,7 +5,7 @@
 //! horizontal reduction, and the rank-8 update of the result stays in registers. Either path
 //! adds in a fixed order, so results do not depend on the thread count.
 #[cfg(target_arch = "x86_64")]
-use super::kernels::has_avx2_fma;
+use super::kernels::{has_avx2_fma, hsum8};
 
 /// y += Σ_r (a_r + w_r (g_r · p)) g_r over the block rows g_r, with a_r = 0 when `offsets` is
 /// None: the confidence part of A·p, or with a = b's weights and w negated, b − (A − dense)·p in
@@ -101,23 +101,6 @@ unsafe fn weighted_gram_apply_avx2(
             _mm256_storeu_ps(yp.add(c * 8), yc);
         }
     }
-}
-
-/// Lane r of the result is the sum of the 8 lanes of `v[r]`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn hsum8(v: [std::arch::x86_64::__m256; 8]) -> std::arch::x86_64::__m256 {
-    use std::arch::x86_64::*;
-    let t0 = _mm256_hadd_ps(v[0], v[1]);
-    let t1 = _mm256_hadd_ps(v[2], v[3]);
-    let t2 = _mm256_hadd_ps(v[4], v[5]);
-    let t3 = _mm256_hadd_ps(v[6], v[7]);
-    // Per 128-bit half: [s0 s1 s2 s3] partial sums of rows 0–3 (t01) and 4–7 (t23).
-    let t01 = _mm256_hadd_ps(t0, t1);
-    let t23 = _mm256_hadd_ps(t2, t3);
-    let lo = _mm256_permute2f128_ps(t01, t23, 0x20);
-    let hi = _mm256_permute2f128_ps(t01, t23, 0x31);
-    _mm256_add_ps(lo, hi)
 }
 
 #[cfg(target_arch = "x86_64")]
