@@ -316,6 +316,8 @@ const SOLVE_MAX: usize = 1040;
 /// row-at-a-time version is one long dependency chain of divisions and reductions.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+// Indices into x, U and the pivots follow the triangular-solve formulas.
+#[allow(clippy::needless_range_loop)]
 unsafe fn cholesky_solve_avx2(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
     use std::arch::x86_64::*;
     if system_stride(n) > SOLVE_MAX || n == 0 {
