@@ -32,6 +32,91 @@ pub fn gram_accumulate(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) 
     gram_portable(block, rows, kp, gram);
 }
 
+/// Adds Σ_r t_r x_r to `rhs` and Σ_r x_r to `col_sum` over the first `rows` rows of `block`
+/// (row-major, `kp` columns, a multiple of 8): the data side of a row's right-hand side and the
+/// bias column of its system, from the block already in L1.
+pub fn rhs_and_column_sums(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    t: &[f32],
+    rhs: &mut [f32],
+    col_sum: &mut [f32],
+) {
+    assert!(kp.is_multiple_of(8) && block.len() >= rows * kp && t.len() >= rows);
+    assert!(rhs.len() >= kp && col_sum.len() >= kp);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            // SAFETY: AVX2 + FMA are present; the asserts bound every access.
+            unsafe { rhs_and_column_sums_avx2(block, rows, kp, t, rhs, col_sum) };
+            return;
+        }
+    }
+    for (x, &tr) in block.chunks_exact(kp).take(rows).zip(t) {
+        for ((r, s), &v) in rhs.iter_mut().zip(col_sum.iter_mut()).zip(x) {
+            *r += tr * v;
+            *s += v;
+        }
+    }
+}
+
+/// One 8-column chunk at a time, 4 rows per step into independent accumulators, so the adds
+/// pipeline instead of waiting on each other.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rhs_and_column_sums_avx2(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    t: &[f32],
+    rhs: &mut [f32],
+    col_sum: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let b = block.as_ptr();
+    for c in (0..kp).step_by(8) {
+        let mut r = [_mm256_setzero_ps(); 4];
+        let mut s = [_mm256_setzero_ps(); 4];
+        let mut row = 0;
+        while row + 4 <= rows {
+            for u in 0..4 {
+                let x = _mm256_loadu_ps(b.add((row + u) * kp + c));
+                r[u] = _mm256_fmadd_ps(_mm256_set1_ps(t[row + u]), x, r[u]);
+                s[u] = _mm256_add_ps(s[u], x);
+            }
+            row += 4;
+        }
+        while row < rows {
+            let x = _mm256_loadu_ps(b.add(row * kp + c));
+            r[0] = _mm256_fmadd_ps(_mm256_set1_ps(t[row]), x, r[0]);
+            s[0] = _mm256_add_ps(s[0], x);
+            row += 1;
+        }
+        let rsum = _mm256_add_ps(_mm256_add_ps(r[0], r[1]), _mm256_add_ps(r[2], r[3]));
+        let ssum = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
+        let rp = rhs.as_mut_ptr().add(c);
+        let sp = col_sum.as_mut_ptr().add(c);
+        _mm256_storeu_ps(rp, _mm256_add_ps(_mm256_loadu_ps(rp), rsum));
+        _mm256_storeu_ps(sp, _mm256_add_ps(_mm256_loadu_ps(sp), ssum));
+    }
+}
+
+/// Copies `src` into the front of `dst` 8 floats at a time (a fixed-size copy compiles to
+/// vector moves, where a slice copy of run-time length is a `memcpy` call per row).
+#[inline(always)]
+pub fn copy_row(dst: &mut [f32], src: &[f32]) {
+    let n = src.len();
+    let whole = n / 8 * 8;
+    for (d, s) in dst[..whole].chunks_exact_mut(8).zip(src.chunks_exact(8)) {
+        let s: &[f32; 8] = s.try_into().expect("chunks of 8");
+        d.copy_from_slice(s);
+    }
+    for (d, &s) in dst[whole..n].iter_mut().zip(&src[whole..]) {
+        *d = s;
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 pub fn has_avx2_fma() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")

@@ -3,7 +3,8 @@
 //! jointly as one (k+1)-system (`../shared/GUIDE.md` §1).
 
 use super::kernels::{
-    cholesky_solve, cholesky_upper, gram_accumulate, padded, prefetch_vector, system_stride,
+    cholesky_solve, cholesky_upper, copy_row, gram_accumulate, padded, prefetch_vector,
+    rhs_and_column_sums, system_stride,
 };
 use crate::cancel::CancelToken;
 use crate::sparse::{par_solve_rows, Csr};
@@ -47,8 +48,10 @@ pub(crate) struct Scratch {
     system: Vec<f32>,
     /// Right-hand side, then the solution.
     rhs: Vec<f32>,
-    /// Σ v over the row's ratings: the bias column of the system.
+    /// Σ v over the row's ratings: the bias column of the system (kp long).
     col_sum: Vec<f32>,
+    /// r − μ − c for each rating of the current chunk.
+    targets: Vec<f32>,
 }
 
 impl Scratch {
@@ -58,8 +61,10 @@ impl Scratch {
             block: vec![0.0; chunk_rows(kp) * kp],
             gram: vec![0.0; kp * kp],
             system: vec![0.0; (k + 1) * system_stride(k + 1)],
-            rhs: vec![0.0; k + 1],
-            col_sum: vec![0.0; k],
+            // kp long so the vector kernels need no edges; the system uses the first k (+1).
+            rhs: vec![0.0; kp.max(k + 1)],
+            col_sum: vec![0.0; kp],
+            targets: vec![0.0; chunk_rows(kp)],
         }
     }
 }
@@ -133,24 +138,24 @@ impl HalfStep<'_> {
                     prefetch_vector(self.other_factors, ahead as usize, k);
                 }
                 let c = c as usize;
-                let v = &self.other_factors[c * k..(c + 1) * k];
+                copy_row(
+                    &mut s.block[slot * kp..],
+                    &self.other_factors[c * k..(c + 1) * k],
+                );
                 let t = r - self.mu - self.other_bias[c];
-                // One fused pass (copy, right-hand side, column sums): no memmove call per row.
-                let dst = &mut s.block[slot * kp..slot * kp + k];
-                for (((d, acc), sum), &vi) in dst
-                    .iter_mut()
-                    .zip(s.rhs.iter_mut())
-                    .zip(s.col_sum.iter_mut())
-                    .zip(v)
-                {
-                    *d = vi;
-                    *acc += t * vi;
-                    *sum += vi;
-                }
+                s.targets[slot] = t;
                 target_sum += t;
             }
             if k > 0 {
                 gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+                rhs_and_column_sums(
+                    &s.block,
+                    chunk_cols.len(),
+                    kp,
+                    &s.targets,
+                    &mut s.rhs,
+                    &mut s.col_sum,
+                );
             }
         }
         let count = if self.weighted { deg as f32 } else { 1.0 };
