@@ -134,13 +134,20 @@ fn gram_portable(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
 }
 
 /// 4 rows × 16 columns of the Gram matrix per tile: 8 accumulators stay in registers while the
-/// block streams past; per block row, 2 loads and 4 broadcasts feed 8 FMAs.
+/// block streams past; per block row, 2 loads and 4 broadcasts feed 8 FMAs. Each band of 4 rows
+/// starts at its diagonal's 8-column chunk, with one 4 × 8 tile where 16 would overshoot into
+/// the lower triangle: 17 % fewer products than whole 16-column tiles at k = 32.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gram_avx2(block: *const f32, rows: usize, kp: usize, gram: *mut f32) {
     use std::arch::x86_64::*;
     for i0 in (0..kp).step_by(4) {
-        for j0 in ((i0 / LANES) * LANES..kp).step_by(LANES) {
+        let mut j0 = i0 / 8 * 8;
+        if j0 % LANES != 0 {
+            gram_tile_4x8(block, rows, kp, gram, i0, j0);
+            j0 += 8;
+        }
+        while j0 < kp {
             let (mut a00, mut a01, mut a10, mut a11) = (
                 _mm256_setzero_ps(),
                 _mm256_setzero_ps(),
@@ -179,7 +186,46 @@ unsafe fn gram_avx2(block: *const f32, rows: usize, kp: usize, gram: *mut f32) {
                 _mm256_storeu_ps(g, _mm256_add_ps(_mm256_loadu_ps(g), lo));
                 _mm256_storeu_ps(g.add(8), _mm256_add_ps(_mm256_loadu_ps(g.add(8)), hi));
             }
+            j0 += LANES;
         }
+    }
+}
+
+/// The 4 × 8 tile at the diagonal: even and odd rows into separate accumulators, so 8 FMA
+/// chains are in flight as in the 4 × 16 tile.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gram_tile_4x8(
+    block: *const f32,
+    rows: usize,
+    kp: usize,
+    gram: *mut f32,
+    i0: usize,
+    j0: usize,
+) {
+    use std::arch::x86_64::*;
+    let mut even = [_mm256_setzero_ps(); 4];
+    let mut odd = [_mm256_setzero_ps(); 4];
+    let mut row = block;
+    for _ in 0..rows / 2 {
+        let b0 = _mm256_loadu_ps(row.add(j0));
+        let b1 = _mm256_loadu_ps(row.add(kp + j0));
+        for t in 0..4 {
+            even[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&*row.add(i0 + t)), b0, even[t]);
+            odd[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&*row.add(kp + i0 + t)), b1, odd[t]);
+        }
+        row = row.add(2 * kp);
+    }
+    if rows % 2 == 1 {
+        let b0 = _mm256_loadu_ps(row.add(j0));
+        for (t, e) in even.iter_mut().enumerate() {
+            *e = _mm256_fmadd_ps(_mm256_broadcast_ss(&*row.add(i0 + t)), b0, *e);
+        }
+    }
+    for t in 0..4 {
+        let g = gram.add((i0 + t) * kp + j0);
+        let sum = _mm256_add_ps(even[t], odd[t]);
+        _mm256_storeu_ps(g, _mm256_add_ps(_mm256_loadu_ps(g), sum));
     }
 }
 
