@@ -13,7 +13,12 @@ use super::kernels::{
 use crate::cancel::CancelToken;
 use crate::sparse::{par_solve_rows, Csr};
 
-const CHUNK: usize = 256;
+/// Ratings per Gram update in the exact solver and for long rows.
+const CHUNK: usize = 64;
+
+/// Gathered neighbours beyond this size (a share of L3; measured best of 1, 4 and 16 MiB on the
+/// 25M-rating benchmark) make a row "long".
+const DENSE_ROW_BYTES: usize = 4 << 20;
 
 pub struct ImplicitStep<'a> {
     pub ratings: &'a Csr,
@@ -41,6 +46,8 @@ struct Scratch {
     gram: Vec<f32>,
     system: Vec<f32>,
     rhs: Vec<f32>,
+    /// A long row's whole system, kl × kl (CG on rows too long to keep gathered).
+    dense: Vec<f32>,
     /// The CG iterate, padded to `lanes(k)`.
     iterate: Vec<f32>,
     residual: Vec<f32>,
@@ -108,6 +115,11 @@ impl ImplicitStep<'_> {
             gram: vec![0.0; kp * kp],
             system: vec![0.0; k * system_stride(k)],
             rhs: vec![0.0; kl],
+            dense: if self.cg_steps.is_some() {
+                vec![0.0; kl * kl]
+            } else {
+                Vec::new()
+            },
             iterate: vec![0.0; kl],
             residual: vec![0.0; kl],
             direction: vec![0.0; kl],
@@ -198,6 +210,43 @@ impl ImplicitStep<'_> {
         deg
     }
 
+    /// The row's whole system into `s.dense` (kl × kl, full): λ YᵀY + τ I + λ Σ α r_i y_i y_iᵀ,
+    /// and b = λ Σ c_i y_i into `s.rhs`.
+    #[inline(always)]
+    fn form_dense_system(&self, row: usize, base: &[f32], s: &mut Scratch) {
+        let k = self.k;
+        let kp = padded(k);
+        let kl = lanes(k);
+        let (cols, vals) = self.ratings.row(row);
+        s.gram.fill(0.0);
+        s.rhs.fill(0.0);
+        for (chunk_cols, chunk_vals) in cols.chunks(CHUNK).zip(vals.chunks(CHUNK)) {
+            // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
+            for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
+                if let Some(&ahead) = chunk_cols.get(slot + 8) {
+                    prefetch_vector(self.other_factors, ahead as usize, k);
+                }
+                let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
+                let w = (self.lambda * self.alpha * r).max(0.0).sqrt();
+                let conf = self.lambda * (1.0 + self.alpha * r);
+                let dst = &mut s.block[slot * kp..slot * kp + k];
+                for ((d, b), &vi) in dst.iter_mut().zip(s.rhs.iter_mut()).zip(v) {
+                    *d = w * vi;
+                    *b += conf * vi;
+                }
+            }
+            gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+        }
+        s.dense.fill(0.0);
+        for i in 0..k {
+            for j in i..k {
+                let a = base[i * kl + j] + s.gram[i * kp + j];
+                s.dense[i * kl + j] = a;
+                s.dense[j * kl + i] = a;
+            }
+        }
+    }
+
     /// y = A·p without forming A: the shared dense part plus the row's confidence corrections
     /// over its gathered neighbours.
     #[inline(always)]
@@ -217,37 +266,56 @@ impl ImplicitStep<'_> {
     ) {
         let k = self.k;
         let kl = lanes(k);
-        let deg = self.gather(row, s);
         s.iterate[..k].copy_from_slice(x);
-        // r = b − A x = Σ_i (λ c_i − λ α r_i (y_i·x)) y_i − (λ YᵀY + τ I) x, in one pass over
-        // the neighbours; then p = r.
         let mut product = std::mem::take(&mut s.product);
-        symmetric_matvec(base, kl, &s.iterate, &mut product);
-        for (r, &ax) in s.residual.iter_mut().zip(&product) {
-            *r = -ax;
-        }
-        for w in &mut s.weights[..deg] {
-            *w = -*w;
-        }
-        weighted_gram_apply(
-            &s.gathered,
-            deg,
-            kl,
-            &s.weights,
-            Some(&s.rhs_weights),
-            &s.iterate,
-            &mut s.residual,
-        );
-        for w in &mut s.weights[..deg] {
-            *w = -*w;
-        }
+        // A row whose gathered neighbours would not stay in cache would stream them from memory
+        // on every CG step; for those, A is formed once (a chunked pass, as in the exact
+        // solver) and the same CG steps run on it.
+        let dense = self.ratings.row_len(row) * kl * 4 > DENSE_ROW_BYTES;
+        let deg = if dense {
+            self.form_dense_system(row, base, s);
+            // r = b − A x.
+            symmetric_matvec(&s.dense, kl, &s.iterate, &mut product);
+            for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&product) {
+                *r = b - ax;
+            }
+            0
+        } else {
+            let deg = self.gather(row, s);
+            // r = b − A x = Σ_i (λ c_i − λ α r_i (y_i·x)) y_i − (λ YᵀY + τ I) x, in one pass
+            // over the neighbours.
+            symmetric_matvec(base, kl, &s.iterate, &mut product);
+            for (r, &ax) in s.residual.iter_mut().zip(&product) {
+                *r = -ax;
+            }
+            for w in &mut s.weights[..deg] {
+                *w = -*w;
+            }
+            weighted_gram_apply(
+                &s.gathered,
+                deg,
+                kl,
+                &s.weights,
+                Some(&s.rhs_weights),
+                &s.iterate,
+                &mut s.residual,
+            );
+            for w in &mut s.weights[..deg] {
+                *w = -*w;
+            }
+            deg
+        };
         s.direction.copy_from_slice(&s.residual);
         let mut rr = dot(&s.residual, &s.residual);
         for _ in 0..steps {
             if rr <= 1e-20 {
                 break;
             }
-            Self::apply(kl, base, s, deg, &s.direction, &mut product);
+            if dense {
+                symmetric_matvec(&s.dense, kl, &s.direction, &mut product);
+            } else {
+                Self::apply(kl, base, s, deg, &s.direction, &mut product);
+            }
             let curvature = dot(&s.direction, &product);
             // Zero or NaN curvature: the direction cannot lower the objective.
             if curvature.is_nan() || curvature <= 0.0 {
