@@ -18,7 +18,7 @@ const CHUNK: usize = 64;
 
 /// Gathered neighbours beyond this size (a share of L3; measured best of 1, 4 and 16 MiB on the
 /// 25M-rating benchmark) make a row "long".
-const DENSE_ROW_BYTES: usize = 4 << 20;
+pub const DENSE_ROW_BYTES: usize = 4 << 20;
 
 pub struct ImplicitStep<'a> {
     pub ratings: &'a Csr,
@@ -31,6 +31,9 @@ pub struct ImplicitStep<'a> {
     /// Conjugate-gradient steps per row, warm-started from the current vector; `None` solves
     /// each row exactly by Cholesky.
     pub cg_steps: Option<usize>,
+    /// CG on rows whose gathered neighbours exceed this many bytes forms their system first
+    /// ([`DENSE_ROW_BYTES`] in training; tests move it to exercise both paths).
+    pub dense_row_bytes: usize,
     pub cancel: Option<&'a CancelToken>,
 }
 
@@ -271,7 +274,7 @@ impl ImplicitStep<'_> {
         // A row whose gathered neighbours would not stay in cache would stream them from memory
         // on every CG step; for those, A is formed once (a chunked pass, as in the exact
         // solver) and the same CG steps run on it.
-        let dense = self.ratings.row_len(row) * kl * 4 > DENSE_ROW_BYTES;
+        let dense = self.ratings.row_len(row) * kl * 4 > self.dense_row_bytes;
         let deg = if dense {
             self.form_dense_system(row, base, s);
             // r = b − A x.
@@ -364,5 +367,54 @@ impl ImplicitStep<'_> {
         }
         // Otherwise (τ = 0 and a degenerate fixed side) keep the current vector: the loss does
         // not rise.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both ways of applying A (gathered neighbours, formed system) give the same CG iterates.
+    #[test]
+    fn long_row_path_matches_the_gathered_path() {
+        let (rows, cols, k) = (3usize, 300usize, 24usize);
+        let mut r = Vec::new();
+        let mut c = Vec::new();
+        let mut v = Vec::new();
+        for row in 0..rows {
+            for col in (row..cols).step_by(row + 1) {
+                r.push(row as u32);
+                c.push(col as u32);
+                v.push(((row * 7 + col * 3) % 9) as f32 * 0.5 + 0.5);
+            }
+        }
+        let ratings = Csr::from_triplets(rows, cols, &r, &c, &v);
+        let other: Vec<f32> = (0..cols * k)
+            .map(|i| ((i * 37 % 101) as f32 / 101.0) - 0.5)
+            .collect();
+        let start: Vec<f32> = (0..rows * k)
+            .map(|i| ((i * 13 % 29) as f32 / 29.0) - 0.5)
+            .collect();
+        let solve = |dense_row_bytes: usize| {
+            let mut x = start.clone();
+            ImplicitStep {
+                ratings: &ratings,
+                other_factors: &other,
+                k,
+                lambda: 1.0,
+                tau: 0.5,
+                alpha: 2.0,
+                cg_steps: Some(3),
+                dense_row_bytes,
+                cancel: None,
+            }
+            .run(&mut x);
+            x
+        };
+        let (gathered, dense) = (solve(usize::MAX), solve(0));
+        assert_ne!(gathered, start);
+        for (a, b) in gathered.iter().zip(&dense) {
+            assert!((a - b).abs() < 1e-3 * (1.0 + a.abs()), "{a} vs {b}");
+        }
     }
 }

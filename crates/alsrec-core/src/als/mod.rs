@@ -218,6 +218,7 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
                 ImplicitSolver::Cg => Some(c.cg_steps),
                 ImplicitSolver::Cholesky => None,
             },
+            dense_row_bytes: implicit::DENSE_ROW_BYTES,
             cancel,
         }
         .run(own);
