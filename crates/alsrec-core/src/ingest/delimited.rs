@@ -149,8 +149,19 @@ pub fn read_ratings(
     let mut eof = fill(&mut file, &mut buf, BLOCK, path)?;
     let (resolved, mut pos, line_no) = read_header(path, opts.format, &buf, eof)?;
     stats.has_timestamps = resolved.timestamp.is_some();
+    let plain = resolved.user == 0
+        && resolved.item == 1
+        && resolved.rating == 2
+        && match resolved.timestamp {
+            Some(t) => t == 3 && resolved.fields == 4,
+            None => resolved.fields == 3,
+        };
     let ctx = PieceContext {
         delim: &opts.format.delimiter,
+        plain_layout: match opts.format.delimiter.as_slice() {
+            [d] if plain && !d.is_ascii_digit() && *d != b'.' && *d != b'\n' => Some(*d),
+            _ => None,
+        },
         cols: resolved,
         scale: opts.scale,
         stop_at_bad: opts.on_bad_row == OnBadRow::Error,
@@ -377,6 +388,9 @@ fn split_fields<'a>(line: &'a [u8], delim: &[u8], out: &mut [&'a [u8]; MAX_FIELD
 
 struct PieceContext<'a> {
     delim: &'a [u8],
+    /// The delimiter when the columns are user, item, rating[, timestamp] in that order: such
+    /// lines take the one-pass fast path.
+    plain_layout: Option<u8>,
     cols: Resolved,
     scale: Option<(f32, f32)>,
     stop_at_bad: bool,
@@ -453,7 +467,24 @@ fn parse_piece(data: &[u8], ctx: &PieceContext, p: &mut Piece) {
     }
     let mut fields = [&b""[..]; MAX_FIELDS];
     let mut start = 0;
+    let with_timestamp = ctx.cols.timestamp.is_some();
     while start < data.len() {
+        if let Some(delim) = ctx.plain_layout {
+            if let Some((row, used)) = fast_row(&data[start..], delim, with_timestamp) {
+                if ctx.scale.is_none_or(|(lo, hi)| (lo..=hi).contains(&row.2)) {
+                    p.users.push(row.0);
+                    p.items.push(row.1);
+                    p.ratings.push(row.2);
+                    if let Some(t) = row.3 {
+                        p.timestamps.push(t);
+                    }
+                    p.lines += 1;
+                    p.rows += 1;
+                    start += used;
+                    continue;
+                }
+            }
+        }
         let (raw_end, next) = match memchr::memchr(b'\n', &data[start..]) {
             Some(i) => (start + i, start + i + 1),
             None => (data.len(), data.len()),
@@ -507,6 +538,86 @@ fn parse_piece(data: &[u8], ctx: &PieceContext, p: &mut Piece) {
 }
 
 type Row = (u64, u64, f32, Option<i64>);
+
+/// The common line, read in one pass: `id,id,D[.D][,timestamp]` with plain digits and a `\n`,
+/// `\r\n` or end of data after it. Returns the row and the bytes consumed, or None for anything
+/// else (spaces, signs, exponents, long numbers, blank or bad lines), which the general parser
+/// then reads with its full checks and messages. Accepted lines get exactly the values the
+/// general parser would give.
+#[inline(always)]
+fn fast_row(data: &[u8], delim: u8, with_timestamp: bool) -> Option<(Row, usize)> {
+    let mut at = 0;
+    // Up to `max` digits, then `end`; returns the value.
+    let mut digits = |max: usize, end: u8| -> Option<u64> {
+        let first = at;
+        let mut v = 0u64;
+        while let Some(&b) = data.get(at) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            v = v * 10 + (b - b'0') as u64;
+            at += 1;
+        }
+        let n = at - first;
+        if n == 0 || n > max || data.get(at) != Some(&end) {
+            return None;
+        }
+        at += 1;
+        Some(v)
+    };
+    let user = digits(15, delim)?;
+    let item = digits(15, delim)?;
+    // The rating: D or D.D, at most 7 digits (as `numbers::parse_rating`'s exact path).
+    const POW10: [f32; 8] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6, 1e7];
+    let (mut mantissa, mut count, mut frac) = (0u32, 0usize, None::<usize>);
+    while let Some(&b) = data.get(at) {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add((b - b'0') as u32);
+                count += 1;
+                if let Some(f) = frac.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => break,
+        }
+        at += 1;
+    }
+    if count == 0 || count > 7 {
+        return None;
+    }
+    let rating = mantissa as f32 / POW10[frac.unwrap_or(0)];
+    let timestamp = if with_timestamp {
+        if data.get(at) != Some(&delim) {
+            return None;
+        }
+        at += 1;
+        let first = at;
+        let mut v = 0i64;
+        while let Some(&b) = data.get(at) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            v = v * 10 + (b - b'0') as i64;
+            at += 1;
+        }
+        if at == first || at - first > 18 {
+            return None;
+        }
+        Some(v)
+    } else {
+        None
+    };
+    match data.get(at) {
+        None => Some(((user, item, rating, timestamp), at)),
+        Some(b'\n') => Some(((user, item, rating, timestamp), at + 1)),
+        Some(b'\r') if data.get(at + 1) == Some(&b'\n') => {
+            Some(((user, item, rating, timestamp), at + 2))
+        }
+        _ => None,
+    }
+}
 
 /// One data line; on failure a (category, detail) pair for the report and the error message.
 #[inline]
@@ -580,4 +691,67 @@ fn bad_row_error(path: &Path, line: u64, bad: &BadRow) -> Error {
         bad.why,
         bad.text
     ))
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    /// Every line the fast path accepts gets exactly the general parser's values; everything
+    /// unusual is left to the general parser.
+    #[test]
+    fn fast_rows_agree_with_the_general_parser() {
+        let ctx = |ts: bool| PieceContext {
+            delim: b",",
+            plain_layout: Some(b','),
+            cols: Resolved {
+                fields: 3 + ts as usize,
+                user: 0,
+                item: 1,
+                rating: 2,
+                timestamp: ts.then_some(3),
+            },
+            scale: None,
+            stop_at_bad: false,
+            check_utf8: false,
+        };
+        let accepted = [
+            "1,2,3.5,964982703\n",
+            "007,12,5,0\r\n",
+            "1,2,.5,1",
+            "1,2,5.,1\n",
+            "999999999999999,3,4.25,123456789012345678\n",
+            "1,2,1234567,1\n",
+        ];
+        let refused = [
+            "1,2,3.5\n",
+            " 1,2,3.5,1\n",
+            "1,2,3.5,1,9\n",
+            "1,2,3.5.1,1\n",
+            "1,2,12345678,1\n",
+            "1,2,3e1,1\n",
+            "-1,2,3,1\n",
+            "1,2,3,-5\n",
+            "1,,3,1\n",
+            "1234567890123456,2,3,1\n",
+            "\n",
+            "1,2,3,1\rx\n",
+        ];
+        let mut fields = [&b""[..]; MAX_FIELDS];
+        for line in accepted {
+            let (row, used) = fast_row(line.as_bytes(), b',', true).expect(line);
+            assert_eq!(used, line.len(), "{line:?}");
+            let general = parse_row(strip_eol(line.as_bytes()), &ctx(true), &mut fields).unwrap();
+            assert_eq!(row.0, general.0);
+            assert_eq!(row.1, general.1);
+            assert_eq!(row.2.to_bits(), general.2.to_bits(), "{line:?}");
+            assert_eq!(row.3, general.3);
+        }
+        for line in refused {
+            assert!(fast_row(line.as_bytes(), b',', true).is_none(), "{line:?}");
+        }
+        let (row, _) = fast_row(b"5,6,4.5\n", b',', false).unwrap();
+        assert_eq!(row, (5, 6, 4.5, None));
+        assert!(fast_row(b"5,6,4.5,1\n", b',', false).is_none());
+    }
 }
