@@ -539,6 +539,22 @@ fn parse_piece(data: &[u8], ctx: &PieceContext, p: &mut Piece) {
 
 type Row = (u64, u64, f32, Option<i64>);
 
+/// The plain digits at `data[*at..]` (value, count), advancing `at` past them. Callers bound the
+/// count (≤ 18), so the value cannot overflow.
+#[inline(always)]
+fn leading_digits(data: &[u8], at: &mut usize) -> (u64, usize) {
+    let first = *at;
+    let mut v = 0u64;
+    while let Some(&b) = data.get(*at) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add((b - b'0') as u64);
+        *at += 1;
+    }
+    (v, *at - first)
+}
+
 /// The common line, read in one pass: `id,id,D[.D][,timestamp]` with plain digits and a `\n`,
 /// `\r\n` or end of data after it. Returns the row and the bytes consumed, or None for anything
 /// else (spaces, signs, exponents, long numbers, blank or bad lines), which the general parser
@@ -549,16 +565,7 @@ fn fast_row(data: &[u8], delim: u8, with_timestamp: bool) -> Option<(Row, usize)
     let mut at = 0;
     // Up to `max` digits, then `end`; returns the value.
     let mut digits = |max: usize, end: u8| -> Option<u64> {
-        let first = at;
-        let mut v = 0u64;
-        while let Some(&b) = data.get(at) {
-            if !b.is_ascii_digit() {
-                break;
-            }
-            v = v * 10 + (b - b'0') as u64;
-            at += 1;
-        }
-        let n = at - first;
+        let (v, n) = leading_digits(data, &mut at);
         if n == 0 || n > max || data.get(at) != Some(&end) {
             return None;
         }
@@ -593,19 +600,11 @@ fn fast_row(data: &[u8], delim: u8, with_timestamp: bool) -> Option<(Row, usize)
             return None;
         }
         at += 1;
-        let first = at;
-        let mut v = 0i64;
-        while let Some(&b) = data.get(at) {
-            if !b.is_ascii_digit() {
-                break;
-            }
-            v = v * 10 + (b - b'0') as i64;
-            at += 1;
-        }
-        if at == first || at - first > 18 {
+        let (v, n) = leading_digits(data, &mut at);
+        if n == 0 || n > 18 {
             return None;
         }
-        Some(v)
+        Some(v as i64)
     } else {
         None
     };
