@@ -223,10 +223,13 @@ impl ImplicitStep<'_> {
         let (cols, vals) = self.ratings.row(row);
         s.gram.fill(0.0);
         s.rhs.fill(0.0);
-        for (chunk_cols, chunk_vals) in cols.chunks(CHUNK).zip(vals.chunks(CHUNK)) {
+        for (start, (chunk_cols, chunk_vals)) in (0..)
+            .step_by(CHUNK)
+            .zip(cols.chunks(CHUNK).zip(vals.chunks(CHUNK)))
+        {
             // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
             for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
-                if let Some(&ahead) = chunk_cols.get(slot + 8) {
+                if let Some(&ahead) = cols.get(start + slot + 8) {
                     prefetch_vector(self.other_factors, ahead as usize, k);
                 }
                 let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];

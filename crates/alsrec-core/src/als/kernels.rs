@@ -245,7 +245,7 @@ pub fn prefetch_vector(factors: &[f32], row: usize, k: usize) {
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let start = row * k;
-        if start + k <= factors.len() {
+        if k > 0 && start + k <= factors.len() {
             let mut off = 0;
             while off < k {
                 // SAFETY: prefetch never faults; the address is inside `factors` anyway.

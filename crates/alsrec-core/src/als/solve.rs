@@ -129,12 +129,15 @@ impl HalfStep<'_> {
         s.col_sum.fill(0.0);
         let mut target_sum = 0f32;
         let chunk = chunk_rows(kp);
-        for (chunk_cols, chunk_vals) in cols.chunks(chunk).zip(vals.chunks(chunk)) {
+        for (start, (chunk_cols, chunk_vals)) in (0..)
+            .step_by(chunk)
+            .zip(cols.chunks(chunk).zip(vals.chunks(chunk)))
+        {
             // Gather the chunk's vectors into the block while summing the right-hand side.
             for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
                 // The other side's vectors are scattered over a large matrix: ask for the one
                 // needed a few ratings ahead now, so its cache misses overlap this work.
-                if let Some(&ahead) = chunk_cols.get(slot + PREFETCH_AHEAD) {
+                if let Some(&ahead) = cols.get(start + slot + PREFETCH_AHEAD) {
                     prefetch_vector(self.other_factors, ahead as usize, k);
                 }
                 let c = c as usize;
