@@ -30,6 +30,7 @@ fn main() {
         model: model_kind,
         factors: k,
         threads,
+        cg_steps: std::env::var("CG_STEPS").map_or(3, |s| s.parse().unwrap()),
         ..TrainConfig::default()
     };
     let pool = alsrec_core::cancel::thread_pool(threads).unwrap();

@@ -101,14 +101,14 @@ pub fn par_rows_mut<T: Send>(indptr: &[usize], data: &mut [T], f: impl Fn(usize,
     });
 }
 
-/// Solves rows in parallel over contiguous ranges of similar cost (`row_cost` plus one per
-/// rating, ~32 ranges per thread): popular movies cluster, and rayon's adaptive splitting alone
+/// Solves rows in parallel over contiguous ranges of similar cost (`row_cost(row)`, ~32 ranges
+/// per thread): popular movies cluster, and rayon's adaptive splitting alone
 /// would leave one thread a long run of them. `solve(scratch, row, vector, bias)` gets the row's
 /// `k` floats of `factors` and, when `bias` is not empty, its bias. Each row is solved once by
 /// one thread, so results do not depend on the thread count.
 pub fn par_solve_rows<S>(
     ratings: &Csr,
-    row_cost: usize,
+    row_cost: impl Fn(usize) -> usize,
     k: usize,
     factors: &mut [f32],
     bias: &mut [f32],
@@ -118,7 +118,7 @@ pub fn par_solve_rows<S>(
     let rows = ratings.nrows();
     assert_eq!(factors.len(), rows * k);
     assert!(bias.is_empty() || bias.len() == rows);
-    let total = ratings.nnz() + rows * row_cost;
+    let total: usize = (0..rows).map(&row_cost).sum();
     let target = (total / (rayon::current_num_threads() * 32)).max(1);
     let mut parts = Vec::new();
     let (mut rest_f, mut rest_b) = (factors, bias);
@@ -127,7 +127,7 @@ pub fn par_solve_rows<S>(
         let mut last = first;
         let mut cost = 0;
         while last < rows && (last == first || cost < target) {
-            cost += ratings.row_len(last) + row_cost;
+            cost += row_cost(last);
             last += 1;
         }
         let (f, tail_f) = std::mem::take(&mut rest_f).split_at_mut((last - first) * k);

@@ -147,6 +147,115 @@ unsafe fn matvec_columns_avx2<const W: usize>(
     }
 }
 
+/// The lockstep CG passes' kernel ([`super::lockstep`]): y += Σ_j coef_j · g_j over the rows
+/// g_j = m[cols_j − first] of a kl-wide matrix (zero padding), where, with d = g_j · p and
+/// w = λ α r_j, coef_j = λ (1 + α r_j) − w d when `residual` (b − (A − dense)·p) and w d
+/// otherwise.
+#[allow(clippy::too_many_arguments)]
+pub fn indexed_apply(
+    m: &[f32],
+    kl: usize,
+    cols: &[u32],
+    first: u32,
+    ratings: &[f32],
+    (lambda, alpha): (f32, f32),
+    residual: bool,
+    p: &[f32],
+    y: &mut [f32],
+) {
+    assert!(kl.is_multiple_of(8) && p.len() >= kl && y.len() >= kl);
+    assert_eq!(cols.len(), ratings.len());
+    // Every listed row must lie inside `m` (the AVX2 path relies on it).
+    assert!(cols
+        .iter()
+        .all(|&c| c >= first && ((c - first) as usize + 1) * kl <= m.len()));
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2_fma() {
+            let scales = (lambda, alpha);
+            for (c, r) in cols.chunks(8).zip(ratings.chunks(8)) {
+                // SAFETY: AVX2 + FMA are present; the asserts bound every access.
+                unsafe {
+                    match c.len() {
+                        8 => indexed_group_avx2::<8>(m, kl, c, first, r, scales, residual, p, y),
+                        7 => indexed_group_avx2::<7>(m, kl, c, first, r, scales, residual, p, y),
+                        6 => indexed_group_avx2::<6>(m, kl, c, first, r, scales, residual, p, y),
+                        5 => indexed_group_avx2::<5>(m, kl, c, first, r, scales, residual, p, y),
+                        4 => indexed_group_avx2::<4>(m, kl, c, first, r, scales, residual, p, y),
+                        3 => indexed_group_avx2::<3>(m, kl, c, first, r, scales, residual, p, y),
+                        2 => indexed_group_avx2::<2>(m, kl, c, first, r, scales, residual, p, y),
+                        _ => indexed_group_avx2::<1>(m, kl, c, first, r, scales, residual, p, y),
+                    }
+                }
+            }
+            return;
+        }
+    }
+    let la = lambda * alpha;
+    for (&c, &r) in cols.iter().zip(ratings) {
+        let g = &m[(c - first) as usize * kl..((c - first) as usize + 1) * kl];
+        let d = super::kernels::dot(g, &p[..kl]);
+        let coef = if residual {
+            lambda + la * r - la * r * d
+        } else {
+            la * r * d
+        };
+        super::kernels::axpy(coef, g, &mut y[..kl]);
+    }
+}
+
+/// M ≤ 8 rows at once: their M dot products share one horizontal reduction, and each lane
+/// block of y takes all M updates in registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn indexed_group_avx2<const M: usize>(
+    m: &[f32],
+    kl: usize,
+    cols: &[u32],
+    first: u32,
+    ratings: &[f32],
+    (lambda, alpha): (f32, f32),
+    residual: bool,
+    p: &[f32],
+    y: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let mut rp = [m.as_ptr(); M];
+    for (ptr, &c) in rp.iter_mut().zip(cols) {
+        *ptr = m.as_ptr().add((c - first) as usize * kl);
+    }
+    let mut acc = [_mm256_setzero_ps(); 8];
+    for c in (0..kl).step_by(8) {
+        let pc = _mm256_loadu_ps(p.as_ptr().add(c));
+        for r in 0..M {
+            acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(rp[r].add(c)), pc, acc[r]);
+        }
+    }
+    let mut coef = [0f32; 8];
+    _mm256_storeu_ps(coef.as_mut_ptr(), hsum8(acc));
+    let la = lambda * alpha;
+    for (c, &r) in coef.iter_mut().zip(ratings) {
+        *c = if residual {
+            lambda + la * r - la * r * *c
+        } else {
+            la * r * *c
+        };
+    }
+    let mut s = [_mm256_setzero_ps(); M];
+    for (v, &c) in s.iter_mut().zip(&coef) {
+        *v = _mm256_set1_ps(c);
+    }
+    let yp = y.as_mut_ptr();
+    for c in (0..kl).step_by(8) {
+        let mut yc = _mm256_loadu_ps(yp.add(c));
+        for r in 0..M {
+            yc = _mm256_fmadd_ps(s[r], _mm256_loadu_ps(rp[r].add(c)), yc);
+        }
+        _mm256_storeu_ps(yp.add(c), yc);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +321,81 @@ mod tests {
                 assert!((out[i] as f64 - want).abs() < 1e-3, "k {k} row {i}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod indexed_tests {
+    use super::*;
+
+    #[test]
+    fn indexed_apply_matches_its_definition() {
+        for (n, kl, first) in [(1usize, 8usize, 0u32), (7, 24, 5), (8, 64, 0), (21, 72, 3)] {
+            let rows = 40usize;
+            let m: Vec<f32> = (0..rows * kl)
+                .map(|i| ((i * 7919 % 1009) as f32 / 1009.0) - 0.5)
+                .collect();
+            let cols: Vec<u32> = (0..n).map(|j| first + (j * 13 % rows) as u32).collect();
+            let ratings: Vec<f32> = (0..n).map(|j| 0.5 + (j % 9) as f32 * 0.5).collect();
+            let p: Vec<f32> = (0..kl).map(|i| (i as f32 * 0.37).sin()).collect();
+            let (lambda, alpha) = (0.7f32, 1.9f32);
+            for residual in [false, true] {
+                let mut y: Vec<f32> = (0..kl).map(|i| i as f32 * 0.01).collect();
+                let mut want: Vec<f64> = y.iter().map(|&v| v as f64).collect();
+                for (&c, &r) in cols.iter().zip(&ratings) {
+                    let g = &m[(c - first) as usize * kl..((c - first) as usize + 1) * kl];
+                    let d: f64 = g.iter().zip(&p).map(|(&a, &b)| a as f64 * b as f64).sum();
+                    let w = (lambda * alpha * r) as f64;
+                    let coef = match residual {
+                        true => (lambda * (1.0 + alpha * r)) as f64 - w * d,
+                        false => w * d,
+                    };
+                    for (o, &gi) in want.iter_mut().zip(g) {
+                        *o += coef * gi as f64;
+                    }
+                }
+                let scales = (lambda, alpha);
+                indexed_apply(&m, kl, &cols, first, &ratings, scales, residual, &p, &mut y);
+                for (c, (&got, &want)) in y.iter().zip(&want).enumerate() {
+                    assert!((got as f64 - want).abs() < 1e-3, "n {n} kl {kl} col {c}");
+                }
+            }
+        }
+    }
+
+    /// Kernel timing, not a check: `cargo test -p alsrec-core --release indexed_speed --
+    /// --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn indexed_speed() {
+        let (kl, tile, per) = (64usize, 1024usize, 125usize);
+        let m: Vec<f32> = (0..tile * kl).map(|i| (i % 17) as f32 * 0.01).collect();
+        let mut s = 12345u64;
+        let lists: Vec<(Vec<u32>, Vec<f32>)> = (0..256)
+            .map(|_| {
+                let mut c: Vec<u32> = (0..per)
+                    .map(|_| {
+                        s ^= s << 13;
+                        s ^= s >> 7;
+                        s ^= s << 17;
+                        (s % tile as u64) as u32
+                    })
+                    .collect();
+                c.sort_unstable();
+                (c, vec![2.0; per])
+            })
+            .collect();
+        let p: Vec<f32> = (0..256 * kl).map(|i| i as f32 * 0.0001).collect();
+        let mut y = vec![0f32; 256 * kl];
+        let mut best = f64::MAX;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            for (i, (c, r)) in lists.iter().enumerate() {
+                let (pi, yi) = (&p[i * kl..(i + 1) * kl], &mut y[i * kl..(i + 1) * kl]);
+                indexed_apply(&m, kl, c, 0, r, (0.1, 1.0), false, pi, yi);
+            }
+            best = best.min(t.elapsed().as_nanos() as f64 / (256 * per) as f64);
+        }
+        eprintln!("indexed_apply k=64: {best:.2} ns per rating ({})", y[3]);
     }
 }

@@ -10,6 +10,7 @@ use super::kernels::{
     axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded, prefetch_vector,
     system_stride,
 };
+use super::lockstep::{self, Lockstep};
 use crate::cancel::CancelToken;
 use crate::sparse::{par_solve_rows, Csr};
 
@@ -34,6 +35,9 @@ pub struct ImplicitStep<'a> {
     /// CG on rows whose gathered neighbours exceed this many bytes forms their system first
     /// ([`DENSE_ROW_BYTES`] in training; tests move it to exercise both paths).
     pub dense_row_bytes: usize,
+    /// CG solves rows with at least this many ratings in lockstep ([`lockstep::MIN_DEGREE`] in
+    /// training; tests lower it).
+    pub lockstep_min_degree: usize,
     pub cancel: Option<&'a CancelToken>,
 }
 
@@ -128,14 +132,41 @@ impl ImplicitStep<'_> {
             direction: vec![0.0; kl],
             product: vec![0.0; kl],
         };
+        // With CG, the longest rows are solved together in lockstep, after the others.
+        let long = match self.cg_steps {
+            Some(_) => lockstep::long_rows(self.ratings, kl, self.lockstep_min_degree),
+            None => Vec::new(),
+        };
+        let mut in_lockstep = vec![false; self.ratings.nrows()];
+        for &r in &long {
+            in_lockstep[r as usize] = true;
+        }
+        let is_long = |row: usize| in_lockstep[row];
         let solve = |s: &mut Scratch, row: usize, x: &mut [f32], _: Option<&mut f32>| {
-            if self.cancel.is_some_and(|c| c.is_cancelled()) {
+            if is_long(row) || self.cancel.is_some_and(|c| c.is_cancelled()) {
                 return;
             }
             self.solve_row(row, x, &base, s)
         };
         // A row's dense k × k products cost about k/4 ratings' worth of work.
-        par_solve_rows(self.ratings, k / 4 + 4, k, factors, &mut [], init, solve);
+        let cost = |row| match is_long(row) {
+            true => 0,
+            false => self.ratings.row_len(row) + k / 4 + 4,
+        };
+        par_solve_rows(self.ratings, cost, k, factors, &mut [], init, solve);
+        if let Some(steps) = self.cg_steps {
+            Lockstep {
+                ratings: self.ratings,
+                other_factors: self.other_factors,
+                k,
+                kl,
+                lambda: self.lambda,
+                alpha: self.alpha,
+                steps,
+                cancel: self.cancel,
+            }
+            .run(&long, &base, factors);
+        }
     }
 
     fn solve_row(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
@@ -195,7 +226,7 @@ impl ImplicitStep<'_> {
             s.rhs_weights.resize(padded_rows, 0.0);
         }
         for (slot, (&c, &r)) in cols.iter().zip(vals).enumerate() {
-            if let Some(&ahead) = cols.get(slot + 8) {
+            if let Some(&ahead) = cols.get(slot + super::solve::PREFETCH_AHEAD) {
                 prefetch_vector(self.other_factors, ahead as usize, k);
             }
             let c = c as usize;
@@ -229,7 +260,7 @@ impl ImplicitStep<'_> {
         {
             // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
             for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
-                if let Some(&ahead) = cols.get(start + slot + 8) {
+                if let Some(&ahead) = cols.get(start + slot + super::solve::PREFETCH_AHEAD) {
                     prefetch_vector(self.other_factors, ahead as usize, k);
                 }
                 let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
@@ -377,10 +408,10 @@ impl ImplicitStep<'_> {
 mod tests {
     use super::*;
 
-    /// Both ways of applying A (gathered neighbours, formed system) give the same CG iterates.
-    #[test]
-    fn long_row_path_matches_the_gathered_path() {
-        let (rows, cols, k) = (3usize, 300usize, 24usize);
+    /// Five rows of 6000, 3000, 2000, 1500 and 1200 ratings; k = 20 is padded to 24 lanes, and
+    /// the 6000 neighbours span three lockstep tiles.
+    fn problem() -> (Csr, Vec<f32>, Vec<f32>, usize) {
+        let (rows, cols, k) = (5usize, 6000usize, 20usize);
         let mut r = Vec::new();
         let mut c = Vec::new();
         let mut v = Vec::new();
@@ -398,8 +429,14 @@ mod tests {
         let start: Vec<f32> = (0..rows * k)
             .map(|i| ((i * 13 % 29) as f32 / 29.0) - 0.5)
             .collect();
-        let solve = |dense_row_bytes: usize| {
-            let mut x = start.clone();
+        (ratings, other, start, k)
+    }
+
+    fn solve(dense_row_bytes: usize, lockstep_min_degree: usize, threads: usize) -> Vec<f32> {
+        let (ratings, other, start, k) = problem();
+        let mut x = start.clone();
+        let pool = crate::cancel::thread_pool(Some(threads)).unwrap();
+        pool.install(|| {
             ImplicitStep {
                 ratings: &ratings,
                 other_factors: &other,
@@ -409,15 +446,33 @@ mod tests {
                 alpha: 2.0,
                 cg_steps: Some(3),
                 dense_row_bytes,
+                lockstep_min_degree,
                 cancel: None,
             }
-            .run(&mut x);
-            x
-        };
-        let (gathered, dense) = (solve(usize::MAX), solve(0));
-        assert_ne!(gathered, start);
-        for (a, b) in gathered.iter().zip(&dense) {
-            assert!((a - b).abs() < 1e-3 * (1.0 + a.abs()), "{a} vs {b}");
+            .run(&mut x)
+        });
+        assert_ne!(x, start);
+        x
+    }
+
+    /// The three ways of applying A (gathered neighbours, formed system, lockstep passes over
+    /// tiles of the neighbours) give the same CG iterates.
+    #[test]
+    fn long_row_paths_match_the_gathered_path() {
+        let gathered = solve(usize::MAX, usize::MAX, 2);
+        // 1300 ratings or more: rows 0–3 in lockstep, row 4 gathered.
+        for other in [solve(0, usize::MAX, 2), solve(usize::MAX, 1300, 2)] {
+            for (a, b) in gathered.iter().zip(&other) {
+                assert!((a - b).abs() < 1e-3 * (1.0 + a.abs()), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn lockstep_results_do_not_depend_on_the_thread_count() {
+        let one = solve(usize::MAX, 1300, 1);
+        for threads in [2, 3, 5] {
+            assert_eq!(one, solve(usize::MAX, 1300, threads));
         }
     }
 }

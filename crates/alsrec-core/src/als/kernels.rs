@@ -18,6 +18,17 @@ pub fn padded(k: usize) -> usize {
 /// into `gram` (kp × kp, row-major). Only entries with i ≤ j are meant; tiles that straddle the
 /// diagonal also write a few entries below it, which callers ignore.
 pub fn gram_accumulate(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
+    gram_accumulate_ahead(block, rows, kp, gram, &mut Lookahead::none());
+}
+
+/// [`gram_accumulate`], prefetching about `rows` of the lookahead's vectors along the way.
+pub fn gram_accumulate_ahead(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    gram: &mut [f32],
+    ahead: &mut Lookahead,
+) {
     debug_assert_eq!(kp % LANES, 0);
     assert!(block.len() >= rows * kp && gram.len() >= kp * kp);
     #[cfg(target_arch = "x86_64")]
@@ -25,11 +36,56 @@ pub fn gram_accumulate(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) 
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked above) and the asserts above bound
             // every access the kernel makes.
-            unsafe { gram_avx2(block.as_ptr(), rows, kp, gram.as_mut_ptr()) };
+            unsafe { gram_avx2(block.as_ptr(), rows, kp, gram.as_mut_ptr(), ahead) };
             return;
         }
     }
     gram_portable(block, rows, kp, gram);
+}
+
+/// Vectors prefetched per Cholesky panel (24 over a k = 64 factorization).
+const LOOKAHEAD_PER_PANEL: usize = 3;
+
+/// Neighbour vectors that will be gathered soon (the rest of the current row, then the next
+/// row), prefetched a few at a time from inside the kernels working on the current block: their
+/// memory round trips then overlap arithmetic instead of stalling the gather.
+pub struct Lookahead<'a> {
+    factors: &'a [f32],
+    k: usize,
+    pending: &'a [u32],
+    then: &'a [u32],
+}
+
+impl<'a> Lookahead<'a> {
+    pub fn new(factors: &'a [f32], k: usize, pending: &'a [u32], then: &'a [u32]) -> Self {
+        Self {
+            factors,
+            k,
+            pending,
+            then,
+        }
+    }
+
+    pub fn none() -> Self {
+        Self::new(&[], 0, &[], &[])
+    }
+
+    /// Prefetches the next `n` vectors (fewer when the list runs out).
+    #[inline(always)]
+    pub fn advance(&mut self, n: usize) {
+        for _ in 0..n {
+            let c = if let Some((&c, rest)) = self.pending.split_first() {
+                self.pending = rest;
+                c
+            } else if let Some((&c, rest)) = self.then.split_first() {
+                self.then = rest;
+                c
+            } else {
+                return;
+            };
+            prefetch_vector(self.factors, c as usize, self.k);
+        }
+    }
 }
 
 /// Adds Σ_r t_r x_r to `rhs` and Σ_r x_r to `col_sum` over the first `rows` rows of `block`
@@ -139,9 +195,18 @@ fn gram_portable(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
 /// the lower triangle: 17 % fewer products than whole 16-column tiles at k = 32.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn gram_avx2(block: *const f32, rows: usize, kp: usize, gram: *mut f32) {
+unsafe fn gram_avx2(
+    block: *const f32,
+    rows: usize,
+    kp: usize,
+    gram: *mut f32,
+    ahead: &mut Lookahead,
+) {
     use std::arch::x86_64::*;
+    // About one lookahead vector per block row over the whole product.
+    let per_band = rows.div_ceil(kp / 4);
     for i0 in (0..kp).step_by(4) {
+        ahead.advance(per_band);
         let mut j0 = i0 / 8 * 8;
         if j0 % LANES != 0 {
             gram_tile_4x8(block, rows, kp, gram, i0, j0);
@@ -276,12 +341,18 @@ pub fn prefetch_vector(factors: &[f32], row: usize, k: usize) {
 /// matrix takes all 8 rank-1 updates in one pass (8 FMAs per load/store of the trailing row), so
 /// memory traffic on `a` is 8× lower than updating row by row.
 pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
+    cholesky_upper_ahead(a, n, ld, &mut Lookahead::none())
+}
+
+/// [`cholesky_upper`], prefetching `per_panel` of the lookahead's vectors at each panel: the
+/// factorization touches no other memory, so the next row's first fetches overlap it.
+pub fn cholesky_upper_ahead(a: &mut [f32], n: usize, ld: usize, ahead: &mut Lookahead) -> bool {
     assert!(ld >= system_stride(n) && a.len() >= n * ld);
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA; the assert above bounds every access.
-            return unsafe { cholesky_upper_avx2(a, n, ld) };
+            return unsafe { cholesky_upper_avx2(a, n, ld, ahead) };
         }
     }
     cholesky_blocked(a, n, ld, |a, p0, pb, q0| {
@@ -291,12 +362,13 @@ pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
+unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize, ahead: &mut Lookahead) -> bool {
     use std::arch::x86_64::*;
     // The blocked algorithm of `cholesky_blocked`, with the panel's own work on whole 8-lane
     // chunks too: entries left of the diagonal and past n are scratch, so no scalar edges.
     let end = system_stride(n);
     for p0 in (0..n).step_by(PANEL) {
+        ahead.advance(LOOKAHEAD_PER_PANEL);
         let pb = PANEL.min(n - p0);
         for i in p0..p0 + pb {
             let row_i = a.as_mut_ptr().add(i * ld);

@@ -7,6 +7,7 @@ pub mod config;
 pub mod genre;
 pub mod implicit;
 pub mod kernels;
+mod lockstep;
 mod solve;
 mod warm;
 
@@ -219,6 +220,7 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
                 ImplicitSolver::Cholesky => None,
             },
             dense_row_bytes: implicit::DENSE_ROW_BYTES,
+            lockstep_min_degree: lockstep::MIN_DEGREE,
             cancel,
         }
         .run(own);

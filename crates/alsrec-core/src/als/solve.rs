@@ -3,8 +3,8 @@
 //! jointly as one (k+1)-system (`../shared/GUIDE.md` §1).
 
 use super::kernels::{
-    cholesky_solve, cholesky_upper, copy_row, gram_accumulate, padded, prefetch_vector,
-    rhs_and_column_sums, system_stride,
+    cholesky_solve, cholesky_upper_ahead, copy_row, gram_accumulate_ahead, padded, prefetch_vector,
+    rhs_and_column_sums, system_stride, Lookahead,
 };
 use crate::cancel::CancelToken;
 use crate::sparse::{par_solve_rows, Csr};
@@ -17,7 +17,7 @@ pub(crate) fn chunk_rows(kp: usize) -> usize {
 }
 
 /// How many ratings ahead the gather prefetches: enough to cover a memory round trip.
-const PREFETCH_AHEAD: usize = 8;
+pub(super) const PREFETCH_AHEAD: usize = 16;
 
 /// The fixed side of a half-step and the regularizers of the side being solved.
 pub struct HalfStep<'a> {
@@ -86,7 +86,15 @@ impl HalfStep<'_> {
             self.solve_row(row, x, b, scratch)
         };
         // A row's Cholesky costs about k/3 ratings' worth of Gram updates.
-        par_solve_rows(self.ratings, k / 3 + 4, k, factors, bias, init, solve);
+        par_solve_rows(
+            self.ratings,
+            |r| self.ratings.row_len(r) + k / 3 + 4,
+            k,
+            factors,
+            bias,
+            init,
+            solve,
+        );
     }
 
     fn solve_row(&self, row: usize, x: &mut [f32], b: &mut f32, s: &mut Scratch) {
@@ -150,7 +158,15 @@ impl HalfStep<'_> {
                 target_sum += t;
             }
             if k > 0 {
-                gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+                // While this chunk's product runs, fetch the next chunk's vectors (or the next
+                // row's).
+                let next_row = match row + 1 < self.ratings.nrows() {
+                    true => self.ratings.row(row + 1).0,
+                    false => &[],
+                };
+                let rest = &cols[(start + chunk_cols.len()).min(deg)..];
+                let mut ahead = Lookahead::new(self.other_factors, k, rest, next_row);
+                gram_accumulate_ahead(&s.block, chunk_cols.len(), kp, &mut s.gram, &mut ahead);
                 rhs_and_column_sums(
                     &s.block,
                     chunk_cols.len(),
@@ -180,7 +196,12 @@ impl HalfStep<'_> {
         }
         s.system[k * ld + k] = lambda * deg as f32 + gamma;
         s.rhs[k] = lambda * target_sum;
-        if cholesky_upper(&mut s.system, n1, ld) {
+        let next_row = match row + 1 < self.ratings.nrows() {
+            true => self.ratings.row(row + 1).0,
+            false => &[],
+        };
+        let mut ahead = Lookahead::new(self.other_factors, k, next_row, &[]);
+        if cholesky_upper_ahead(&mut s.system, n1, ld, &mut ahead) {
             cholesky_solve(&s.system, n1, ld, &mut s.rhs);
             x.copy_from_slice(&s.rhs[..k]);
             *b = s.rhs[k];
