@@ -43,9 +43,6 @@ pub fn gram_accumulate_ahead(
     gram_portable(block, rows, kp, gram);
 }
 
-/// Vectors prefetched per Cholesky panel (24 over a k = 64 factorization).
-const LOOKAHEAD_PER_PANEL: usize = 3;
-
 /// Neighbour vectors that will be gathered soon (the rest of the current row, then the next
 /// row), prefetched a few at a time from inside the kernels working on the current block: their
 /// memory round trips then overlap arithmetic instead of stalling the gather.
@@ -341,18 +338,12 @@ pub fn prefetch_vector(factors: &[f32], row: usize, k: usize) {
 /// matrix takes all 8 rank-1 updates in one pass (8 FMAs per load/store of the trailing row), so
 /// memory traffic on `a` is 8× lower than updating row by row.
 pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
-    cholesky_upper_ahead(a, n, ld, &mut Lookahead::none())
-}
-
-/// [`cholesky_upper`], prefetching `per_panel` of the lookahead's vectors at each panel: the
-/// factorization touches no other memory, so the next row's first fetches overlap it.
-pub fn cholesky_upper_ahead(a: &mut [f32], n: usize, ld: usize, ahead: &mut Lookahead) -> bool {
     assert!(ld >= system_stride(n) && a.len() >= n * ld);
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA; the assert above bounds every access.
-            return unsafe { cholesky_upper_avx2(a, n, ld, ahead) };
+            return unsafe { cholesky_upper_avx2(a, n, ld) };
         }
     }
     cholesky_blocked(a, n, ld, |a, p0, pb, q0| {
@@ -362,13 +353,12 @@ pub fn cholesky_upper_ahead(a: &mut [f32], n: usize, ld: usize, ahead: &mut Look
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize, ahead: &mut Lookahead) -> bool {
+unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
     use std::arch::x86_64::*;
     // The blocked algorithm of `cholesky_blocked`, with the panel's own work on whole 8-lane
     // chunks too: entries left of the diagonal and past n are scratch, so no scalar edges.
     let end = system_stride(n);
     for p0 in (0..n).step_by(PANEL) {
-        ahead.advance(LOOKAHEAD_PER_PANEL);
         let pb = PANEL.min(n - p0);
         for i in p0..p0 + pb {
             let row_i = a.as_mut_ptr().add(i * ld);

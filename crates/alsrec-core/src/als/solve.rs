@@ -3,7 +3,7 @@
 //! jointly as one (k+1)-system (`../shared/GUIDE.md` §1).
 
 use super::kernels::{
-    cholesky_solve, cholesky_upper_ahead, copy_row, gram_accumulate_ahead, padded, prefetch_vector,
+    cholesky_solve, cholesky_upper, copy_row, gram_accumulate_ahead, padded, prefetch_vector,
     rhs_and_column_sums, system_stride, Lookahead,
 };
 use crate::cancel::CancelToken;
@@ -196,12 +196,7 @@ impl HalfStep<'_> {
         }
         s.system[k * ld + k] = lambda * deg as f32 + gamma;
         s.rhs[k] = lambda * target_sum;
-        let next_row = match row + 1 < self.ratings.nrows() {
-            true => self.ratings.row(row + 1).0,
-            false => &[],
-        };
-        let mut ahead = Lookahead::new(self.other_factors, k, next_row, &[]);
-        if cholesky_upper_ahead(&mut s.system, n1, ld, &mut ahead) {
+        if cholesky_upper(&mut s.system, n1, ld) {
             cholesky_solve(&s.system, n1, ld, &mut s.rhs);
             x.copy_from_slice(&s.rhs[..k]);
             *b = s.rhs[k];
