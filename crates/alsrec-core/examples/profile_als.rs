@@ -30,8 +30,8 @@ fn main() {
         model: model_kind,
         factors: k,
         threads,
-        cg_steps: std::env::var("CG_STEPS").map_or(3, |s| s.parse().unwrap()),
-        ..TrainConfig::default()
+        // The defaults the API trains with.
+        ..TrainConfig::defaults_for(model_kind)
     };
     let pool = alsrec_core::cancel::thread_pool(threads).unwrap();
     pool.install(|| {
