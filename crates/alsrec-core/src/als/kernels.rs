@@ -201,7 +201,7 @@ unsafe fn gram_avx2(
 ) {
     use std::arch::x86_64::*;
     // About one lookahead vector per block row over the whole product.
-    let per_band = rows.div_ceil(kp / 4);
+    let per_band = rows.div_ceil((kp / 4).max(1));
     for i0 in (0..kp).step_by(4) {
         ahead.advance(per_band);
         let mut j0 = i0 / 8 * 8;
