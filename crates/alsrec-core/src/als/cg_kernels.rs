@@ -147,10 +147,28 @@ unsafe fn matvec_columns_avx2<const W: usize>(
     }
 }
 
+/// How a lockstep pass weighs neighbour j with rating r and d = g_j · p: w = λ α r, and
+/// coef = λ (1 + α r) − w d for the residual (b − (A − dense)·p), w d for a product.
+#[derive(Clone, Copy)]
+pub struct PassWeights {
+    pub lambda: f32,
+    pub alpha: f32,
+    pub residual: bool,
+}
+
+impl PassWeights {
+    #[inline(always)]
+    fn coef(self, r: f32, d: f32) -> f32 {
+        let w = self.lambda * self.alpha * r;
+        match self.residual {
+            true => self.lambda + w - w * d,
+            false => w * d,
+        }
+    }
+}
+
 /// The lockstep CG passes' kernel ([`super::lockstep`]): y += Σ_j coef_j · g_j over the rows
-/// g_j = m[cols_j − first] of a kl-wide matrix (zero padding), where, with d = g_j · p and
-/// w = λ α r_j, coef_j = λ (1 + α r_j) − w d when `residual` (b − (A − dense)·p) and w d
-/// otherwise.
+/// g_j = m[cols_j − first] of a kl-wide matrix (zero padding), coef_j from [`PassWeights`].
 #[allow(clippy::too_many_arguments)]
 pub fn indexed_apply(
     m: &[f32],
@@ -158,8 +176,7 @@ pub fn indexed_apply(
     cols: &[u32],
     first: u32,
     ratings: &[f32],
-    (lambda, alpha): (f32, f32),
-    residual: bool,
+    weights: PassWeights,
     p: &[f32],
     y: &mut [f32],
 ) {
@@ -172,35 +189,29 @@ pub fn indexed_apply(
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
-            let scales = (lambda, alpha);
             for (c, r) in cols.chunks(8).zip(ratings.chunks(8)) {
+                let rows = (m, kl, c, first);
                 // SAFETY: AVX2 + FMA are present; the asserts bound every access.
                 unsafe {
                     match c.len() {
-                        8 => indexed_group_avx2::<8>(m, kl, c, first, r, scales, residual, p, y),
-                        7 => indexed_group_avx2::<7>(m, kl, c, first, r, scales, residual, p, y),
-                        6 => indexed_group_avx2::<6>(m, kl, c, first, r, scales, residual, p, y),
-                        5 => indexed_group_avx2::<5>(m, kl, c, first, r, scales, residual, p, y),
-                        4 => indexed_group_avx2::<4>(m, kl, c, first, r, scales, residual, p, y),
-                        3 => indexed_group_avx2::<3>(m, kl, c, first, r, scales, residual, p, y),
-                        2 => indexed_group_avx2::<2>(m, kl, c, first, r, scales, residual, p, y),
-                        _ => indexed_group_avx2::<1>(m, kl, c, first, r, scales, residual, p, y),
+                        8 => indexed_group_avx2::<8>(rows, r, weights, p, y),
+                        7 => indexed_group_avx2::<7>(rows, r, weights, p, y),
+                        6 => indexed_group_avx2::<6>(rows, r, weights, p, y),
+                        5 => indexed_group_avx2::<5>(rows, r, weights, p, y),
+                        4 => indexed_group_avx2::<4>(rows, r, weights, p, y),
+                        3 => indexed_group_avx2::<3>(rows, r, weights, p, y),
+                        2 => indexed_group_avx2::<2>(rows, r, weights, p, y),
+                        _ => indexed_group_avx2::<1>(rows, r, weights, p, y),
                     }
                 }
             }
             return;
         }
     }
-    let la = lambda * alpha;
     for (&c, &r) in cols.iter().zip(ratings) {
         let g = &m[(c - first) as usize * kl..((c - first) as usize + 1) * kl];
         let d = super::kernels::dot(g, &p[..kl]);
-        let coef = if residual {
-            lambda + la * r - la * r * d
-        } else {
-            la * r * d
-        };
-        super::kernels::axpy(coef, g, &mut y[..kl]);
+        super::kernels::axpy(weights.coef(r, d), g, &mut y[..kl]);
     }
 }
 
@@ -208,15 +219,10 @@ pub fn indexed_apply(
 /// block of y takes all M updates in registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn indexed_group_avx2<const M: usize>(
-    m: &[f32],
-    kl: usize,
-    cols: &[u32],
-    first: u32,
+    (m, kl, cols, first): (&[f32], usize, &[u32], u32),
     ratings: &[f32],
-    (lambda, alpha): (f32, f32),
-    residual: bool,
+    weights: PassWeights,
     p: &[f32],
     y: &mut [f32],
 ) {
@@ -234,13 +240,8 @@ unsafe fn indexed_group_avx2<const M: usize>(
     }
     let mut coef = [0f32; 8];
     _mm256_storeu_ps(coef.as_mut_ptr(), hsum8(acc));
-    let la = lambda * alpha;
     for (c, &r) in coef.iter_mut().zip(ratings) {
-        *c = if residual {
-            lambda + la * r - la * r * *c
-        } else {
-            la * r * *c
-        };
+        *c = weights.coef(r, *c);
     }
     let mut s = [_mm256_setzero_ps(); M];
     for (v, &c) in s.iter_mut().zip(&coef) {
@@ -354,8 +355,12 @@ mod indexed_tests {
                         *o += coef * gi as f64;
                     }
                 }
-                let scales = (lambda, alpha);
-                indexed_apply(&m, kl, &cols, first, &ratings, scales, residual, &p, &mut y);
+                let weights = PassWeights {
+                    lambda,
+                    alpha,
+                    residual,
+                };
+                indexed_apply(&m, kl, &cols, first, &ratings, weights, &p, &mut y);
                 for (c, (&got, &want)) in y.iter().zip(&want).enumerate() {
                     assert!((got as f64 - want).abs() < 1e-3, "n {n} kl {kl} col {c}");
                 }
@@ -392,7 +397,12 @@ mod indexed_tests {
             let t = std::time::Instant::now();
             for (i, (c, r)) in lists.iter().enumerate() {
                 let (pi, yi) = (&p[i * kl..(i + 1) * kl], &mut y[i * kl..(i + 1) * kl]);
-                indexed_apply(&m, kl, c, 0, r, (0.1, 1.0), false, pi, yi);
+                let weights = PassWeights {
+                    lambda: 0.1,
+                    alpha: 1.0,
+                    residual: false,
+                };
+                indexed_apply(&m, kl, c, 0, r, weights, pi, yi);
             }
             best = best.min(t.elapsed().as_nanos() as f64 / (256 * per) as f64);
         }

@@ -156,14 +156,9 @@ impl ImplicitStep<'_> {
         par_solve_rows(self.ratings, cost, k, factors, &mut [], init, solve);
         if let Some(steps) = self.cg_steps {
             Lockstep {
-                ratings: self.ratings,
-                other_factors: self.other_factors,
-                k,
+                step: self,
                 kl,
-                lambda: self.lambda,
-                alpha: self.alpha,
                 steps,
-                cancel: self.cancel,
             }
             .run(&long, &base, factors);
         }

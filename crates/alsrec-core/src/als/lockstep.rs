@@ -14,9 +14,9 @@
 
 use rayon::prelude::*;
 
-use super::cg_kernels::{indexed_apply, symmetric_matvec};
+use super::cg_kernels::{indexed_apply, symmetric_matvec, PassWeights};
+use super::implicit::ImplicitStep;
 use super::kernels::{axpy, dot};
-use crate::cancel::CancelToken;
 use crate::sparse::Csr;
 
 /// Rows with fewer ratings are solved one by one: their gathered neighbours (≤ 256 KiB at k = 64)
@@ -48,19 +48,13 @@ pub fn long_rows(ratings: &Csr, kl: usize, min_degree: usize) -> Vec<u32> {
     rows
 }
 
-/// What a lockstep solve needs of the half-step.
+/// A lockstep solve of one half-step's long rows.
 pub struct Lockstep<'a> {
-    /// Ratings of the rows being solved (each row sorted by neighbour).
-    pub ratings: &'a Csr,
-    /// The neighbours' vectors (rows × k).
-    pub other_factors: &'a [f32],
-    pub k: usize,
+    /// The half-step: ratings (each row sorted by neighbour), the neighbours' vectors, k, λ, α.
+    pub step: &'a ImplicitStep<'a>,
     /// k rounded up to whole 8-lane vectors.
     pub kl: usize,
-    pub lambda: f32,
-    pub alpha: f32,
     pub steps: usize,
-    pub cancel: Option<&'a CancelToken>,
 }
 
 /// Where each long row's ratings fall in each tile.
@@ -78,7 +72,7 @@ impl Lockstep<'_> {
     /// `factors`, with the shared dense part `base` (kl × kl, zero padding): the same iteration
     /// as the one-row solver, with one tiled pass over the neighbours per matrix product.
     pub fn run(&self, rows: &[u32], base: &[f32], factors: &mut [f32]) {
-        let (k, kl, n) = (self.k, self.kl, rows.len());
+        let (k, kl, n) = (self.step.k, self.kl, rows.len());
         if n == 0 {
             return;
         }
@@ -143,19 +137,19 @@ impl Lockstep<'_> {
     }
 
     fn cancelled(&self) -> bool {
-        self.cancel.is_some_and(|c| c.is_cancelled())
+        self.step.cancel.is_some_and(|c| c.is_cancelled())
     }
 
     fn tiling(&self, rows: &[u32]) -> Tiling {
         let tile_rows = (TILE_BYTES / (self.kl * 4)).max(8);
-        let neighbours = self.other_factors.len() / self.k.max(1);
+        let neighbours = self.step.other_factors.len() / self.step.k.max(1);
         let tiles = neighbours.div_ceil(tile_rows).max(1);
         let mut by_row = vec![0u32; rows.len() * (tiles + 1)];
         by_row
             .par_chunks_mut(tiles + 1)
             .zip(rows)
             .for_each(|(ends, &row)| {
-                let (cols, _) = self.ratings.row(row as usize);
+                let (cols, _) = self.step.ratings.row(row as usize);
                 debug_assert!(cols.windows(2).all(|w| w[0] <= w[1]));
                 for (t, end) in ends.iter_mut().enumerate().skip(1) {
                     *end = cols.partition_point(|&c| (c as usize) < t * tile_rows) as u32;
@@ -178,17 +172,26 @@ impl Lockstep<'_> {
     /// out[i] = Σ over row i's neighbours y of coef · y (see [`indexed_apply`]), with `dir` the
     /// rows' current iterates (`residual`) or CG directions.
     fn pass(&self, rows: &[u32], tiling: &Tiling, dir: &[f32], residual: bool, out: &mut [f32]) {
-        let (k, kl, tiles) = (self.k, self.kl, tiling.tiles);
+        let (k, kl, tiles) = (self.step.k, self.kl, tiling.tiles);
+        let weights = PassWeights {
+            lambda: self.step.lambda,
+            alpha: self.step.alpha,
+            residual,
+        };
+        let other = self.step.other_factors;
         // Row ranges of similar size, at least one per thread, each small enough to stay in L2
         // with a tile: each range walks all tiles, so a tile is read once per range.
         let ranges = rayon::current_num_threads()
             .max(rows.len().div_ceil(RANGE_STATE_BYTES / (2 * kl * 4)))
             .min(rows.len());
-        let total: usize = rows.iter().map(|&r| self.ratings.row_len(r as usize)).sum();
+        let total: usize = rows
+            .iter()
+            .map(|&r| self.step.ratings.row_len(r as usize))
+            .sum();
         let mut bounds = vec![0usize];
         let mut seen = 0;
         for (i, &r) in rows.iter().enumerate() {
-            seen += self.ratings.row_len(r as usize);
+            seen += self.step.ratings.row_len(r as usize);
             if seen * ranges >= total * bounds.len() && bounds.len() < ranges {
                 bounds.push(i + 1);
             }
@@ -214,17 +217,17 @@ impl Lockstep<'_> {
             };
             for t in 0..tiles {
                 let lo = t * tiling.tile_rows;
-                let hi = ((t + 1) * tiling.tile_rows).min(self.other_factors.len() / k.max(1));
+                let hi = ((t + 1) * tiling.tile_rows).min(other.len() / k.max(1));
                 let source: &[f32] = if padded {
                     for (d, s) in tile
                         .chunks_exact_mut(kl)
-                        .zip(self.other_factors[lo * k..hi * k].chunks_exact(k))
+                        .zip(other[lo * k..hi * k].chunks_exact(k))
                     {
                         d[..k].copy_from_slice(s);
                     }
                     &tile[..(hi - lo) * kl]
                 } else {
-                    &self.other_factors[lo * k..hi * k]
+                    &other[lo * k..hi * k]
                 };
                 for (i, o) in (first..first + count).zip(out.chunks_exact_mut(kl)) {
                     let n = rows.len();
@@ -235,15 +238,14 @@ impl Lockstep<'_> {
                     if start == end {
                         continue;
                     }
-                    let (cols, vals) = self.ratings.row(rows[i] as usize);
+                    let (cols, vals) = self.step.ratings.row(rows[i] as usize);
                     indexed_apply(
                         source,
                         kl,
                         &cols[start..end],
                         lo as u32,
                         &vals[start..end],
-                        (self.lambda, self.alpha),
-                        residual,
+                        weights,
                         &dir[i * kl..(i + 1) * kl],
                         o,
                     );
