@@ -89,17 +89,8 @@ unsafe fn weighted_gram_apply_avx2(
         }
         _mm256_storeu_ps(s.as_mut_ptr(), coef);
         // Padding rows are zero, so a whole group of 8 is always safe to add.
-        for c in 0..chunks {
-            let mut yc = _mm256_loadu_ps(yp.add(c * 8));
-            for (r, &sr) in s.iter().enumerate() {
-                yc = _mm256_fmadd_ps(
-                    _mm256_set1_ps(sr),
-                    _mm256_loadu_ps(rp.add(r * kp + c * 8)),
-                    yc,
-                );
-            }
-            _mm256_storeu_ps(yp.add(c * 8), yc);
-        }
+        let rows: [*const f32; 8] = std::array::from_fn(|r| rp.add(r * kp));
+        rank8_update(&rows, &s, yp, kp);
     }
 }
 
@@ -189,22 +180,8 @@ pub fn indexed_apply(
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
-            for (c, r) in cols.chunks(8).zip(ratings.chunks(8)) {
-                let rows = (m, kl, c, first);
-                // SAFETY: AVX2 + FMA are present; the asserts bound every access.
-                unsafe {
-                    match c.len() {
-                        8 => indexed_group_avx2::<8>(rows, r, weights, p, y),
-                        7 => indexed_group_avx2::<7>(rows, r, weights, p, y),
-                        6 => indexed_group_avx2::<6>(rows, r, weights, p, y),
-                        5 => indexed_group_avx2::<5>(rows, r, weights, p, y),
-                        4 => indexed_group_avx2::<4>(rows, r, weights, p, y),
-                        3 => indexed_group_avx2::<3>(rows, r, weights, p, y),
-                        2 => indexed_group_avx2::<2>(rows, r, weights, p, y),
-                        _ => indexed_group_avx2::<1>(rows, r, weights, p, y),
-                    }
-                }
-            }
+            // SAFETY: AVX2 + FMA are present; the asserts bound every access.
+            unsafe { indexed_apply_avx2(m, kl, cols, first, ratings, weights, p, y) };
             return;
         }
     }
@@ -215,45 +192,106 @@ pub fn indexed_apply(
     }
 }
 
-/// M ≤ 8 rows at once: their M dot products share one horizontal reduction, and each lane
-/// block of y takes all M updates in registers.
+/// Groups of 8 rows: their 8 dot products share one horizontal reduction, and each lane block
+/// of y takes all 8 updates in registers. A short last group repeats its first row with a zero
+/// coefficient, so every group runs the same straight-line code.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn indexed_group_avx2<const M: usize>(
-    (m, kl, cols, first): (&[f32], usize, &[u32], u32),
+#[allow(clippy::too_many_arguments)]
+unsafe fn indexed_apply_avx2(
+    m: &[f32],
+    kl: usize,
+    cols: &[u32],
+    first: u32,
     ratings: &[f32],
     weights: PassWeights,
     p: &[f32],
     y: &mut [f32],
 ) {
     use std::arch::x86_64::*;
-    let mut rp = [m.as_ptr(); M];
-    for (ptr, &c) in rp.iter_mut().zip(cols) {
-        *ptr = m.as_ptr().add((c - first) as usize * kl);
-    }
-    let mut acc = [_mm256_setzero_ps(); 8];
-    for c in (0..kl).step_by(8) {
-        let pc = _mm256_loadu_ps(p.as_ptr().add(c));
-        for r in 0..M {
-            acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(rp[r].add(c)), pc, acc[r]);
-        }
-    }
+    let base = m.as_ptr();
+    let (pp, yp) = (p.as_ptr(), y.as_mut_ptr());
+    let lambda = _mm256_set1_ps(weights.lambda);
+    let lambda_alpha = _mm256_set1_ps(weights.lambda * weights.alpha);
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let mut coef = [0f32; 8];
-    _mm256_storeu_ps(coef.as_mut_ptr(), hsum8(acc));
-    for (c, &r) in coef.iter_mut().zip(ratings) {
-        *c = weights.coef(r, *c);
-    }
-    let mut s = [_mm256_setzero_ps(); M];
-    for (v, &c) in s.iter_mut().zip(&coef) {
-        *v = _mm256_set1_ps(c);
-    }
-    let yp = y.as_mut_ptr();
-    for c in (0..kl).step_by(8) {
-        let mut yc = _mm256_loadu_ps(yp.add(c));
-        for r in 0..M {
-            yc = _mm256_fmadd_ps(s[r], _mm256_loadu_ps(rp[r].add(c)), yc);
+    for (gc, gr) in cols.chunks(8).zip(ratings.chunks(8)) {
+        let n = gc.len();
+        let mut rp = [base.add((gc[0] - first) as usize * kl); 8];
+        let mut r8 = [0f32; 8];
+        for j in 0..n {
+            rp[j] = base.add((gc[j] - first) as usize * kl);
+            r8[j] = gr[j];
         }
-        _mm256_storeu_ps(yp.add(c), yc);
+        let mut acc = [_mm256_setzero_ps(); 8];
+        for c in (0..kl).step_by(8) {
+            let pc = _mm256_loadu_ps(pp.add(c));
+            for r in 0..8 {
+                acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(rp[r].add(c)), pc, acc[r]);
+            }
+        }
+        let d = hsum8(acc);
+        let w = _mm256_mul_ps(lambda_alpha, _mm256_loadu_ps(r8.as_ptr()));
+        let wd = _mm256_mul_ps(w, d);
+        let value = match weights.residual {
+            true => _mm256_sub_ps(_mm256_add_ps(lambda, w), wd),
+            false => wd,
+        };
+        // Lanes past the group's end get a zero coefficient.
+        let valid = _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lanes);
+        _mm256_storeu_ps(
+            coef.as_mut_ptr(),
+            _mm256_and_ps(value, _mm256_castsi256_ps(valid)),
+        );
+        rank8_update(&rp, &coef, yp, kl);
+    }
+}
+
+/// y += Σ_r s_r · rows_r over 8 rows of `kl` floats: up to 64 columns of y at a time stay in
+/// registers while the 8 rows stream past, so the FMAs into different columns are independent.
+/// Each element still adds its rows in order 0..8, as a column-at-a-time loop would.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn rank8_update(rows: &[*const f32; 8], s: &[f32; 8], y: *mut f32, kl: usize) {
+    let chunks = kl / 8;
+    let mut c0 = 0;
+    while c0 < chunks {
+        let width = (chunks - c0).min(8);
+        match width {
+            8 => rank8_columns::<8>(rows, s, y, c0),
+            7 => rank8_columns::<7>(rows, s, y, c0),
+            6 => rank8_columns::<6>(rows, s, y, c0),
+            5 => rank8_columns::<5>(rows, s, y, c0),
+            4 => rank8_columns::<4>(rows, s, y, c0),
+            3 => rank8_columns::<3>(rows, s, y, c0),
+            2 => rank8_columns::<2>(rows, s, y, c0),
+            _ => rank8_columns::<1>(rows, s, y, c0),
+        }
+        c0 += width;
+    }
+}
+
+/// Columns 8·c0 .. 8·(c0 + W) of [`rank8_update`], W ≤ 8 register accumulators.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn rank8_columns<const W: usize>(
+    rows: &[*const f32; 8],
+    s: &[f32; 8],
+    y: *mut f32,
+    c0: usize,
+) {
+    use std::arch::x86_64::*;
+    let y = y.add(c0 * 8);
+    let mut acc: [__m256; W] = std::array::from_fn(|c| _mm256_loadu_ps(y.add(c * 8)));
+    for (row, &sr) in rows.iter().zip(s) {
+        let sr = _mm256_set1_ps(sr);
+        let row = row.add(c0 * 8);
+        for (c, a) in acc.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(sr, _mm256_loadu_ps(row.add(c * 8)), *a);
+        }
+    }
+    for (c, a) in acc.iter().enumerate() {
+        _mm256_storeu_ps(y.add(c * 8), *a);
     }
 }
 
