@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::als::config::TrainConfig;
 use crate::catalog::Catalog;
+use crate::factors::Factors;
 use crate::ids::IdMap;
 use crate::sparse::Csr;
 
@@ -28,10 +29,10 @@ pub struct Model {
     pub k: usize,
     pub mu: f32,
     /// Row-major, users × k.
-    pub user_factors: Vec<f32>,
+    pub user_factors: Factors,
     pub user_bias: Vec<f32>,
     /// Row-major, movies × k.
-    pub item_factors: Vec<f32>,
+    pub item_factors: Factors,
     pub item_bias: Vec<f32>,
     /// Row-major, genres × k (genre model only).
     pub genre_factors: Vec<f32>,

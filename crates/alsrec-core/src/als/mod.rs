@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use crate::cancel::{thread_pool, CancelToken};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::factors::Factors;
 use crate::model::{EpochStats, Model};
 use config::{ImplicitSolver, ModelKind, TrainConfig};
 use implicit::ImplicitStep;
@@ -180,22 +181,18 @@ fn run_epochs(train: &Dataset, mut model: Model, hooks: &mut TrainHooks<'_>) -> 
     Ok(model)
 }
 
-fn init_factors(rows: usize, k: usize, config: &TrainConfig, stream: u64) -> Vec<f32> {
+fn init_factors(rows: usize, k: usize, config: &TrainConfig, stream: u64) -> Factors {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(
         config
             .seed
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .wrapping_add(stream),
     );
-    // Gathered at random every half-step: worth huge pages.
-    let mut factors = crate::hugepages::advised_vec(rows * k);
     if config.init_scale == 0.0 {
-        factors.resize(rows * k, 0.0);
-        return factors;
+        return Factors::zeroed(rows * k);
     }
     let normal = Normal::new(0.0f32, config.init_scale).expect("scale validated as finite and ≥ 0");
-    factors.extend((0..rows * k).map(|_| normal.sample(&mut rng)));
-    factors
+    Factors::from_fn(rows * k, |_| normal.sample(&mut rng))
 }
 
 /// Applies one exact block update (on the current rayon pool). A raised `cancel` makes the
