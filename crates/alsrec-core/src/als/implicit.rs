@@ -153,14 +153,31 @@ impl ImplicitStep<'_> {
             true => 0,
             false => self.ratings.row_len(row) + k / 4 + 4,
         };
-        par_solve_rows(self.ratings, cost, k, factors, &mut [], init, solve);
-        if let Some(steps) = self.cg_steps {
-            Lockstep {
-                step: self,
-                kl,
-                steps,
-            }
-            .run(&long, &base, factors);
+        let start: Vec<f32> = long
+            .iter()
+            .flat_map(|&r| &factors[r as usize * k..(r as usize + 1) * k])
+            .copied()
+            .collect();
+        // The lockstep rows run beside the others: its passes are cache-bound while the other
+        // rows' gathers are memory-bound, and it fills the threads' idle ends.
+        let (_, solved) = rayon::join(
+            || par_solve_rows(self.ratings, cost, k, factors, &mut [], init, solve),
+            || {
+                self.cg_steps.and_then(|steps| {
+                    Lockstep {
+                        step: self,
+                        kl,
+                        steps,
+                    }
+                    .run(&long, &base, &start)
+                })
+            },
+        );
+        for (&r, x) in long
+            .iter()
+            .zip(solved.iter().flat_map(|v| v.chunks_exact(k)))
+        {
+            factors[r as usize * k..(r as usize + 1) * k].copy_from_slice(x);
         }
     }
 

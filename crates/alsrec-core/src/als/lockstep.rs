@@ -68,18 +68,19 @@ struct Tiling {
 }
 
 impl Lockstep<'_> {
-    /// Runs `steps` CG steps on each of `rows`, warm-started from its current vector in
-    /// `factors`, with the shared dense part `base` (kl × kl, zero padding): the same iteration
-    /// as the one-row solver, with one tiled pass over the neighbours per matrix product.
-    pub fn run(&self, rows: &[u32], base: &[f32], factors: &mut [f32]) {
+    /// Runs `steps` CG steps on each of `rows`, warm-started from its vector in `start` (rows ×
+    /// k), with the shared dense part `base` (kl × kl, zero padding): the same iteration as the
+    /// one-row solver, with one tiled pass over the neighbours per matrix product. Returns the
+    /// new vectors (rows × k), or None when cancelled.
+    pub fn run(&self, rows: &[u32], base: &[f32], start: &[f32]) -> Option<Vec<f32>> {
         let (k, kl, n) = (self.step.k, self.kl, rows.len());
         if n == 0 {
-            return;
+            return Some(Vec::new());
         }
         let tiling = self.tiling(rows);
         let mut iterate = vec![0f32; n * kl];
-        for (x, &row) in iterate.chunks_exact_mut(kl).zip(rows) {
-            x[..k].copy_from_slice(&factors[row as usize * k..(row as usize + 1) * k]);
+        for (x, s) in iterate.chunks_exact_mut(kl).zip(start.chunks_exact(k)) {
+            x[..k].copy_from_slice(s);
         }
         // r = b − A x: the neighbours' part (b and the confidence terms) in one pass, then the
         // dense part per row.
@@ -129,11 +130,15 @@ impl Lockstep<'_> {
             }
         }
         if self.cancelled() {
-            return;
+            return None;
         }
-        for (x, &row) in iterate.chunks_exact(kl).zip(rows) {
-            factors[row as usize * k..(row as usize + 1) * k].copy_from_slice(&x[..k]);
-        }
+        Some(
+            iterate
+                .chunks_exact(kl)
+                .flat_map(|x| &x[..k])
+                .copied()
+                .collect(),
+        )
     }
 
     fn cancelled(&self) -> bool {
