@@ -181,7 +181,7 @@ pub fn indexed_apply(
     {
         if has_avx2_fma() {
             // SAFETY: AVX2 + FMA are present; the asserts bound every access.
-            unsafe { indexed_apply_avx2(m, kl, cols, first, ratings, weights, p, y) };
+            unsafe { indexed_apply_avx2((m, kl, cols, first), ratings, weights, p, y) };
             return;
         }
     }
@@ -197,12 +197,8 @@ pub fn indexed_apply(
 /// coefficient, so every group runs the same straight-line code.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn indexed_apply_avx2(
-    m: &[f32],
-    kl: usize,
-    cols: &[u32],
-    first: u32,
+    (m, kl, cols, first): (&[f32], usize, &[u32], u32),
     ratings: &[f32],
     weights: PassWeights,
     p: &[f32],
