@@ -60,6 +60,10 @@ export declare class Model {
   get history(): Array<EpochRecord>
   /** The catalog the model's movie ids refer to (kept in the model file). */
   catalog(): CatalogColumns
+  /** The fewest training ratings a movie needs to appear in a list by default. */
+  get popularityFloor(): number
+  /** Whether lists are ranked by a ranker (see docs/ranking.md). */
+  get hasRanker(): boolean
   /** The smallest and largest training rating: the scale new ratings must lie on. */
   ratingRange(): Array<number>
   /** Raw user ids, in index order. */
@@ -226,6 +230,8 @@ export interface RecommendAllResult {
 export interface ScoredMovies {
   movieIds: Float64Array
   scores: Float32Array
+  /** Predicted ratings on the model's scale; NaN where the model predicts none. */
+  ratings: Float32Array
 }
 
 export interface ScoredUsers {

@@ -17,7 +17,8 @@ const users = Array.from(data.userIds()).slice(0, 25)
 
 test('save → load gives identical recommendations, predictions and metadata', async (t) => {
   const back = await loadModel(file)
-  t.is(back.kind, 'biased')
+  t.is(back.kind, 'genre')
+  t.true(back.hasRanker, 'the default genre model ranks with its ranker, and the file keeps it')
   t.is(back.factors, 12)
   t.is(back.globalMean, model.globalMean)
   t.deepEqual(back.config, model.config)
@@ -41,9 +42,17 @@ test('the pure-TypeScript reader answers exactly like the native model', (t) => 
   t.is(reader.numUsers, model.numUsers)
   for (const u of users) {
     const native = model.recommend(u, { n: 10 })
-    t.deepEqual(reader.recommend(u, { n: 10 }), native.map((r) => ({ movieId: r.movieId, title: r.title, year: r.year, genres: r.genres, score: r.score })))
+    t.deepEqual(reader.recommend(u, { n: 10 }), native.map((r) => ({ movieId: r.movieId, title: r.title, year: r.year, genres: r.genres, score: r.score, rating: r.rating })))
+    t.deepEqual(reader.recommend(u, { n: 10, minRatings: 0 }), model.recommend(u, { n: 10, minRatings: 0 }).map((r) => ({ movieId: r.movieId, title: r.title, year: r.year, genres: r.genres, score: r.score, rating: r.rating })))
     t.deepEqual(reader.recommend(u, { n: 3, excludeSeen: false }).map((r) => r.movieId), model.recommend(u, { n: 3, excludeSeen: false }).map((r) => r.movieId))
   }
+  t.is(reader.popularityFloor, model.popularityFloor)
+  // A model without a ranker is scored by its predicted rating, also by the reader.
+  const plain = trainSync(data, { factors: 12, epochs: 4, seed: 3, ranker: null })
+  const plainFile = path.join(dir, 'plain.alsrec')
+  plain.saveSync(plainFile)
+  const plainReader = readModel(new Uint8Array(readFileSync(plainFile)))
+  for (const u of users.slice(0, 5)) t.deepEqual(plainReader.recommend(u).map((r) => [r.movieId, r.score]), plain.recommend(u).map((r) => [r.movieId, r.score]))
   for (const m of model.catalog.movies.slice(0, 20)) {
     const native = model.similarMovies(m.movieId, { n: 8 })
     t.deepEqual(reader.similarMovies(m.movieId, { n: 8 }).map((r) => [r.movieId, r.score]), native.map((r) => [r.movieId, r.score]))

@@ -6,8 +6,14 @@ import { linkSignal } from './signal.js'
 import type { EpochRecord, TrainConfig } from './train.js'
 
 export interface Recommendation extends Movie {
-  /** The predicted rating (a preference for implicit models); the cosine in similarity queries. */
+  /**
+   * What the list is ranked by: the ranker's score for models with a ranker (the default, see
+   * docs/ranking.md), else the predicted rating (a preference for implicit models); the cosine
+   * in similarity queries. Not on the rating scale in general: show `rating` to people.
+   */
   score: number
+  /** The predicted rating, clamped to the model's rating scale; absent where the model predicts none (implicit models, similarity queries). */
+  rating?: number
 }
 
 /** Which movies may be returned, and how they are ranked. */
@@ -18,7 +24,11 @@ export interface RecommendOptions {
   excludeSeen?: boolean
   /** Only movies with at least one of these genres. */
   genres?: string[]
-  /** Only movies with at least this many training ratings. */
+  /**
+   * Only movies with at least this many training ratings. Default: the model's floor
+   * (`model.popularityFloor`, derived from the data: the movies at or above it hold 90 % of the
+   * ratings); 0 keeps every movie.
+   */
   minRatings?: number
   /** Only movies from these years, inclusive. */
   years?: [number, number]
@@ -116,8 +126,9 @@ function checkCount(name: string, n: number): number {
 
 function nativeOptions(o: RecommendOptions, n = o.n ?? 10): Native.QueryOptionsJs {
   checkCount('n', n)
-  const minRatings = o.minRatings ?? 0
-  if (!Number.isInteger(minRatings) || minRatings < 0) throw invalidArgument(`minRatings must be a whole number ≥ 0 (got ${minRatings})`)
+  const minRatings = o.minRatings
+  if (minRatings !== undefined && (!Number.isInteger(minRatings) || minRatings < 0 || minRatings > 0xffffffff))
+    throw invalidArgument(`minRatings must be a whole number ≥ 0 (got ${minRatings})`)
   return {
     n,
     excludeSeen: o.excludeSeen ?? true,
@@ -167,6 +178,16 @@ export class Model {
   userIds(): Float64Array {
     return this.handle.userIds()
   }
+  /** The fewest training ratings a movie needs to appear in a list unless `minRatings` says otherwise. */
+  get popularityFloor(): number {
+    return this.handle.popularityFloor
+  }
+
+  /** Whether an implicit ranker decides the lists (the default for 'biased' and 'genre'). */
+  get hasRanker(): boolean {
+    return this.handle.hasRanker
+  }
+
   /** [lowest, highest] training rating: the scale new ratings must lie on. */
   ratingRange(): [number, number] {
     const [lo, hi] = this.handle.ratingRange()
@@ -174,7 +195,10 @@ export class Model {
   }
 
   private movies(r: Native.ScoredMovies): Recommendation[] {
-    return Array.from(r.movieIds, (id, i) => ({ ...this.catalog.describe(id), score: r.scores[i] ?? Number.NaN }))
+    return Array.from(r.movieIds, (id, i) => {
+      const rating = r.ratings[i]
+      return { ...this.catalog.describe(id), score: r.scores[i] ?? Number.NaN, ...(rating !== undefined && !Number.isNaN(rating) ? { rating } : {}) }
+    })
   }
 
   private movieId(movie: MovieRef): number {

@@ -40,6 +40,30 @@ export interface TrainConfig {
   solver?: 'cg' | 'cholesky'
   /** Implicit model with the CG solver: steps per row and half-step (1–256, default 3). */
   cgSteps?: number
+  /**
+   * 'biased' and 'genre' models: the implicit model trained beside them that ranks their lists
+   * (on by default; `null` ranks by the predicted rating). Given keys override the defaults.
+   * See docs/ranking.md.
+   */
+  ranker?: RankerConfig | null
+}
+
+/** The ranker of an explicit model: s(u, i) = x_u·y_i + w·(r̂ − μ − b_u) − d·ln(1 + n_i). */
+export interface RankerConfig {
+  /** k of the ranker's vectors (default 128). */
+  factors?: number
+  /** τ of the ranker (default 30). */
+  tau?: number
+  /** α of the ranker's confidence 1 + α·r (default 1). */
+  alpha?: number
+  /** Epochs of the ranker (default 15). */
+  epochs?: number
+  /** CG steps per row and half-step (default 3). */
+  cgSteps?: number
+  /** w: weight of the predicted rating in the ranking (default 0.1). */
+  ratingWeight?: number
+  /** d: penalty per unit of ln(1 + ratings of the movie) (default 0.05). */
+  popularityPenalty?: number
 }
 
 /**

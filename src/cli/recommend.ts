@@ -25,7 +25,8 @@ export function addModelSource(cmd: Command): Command {
 export async function modelFrom(o: ModelSourceOptions): Promise<Model> {
   if (o.model !== undefined) return loadModel(o.model)
   const data = await loadMovieLens(o.data)
-  return train(data, { model: 'biased', factors: positive('--factors', o.factors), epochs: positive('--epochs', o.epochs), seed: 42 })
+  // The default model (genre, with its ranker): what a user gets who chooses none.
+  return train(data, { factors: positive('--factors', o.factors), epochs: positive('--epochs', o.epochs), seed: 42 })
 }
 
 export function positive(flag: string, value: string): number {
@@ -34,8 +35,14 @@ export function positive(flag: string, value: string): number {
   return n
 }
 
+/**
+ * A list as a table: the predicted rating (on the rating scale) where the model predicts one,
+ * else the score under `scoreLabel` (a preference or a cosine).
+ */
 export function printMovies(rows: Recommendation[], scoreLabel: string): void {
-  console.log(formatTable(['  #', 'movie', 'genres', scoreLabel], rows.map((r, i) => [`  ${i + 1}`, r.title, r.genres.join('|'), r.score.toFixed(3)])))
+  const rated = rows.length > 0 && rows.every((r) => r.rating !== undefined)
+  const value = (r: Recommendation): string => (rated ? `${(r.rating ?? 0).toFixed(2)}★` : r.score.toFixed(3))
+  console.log(formatTable(['  #', 'movie', 'genres', rated ? 'predicted' : scoreLabel], rows.map((r, i) => [`  ${i + 1}`, r.title, r.genres.join('|'), value(r)])))
 }
 
 interface RecommendCliOptions extends ModelSourceOptions {
@@ -45,6 +52,7 @@ interface RecommendCliOptions extends ModelSourceOptions {
   n: string
   genres?: string
   diversity: string
+  minRatings?: string
   includeSeen?: boolean
 }
 
@@ -70,6 +78,7 @@ export function registerRecommend(program: Command): void {
       .option('--n <n>', 'how many movies', '10')
       .option('--genres <list>', 'only movies of these genres, comma-separated')
       .option('--diversity <w>', 'genre diversity re-ranking weight, 0 to 1', '0')
+      .option('--min-ratings <n>', "only movies with at least n training ratings (default: the model's popularity floor; 0 for all)")
       .option('--include-seen', 'keep movies the user already rated'),
   )
     .addHelpText(
@@ -79,7 +88,9 @@ export function registerRecommend(program: Command): void {
     .action(async (o: RecommendCliOptions) => {
       const n = positive('--n', o.n)
       const diversity = Number(o.diversity)
-      const options = { n, genres: list(o.genres), diversity, excludeSeen: o.includeSeen !== true }
+      const minRatings = o.minRatings === undefined ? undefined : Number(o.minRatings)
+      if (minRatings !== undefined && !(Number.isInteger(minRatings) && minRatings >= 0)) throw invalidArgument(`--min-ratings must be a whole number ≥ 0 (got '${o.minRatings ?? ''}')`)
+      const options = { n, genres: list(o.genres), diversity, excludeSeen: o.includeSeen !== true, ...(minRatings === undefined ? {} : { minRatings }) }
       const forNewUser = o.rate.length > 0 || o.like !== undefined
       if (forNewUser === (o.user !== undefined)) throw invalidArgument('give either --user, or --rate/--like for a new user')
       const model = await modelFrom(o)
@@ -87,6 +98,6 @@ export function registerRecommend(program: Command): void {
         ? model.recommendForNewUser({ ratings: o.rate.map(parseRating), genres: list(o.like) }, options)
         : model.recommend(Number(o.user), options)
       if (o.json) console.log(JSON.stringify({ user: o.user === undefined ? null : Number(o.user), recommendations: recs }, null, 2))
-      else printMovies(recs, 'predicted')
+      else printMovies(recs, 'score')
     })
 }

@@ -63,8 +63,18 @@ const splitShape = {
   folds: num(2, { int: true, max: 100 }).optional(),
 }
 
+const rankerShape = {
+  factors: num(1, { int: true, max: 1024 }).optional(),
+  tau: num(0, { exclusiveMin: true }).optional(),
+  alpha: num(0).optional(),
+  epochs: num(1, { int: true, max: 10000 }).optional(),
+  cgSteps: num(1, { int: true, max: 256 }).optional(),
+  ratingWeight: num(0).optional(),
+  popularityPenalty: num(0).optional(),
+}
+
 const modelShape = {
-  kind: z.union([z.enum(MODEL_KINDS), z.array(z.enum(MODEL_KINDS)).min(1)]).default('biased'),
+  kind: z.union([z.enum(MODEL_KINDS), z.array(z.enum(MODEL_KINDS)).min(1)]).default('genre'),
   factors: listable(num(1, { int: true, max: 1024 })),
   lambda: listable(num(0, { exclusiveMin: true })),
   tau: listable(num(0)),
@@ -82,6 +92,8 @@ const modelShape = {
   solver: listable(z.enum(['cg', 'cholesky'])),
   cgSteps: listable(num(1, { int: true, max: 256 })),
   threads: num(1, { int: true }).optional(),
+  /** 'biased' and 'genre': the implicit ranker of their lists (null: rank by the predicted rating). */
+  ranker: z.union([z.null(), z.strictObject(rankerShape)]).optional(),
 }
 
 const metricsShape = {
@@ -113,7 +125,7 @@ const rootShape = {
       })
   }),
   split: z.strictObject(splitShape).default({ kind: 'random', testFraction: 0.2, seed: 42 }),
-  model: z.strictObject(modelShape).default({ kind: 'biased' }),
+  model: z.strictObject(modelShape).default({ kind: 'genre' }),
   metrics: z.strictObject(metricsShape).default({ ranking: true, k: 10, threshold: 4 }),
   output: z.strictObject(outputShape),
   /** Written by grids into each run's config.json: the run id, fold and varied values. */
@@ -129,6 +141,7 @@ const KEYS: Record<string, string[]> = {
   'data.ratings.columns': Object.keys(columnsShape),
   split: Object.keys(splitShape),
   model: Object.keys(modelShape),
+  'model.ranker': Object.keys(rankerShape),
   metrics: Object.keys(metricsShape),
   output: Object.keys(outputShape),
 }
@@ -288,7 +301,7 @@ export interface GridPoint {
  */
 export function expandGrid(model: ModelSection): GridPoint[] {
   const varied = listedKeys(model)
-  let points: GridPoint[] = [{ train: { model: 'biased' }, varied: {} }]
+  let points: GridPoint[] = [{ train: { model: 'genre' }, varied: {} }]
   for (const key of GRID_KEYS) {
     const value = model[key]
     if (value === undefined) continue
@@ -301,6 +314,9 @@ export function expandGrid(model: ModelSection): GridPoint[] {
     )
   }
   if (model.threads !== undefined) for (const p of points) p.train.threads = model.threads
+  // The ranker applies to the explicit models with vectors; the others have none.
+  if (model.ranker !== undefined)
+    for (const p of points) if (p.train.model === 'biased' || p.train.model === 'genre') p.train.ranker = model.ranker
   const seen = new Set<string>()
   return points.filter((p) => {
     if (p.train.model !== 'bias') return true

@@ -16,6 +16,8 @@ export interface ReaderRecommendation {
   year: number | null
   genres: string[]
   score: number
+  /** The predicted rating clamped to the rating scale; absent where the model predicts none. */
+  rating?: number
 }
 
 interface Section {
@@ -36,6 +38,7 @@ interface Header {
   genreNames: string[]
   catalog: { ids: number[]; titles: string[]; years: Array<number | null>; genres: number[][] }
   sections: Section[]
+  ranker?: { k: number; config: Record<string, unknown> }
 }
 
 function bad(message: string): AlsrecError {
@@ -109,6 +112,13 @@ export class ModelReader {
   private readonly seenIndices: Uint32Array
   private readonly catalog = new Map<number, { title: string; year: number | null; genres: string[] }>()
   private movieNorms: Float32Array | null = null
+  /** The ranker's vectors (docs/ranking.md), or null. */
+  private readonly ranker: { k: number; userFactors: Float32Array; movieFactors: Float32Array; ratingWeight: number; popularityPenalty: number } | null
+  private readonly movieCounts: Uint32Array
+  private readonly ratingRange: [number, number]
+  private rankSpace: { k: number; rows: Float32Array; offset: Float32Array; userNorm: number } | null = null
+  /** The fewest training ratings a movie needs to appear in a list by default (as the native model). */
+  readonly popularityFloor: number
 
   /** Parses and checks a model file's bytes: magic, version, length, checksum, section sizes. */
   constructor(input: Uint8Array | ArrayBuffer) {
@@ -177,30 +187,113 @@ export class ModelReader {
     const at = bytes.byteOffset + idx.offset
     if (LITTLE_ENDIAN && at % 4 === 0) this.seenIndices = new Uint32Array(bytes.buffer, at, idx.count)
     else this.seenIndices = Uint32Array.from({ length: idx.count }, (_, i) => view.getUint32(idx.offset + 4 * i, true))
+    this.movieCounts = new Uint32Array(n)
+    for (const i of this.seenIndices) {
+      if (i >= n) throw bad("section 'seenIndices' refers to a movie past the end")
+      this.movieCounts[i] = (this.movieCounts[i] ?? 0) + 1
+    }
+    this.popularityFloor = popularityFloor(this.movieCounts)
+    const values = floats(section('seenValues', 'f32', h.numSeen))
+    let lo = Infinity
+    let hi = -Infinity
+    for (const v of values) {
+      lo = Math.min(lo, v)
+      hi = Math.max(hi, v)
+    }
+    this.ratingRange = Number.isFinite(lo) ? [lo, hi] : [0.5, 5]
+    if (h.ranker) {
+      const rk = h.ranker.k
+      const rc = (h.config.ranker ?? null) as { ratingWeight?: unknown; popularityPenalty?: unknown } | null
+      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.popularityPenalty !== 'number')
+        throw bad(`the ranker header is inconsistent (k = ${String(rk)})`)
+      this.ranker = {
+        k: rk,
+        userFactors: floats(section('rankerUserFactors', 'f32', m * rk)),
+        movieFactors: floats(section('rankerMovieFactors', 'f32', n * rk)),
+        ratingWeight: f32(rc.ratingWeight),
+        popularityPenalty: f32(rc.popularityPenalty),
+      }
+    } else this.ranker = null
     const c = h.catalog
     c.ids.forEach((id, i) => {
       this.catalog.set(id, { title: c.titles[i] ?? '', year: c.years[i] ?? null, genres: (c.genres[i] ?? []).map((g) => h.genreNames[g] ?? '') })
     })
   }
 
-  private describe(index: number, score: number): ReaderRecommendation {
+  private describe(index: number, score: number, rating?: number): ReaderRecommendation {
     const movieId = this.movieIds[index] as number
     const m = this.catalog.get(movieId)
-    return { movieId, title: m?.title ?? `movie ${movieId}`, year: m?.year ?? null, genres: m?.genres ?? [], score }
+    return { movieId, title: m?.title ?? `movie ${movieId}`, year: m?.year ?? null, genres: m?.genres ?? [], score, ...(rating === undefined ? {} : { rating }) }
+  }
+
+  /** The ranking space of the core's `RankSpace`: q_u·w_i + offset_i, built on first use. */
+  private space(): { k: number; rows: Float32Array; offset: Float32Array; userNorm: number } {
+    if (this.rankSpace) return this.rankSpace
+    const r = this.ranker
+    const n = this.numMovies
+    if (!r) {
+      this.rankSpace = { k: this.k, rows: this.movieFactors, offset: this.movieBias, userNorm: 0 }
+      return this.rankSpace
+    }
+    const k = this.k
+    const width = r.k + k
+    const rows = new Float32Array(n * width)
+    const offset = new Float32Array(n)
+    for (let i = 0; i < n; i++) {
+      rows.set(r.movieFactors.subarray(i * r.k, (i + 1) * r.k), i * width)
+      rows.set(this.movieFactors.subarray(i * k, (i + 1) * k), i * width + r.k)
+      const popularity = f32(Math.log1p(this.movieCounts[i] as number))
+      offset[i] = f32(f32(r.ratingWeight * (this.movieBias[i] as number)) - f32(r.popularityPenalty * popularity))
+    }
+    const norms = new Float32Array(this.numUsers)
+    for (let u = 0; u < this.numUsers; u++) norms[u] = f32(Math.sqrt(dot(r.userFactors, u * r.k, r.userFactors, u * r.k, r.k)))
+    norms.sort()
+    this.rankSpace = { k: width, rows, offset, userNorm: norms[Math.floor(norms.length / 2)] ?? 1 }
+    return this.rankSpace
+  }
+
+  /** The query vector and base of a known user in the ranking space (the core's `RankSpace::query`). */
+  private query(u: number): { q: Float32Array; base: number } {
+    const s = this.space()
+    const r = this.ranker
+    const k = this.k
+    if (!r) return { q: this.userFactors.subarray(u * k, (u + 1) * k), base: f32(this.globalMean + (this.userBias[u] as number)) }
+    const q = new Float32Array(s.k)
+    const norm = f32(Math.sqrt(dot(r.userFactors, u * r.k, r.userFactors, u * r.k, r.k)))
+    const scale = norm > 0 ? Math.max(f32(s.userNorm / norm), 1) : 0
+    for (let j = 0; j < r.k; j++) q[j] = f32(scale * (r.userFactors[u * r.k + j] as number))
+    for (let j = 0; j < k; j++) q[r.k + j] = f32(r.ratingWeight * (this.userFactors[u * k + j] as number))
+    return { q, base: 0 }
+  }
+
+  /** The predicted rating of a known user, clamped to the scale; undefined for implicit models. */
+  private rating(u: number, i: number): number | undefined {
+    if (this.kind === 'implicit') return undefined
+    const k = this.k
+    const r = f32(f32(f32(this.globalMean + (this.userBias[u] as number)) + (this.movieBias[i] as number)) + dot(this.userFactors, u * k, this.movieFactors, i * k, k))
+    return Math.min(Math.max(r, this.ratingRange[0]), this.ratingRange[1])
   }
 
   private static checkN(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `n must be a whole number ≥ 1 (got ${n})`)
   }
 
+  private minRatings(given: number | undefined): number {
+    if (given === undefined) return this.popularityFloor
+    if (!Number.isInteger(given) || given < 0) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `minRatings must be a whole number ≥ 0 (got ${given})`)
+    return given
+  }
+
   /** The top-N movies for a known user, best first; the same as the native `recommend`. */
-  recommend(userId: number, options: { n?: number; excludeSeen?: boolean } = {}): ReaderRecommendation[] {
+  recommend(userId: number, options: { n?: number; excludeSeen?: boolean; minRatings?: number } = {}): ReaderRecommendation[] {
     const n = options.n ?? 10
     ModelReader.checkN(n)
+    const min = this.minRatings(options.minRatings)
     const u = this.userIndex.get(userId)
     if (u === undefined) throw new AlsrecError('ALSREC_NOT_FOUND', `unknown user id ${userId}`)
-    const k = this.k
-    const base = f32(this.globalMean + (this.userBias[u] as number))
+    const space = this.space()
+    const k = space.k
+    const { q, base } = this.query(u)
     const seenStart = options.excludeSeen === false ? 0 : (this.seenIndptr[u] as number)
     const seenEnd = options.excludeSeen === false ? 0 : (this.seenIndptr[u + 1] as number)
     let next = seenStart
@@ -210,21 +303,24 @@ export class ModelReader {
         next++
         continue
       }
-      const score = f32(f32(base + (this.movieBias[i] as number)) + dot(this.userFactors, u * k, this.movieFactors, i * k, k))
+      if ((this.movieCounts[i] as number) < min) continue
+      const score = f32(f32(base + (space.offset[i] as number)) + dot(q, 0, space.rows, i * k, k))
       top.push(i, score)
     }
-    return top.items.map((i, r) => this.describe(i, top.scores[r] as number))
+    return top.items.map((i, r) => this.describe(i, top.scores[r] as number, this.rating(u, i)))
   }
 
   /** The movies nearest to a movie by cosine similarity; the same as the native `similarMovies`. */
-  similarMovies(movieId: number, options: { n?: number } = {}): ReaderRecommendation[] {
+  similarMovies(movieId: number, options: { n?: number; minRatings?: number } = {}): ReaderRecommendation[] {
     const n = options.n ?? 10
     ModelReader.checkN(n)
+    const min = this.minRatings(options.minRatings)
     const q = this.movieIndex.get(movieId)
     if (q === undefined) throw new AlsrecError('ALSREC_NOT_FOUND', `unknown movie id ${movieId}`)
-    const k = this.k
-    if (k === 0) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'the bias-only model has no latent vectors to compare')
-    const v = this.movieFactors
+    if (this.k === 0) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'the bias-only model has no latent vectors to compare')
+    // The ranker's vectors where there is one, as the native model.
+    const k = this.ranker?.k ?? this.k
+    const v = this.ranker?.movieFactors ?? this.movieFactors
     if (!this.movieNorms) {
       const norms = new Float32Array(this.numMovies)
       for (let i = 0; i < this.numMovies; i++) norms[i] = f32(Math.sqrt(dot(v, i * k, v, i * k, k)))
@@ -236,11 +332,23 @@ export class ModelReader {
     if (qn === 0) return []
     for (let i = 0; i < this.numMovies; i++) {
       const ni = norms[i] as number
-      if (i === q || !(ni > 0)) continue
+      if (i === q || !(ni > 0) || (this.movieCounts[i] as number) < min) continue
       top.push(i, f32(dot(v, q * k, v, i * k, k) / f32(qn * ni)))
     }
     return top.items.map((i, r) => this.describe(i, top.scores[r] as number))
   }
+}
+
+/** The core's `popularity_floor`: the smallest n such that movies with ≥ n ratings hold 90 % of them. */
+function popularityFloor(counts: Uint32Array): number {
+  const sorted = Array.from(counts).filter((c) => c > 0).sort((a, b) => b - a)
+  const total = sorted.reduce((a, b) => a + b, 0)
+  let held = 0
+  for (const c of sorted) {
+    held += c
+    if (held * 10 >= total * 9) return c
+  }
+  return 0
 }
 
 /** Parses a model file's bytes (e.g. from `fetch(url).then(r => r.arrayBuffer())`). */

@@ -37,10 +37,7 @@ impl Model {
         let mut all: Vec<Scored> = self
             .movies_with(min_ratings, index)
             .into_iter()
-            .map(|i| Scored {
-                item: i,
-                score: index.item_norms[i as usize],
-            })
+            .map(|i| Scored::new(i, index.item_norms[i as usize]))
             .collect();
         all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
         let largest = all.iter().take(n).copied().collect();

@@ -39,9 +39,13 @@ pub struct Model {
     pub users: Arc<IdMap>,
     pub items: Arc<IdMap>,
     pub catalog: Arc<Catalog>,
-    /// The training ratings by user: what "seen" means, and what explanations draw on.
-    pub seen: Csr,
+    /// The training ratings by user: what "seen" means, and what explanations draw on (shared
+    /// with the ranker).
+    pub seen: Arc<Csr>,
     pub history: Vec<EpochStats>,
+    /// The implicit model that ranks this explicit model's recommendations
+    /// ([`crate::als::config::RankerConfig`]); same users, movies and seen ratings.
+    pub ranker: Option<Arc<Model>>,
 }
 
 impl Model {

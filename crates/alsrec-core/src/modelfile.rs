@@ -46,6 +46,17 @@ struct Header {
     genre_names: Vec<String>,
     catalog: CatalogColumns,
     sections: Vec<Section>,
+    /// The ranker of an explicit model (its vectors are the `ranker*` sections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ranker: Option<RankerHeader>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RankerHeader {
+    k: usize,
+    config: TrainConfig,
+    history: Vec<EpochRecord>,
 }
 
 /// Mirrors [`EpochStats`] so the file format does not depend on that type's derives.
@@ -139,7 +150,7 @@ fn from_le<T: Le + Default>(b: &[u8]) -> Vec<T> {
 fn sections(model: &Model) -> Vec<(&'static str, &'static str, Cow<'_, [u8]>)> {
     let s = &model.seen;
     let indptr: Vec<u64> = s.indptr.iter().map(|&x| x as u64).collect();
-    vec![
+    let mut parts = vec![
         ("userIds", "i64", to_le(model.users.raw_ids())),
         ("movieIds", "i64", to_le(model.items.raw_ids())),
         ("userFactors", "f32", to_le(&model.user_factors)),
@@ -150,7 +161,42 @@ fn sections(model: &Model) -> Vec<(&'static str, &'static str, Cow<'_, [u8]>)> {
         ("seenIndptr", "u64", Cow::Owned(to_le(&indptr).into_owned())),
         ("seenIndices", "u32", to_le(&s.indices)),
         ("seenValues", "f32", to_le(&s.values)),
-    ]
+    ];
+    if let Some(r) = &model.ranker {
+        parts.push(("rankerUserFactors", "f32", to_le(&r.user_factors)));
+        parts.push(("rankerMovieFactors", "f32", to_le(&r.item_factors)));
+    }
+    parts
+}
+
+fn epoch_records(history: &[EpochStats]) -> Vec<EpochRecord> {
+    history
+        .iter()
+        .map(|h| EpochRecord {
+            epoch: h.epoch,
+            train_rmse: h.train_rmse,
+            train_mae: h.train_mae,
+            test_rmse: h.test_rmse,
+            test_mae: h.test_mae,
+            loss: h.loss,
+            seconds: h.seconds,
+        })
+        .collect()
+}
+
+fn epoch_stats(history: Vec<EpochRecord>) -> Vec<EpochStats> {
+    history
+        .into_iter()
+        .map(|r| EpochStats {
+            epoch: r.epoch,
+            train_rmse: r.train_rmse,
+            train_mae: r.train_mae,
+            test_rmse: r.test_rmse,
+            test_mae: r.test_mae,
+            loss: r.loss,
+            seconds: r.seconds,
+        })
+        .collect()
 }
 
 fn dtype_size(dtype: &str) -> usize {
@@ -170,19 +216,7 @@ fn write_to(model: &Model, out: &mut impl Write) -> Result<std::io::Result<()>> 
         k: model.k,
         mu: model.mu,
         config: model.config.clone(),
-        history: model
-            .history
-            .iter()
-            .map(|h| EpochRecord {
-                epoch: h.epoch,
-                train_rmse: h.train_rmse,
-                train_mae: h.train_mae,
-                test_rmse: h.test_rmse,
-                test_mae: h.test_mae,
-                loss: h.loss,
-                seconds: h.seconds,
-            })
-            .collect(),
+        history: epoch_records(&model.history),
         num_users: model.num_users(),
         num_movies: model.num_items(),
         num_seen: model.seen.nnz(),
@@ -194,6 +228,11 @@ fn write_to(model: &Model, out: &mut impl Write) -> Result<std::io::Result<()>> 
             genres: c.movies.iter().map(|m| m.genres.clone()).collect(),
         },
         sections: Vec::new(),
+        ranker: model.ranker.as_ref().map(|r| RankerHeader {
+            k: r.k,
+            config: r.config.clone(),
+            history: epoch_records(&r.history),
+        }),
     };
     // The offsets depend on the header's length, which depends on the offsets: lay out with
     // placeholders, then again with the real values until the length is stable.
@@ -391,8 +430,11 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
                 )));
             }
         }
-        let len = s.count * dtype_size(dtype);
-        if s.offset % 8 != 0 || s.offset < PREAMBLE || s.offset + len > end {
+        let len = s
+            .count
+            .checked_mul(dtype_size(dtype))
+            .ok_or_else(|| bad(format!("section '{name}' is impossibly large")))?;
+        if s.offset % 8 != 0 || s.offset < PREAMBLE || s.offset.saturating_add(len) > end {
             return Err(bad(format!("section '{name}' lies outside the file")));
         }
         Ok(&b[s.offset..s.offset + len])
@@ -447,8 +489,47 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
     if users.len() != m || items.len() != n {
         return Err(bad("the id sections hold repeated ids"));
     }
-    Ok(Model {
-        config: h.config,
+    let ranker = match &h.ranker {
+        None => None,
+        Some(r) => {
+            if r.config.model != crate::als::config::ModelKind::Implicit
+                || r.config.factors != r.k
+                || !(1..=1024).contains(&r.k)
+            {
+                return Err(bad(format!(
+                    "the ranker header is inconsistent (kind '{}', k = {}, factors = {})",
+                    r.config.model.name(),
+                    r.k,
+                    r.config.factors
+                )));
+            }
+            let count = |rows: usize, what: &str| {
+                rows.checked_mul(r.k)
+                    .ok_or_else(|| bad(format!("ranker {what} factors overflow")))
+            };
+            Some((
+                f32s(section(
+                    "rankerUserFactors",
+                    "f32",
+                    Some(count(m, "user")?),
+                )?),
+                f32s(section(
+                    "rankerMovieFactors",
+                    "f32",
+                    Some(count(n, "movie")?),
+                )?),
+            ))
+        }
+    };
+    let mut config = h.config;
+    if h.ranker.is_none() {
+        // Files written before rankers existed have no `ranker` key; the config default has one.
+        config.ranker = None;
+    } else if config.ranker.is_none() {
+        return Err(bad("the file has a ranker but its config has none"));
+    }
+    let mut model = Model {
+        config,
         k,
         mu: h.mu,
         user_factors: f32s(section("userFactors", "f32", Some(m * k))?).into(),
@@ -459,24 +540,32 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
         users: Arc::new(users),
         items: Arc::new(items),
         catalog: Arc::new(catalog),
-        seen: Csr {
+        seen: Arc::new(Csr {
             indptr,
             indices,
             values: f32s(section("seenValues", "f32", Some(nnz))?),
             ncols: n,
-        },
-        history: h
-            .history
-            .into_iter()
-            .map(|r| EpochStats {
-                epoch: r.epoch,
-                train_rmse: r.train_rmse,
-                train_mae: r.train_mae,
-                test_rmse: r.test_rmse,
-                test_mae: r.test_mae,
-                loss: r.loss,
-                seconds: r.seconds,
-            })
-            .collect(),
-    })
+        }),
+        history: epoch_stats(h.history),
+        ranker: None,
+    };
+    if let (Some(r), Some((user_factors, item_factors))) = (h.ranker, ranker) {
+        model.ranker = Some(Arc::new(Model {
+            config: r.config,
+            k: r.k,
+            mu: 0.0,
+            user_factors: user_factors.into(),
+            user_bias: vec![0.0; m],
+            item_factors: item_factors.into(),
+            item_bias: vec![0.0; n],
+            genre_factors: Vec::new(),
+            users: model.users.clone(),
+            items: model.items.clone(),
+            catalog: model.catalog.clone(),
+            seen: model.seen.clone(),
+            history: epoch_stats(r.history),
+            ranker: None,
+        }));
+    }
+    Ok(model)
 }

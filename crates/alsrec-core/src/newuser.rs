@@ -2,9 +2,8 @@
 //! genres: fold the visitor in with the movies fixed, then rank as for a known user.
 use crate::als::config::ModelKind;
 use crate::error::{Error, Result};
-use crate::foldin::Rows;
+use crate::foldin::{RowSystem, Rows};
 use crate::model::Model;
-use crate::query::dot;
 use crate::query::{QueryIndex, RecommendOptions, Scored};
 
 /// How many of a liked genre's most-rated movies stand for it.
@@ -56,6 +55,31 @@ impl Model {
         }
     }
 
+    /// Folds the new user into the ranker (implicit: the rated movies and the liked genres'
+    /// most-rated movies are what the user watched); an empty vector without a ranker.
+    pub fn fold_in_new_user_ranker(&self, user: &NewUser, index: &QueryIndex) -> Result<Vec<f32>> {
+        let Some(ranker) = &self.ranker else {
+            return Ok(Vec::new());
+        };
+        let mut rows = ranker.movie_rows(&user.items, &user.ratings);
+        if !user.genres.is_empty() {
+            let top = index.rating_range.1;
+            let liked = |i: usize| self.item_genres(i).iter().any(|g| user.genres.contains(g));
+            let mut movies: Vec<usize> = (0..self.num_items())
+                .filter(|&i| index.item_counts[i] > 0 && liked(i))
+                .collect();
+            movies.sort_by_key(|&i| (std::cmp::Reverse(index.item_counts[i]), i));
+            for &i in movies.iter().take(GENRE_EXAMPLES * user.genres.len()) {
+                rows.push(ranker.item_vector(i), 0.0, top);
+            }
+        }
+        Ok(
+            RowSystem::build(ranker, &rows, None, index.ranker_gram.as_ref())?
+                .solve()?
+                .0,
+        )
+    }
+
     /// Folds the new user in and returns (vector, bias).
     pub fn fold_in_new_user(&self, user: &NewUser, index: &QueryIndex) -> Result<(Vec<f32>, f32)> {
         if user.items.is_empty() && user.genres.is_empty() {
@@ -90,6 +114,7 @@ impl Model {
     ) -> Result<Vec<Scored>> {
         options.validate()?;
         let (u, b) = self.fold_in_new_user(user, index)?;
+        let x = self.fold_in_new_user_ranker(user, index)?;
         let mut seen = if options.exclude_seen {
             user.items.clone()
         } else {
@@ -104,10 +129,15 @@ impl Model {
             filter.genres = user.genres.clone();
         }
         let mask = self.allowed_items(&filter, index);
-        let base = self.mu + b;
-        let pool = self.rank_row_parallel(&seen, options, mask.as_deref(), |i| {
-            base + self.item_bias[i] + dot(&u, self.item_vector(i))
-        });
-        Ok(self.diversify(pool, options))
+        let (q, base) = index.rank.query(self, &u, b, &x);
+        let pool = self.rank_row_parallel(
+            &seen,
+            options,
+            mask.as_deref(),
+            index.rank.scorer(self, &q, base),
+        );
+        let mut top = self.diversify(pool, options);
+        self.rate(&mut top, &u, b, index);
+        Ok(top)
     }
 }

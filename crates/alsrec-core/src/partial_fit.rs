@@ -72,7 +72,7 @@ impl Model {
             model.genre_prior(i, &mut prior);
             model.item_factors[i * k..(i + 1) * k].copy_from_slice(&prior);
         }
-        model.seen = merge_rows(&self.seen, m, n, &dedup);
+        model.seen = Arc::new(merge_rows(&self.seen, m, n, &dedup));
         let mut touched: Vec<u32> = dedup.iter().map(|e| e.0).collect();
         touched.dedup();
         let new_items: Vec<u32> = (old_n as u32..n as u32).collect();
@@ -111,6 +111,14 @@ impl Model {
             refit_users(&mut model, &touched)?;
         }
         debug_assert!(model.num_users() == m && old_m <= m);
+        if let Some(ranker) = &self.ranker {
+            // The ranker interns the same ids in the same order; share the model's maps.
+            let mut fitted = ranker.partial_fit(new)?;
+            fitted.users = model.users.clone();
+            fitted.items = model.items.clone();
+            fitted.seen = model.seen.clone();
+            model.ranker = Some(Arc::new(fitted));
+        }
         Ok(model)
     }
 }

@@ -15,8 +15,9 @@ use crate::model::Model;
 pub struct Filter {
     /// Keep movies with at least one of these genres (indices into the genre vocabulary).
     pub genres: Vec<u16>,
-    /// Keep movies with at least this many training ratings.
-    pub min_ratings: u32,
+    /// Keep movies with at least this many training ratings; `None`: the model's floor
+    /// ([`QueryIndex::floor`]), `Some(0)` keeps every movie.
+    pub min_ratings: Option<u32>,
     /// Keep movies whose year lies in [from, to]; movies without a year are dropped.
     pub years: Option<(i32, i32)>,
     /// Only these movies (dense indices).
@@ -24,9 +25,10 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// No restriction beyond the floor.
     pub fn is_empty(&self) -> bool {
         self.genres.is_empty()
-            && self.min_ratings == 0
+            && self.min_ratings.is_none()
             && self.years.is_none()
             && self.candidates.is_none()
     }
@@ -109,11 +111,24 @@ pub fn check_n(n: usize) -> Result<()> {
     }
 }
 
-/// One recommended movie: its dense index and predicted rating.
+/// One recommended movie: its dense index, its ranking score and, where the model predicts
+/// ratings, the predicted rating clamped to the rating scale (NaN otherwise).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
     pub item: u32,
     pub score: f32,
+    pub rating: f32,
+}
+
+impl Scored {
+    #[inline(always)]
+    pub fn new(item: u32, score: f32) -> Scored {
+        Scored {
+            item,
+            score,
+            rating: f32::NAN,
+        }
+    }
 }
 
 /// Higher score first; equal scores by lower index, so results never depend on scan order.
@@ -204,8 +219,121 @@ pub struct QueryIndex {
     pub user_norms: Vec<f32>,
     /// The smallest and largest training rating: the scale new ratings must lie on.
     pub rating_range: (f32, f32),
+    /// The fewest training ratings a movie needs to appear in a list by default: the smallest
+    /// count n such that the movies with at least n ratings hold 90 % of all ratings (the head
+    /// of the catalog: 4 on ml-latest-small, 16 on the bundled sample). A filter's `min_ratings` overrides it.
+    pub floor: u32,
     /// VᵀV of the movie vectors, for implicit models' fold-ins (None for explicit ones).
     pub item_gram: Option<nalgebra::DMatrix<f64>>,
+    /// How lists are ranked: see [`RankSpace`].
+    pub rank: RankSpace,
+    /// The ranker's YᵀY, for the ranker's fold-ins (None without a ranker).
+    pub ranker_gram: Option<nalgebra::DMatrix<f64>>,
+    /// Norms of the vectors similar-movie queries compare (the ranker's, where there is one).
+    pub similar_norms: Vec<f32>,
+}
+
+/// The space lists are ranked in: score(u, i) = base_u + q_u·w_i + offset_i, one dot product
+/// per movie. Without a ranker q_u = u, w_i = v_i, offset_i = c_i and base_u = μ + b_u (the
+/// predicted rating). With one, q_u = [x_u, w·u], w_i = [y_i, v_i] and
+/// offset_i = w·c_i − d·ln(1 + n_i), base_u = 0 ([`crate::als::config::RankerConfig`]).
+#[derive(Debug, Clone)]
+pub struct RankSpace {
+    pub k: usize,
+    /// The movie rows (movies × k) with a ranker; `None`: the model's own movie vectors.
+    pub items: Option<Vec<f32>>,
+    pub offset: Vec<f32>,
+    /// The median norm of the ranker's user vectors: every user's x is scaled to it, so the
+    /// blend weighs a thin profile's taste as much as a thick one's (see `query`).
+    pub user_norm: f32,
+}
+
+impl RankSpace {
+    /// score(i) for a query vector `q` and base.
+    pub fn scorer<'a>(
+        &'a self,
+        model: &'a Model,
+        q: &'a [f32],
+        base: f32,
+    ) -> impl Fn(usize) -> f32 + Sync + 'a {
+        let rows = self.item_rows(model);
+        let k = self.k;
+        move |i: usize| base + self.offset[i] + dot(q, &rows[i * k..(i + 1) * k])
+    }
+
+    fn new(model: &Model, item_counts: &[u32]) -> RankSpace {
+        let (Some(ranker), Some(rc)) = (&model.ranker, &model.config.ranker) else {
+            return RankSpace {
+                k: model.k,
+                items: None,
+                offset: model.item_bias.clone(),
+                user_norm: 0.0,
+            };
+        };
+        let (rk, k) = (ranker.k, model.k);
+        let width = rk + k;
+        let mut items = vec![0f32; model.num_items() * width];
+        items
+            .par_chunks_mut(width.max(1))
+            .enumerate()
+            .for_each(|(i, row)| {
+                row[..rk].copy_from_slice(ranker.item_vector(i));
+                row[rk..].copy_from_slice(model.item_vector(i));
+            });
+        let offset = (0..model.num_items())
+            .map(|i| {
+                // ln in f64, rounded once: the TypeScript reader gets the same bits.
+                let popularity = (item_counts[i] as f64).ln_1p() as f32;
+                rc.rating_weight * model.item_bias[i] - rc.popularity_penalty * popularity
+            })
+            .collect();
+        let mut norms: Vec<f32> = ranker
+            .user_factors
+            .par_chunks(rk)
+            .map(|x| dot(x, x).sqrt())
+            .collect();
+        norms.sort_unstable_by(f32::total_cmp);
+        RankSpace {
+            k: width,
+            items: Some(items),
+            offset,
+            user_norm: norms.get(norms.len() / 2).copied().unwrap_or(1.0),
+        }
+    }
+
+    /// The movie rows of the space.
+    pub fn item_rows<'a>(&'a self, model: &'a Model) -> &'a [f32] {
+        self.items.as_deref().unwrap_or(&model.item_factors)
+    }
+
+    /// q_u and base_u for a user given by the explicit (vector, bias) and, with a ranker, the
+    /// ranker's vector.
+    pub fn query(
+        &self,
+        model: &Model,
+        vector: &[f32],
+        bias: f32,
+        ranker: &[f32],
+    ) -> (Vec<f32>, f32) {
+        match &model.config.ranker {
+            Some(rc) if self.items.is_some() => {
+                // A user who rated three films has a short x (the regularizer dominates), so
+                // the rating and popularity terms would decide the list alone; scaling x to the
+                // median norm ranks by the direction of the user's taste, whatever its length.
+                let norm = dot(ranker, ranker).sqrt();
+                let scale = if norm > 0.0 {
+                    (self.user_norm / norm).max(1.0)
+                } else {
+                    0.0
+                };
+                let mut q = Vec::with_capacity(self.k);
+                q.extend(ranker.iter().map(|&x| scale * x));
+                q.extend(vector.iter().map(|&x| rc.rating_weight * x));
+                (q, 0.0)
+            }
+            _ => (vector.to_vec(), model.mu + bias),
+        }
+    }
 }
 
 impl QueryIndex {
@@ -232,14 +360,46 @@ impl QueryIndex {
             v.resize(len, 0.0);
             v
         };
+        let similar = model.ranker.as_deref().unwrap_or(model);
+        let similar_norms: Vec<f32> = similar
+            .item_factors
+            .par_chunks(similar.k.max(1))
+            .map(|v| {
+                if similar.k == 0 {
+                    0.0
+                } else {
+                    dot(v, v).sqrt()
+                }
+            })
+            .collect();
         QueryIndex {
             item_norms: pad(norms(&model.item_factors), model.num_items()),
             user_norms: pad(norms(&model.user_factors), model.num_users()),
+            rank: RankSpace::new(model, &item_counts),
+            floor: popularity_floor(&item_counts),
+            similar_norms: pad(similar_norms, model.num_items()),
             item_counts,
             rating_range: if lo.is_finite() { (lo, hi) } else { (0.5, 5.0) },
             item_gram: model.implicit_item_gram(),
+            ranker_gram: model.ranker.as_ref().and_then(|r| r.implicit_item_gram()),
         }
     }
+}
+
+/// See [`QueryIndex::floor`].
+pub fn popularity_floor(item_counts: &[u32]) -> u32 {
+    let mut counts: Vec<u32> = item_counts.iter().copied().filter(|&c| c > 0).collect();
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    let total: u64 = counts.iter().map(|&c| c as u64).sum();
+    let mut held = 0u64;
+    for &c in &counts {
+        held += c as u64;
+        // held / total ≥ 0.9, in integers.
+        if held * 10 >= total * 9 {
+            return c;
+        }
+    }
+    0
 }
 
 impl Model {
@@ -275,7 +435,8 @@ impl Model {
 
     /// Which movies pass the filter, as a mask; `None` when every movie does.
     pub fn allowed_items(&self, filter: &Filter, index: &QueryIndex) -> Option<Vec<bool>> {
-        if filter.is_empty() {
+        let min_ratings = filter.min_ratings.unwrap_or(index.floor);
+        if filter.is_empty() && min_ratings == 0 {
             return None;
         }
         let mut mask = vec![filter.candidates.is_none(); self.num_items()];
@@ -288,7 +449,7 @@ impl Model {
             if !*keep {
                 continue;
             }
-            if index.item_counts[i] < filter.min_ratings {
+            if index.item_counts[i] < min_ratings {
                 *keep = false;
                 continue;
             }
@@ -321,16 +482,42 @@ impl Model {
     ) -> Result<Vec<Scored>> {
         options.validate()?;
         let mask = self.allowed_items(&options.filter, index);
-        let u = self.user_vector(user);
-        let base = self.mu + self.user_bias[user];
-        let scores = |i: usize| base + self.item_bias[i] + dot(u, self.item_vector(i));
+        let ranker = self
+            .ranker
+            .as_ref()
+            .map_or(&[][..], |r| r.user_vector(user));
+        let (q, base) =
+            index
+                .rank
+                .query(self, self.user_vector(user), self.user_bias[user], ranker);
         let pool = self.rank_row_parallel(
             self.seen_of(user, options),
             options,
             mask.as_deref(),
-            scores,
+            index.rank.scorer(self, &q, base),
         );
-        Ok(self.diversify(pool, options))
+        let mut top = self.diversify(pool, options);
+        self.rate(
+            &mut top,
+            self.user_vector(user),
+            self.user_bias[user],
+            index,
+        );
+        Ok(top)
+    }
+
+    /// Fills in the displayed rating of each movie: the prediction for a user with this
+    /// (vector, bias), clamped to the rating scale; NaN for implicit models, which predict none.
+    pub fn rate(&self, top: &mut [Scored], vector: &[f32], bias: f32, index: &QueryIndex) {
+        if self.config.model == crate::als::config::ModelKind::Implicit {
+            return;
+        }
+        let (lo, hi) = index.rating_range;
+        for s in top {
+            let i = s.item as usize;
+            let r = self.mu + bias + self.item_bias[i] + dot(vector, self.item_vector(i));
+            s.rating = r.clamp(lo, hi);
+        }
     }
 
     /// The movies to leave out for a user: the training ratings, unless asked to keep them.
@@ -361,10 +548,7 @@ impl Model {
             if mask.is_some_and(|m| !m[i]) {
                 continue;
             }
-            top.push(Scored {
-                item: i as u32,
-                score: score(i),
-            });
+            top.push(Scored::new(i as u32, score(i)));
         }
         top.into_sorted()
     }
@@ -402,10 +586,7 @@ impl Model {
                     if mask.is_some_and(|m| !m[i]) {
                         continue;
                     }
-                    top.push(Scored {
-                        item: i as u32,
-                        score: score(i),
-                    });
+                    top.push(Scored::new(i as u32, score(i)));
                 }
                 top.into_sorted()
             })
@@ -475,7 +656,9 @@ impl Model {
         let n = options.n;
         let mask = self.allowed_items(&options.filter, index);
         let items = self.num_items();
-        let k = self.k;
+        let space = &index.rank;
+        let k = space.k;
+        let item_rows = space.item_rows(self);
         // A tile of scores (BLOCK × TILE f32 = 512 KB) stays in L2 between the product that
         // writes it and the top-N scan that reads it.
         const BLOCK: usize = 256;
@@ -492,8 +675,14 @@ impl Model {
                     cancel.check()?;
                     let rows = block.len();
                     let mut ublock = vec![0f32; rows * k];
+                    let mut bases = vec![0f32; rows];
                     for (r, &u) in block.iter().enumerate() {
-                        ublock[r * k..(r + 1) * k].copy_from_slice(self.user_vector(u as usize));
+                        let u = u as usize;
+                        let ranker = self.ranker.as_ref().map_or(&[][..], |m| m.user_vector(u));
+                        let (q, base) =
+                            space.query(self, self.user_vector(u), self.user_bias[u], ranker);
+                        ublock[r * k..(r + 1) * k].copy_from_slice(&q);
+                        bases[r] = base;
                     }
                     let mut tops: Vec<TopN> =
                         (0..rows).map(|_| TopN::new(options.pool())).collect();
@@ -512,7 +701,7 @@ impl Model {
                                     ublock.as_ptr(),
                                     k as isize,
                                     1,
-                                    self.item_factors.as_ptr().add(start * k),
+                                    item_rows.as_ptr().add(start * k),
                                     1,
                                     k as isize,
                                     0.0,
@@ -528,7 +717,7 @@ impl Model {
                             let u = u as usize;
                             let seen = self.seen_of(u, options);
                             let row = &scores[r * width..(r + 1) * width];
-                            let base = self.mu + self.user_bias[u];
+                            let base = bases[r];
                             let top = &mut tops[r];
                             let cursor = &mut cursors[r];
                             // `seen` is sorted: one forward walk across all tiles skips it, a
@@ -543,10 +732,10 @@ impl Model {
                                     if mask.as_ref().is_some_and(|m| !m[i]) {
                                         continue;
                                     }
-                                    top.push(Scored {
-                                        item: i as u32,
-                                        score: base + self.item_bias[i] + dot_uv,
-                                    });
+                                    top.push(Scored::new(
+                                        i as u32,
+                                        base + space.offset[i] + dot_uv,
+                                    ));
                                 }
                                 if next_seen < width {
                                     *cursor += 1;
@@ -601,18 +790,19 @@ impl Model {
         check_n(n)?;
         self.require_vectors()?;
         let mask = self.allowed_items(filter, index);
-        let q = self.item_vector(item);
-        let qn = index.item_norms[item];
+        // The ranker's vectors where there is one: they are fitted to who watches what, and
+        // place a film beside its sequels more reliably than rating residuals do.
+        let vectors = self.ranker.as_deref().unwrap_or(self);
+        let norms = &index.similar_norms;
+        let q = vectors.item_vector(item);
+        let qn = norms[item];
         if qn == 0.0 {
             return Ok(Vec::new());
         }
         let scores = (0..self.num_items())
-            .filter(|&i| i != item && index.item_norms[i] > 0.0)
+            .filter(|&i| i != item && norms[i] > 0.0)
             .filter(|&i| mask.as_ref().is_none_or(|m| m[i]))
-            .map(|i| Scored {
-                item: i as u32,
-                score: dot(q, self.item_vector(i)) / (qn * index.item_norms[i]),
-            });
+            .map(|i| Scored::new(i as u32, dot(q, vectors.item_vector(i)) / (qn * norms[i])));
         Ok(top_n(scores, n))
     }
 
@@ -627,9 +817,11 @@ impl Model {
         }
         let scores = (0..self.num_users())
             .filter(|&u| u != user && index.user_norms[u] > 0.0)
-            .map(|u| Scored {
-                item: u as u32,
-                score: dot(q, self.user_vector(u)) / (qn * index.user_norms[u]),
+            .map(|u| {
+                Scored::new(
+                    u as u32,
+                    dot(q, self.user_vector(u)) / (qn * index.user_norms[u]),
+                )
             });
         Ok(top_n(scores, n))
     }

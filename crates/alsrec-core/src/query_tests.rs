@@ -5,7 +5,11 @@ use std::sync::Arc;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::als::{self, config::TrainConfig, TrainHooks};
+use crate::als::{
+    self,
+    config::{RankerConfig, TrainConfig},
+    TrainHooks,
+};
 use crate::cancel::{thread_pool, CancelToken};
 use crate::catalog::Catalog;
 use crate::dataset::{Dataset, LoadReport, Triplets};
@@ -21,8 +25,14 @@ use crate::Model;
 const GENRES: [&str; 4] = ["Action", "Comedy", "Drama", "Fantasy"];
 
 /// 120 users × 80 movies; movie i has genre i % 4 (and Drama when i % 5 == 0); users like one
-/// genre each. Ratings in half stars from 0.5 to 5.
+/// genre each. Ratings in half stars from 0.5 to 5; every movie is rated with probability 0.35.
 fn dataset() -> Dataset {
+    dataset_watched(0.35, 0.35)
+}
+
+/// As [`dataset`], with users rating (watching) movies of their genre with probability `liked`
+/// and others with `other`: what a ranker learns from.
+fn dataset_watched(liked: f32, other: f32) -> Dataset {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let mut catalog = Catalog::new();
     let (mut users, mut items) = (IdMap::new(), IdMap::new());
@@ -38,8 +48,8 @@ fn dataset() -> Dataset {
         let taste = (u % 4) as usize;
         let uu = users.intern(10 + u);
         for i in 0..80i64 {
-            if rng.random::<f32>() < 0.35 {
-                let like = (i % 4) as usize == taste;
+            let like = (i % 4) as usize == taste;
+            if rng.random::<f32>() < if like { liked } else { other } {
                 let base = if like { 4.3 } else { 2.4 } + rng.random::<f32>() - 0.5;
                 let r = ((base * 2.0).round() / 2.0).clamp(0.5, 5.0);
                 t.push(uu, items.intern(1000 + i), r, None);
@@ -64,6 +74,28 @@ fn trained(data: &Dataset) -> Model {
         epochs: 8,
         tolerance: 0.0,
         threads: Some(1),
+        // These tests check the predicted-rating path; `ranked` checks the ranker.
+        ranker: None,
+        ..TrainConfig::default()
+    };
+    als::train(data, &config, TrainHooks::default()).unwrap()
+}
+
+/// As `trained`, with a ranker sized for this small set.
+fn ranked(data: &Dataset) -> Model {
+    let config = TrainConfig {
+        factors: 6,
+        tau: 10.0,
+        gamma: 5.0,
+        epochs: 8,
+        tolerance: 0.0,
+        threads: Some(1),
+        ranker: Some(RankerConfig {
+            factors: 6,
+            tau: 1.0,
+            epochs: 8,
+            ..RankerConfig::default()
+        }),
         ..TrainConfig::default()
     };
     als::train(data, &config, TrainHooks::default()).unwrap()
@@ -162,7 +194,7 @@ fn batch_and_single_recommendations_agree_with_filters_and_diversity() {
             n: 4,
             diversity: 0.5,
             filter: Filter {
-                min_ratings: 10,
+                min_ratings: Some(10),
                 years: Some((1985, 2005)),
                 ..Filter::default()
             },
@@ -200,7 +232,10 @@ fn batch_and_single_recommendations_agree_with_filters_and_diversity() {
                 if !o.filter.genres.is_empty() {
                     assert!(movie.genres.contains(&fantasy));
                 }
-                assert!(index.item_counts[s.item as usize] >= o.filter.min_ratings);
+                assert!(
+                    index.item_counts[s.item as usize]
+                        >= o.filter.min_ratings.unwrap_or(index.floor)
+                );
             }
         }
     }
@@ -380,4 +415,174 @@ fn analyses_find_norms_and_a_map() {
     };
     let (a, b) = (centroid(0), centroid(3));
     assert!(((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() > 0.1);
+}
+
+#[test]
+fn the_ranker_survives_the_model_file_and_old_files_have_none() {
+    let data = dataset();
+    let model = ranked(&data);
+    let ranker = model.ranker.as_ref().expect("a ranker was configured");
+    assert_eq!(ranker.k, 6);
+    assert_eq!(ranker.history.len(), 8);
+    let back = modelfile::decode(&modelfile::encode(&model).unwrap()).unwrap();
+    let back_ranker = back.ranker.as_ref().expect("the ranker is saved");
+    assert_eq!(back_ranker.user_factors, ranker.user_factors);
+    assert_eq!(back_ranker.item_factors, ranker.item_factors);
+    assert_eq!(back_ranker.config, ranker.config);
+    assert_eq!(back_ranker.history, ranker.history);
+    assert_eq!(back.config, model.config);
+    let (index, back_index) = (QueryIndex::new(&model), QueryIndex::new(&back));
+    let o = RecommendOptions::default();
+    for u in 0..model.num_users() {
+        assert_eq!(
+            model.recommend(u, &o, &index).unwrap(),
+            back.recommend(u, &o, &back_index).unwrap()
+        );
+    }
+    // A model without a ranker (as every file written before rankers existed) loads without
+    // one, although the config's default has one.
+    let plain = modelfile::decode(&modelfile::encode(&trained(&data)).unwrap()).unwrap();
+    assert!(plain.ranker.is_none() && plain.config.ranker.is_none());
+}
+
+#[test]
+fn ranked_lists_hit_the_planted_tastes_and_show_ratings_on_the_scale() {
+    let data = dataset_watched(0.6, 0.25);
+    let split = crate::split::random_split(&data, 0.2, 3).unwrap();
+    let model = ranked(&split.train);
+    let index = QueryIndex::new(&model);
+    let run = |threads| {
+        thread_pool(Some(threads)).unwrap().install(|| {
+            ranking_metrics(&model, &split.test, 5, 4.0, &index, &CancelToken::new()).unwrap()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert!(one.hit_rate > 0.5 && one.recall > 0.3, "{one:?}");
+    // Each list is ranked by the ranker's score, and its displayed rating is the explicit
+    // model's prediction clamped to the scale.
+    let (lo, hi) = index.rating_range;
+    for u in 0..model.num_users() {
+        let top = model
+            .recommend(u, &RecommendOptions::default(), &index)
+            .unwrap();
+        assert!(top.windows(2).all(|w| w[0].score >= w[1].score));
+        for s in &top {
+            let predicted = model.predict(u, s.item as usize).clamp(lo, hi);
+            assert_eq!(s.rating, predicted);
+        }
+    }
+    // recommend_many gives the same lists as one-by-one calls.
+    let users: Vec<u32> = (0..model.num_users() as u32).collect();
+    let o = RecommendOptions {
+        n: 4,
+        ..RecommendOptions::default()
+    };
+    let (items, _) = model
+        .recommend_many(&users, &o, &index, &CancelToken::new())
+        .unwrap();
+    for &u in &users {
+        let single: Vec<u32> = model
+            .recommend(u as usize, &o, &index)
+            .unwrap()
+            .iter()
+            .map(|s| s.item)
+            .collect();
+        assert_eq!(
+            &items[u as usize * 4..u as usize * 4 + single.len()],
+            &single[..]
+        );
+    }
+}
+
+#[test]
+fn ranked_new_users_and_partial_fit_agree() {
+    let data = dataset_watched(0.6, 0.25);
+    let model = ranked(&data);
+    let index = QueryIndex::new(&model);
+    let fantasy = model.genre_by_name("Fantasy").unwrap();
+    let liked: Vec<u32> = [3i64, 7, 11]
+        .iter()
+        .map(|i| model.item_index(1000 + i).unwrap() as u32)
+        .collect();
+    let visitor = NewUser {
+        items: liked.clone(),
+        ratings: vec![5.0; 3],
+        genres: vec![],
+    };
+    let o = RecommendOptions {
+        n: 5,
+        ..RecommendOptions::default()
+    };
+    let top = model.recommend_for_new_user(&visitor, &o, &index).unwrap();
+    let on_topic = top
+        .iter()
+        .filter(|s| model.item_genres(s.item as usize).contains(&fantasy))
+        .count();
+    assert!(on_topic >= 4, "{top:?}");
+    assert!(top.iter().all(|s| !liked.contains(&s.item)));
+    // Genres alone: on topic too.
+    let by_genre = NewUser {
+        genres: vec![fantasy],
+        ..NewUser::default()
+    };
+    let top = model.recommend_for_new_user(&by_genre, &o, &index).unwrap();
+    assert!(top
+        .iter()
+        .all(|s| model.item_genres(s.item as usize).contains(&fantasy)));
+    // partialFit folds the same visitor into the ranker with the same vector.
+    let fitted = model
+        .partial_fit(&NewRatings {
+            user_ids: vec![999; 3],
+            movie_ids: vec![1003, 1007, 1011],
+            ratings: vec![5.0; 3],
+        })
+        .unwrap();
+    let u = fitted.user_index(999).unwrap();
+    let x = model.fold_in_new_user_ranker(&visitor, &index).unwrap();
+    let fitted_ranker = fitted.ranker.as_ref().unwrap();
+    assert_eq!(fitted_ranker.user_vector(u), &x[..]);
+    assert!(Arc::ptr_eq(&fitted_ranker.seen, &fitted.seen));
+    assert_eq!(fitted_ranker.num_users(), fitted.num_users());
+}
+
+#[test]
+fn default_lists_keep_to_the_popularity_floor() {
+    // 90 % of 100 ratings: the movies with 40, 30, 10, 5 and 5 ratings hold 90.
+    assert_eq!(
+        crate::query::popularity_floor(&[40, 30, 10, 5, 5, 4, 3, 3, 0]),
+        5
+    );
+    assert_eq!(crate::query::popularity_floor(&[]), 0);
+    let data = dataset();
+    let model = trained(&data);
+    let mut index = QueryIndex::new(&model);
+    // Force a floor that excludes some movies of this small, even set.
+    let mut counts = index.item_counts.clone();
+    counts.sort_unstable();
+    index.floor = counts[counts.len() / 2];
+    let under: Vec<usize> = (0..model.num_items())
+        .filter(|&i| index.item_counts[i] < index.floor)
+        .collect();
+    assert!(!under.is_empty());
+    let all = RecommendOptions {
+        n: model.num_items(),
+        ..RecommendOptions::default()
+    };
+    for u in 0..model.num_users() {
+        let top = model.recommend(u, &all, &index).unwrap();
+        assert!(top
+            .iter()
+            .all(|s| index.item_counts[s.item as usize] >= index.floor));
+    }
+    // minRatings: 0 turns the floor off.
+    let everything = RecommendOptions {
+        filter: Filter {
+            min_ratings: Some(0),
+            ..Filter::default()
+        },
+        ..all
+    };
+    let top = model.recommend(0, &everything, &index).unwrap();
+    assert!(top.iter().any(|s| under.contains(&(s.item as usize))));
 }

@@ -42,6 +42,8 @@ impl Model {
 pub struct ScoredMovies {
     pub movie_ids: Float64Array,
     pub scores: Float32Array,
+    /// Predicted ratings on the model's scale; NaN where the model predicts none.
+    pub ratings: Float32Array,
 }
 
 #[napi(object, object_from_js = false)]
@@ -93,7 +95,7 @@ fn filter_of(m: &CoreModel, o: &QueryOptionsJs) -> alsrec_core::Result<Filter> {
     };
     Ok(Filter {
         genres,
-        min_ratings: o.min_ratings.unwrap_or(0),
+        min_ratings: o.min_ratings,
         years,
         candidates,
     })
@@ -121,6 +123,7 @@ fn scored_movies(m: &CoreModel, top: &[Scored]) -> ScoredMovies {
     ScoredMovies {
         movie_ids: Float64Array::new(top.iter().map(|s| m.items.raw(s.item) as f64).collect()),
         scores: Float32Array::new(top.iter().map(|s| s.score).collect()),
+        ratings: Float32Array::new(top.iter().map(|s| s.rating).collect()),
     }
 }
 
@@ -400,6 +403,18 @@ impl Model {
     #[napi]
     pub fn catalog(&self) -> CatalogColumns {
         catalog_columns(&self.inner.catalog)
+    }
+
+    /// The fewest training ratings a movie needs to appear in a list by default.
+    #[napi(getter)]
+    pub fn popularity_floor(&self) -> u32 {
+        self.index().floor
+    }
+
+    /// Whether lists are ranked by a ranker (see docs/ranking.md).
+    #[napi(getter)]
+    pub fn has_ranker(&self) -> bool {
+        self.inner.ranker.is_some()
     }
 
     /// The smallest and largest training rating: the scale new ratings must lie on.

@@ -79,8 +79,30 @@ pub fn train(train: &Dataset, config: &TrainConfig, mut hooks: TrainHooks<'_>) -
     let pool = thread_pool(config.threads)?;
     pool.install(|| {
         let model = initial_model(train, config, hooks.initial)?;
-        run_epochs(train, model, &mut hooks)
+        let mut model = run_epochs(train, model, &mut hooks)?;
+        if let Some(ranker) = &config.ranker {
+            model.ranker = Some(Arc::new(train_ranker(train, &model, ranker, &hooks)?));
+        }
+        Ok(model)
     })
+}
+
+/// Trains an explicit model's ranker (implicit ALS on the same ratings) after the model itself.
+/// Its epochs are not reported through `on_epoch`, whose records are the explicit model's.
+fn train_ranker(
+    train: &Dataset,
+    model: &Model,
+    ranker: &config::RankerConfig,
+    hooks: &TrainHooks<'_>,
+) -> Result<Model> {
+    let config = ranker.implicit_config(&model.config);
+    let mut start = initial_model(train, &config, None)?;
+    start.seen = model.seen.clone();
+    let mut ranker_hooks = TrainHooks {
+        cancel: hooks.cancel.clone(),
+        ..TrainHooks::default()
+    };
+    run_epochs(train, start, &mut ranker_hooks)
 }
 
 /// The starting point: random vectors (seeded) and zero biases, or a given model's parameters.
@@ -112,8 +134,9 @@ pub fn initial_model(
         users: train.users.clone(),
         items: train.items.clone(),
         catalog: train.catalog.clone(),
-        seen: train.by_user.clone(),
+        seen: Arc::new(train.by_user.clone()),
         history: Vec::new(),
+        ranker: None,
     };
     if let Some(from) = initial {
         warm::copy_parameters(from, &mut model)?;
