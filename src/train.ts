@@ -48,7 +48,7 @@ export interface TrainConfig {
   ranker?: RankerConfig | null
 }
 
-/** The ranker of an explicit model: s(u, i) = x_u·y_i + w·(r̂ − μ − b_u) − d·ln(1 + n_i). */
+/** The ranker of an explicit model: s(u, i) = s_u·x_u·y_i + w_u·(r̂ − μ − b_u) − d·ln(1 + n_i) (docs/ranking.md). */
 export interface RankerConfig {
   /** k of the ranker's vectors (default 128). */
   factors?: number
@@ -62,6 +62,8 @@ export interface RankerConfig {
   cgSteps?: number
   /** w: weight of the predicted rating in the ranking (default 0.1). */
   ratingWeight?: number
+  /** n₀: a user with n ratings weighs the predicted rating w·n/(n + n₀) (default 10). */
+  ratingSupport?: number
   /** d: penalty per unit of ln(1 + ratings of the movie) (default 0.05). */
   popularityPenalty?: number
 }

@@ -70,6 +70,7 @@ const rankerShape = {
   epochs: num(1, { int: true, max: 10000 }).optional(),
   cgSteps: num(1, { int: true, max: 256 }).optional(),
   ratingWeight: num(0).optional(),
+  ratingSupport: num(0).optional(),
   popularityPenalty: num(0).optional(),
 }
 

@@ -113,7 +113,7 @@ export class ModelReader {
   private readonly catalog = new Map<number, { title: string; year: number | null; genres: string[] }>()
   private movieNorms: Float32Array | null = null
   /** The ranker's vectors (docs/ranking.md), or null. */
-  private readonly ranker: { k: number; userFactors: Float32Array; movieFactors: Float32Array; ratingWeight: number; popularityPenalty: number } | null
+  private readonly ranker: { k: number; userFactors: Float32Array; movieFactors: Float32Array; ratingWeight: number; ratingSupport: number; popularityPenalty: number } | null
   private readonly movieCounts: Uint32Array
   private readonly ratingRange: [number, number]
   private rankSpace: { k: number; rows: Float32Array; offset: Float32Array; userNorm: number } | null = null
@@ -203,14 +203,15 @@ export class ModelReader {
     this.ratingRange = Number.isFinite(lo) ? [lo, hi] : [0.5, 5]
     if (h.ranker) {
       const rk = h.ranker.k
-      const rc = (h.config.ranker ?? null) as { ratingWeight?: unknown; popularityPenalty?: unknown } | null
-      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.popularityPenalty !== 'number')
+      const rc = (h.config.ranker ?? null) as { ratingWeight?: unknown; ratingSupport?: unknown; popularityPenalty?: unknown } | null
+      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.ratingSupport !== 'number' || typeof rc.popularityPenalty !== 'number')
         throw bad(`the ranker header is inconsistent (k = ${String(rk)})`)
       this.ranker = {
         k: rk,
         userFactors: floats(section('rankerUserFactors', 'f32', m * rk)),
         movieFactors: floats(section('rankerMovieFactors', 'f32', n * rk)),
         ratingWeight: f32(rc.ratingWeight),
+        ratingSupport: f32(rc.ratingSupport),
         popularityPenalty: f32(rc.popularityPenalty),
       }
     } else this.ranker = null
@@ -236,14 +237,15 @@ export class ModelReader {
       return this.rankSpace
     }
     const k = this.k
-    const width = r.k + k
+    const width = r.k + k + 1
     const rows = new Float32Array(n * width)
     const offset = new Float32Array(n)
     for (let i = 0; i < n; i++) {
       rows.set(r.movieFactors.subarray(i * r.k, (i + 1) * r.k), i * width)
       rows.set(this.movieFactors.subarray(i * k, (i + 1) * k), i * width + r.k)
+      rows[i * width + r.k + k] = this.movieBias[i] as number
       const popularity = f32(Math.log1p(this.movieCounts[i] as number))
-      offset[i] = f32(f32(r.ratingWeight * (this.movieBias[i] as number)) - f32(r.popularityPenalty * popularity))
+      offset[i] = -f32(r.popularityPenalty * popularity)
     }
     const norms = new Float32Array(this.numUsers)
     for (let u = 0; u < this.numUsers; u++) norms[u] = f32(Math.sqrt(dot(r.userFactors, u * r.k, r.userFactors, u * r.k, r.k)))
@@ -262,7 +264,10 @@ export class ModelReader {
     const norm = f32(Math.sqrt(dot(r.userFactors, u * r.k, r.userFactors, u * r.k, r.k)))
     const scale = norm > 0 ? Math.max(f32(s.userNorm / norm), 1) : 0
     for (let j = 0; j < r.k; j++) q[j] = f32(scale * (r.userFactors[u * r.k + j] as number))
-    for (let j = 0; j < k; j++) q[r.k + j] = f32(r.ratingWeight * (this.userFactors[u * k + j] as number))
+    const ratings = (this.seenIndptr[u + 1] as number) - (this.seenIndptr[u] as number)
+    const w = f32(f32(r.ratingWeight * ratings) / f32(ratings + r.ratingSupport))
+    for (let j = 0; j < k; j++) q[r.k + j] = f32(w * (this.userFactors[u * k + j] as number))
+    q[r.k + k] = w
     return { q, base: 0 }
   }
 

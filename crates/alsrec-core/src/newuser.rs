@@ -129,7 +129,7 @@ impl Model {
             filter.genres = user.genres.clone();
         }
         let mask = self.allowed_items(&filter, index);
-        let (q, base) = index.rank.query(self, &u, b, &x);
+        let (q, base) = index.rank.query(self, &u, b, user.items.len(), &x);
         let pool = self.rank_row_parallel(
             &seen,
             options,

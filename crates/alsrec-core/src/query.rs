@@ -235,8 +235,8 @@ pub struct QueryIndex {
 
 /// The space lists are ranked in: score(u, i) = base_u + q_u·w_i + offset_i, one dot product
 /// per movie. Without a ranker q_u = u, w_i = v_i, offset_i = c_i and base_u = μ + b_u (the
-/// predicted rating). With one, q_u = [x_u, w·u], w_i = [y_i, v_i] and
-/// offset_i = w·c_i − d·ln(1 + n_i), base_u = 0 ([`crate::als::config::RankerConfig`]).
+/// predicted rating). With one, q_u = [s_u·x_u, w_u·u, w_u], w_i = [y_i, v_i, c_i],
+/// offset_i = −d·ln(1 + n_i) and base_u = 0 ([`crate::als::config::RankerConfig`]).
 #[derive(Debug, Clone)]
 pub struct RankSpace {
     pub k: usize,
@@ -271,20 +271,21 @@ impl RankSpace {
             };
         };
         let (rk, k) = (ranker.k, model.k);
-        let width = rk + k;
+        let width = rk + k + 1;
         let mut items = vec![0f32; model.num_items() * width];
         items
-            .par_chunks_mut(width.max(1))
+            .par_chunks_mut(width)
             .enumerate()
             .for_each(|(i, row)| {
                 row[..rk].copy_from_slice(ranker.item_vector(i));
-                row[rk..].copy_from_slice(model.item_vector(i));
+                row[rk..rk + k].copy_from_slice(model.item_vector(i));
+                row[rk + k] = model.item_bias[i];
             });
         let offset = (0..model.num_items())
             .map(|i| {
                 // ln in f64, rounded once: the TypeScript reader gets the same bits.
                 let popularity = (item_counts[i] as f64).ln_1p() as f32;
-                rc.rating_weight * model.item_bias[i] - rc.popularity_penalty * popularity
+                -(rc.popularity_penalty * popularity)
             })
             .collect();
         let mut norms: Vec<f32> = ranker
@@ -306,13 +307,14 @@ impl RankSpace {
         self.items.as_deref().unwrap_or(&model.item_factors)
     }
 
-    /// q_u and base_u for a user given by the explicit (vector, bias) and, with a ranker, the
-    /// ranker's vector.
+    /// q_u and base_u for a user given by the explicit (vector, bias), the number of ratings
+    /// behind them and, with a ranker, the ranker's vector.
     pub fn query(
         &self,
         model: &Model,
         vector: &[f32],
         bias: f32,
+        ratings: usize,
         ranker: &[f32],
     ) -> (Vec<f32>, f32) {
         match &model.config.ranker {
@@ -326,9 +328,14 @@ impl RankSpace {
                 } else {
                     0.0
                 };
+                // The predicted rating weighs w·n/(n + n₀) for a user with n ratings: a film's
+                // stars from three ratings say more about the film than about this user's taste.
+                let n = ratings as f32;
+                let w = rc.rating_weight * n / (n + rc.rating_support);
                 let mut q = Vec::with_capacity(self.k);
                 q.extend(ranker.iter().map(|&x| scale * x));
-                q.extend(vector.iter().map(|&x| rc.rating_weight * x));
+                q.extend(vector.iter().map(|&x| w * x));
+                q.push(w);
                 (q, 0.0)
             }
             _ => (vector.to_vec(), model.mu + bias),
@@ -486,10 +493,13 @@ impl Model {
             .ranker
             .as_ref()
             .map_or(&[][..], |r| r.user_vector(user));
-        let (q, base) =
-            index
-                .rank
-                .query(self, self.user_vector(user), self.user_bias[user], ranker);
+        let (q, base) = index.rank.query(
+            self,
+            self.user_vector(user),
+            self.user_bias[user],
+            self.seen.row_len(user),
+            ranker,
+        );
         let pool = self.rank_row_parallel(
             self.seen_of(user, options),
             options,
@@ -679,8 +689,13 @@ impl Model {
                     for (r, &u) in block.iter().enumerate() {
                         let u = u as usize;
                         let ranker = self.ranker.as_ref().map_or(&[][..], |m| m.user_vector(u));
-                        let (q, base) =
-                            space.query(self, self.user_vector(u), self.user_bias[u], ranker);
+                        let (q, base) = space.query(
+                            self,
+                            self.user_vector(u),
+                            self.user_bias[u],
+                            self.seen.row_len(u),
+                            ranker,
+                        );
                         ublock[r * k..(r + 1) * k].copy_from_slice(&q);
                         bases[r] = base;
                     }

@@ -70,11 +70,12 @@ pub struct TrainConfig {
 /// blended with the explicit model's predicted rating and a popularity penalty. A movie's
 /// ranking score for user u is
 ///
-///   s(u, i) = x_u·y_i + w·(r̂(u, i) − μ − b_u) − d·ln(1 + n_i)
+///   s(u, i) = s_u·x_u·y_i + w_u·(r̂(u, i) − μ − b_u) − d·ln(1 + n_i)
 ///
-/// with x, y the ranker's vectors, w = `ratingWeight`, d = `popularityPenalty` and n_i the
-/// movie's training ratings (`docs/ranking.md`). The predicted rating r̂ is still what the
-/// model shows and what its RMSE measures.
+/// with x, y the ranker's vectors, s_u = max(1, median |x| / |x_u|), w_u = w·m_u/(m_u + n₀)
+/// for a user with m_u ratings (w = `ratingWeight`, n₀ = `ratingSupport`), d =
+/// `popularityPenalty` and n_i the movie's training ratings (`docs/ranking.md`). The predicted
+/// rating r̂ is still what the model shows and what its RMSE measures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct RankerConfig {
@@ -88,6 +89,8 @@ pub struct RankerConfig {
     pub cg_steps: usize,
     /// w: how much the predicted rating moves a movie up or down the list.
     pub rating_weight: f32,
+    /// n₀: a user with n ratings gets the rating weight w·n/(n + n₀).
+    pub rating_support: f32,
     /// d: the penalty per unit of ln(1 + ratings) that keeps lists from being the most-rated.
     pub popularity_penalty: f32,
 }
@@ -104,6 +107,7 @@ impl Default for RankerConfig {
             epochs: 15,
             cg_steps: 3,
             rating_weight: 0.1,
+            rating_support: 10.0,
             popularity_penalty: 0.07,
         }
     }
@@ -117,6 +121,7 @@ pub const RANKER_KEYS: &[&str] = &[
     "epochs",
     "cgSteps",
     "ratingWeight",
+    "ratingSupport",
     "popularityPenalty",
 ];
 
@@ -132,6 +137,7 @@ impl RankerConfig {
             ("tau", self.tau),
             ("alpha", self.alpha),
             ("ratingWeight", self.rating_weight),
+            ("ratingSupport", self.rating_support),
             ("popularityPenalty", self.popularity_penalty),
         ] {
             if !(value.is_finite() && value >= 0.0) {
