@@ -118,6 +118,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
       config: model.config,
       testRmse: last?.testRmse ?? null,
       ranking,
+      popularityFloor: model.popularityFloor,
       trainSeconds,
       history: model.history,
       recommendations: shown,
