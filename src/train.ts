@@ -64,8 +64,10 @@ export interface RankerConfig {
   ratingWeight?: number
   /** n₀: a user with n ratings weighs the predicted rating w·n/(n + n₀) (default 10). */
   ratingSupport?: number
-  /** d: penalty per unit of ln(1 + ratings of the movie) (default 0.05). */
+  /** d: penalty per unit of ln(1 + ratings of the movie); the starting value when it is learned. */
   popularityPenalty?: number
+  /** Choose d on a 10 % validation split of the training ratings (default true); the trained model's config holds the chosen d. */
+  learnPopularityPenalty?: boolean
 }
 
 /**

@@ -72,6 +72,7 @@ const rankerShape = {
   ratingWeight: num(0).optional(),
   ratingSupport: num(0).optional(),
   popularityPenalty: num(0).optional(),
+  learnPopularityPenalty: z.boolean().optional(),
 }
 
 const modelShape = {

@@ -586,3 +586,56 @@ fn default_lists_keep_to_the_popularity_floor() {
     let top = model.recommend(0, &everything, &index).unwrap();
     assert!(top.iter().any(|s| under.contains(&(s.item as usize))));
 }
+
+#[test]
+fn the_popularity_penalty_is_learned_from_the_grid_and_recorded() {
+    let data = dataset_watched(0.6, 0.25);
+    let config = TrainConfig {
+        factors: 6,
+        epochs: 4,
+        threads: Some(1),
+        ranker: Some(RankerConfig {
+            factors: 6,
+            tau: 1.0,
+            epochs: 4,
+            popularity_penalty: 0.123,
+            learn_popularity_penalty: true,
+            ..RankerConfig::default()
+        }),
+        ..TrainConfig::default()
+    };
+    let one = als::train(&data, &config, TrainHooks::default()).unwrap();
+    let rc = one.config.ranker.as_ref().unwrap();
+    assert!(!rc.learn_popularity_penalty);
+    assert!(als::PENALTY_GRID.contains(&rc.popularity_penalty), "{rc:?}");
+    // Deterministic for a seed and any thread count.
+    let two = als::train(
+        &data,
+        &TrainConfig {
+            threads: Some(2),
+            ..config.clone()
+        },
+        TrainHooks::default(),
+    )
+    .unwrap();
+    assert_eq!(two.config.ranker, one.config.ranker);
+    assert_eq!(
+        two.ranker.as_ref().unwrap().item_factors,
+        one.ranker.as_ref().unwrap().item_factors
+    );
+    // Without learning, the given d stays.
+    let fixed = RankerConfig {
+        learn_popularity_penalty: false,
+        ..config.ranker.clone().unwrap()
+    };
+    let kept = als::train(
+        &data,
+        &TrainConfig {
+            ranker: Some(fixed),
+            ..config
+        },
+        TrainHooks::default(),
+    )
+    .unwrap();
+    assert_eq!(kept.config.ranker.unwrap().popularity_penalty, 0.123);
+}

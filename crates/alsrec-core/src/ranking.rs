@@ -37,6 +37,20 @@ pub fn ranking_metrics(
     index: &QueryIndex,
     cancel: &CancelToken,
 ) -> Result<RankingMetrics> {
+    ranking_metrics_of(model, test, k, threshold, index, cancel, 1)
+}
+
+/// As [`ranking_metrics`] over every `stride`-th test user (a fixed subsample, for tuning on
+/// large sets).
+pub fn ranking_metrics_of(
+    model: &Model,
+    test: &Dataset,
+    k: usize,
+    threshold: f32,
+    index: &QueryIndex,
+    cancel: &CancelToken,
+    stride: usize,
+) -> Result<RankingMetrics> {
     if k == 0 {
         return Err(Error::invalid_argument("k must be at least 1 (got 0)"));
     }
@@ -46,7 +60,7 @@ pub fn ranking_metrics(
     // Ids, not indices: the test set may come from another load than the model's training set.
     let mut users = Vec::new();
     let mut relevant: Vec<Vec<u32>> = Vec::new();
-    for tu in 0..test.by_user.nrows() {
+    for tu in (0..test.by_user.nrows()).step_by(stride.max(1)) {
         let Some(mu) = model.users.index(test.users.raw(tu as u32)) else {
             continue;
         };

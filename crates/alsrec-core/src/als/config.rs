@@ -93,6 +93,10 @@ pub struct RankerConfig {
     pub rating_support: f32,
     /// d: the penalty per unit of ln(1 + ratings) that keeps lists from being the most-rated.
     pub popularity_penalty: f32,
+    /// Choose d on a validation split of the training ratings
+    /// ([`crate::als::learn_popularity_penalty`]); the trained model's config holds the chosen
+    /// d with this set to false.
+    pub learn_popularity_penalty: bool,
 }
 
 /// Chosen on an inner validation split of ml-latest-small's seeded 80/20 training set
@@ -109,6 +113,7 @@ impl Default for RankerConfig {
             rating_weight: 0.1,
             rating_support: 10.0,
             popularity_penalty: 0.07,
+            learn_popularity_penalty: true,
         }
     }
 }
@@ -123,6 +128,7 @@ pub const RANKER_KEYS: &[&str] = &[
     "ratingWeight",
     "ratingSupport",
     "popularityPenalty",
+    "learnPopularityPenalty",
 ];
 
 impl RankerConfig {
