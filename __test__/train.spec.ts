@@ -138,7 +138,14 @@ test('config validation names the key and its allowed range', async (t) => {
     [{ cgSteps: 0 }, /cgSteps must be an integer from 1 to 256/],
     [{ solver: 'lu' }, /cg.*cholesky/],
     [{ model: 'svd' }, /bias.*biased.*genre.*implicit/],
-    [{ lamda: 1 }, /unknown field `lamda`; allowed keys: .*lambda.*weightedRegularization.*cgSteps/],
+    [{ lamda: 1 }, /unknown field `lamda`; allowed keys: .*lambda.*weightedRegularization.*cgSteps.*ranker/],
+    [{ ranker: { factors: 0 } }, /ranker\.factors must be an integer from 1 to 1024/],
+    [{ ranker: { tau: 0 } }, /ranker\.tau must be > 0/],
+    [{ ranker: { ratingWeight: Number.NaN } }, /ranker\.ratingWeight must be a finite number/],
+    [{ ranker: { popularityPenalty: -1 } }, /ranker\.popularityPenalty must be a finite number ≥ 0/],
+    [{ ranker: { factor: 8 } }, /unknown field `factor`/],
+    [{ model: 'implicit', ranker: {} }, /ranker applies to the 'biased' and 'genre' models/],
+    [{ model: 'bias', ranker: { factors: 8 } }, /ranker applies to the 'biased' and 'genre' models/],
   ]
   for (const [config, message] of cases) {
     const e = t.throws(() => trainSync(parts.train, config as TrainConfig), { instanceOf: AlsrecError })

@@ -36,7 +36,7 @@ for (const [model, grid] of Object.entries(grids)) {
   if (only && !only.includes(model)) continue
   const runs = []
   for (const settings of combinations(grid)) {
-    const config = { model, epochs: 30, threads: 2, ...settings }
+    const config = { model, epochs: 30, threads: 2, ...(model === 'bias' ? {} : { ranker: null }), ...settings }
     const m = await alsrec.train(train, config, { testSet: test })
     const last = m.history.at(-1)
     runs.push({ ...settings, epochs: m.history.length, testRmse: last.testRmse, testMae: last.testMae, trainRmse: last.trainRmse })

@@ -94,9 +94,13 @@ export interface TrainOptions {
 function configJson(config: TrainConfig): string {
   if (config === null || typeof config !== 'object') throw invalidArgument('config must be an object')
   // JSON turns NaN and ±Infinity into null: name the key here instead.
-  for (const [key, value] of Object.entries(config)) {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${key} must be a finite number (got ${value})`)
+  const check = (object: object, prefix: string): void => {
+    for (const [key, value] of Object.entries(object)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${prefix}${key} must be a finite number (got ${value})`)
+      if (key === 'ranker' && value !== null && typeof value === 'object') check(value as object, 'ranker.')
+    }
   }
+  check(config, '')
   return JSON.stringify(config)
 }
 

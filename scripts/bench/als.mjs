@@ -42,11 +42,11 @@ async function run(name, config, flops) {
 }
 
 const runs = []
-runs.push(await run('explicit k=64', { model: 'biased', factors: 64 }, explicitFlops(64)))
+runs.push(await run('explicit k=64', { model: 'biased', factors: 64, ranker: null }, explicitFlops(64)))
 const peakRssLoadTrainK64 = peakRssMb()
-runs.push(await run('explicit k=32', { model: 'biased', factors: 32 }, explicitFlops(32)))
+runs.push(await run('explicit k=32', { model: 'biased', factors: 32, ranker: null }, explicitFlops(32)))
 runs.push(await run('implicit CG 3 steps k=64', { model: 'implicit', factors: 64, cgSteps: 3 }, implicitFlops(64, 3)))
-runs.push(await run('explicit k=32, 1 thread', { model: 'biased', factors: 32, threads: 1 }, explicitFlops(32)))
+runs.push(await run('explicit k=32, 1 thread', { model: 'biased', factors: 32, threads: 1, ranker: null }, explicitFlops(32)))
 const twoThreads = runs.find((r) => r.name === 'explicit k=32').epochSeconds
 const oneThread = runs.find((r) => r.name === 'explicit k=32, 1 thread').epochSeconds
 

@@ -21,7 +21,7 @@ const reused = Boolean(cached && existsSync(cached))
 t = process.hrtime.bigint()
 const model = reused
   ? await alsrec.loadModel(cached)
-  : await alsrec.train(data, { model: 'biased', factors: 64, epochs, tolerance: 0, seed: 1 })
+  : await alsrec.train(data, { model: 'biased', factors: 64, epochs, tolerance: 0, seed: 1, ranker: null })
 const trainSeconds = Number(process.hrtime.bigint() - t) / 1e9
 if (cached && !reused) await model.save(cached)
 console.log(`${reused ? `loaded ${cached}` : `trained k=64 for ${epochs} epochs`} in ${trainSeconds.toFixed(1)} s`)
