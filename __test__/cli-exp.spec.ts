@@ -67,7 +67,7 @@ test('grid --json writes the sorted table and plots', (t) => {
   t.false(g.interrupted)
   t.true(g.rows[0].best)
   for (const f of ['results.csv', 'results.md', 'rmse-vs-k.png', 'learning-curves.png']) t.true(existsSync(path.join(dir, 'out', f)), f)
-  t.regex(readFileSync(path.join(dir, 'out', 'results.csv'), 'utf8'), /^rank,best,run,model,factors,epochs,train_rmse,test_rmse,test_mae,seconds,folder\n1,best,/)
+  t.regex(readFileSync(path.join(dir, 'out', 'results.csv'), 'utf8'), /^rank,best,run,model,factors,epochs,train_rmse,test_rmse,test_mae,precision@10,recall@10,ndcg@10,map@10,hitrate@10,coverage,seconds,folder\n1,best,/)
 })
 
 test('Ctrl-C during a grid keeps the finished runs, says so and exits 130', async (t) => {
@@ -113,4 +113,40 @@ test('Ctrl-C during train stops it and exits 130', async (t) => {
   t.is(code, 130, stderr)
   t.regex(stderr, /interrupted; training stopped/)
   t.regex(readFileSync(logFile, 'utf8'), /aborted before training finished/)
+})
+
+test('grid --rank-by ndcg@10 orders by NDCG and shows ranking metrics; by RMSE, implicit models come last', (t) => {
+  const dir = tmp()
+  const config = { data: { movielens: sampleDir }, model: { kind: ['bias', 'biased', 'implicit'], factors: 8, epochs: 5 }, output: { dir: 'out' } }
+  writeFileSync(path.join(dir, 'grid.json'), JSON.stringify(config))
+  const r = run('grid', path.join(dir, 'grid.json'), '--rank-by', 'ndcg@10', '--json')
+  t.is(r.status, 0, r.stderr)
+  const result = JSON.parse(r.stdout) as { rankBy: string; rows: Array<{ model: string; best: boolean; testRmse: number | null; ranking: { ndcg: number; precision: number } | null }> }
+  t.is(result.rankBy, 'ndcg@10')
+  const ndcg = result.rows.map((row) => row.ranking?.ndcg ?? Number.NaN)
+  t.true(ndcg.every((x) => x >= 0 && x <= 1))
+  for (let i = 1; i < ndcg.length; i++) t.true((ndcg[i] ?? 0) <= (ndcg[i - 1] ?? 0), `sorted by NDCG: ${ndcg.join(', ')}`)
+  t.true(result.rows[0]?.best)
+  t.not(result.rows[0]?.model, 'bias', 'a personalized model ranks ahead of the bias-only one')
+  const md = readFileSync(path.join(dir, 'out', 'results.md'), 'utf8')
+  t.regex(md, /NDCG@10/)
+  t.regex(md, /best by NDCG@10, higher is better/)
+  t.regex(readFileSync(path.join(dir, 'out', 'results.csv'), 'utf8').split('\n')[0] ?? '', /ndcg@10/)
+
+  writeFileSync(path.join(dir, 'grid2.json'), JSON.stringify({ ...config, output: { dir: 'out2' } }))
+  const byRmse = run('grid', path.join(dir, 'grid2.json'), '--json')
+  t.is(byRmse.status, 0, byRmse.stderr)
+  const rows = (JSON.parse(byRmse.stdout) as typeof result).rows
+  t.is(rows.at(-1)?.model, 'implicit', 'an implicit model predicts no stars and never ranks by RMSE')
+  t.false(rows.at(-1)?.best)
+  const rmse = rows.slice(0, -1).map((row) => row.testRmse ?? Number.NaN)
+  for (let i = 1; i < rmse.length; i++) t.true((rmse[i] ?? 0) >= (rmse[i - 1] ?? 0))
+
+  const bad = run('grid', path.join(dir, 'grid.json'), '--rank-by', 'auc')
+  t.is(bad.status, 2)
+  t.regex(bad.stderr, /--rank-by takes/)
+  writeFileSync(path.join(dir, 'grid3.json'), JSON.stringify({ ...config, metrics: { rankBy: 'ndcg@5' } }))
+  const mismatch = run('grid', path.join(dir, 'grid3.json'), '--dry-run')
+  t.not(mismatch.status, 0)
+  t.regex(mismatch.stderr, /metrics\.rankBy: 'ndcg@5' needs metrics\.k = 5/)
 })

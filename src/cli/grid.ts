@@ -1,12 +1,14 @@
 import { type Command } from 'commander'
 
-import { expandGrid, loadConfigFile } from '../experiment/config.js'
-import { runGrid } from '../experiment/grid.js'
+import { invalidArgument } from '../errors.js'
+import { expandGrid, loadConfigFile, RANK_BY, resolveConfig } from '../experiment/config.js'
+import { rankByLabel, runGrid } from '../experiment/grid.js'
 import { fmt, formatTable } from './output.js'
 import { abortOnSigint, EXIT_INTERRUPTED, progressReporter } from './progress.js'
 
 interface GridCliOptions {
   out?: string
+  rankBy?: string
   dryRun?: boolean
   force?: boolean
   json?: boolean
@@ -15,9 +17,10 @@ interface GridCliOptions {
 export function registerGrid(program: Command): void {
   program
     .command('grid')
-    .description('train every combination of the hyperparameters a config lists; write a table sorted by test RMSE and plots')
+    .description('train every combination of the hyperparameters a config lists; write a table sorted by test RMSE (or --rank-by a ranking metric) and plots')
     .argument('<config>', 'an experiment config (JSON) whose model section gives lists, e.g. "factors": [8, 16, 32]')
     .option('--out <dir>', 'the grid folder (overrides output.dir)')
+    .option('--rank-by <metric>', "order the table and pick the best run by 'rmse' (default), 'coverage' or <precision|recall|ndcg|map|hitrate>@k, e.g. ndcg@10 (overrides metrics.rankBy)")
     .option('--force', 'write into a folder that already holds an experiment')
     .option('--dry-run', 'list the runs the grid would train, and train nothing')
     .option('--json', 'print the results as one JSON object')
@@ -31,14 +34,22 @@ Example config (grid.json):
 
 Examples:
   $ alsrec grid grid.json
+  $ alsrec grid grid.json --rank-by ndcg@10
   $ alsrec grid grid.json --dry-run
   $ alsrec grid grid.json --out runs/grid2 --json
 
 Ctrl-C stops the current run; finished runs and their table stay (exit code 130).`,
     )
     .action(async (file: string, o: GridCliOptions) => {
-      const config = loadConfigFile(file)
+      let config = loadConfigFile(file)
       if (o.out !== undefined) config.output = { ...config.output, dir: o.out }
+      if (o.rankBy !== undefined) {
+        const rankBy = o.rankBy.toLowerCase()
+        if (!RANK_BY.test(rankBy)) throw invalidArgument(`--rank-by takes 'rmse', 'coverage' or <precision|recall|ndcg|map|hitrate>@k (got '${o.rankBy}')`)
+        const k = /@(\d+)$/.exec(rankBy)?.[1]
+        // The metric's cut-off sets metrics.k; resolve again so the same checks apply.
+        config = resolveConfig({ ...config, metrics: { ...config.metrics, rankBy, ...(k !== undefined ? { k: Number(k) } : {}) } }, { source: file })
+      }
       if (o.dryRun) {
         const plan = expandGrid(config.model).map((p) => p.train)
         if (o.json) console.log(JSON.stringify({ dir: config.output.dir, folds: config.split.folds ?? null, runs: plan }, null, 2))
@@ -57,11 +68,18 @@ Ctrl-C stops the current run; finished runs and their table stay (exit code 130)
         progress.stop()
         sigint.dispose()
       }
-      const rows = result.rows.map((r) => ({ ...(r.error !== undefined ? { error: r.error } : {}), rank: r.rank, best: r.best, run: r.run, model: r.model, factors: r.factors, varied: r.varied, epochs: r.epochs, trainRmse: r.trainRmse, testRmse: r.testRmse, testRmseSd: r.testRmseSd, testMae: r.testMae, seconds: r.seconds, dir: r.dir }))
-      if (o.json) console.log(JSON.stringify({ dir: result.dir, planned: result.planned, finished: rows.length, failed: result.failed, interrupted: result.interrupted, files: result.files, rows }, null, 2))
+      const rows = result.rows.map((r) => ({ ...(r.error !== undefined ? { error: r.error } : {}), rank: r.rank, best: r.best, run: r.run, model: r.model, factors: r.factors, varied: r.varied, epochs: r.epochs, trainRmse: r.trainRmse, testRmse: r.testRmse, testRmseSd: r.testRmseSd, testMae: r.testMae, ranking: r.ranking, seconds: r.seconds, dir: r.dir }))
+      const k = result.config.metrics.k
+      if (o.json) console.log(JSON.stringify({ dir: result.dir, planned: result.planned, finished: rows.length, failed: result.failed, interrupted: result.interrupted, rankBy: result.config.metrics.rankBy, files: result.files, rows }, null, 2))
       else {
-        console.log(formatTable(['#', 'run', 'model', 'k', 'train RMSE', 'test RMSE', 'test MAE', 'seconds'], result.rows.map((r) => [`${r.rank}${r.best ? ' *' : ''}`, r.run, r.model, r.factors ?? '-', fmt(r.trainRmse), fmt(r.testRmse), fmt(r.testMae), r.error !== undefined ? `failed: ${r.error}` : r.seconds.toFixed(2)])))
-        console.log(`\n* best. Wrote ${result.dir}: ${result.files.join(', ')}`)
+        const f3 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3))
+        console.log(
+          formatTable(
+            ['#', 'run', 'model', 'k', 'train RMSE', 'test RMSE', 'test MAE', `P@${k}`, `NDCG@${k}`, 'coverage', 'seconds'],
+            result.rows.map((r) => [`${r.rank}${r.best ? ' *' : ''}`, r.run, r.model, r.factors ?? '-', fmt(r.trainRmse), fmt(r.testRmse), fmt(r.testMae), f3(r.ranking?.precision), f3(r.ranking?.ndcg), f3(r.ranking?.coverage), r.error !== undefined ? `failed: ${r.error}` : r.seconds.toFixed(2)]),
+          ),
+        )
+        console.log(`\n* best by ${rankByLabel(result.config.metrics.rankBy)}. Wrote ${result.dir}: ${result.files.join(', ')}`)
       }
       if (result.failed > 0 && !result.interrupted) {
         const firstError = result.rows.find((r) => r.error !== undefined)?.error ?? ''

@@ -98,6 +98,9 @@ const modelShape = {
   ranker: z.union([z.null(), z.strictObject(rankerShape)]).optional(),
 }
 
+/** The values `metrics.rankBy` (and `alsrec grid --rank-by`) accept. */
+export const RANK_BY = /^(rmse|coverage|(precision|recall|ndcg|map|hitrate)@\d+)$/
+
 const metricsShape = {
   /** Ranking metrics on the test set after training (when the build provides them). */
   ranking: z.boolean().default(true),
@@ -105,6 +108,13 @@ const metricsShape = {
   k: num(1, { int: true }).default(10),
   /** A test rating at or above this counts as relevant. */
   threshold: num(0).default(4),
+  /**
+   * What orders a grid's table and picks its best run: 'rmse' (test RMSE, lower is better;
+   * implicit models, which predict no ratings, sort last) or a ranking metric at the cut-off k,
+   * e.g. 'ndcg@10', 'precision@10', 'recall@10', 'map@10', 'hitrate@10', 'coverage' (higher is
+   * better).
+   */
+  rankBy: z.string().regex(RANK_BY, "expected 'rmse', 'coverage' or <precision|recall|ndcg|map|hitrate>@<k>").default('rmse'),
 }
 
 const outputShape = {
@@ -128,7 +138,7 @@ const rootShape = {
   }),
   split: z.strictObject(splitShape).default({ kind: 'random', testFraction: 0.2, seed: 42 }),
   model: z.strictObject(modelShape).default({ kind: 'genre' }),
-  metrics: z.strictObject(metricsShape).default({ ranking: true, k: 10, threshold: 4 }),
+  metrics: z.strictObject(metricsShape).default({ ranking: true, k: 10, threshold: 4, rankBy: 'rmse' }),
   output: z.strictObject(outputShape),
   /** Written by grids into each run's config.json: the run id, fold and varied values. */
   run: z.record(z.string(), z.unknown()).optional(),
@@ -259,6 +269,10 @@ export function resolveConfig(input: unknown, options: { baseDir?: string; sourc
   const result = experimentSchema.safeParse(input)
   if (!result.success) throw configError(result.error.issues.map((i) => formatIssue(i, input)), options.source)
   const config = result.data
+  const rankBy = config.metrics.rankBy
+  const at = /@(\d+)$/.exec(rankBy)
+  if (at && Number(at[1]) !== config.metrics.k) throw configError([`metrics.rankBy: '${rankBy}' needs metrics.k = ${at[1]} (it is ${config.metrics.k})`], options.source)
+  if (rankBy !== 'rmse' && !config.metrics.ranking) throw configError([`metrics.rankBy: '${rankBy}' needs metrics.ranking = true`], options.source)
   const baseDir = options.baseDir ?? process.cwd()
   const data = { ...config.data }
   data.movielens = absolutize(data.movielens, baseDir)

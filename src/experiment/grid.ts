@@ -8,7 +8,7 @@ import { movieMapSpec } from '../plots/movie-map.js'
 import { writePlot } from '../plots/render.js'
 import { rmseVsKSpec } from '../plots/rmse-vs-k.js'
 import { toCsv, writeFileAtomic, writeJsonAtomic } from './atomic.js'
-import { movieMapOf } from './capabilities.js'
+import { movieMapOf, type RankingMetrics } from './capabilities.js'
 import { expandGrid, listedKeys, resolveConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData } from './data.js'
 import { RunLog } from './folder.js'
@@ -29,6 +29,8 @@ export interface GridRow {
   /** Standard deviation of the test RMSE over the folds (k-fold only). */
   testRmseSd: number | null
   testMae: number | null
+  /** Ranking metrics at metrics.k (mean over folds); null when not computed. */
+  ranking: { precision: number; recall: number; ndcg: number; map: number; hitRate: number; coverage: number } | null
   seconds: number
   /** The run's folder, relative to the grid folder. */
   dir: string
@@ -51,6 +53,14 @@ export interface GridResult {
   files: string[]
 }
 
+/** The mean of the folds' ranking metrics, or null when any fold has none. */
+function meanRanking(parts: Array<RankingMetrics | null | undefined>): GridRow['ranking'] {
+  if (parts.length === 0 || parts.some((p) => !p)) return null
+  const all = parts as RankingMetrics[]
+  const m = (key: 'precision' | 'recall' | 'ndcg' | 'map' | 'hitRate' | 'coverage') => all.reduce((a, p) => a + p[key], 0) / all.length
+  return { precision: m('precision'), recall: m('recall'), ndcg: m('ndcg'), map: m('map'), hitRate: m('hitRate'), coverage: m('coverage') }
+}
+
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const sd = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)))
 const f4 = (x: number | null): string => (x === null || Number.isNaN(x) ? '–' : x.toFixed(4))
@@ -62,17 +72,42 @@ function runName(index: number, varied: Partial<Record<GridKey, string | number>
   return [String(index + 1).padStart(2, '0'), kind, ...parts].join('-')
 }
 
-function sortRows(rows: GridRow[]): GridRow[] {
-  const sorted = [...rows].sort((a, b) => (a.testRmse ?? Infinity) - (b.testRmse ?? Infinity) || a.run.localeCompare(b.run))
-  return sorted.map((r, i) => ({ ...r, rank: i + 1, best: i === 0 && r.testRmse !== null }))
+const RANKING_KEYS = { precision: 'precision', recall: 'recall', ndcg: 'ndcg', map: 'map', hitrate: 'hitRate', coverage: 'coverage' } as const
+
+/**
+ * The value a row is ordered by, lower first (ranking metrics negated); null sorts last. An
+ * implicit model's RMSE is of a preference, not of stars, so it never ranks by RMSE.
+ */
+export function sortKey(r: GridRow, rankBy: string): number | null {
+  if (r.error !== undefined) return null
+  if (rankBy === 'rmse') return r.model === 'implicit' ? null : r.testRmse
+  const name = rankBy.split('@')[0] as keyof typeof RANKING_KEYS
+  const value = r.ranking?.[RANKING_KEYS[name]]
+  return value === undefined ? null : -value
 }
 
-function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds: boolean): void {
+function sortRows(rows: GridRow[], rankBy: string): GridRow[] {
+  const key = (r: GridRow) => sortKey(r, rankBy) ?? Infinity
+  const sorted = [...rows].sort((a, b) => key(a) - key(b) || a.run.localeCompare(b.run))
+  return sorted.map((r, i) => ({ ...r, rank: i + 1, best: i === 0 && sortKey(r, rankBy) !== null }))
+}
+
+/** How a table says what ranked it. */
+export function rankByLabel(rankBy: string): string {
+  if (rankBy === 'rmse') return 'test RMSE, lower is better (implicit models, which predict no ratings, last)'
+  return `${rankBy.replace('hitrate', 'hit rate').replace('ndcg', 'NDCG').replace('map', 'MAP')}, higher is better`
+}
+
+function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds: boolean, metrics: { k: number; rankBy: string }): void {
   const keys = variedKeys.filter((k) => k !== 'kind' && k !== 'factors')
-  const header = ['rank', 'best', 'run', 'model', 'factors', ...keys, 'epochs', 'train_rmse', 'test_rmse', ...(folds ? ['test_rmse_sd'] : []), 'test_mae', 'seconds', 'folder']
-  const cells = (r: GridRow) => [r.rank, r.best ? 'best' : r.error !== undefined ? 'failed' : '', r.run, r.model, r.factors ?? '', ...keys.map((k) => r.varied[k] ?? ''), r.epochs, r.trainRmse, r.testRmse ?? '', ...(folds ? [r.testRmseSd ?? ''] : []), r.testMae ?? '', r.seconds, r.dir]
+  const k = metrics.k
+  const ranked = rows.some((r) => r.ranking !== null)
+  const rankingCells = (r: GridRow): Array<string | number> => (ranked ? [r.ranking?.precision ?? '', r.ranking?.recall ?? '', r.ranking?.ndcg ?? '', r.ranking?.map ?? '', r.ranking?.hitRate ?? '', r.ranking?.coverage ?? ''] : [])
+  const header = ['rank', 'best', 'run', 'model', 'factors', ...keys, 'epochs', 'train_rmse', 'test_rmse', ...(folds ? ['test_rmse_sd'] : []), 'test_mae', ...(ranked ? [`precision@${k}`, `recall@${k}`, `ndcg@${k}`, `map@${k}`, `hitrate@${k}`, 'coverage'] : []), 'seconds', 'folder']
+  const cells = (r: GridRow) => [r.rank, r.best ? 'best' : r.error !== undefined ? 'failed' : '', r.run, r.model, r.factors ?? '', ...keys.map((key) => r.varied[key] ?? ''), r.epochs, r.trainRmse, r.testRmse ?? '', ...(folds ? [r.testRmseSd ?? ''] : []), r.testMae ?? '', ...rankingCells(r), r.seconds, r.dir]
   writeFileAtomic(path.join(dir, 'results.csv'), toCsv(header, rows.map(cells)))
-  const mdHeader = ['#', 'run', 'model', 'k', ...keys, 'epochs', 'train RMSE', folds ? 'test RMSE (± sd)' : 'test RMSE', 'test MAE', 'seconds']
+  const f3 = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(3))
+  const mdHeader = ['#', 'run', 'model', 'k', ...keys, 'epochs', 'train RMSE', folds ? 'test RMSE (± sd)' : 'test RMSE', 'test MAE', ...(ranked ? [`P@${k}`, `NDCG@${k}`, 'coverage'] : []), 'seconds']
   const md = rows.map((r) => {
     const test = `${f4(r.testRmse)}${folds && r.testRmseSd !== null ? ` ± ${r.testRmseSd.toFixed(4)}` : ''}`
     return [
@@ -83,13 +118,14 @@ function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds:
       ...keys.map((k) => String(r.varied[k] ?? '')),
       String(r.epochs),
       f4(r.trainRmse),
-      r.best ? `**${test}**` : test,
+      r.best && metrics.rankBy === 'rmse' ? `**${test}**` : test,
       f4(r.testMae),
+      ...(ranked ? [f3(r.ranking?.precision), r.best && metrics.rankBy !== 'rmse' ? `**${f3(r.ranking?.ndcg)}**` : f3(r.ranking?.ndcg), f3(r.ranking?.coverage)] : []),
       r.error !== undefined ? `failed: ${r.error.replace(/\|/g, '/')}` : r.seconds.toFixed(2),
     ]
   })
   const table = [mdHeader, mdHeader.map(() => '---'), ...md].map((r) => `| ${r.join(' | ')} |`).join('\n')
-  writeFileAtomic(path.join(dir, 'results.md'), `${table}\n\n★ best test RMSE. Sorted by test RMSE, lower is better.\n`)
+  writeFileAtomic(path.join(dir, 'results.md'), `${table}\n\n★ best by ${rankByLabel(metrics.rankBy)}.\n`)
 }
 
 /** Learning curves of the best run of each model kind (a grid may hold dozens of runs). */
@@ -106,7 +142,8 @@ export function bestPerModel(rows: GridRow[]): CurveSeries[] {
 
 export async function writeGridPlots(dir: string, rows: GridRow[], context: string): Promise<string[]> {
   const files: string[] = []
-  await writePlot(rmseVsKSpec(rows.filter((r) => r.testRmse !== null).map((r) => ({ model: r.model, factors: r.factors, testRmse: r.testRmse ?? Number.NaN })), context), path.join(dir, 'rmse-vs-k'))
+  // RMSE of star ratings: implicit models predict none, so they are not on this axis.
+  await writePlot(rmseVsKSpec(rows.filter((r) => r.testRmse !== null && r.model !== 'implicit').map((r) => ({ model: r.model, factors: r.factors, testRmse: r.testRmse ?? Number.NaN })), context), path.join(dir, 'rmse-vs-k'))
   files.push('rmse-vs-k.svg', 'rmse-vs-k.png')
   await writePlot(learningCurvesSpec(bestPerModel(rows), `${context}; best run of each model`), path.join(dir, 'learning-curves'))
   files.push('learning-curves.svg', 'learning-curves.png')
@@ -164,9 +201,9 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
     }
     const first = results[0]
     if (failure !== undefined || !first) {
-      rows.push({ rank: 0, best: false, run, model: point.train.model, factors: point.train.model === 'bias' ? null : (point.train.factors ?? null), varied: point.varied, epochs: 0, trainRmse: Number.NaN, testRmse: null, testRmseSd: null, testMae: null, seconds: 0, dir: path.relative(dir, path.join(dir, 'runs', run)), history: [], error: failure ?? 'no result' })
-      rows = sortRows(rows)
-      writeTables(dir, rows, variedKeys, folds)
+      rows.push({ rank: 0, best: false, run, model: point.train.model, factors: point.train.model === 'bias' ? null : (point.train.factors ?? null), varied: point.varied, epochs: 0, trainRmse: Number.NaN, testRmse: null, testRmseSd: null, testMae: null, ranking: null, seconds: 0, dir: path.relative(dir, path.join(dir, 'runs', run)), history: [], error: failure ?? 'no result' })
+      rows = sortRows(rows, config.metrics.rankBy)
+      writeTables(dir, rows, variedKeys, folds, config.metrics)
       continue
     }
     const tests = results.map((r) => r.metrics.final.testRmse).filter((x): x is number => x !== null)
@@ -183,20 +220,21 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
       testRmse,
       testRmseSd: folds ? sd(tests) : null,
       testMae: results.every((r) => r.metrics.final.testMae !== null) ? mean(results.map((r) => r.metrics.final.testMae ?? 0)) : null,
+      ranking: meanRanking(results.map((r) => r.metrics.ranking)),
       seconds: results.reduce((s, r) => s + r.metrics.final.seconds, 0),
       dir: path.relative(dir, path.join(dir, 'runs', run)),
       history: first.metrics.history,
     })
     log.write(`${run}: test RMSE ${f4(testRmse)}`)
     if (first.metrics.model !== 'bias' && testRmse !== null && (!bestModel || testRmse < bestModel.testRmse)) bestModel = { model: first.model, testRmse, label: modelLabel({ model: first.metrics.model, factors: first.metrics.factors ?? undefined }) }
-    rows = sortRows(rows)
-    writeTables(dir, rows, variedKeys, folds)
+    rows = sortRows(rows, config.metrics.rankBy)
+    writeTables(dir, rows, variedKeys, folds, config.metrics)
   }
 
   const files = ['config.json', 'grid.log']
   const succeeded = rows.filter((r) => r.error === undefined)
   if (succeeded.length > 0) {
-    writeTables(dir, rows, variedKeys, folds)
+    writeTables(dir, rows, variedKeys, folds, config.metrics)
     files.push('results.csv', 'results.md')
     if (config.output.plots) {
       files.push(...(await writeGridPlots(dir, succeeded, context)))
