@@ -211,6 +211,8 @@ export interface RankingMetricsJs {
   map: number
   hitRate: number
   coverage: number
+  /** Mean popularity rank of the recommended movies (1 = the most rated). */
+  novelty: number
 }
 
 export interface RatedMovies {
@@ -224,6 +226,8 @@ export interface RecommendAllResult {
   userIds: Float64Array
   movieIds: Float64Array
   scores: Float32Array
+  /** Predicted ratings on the model's scale; NaN where the model predicts none. */
+  ratings: Float32Array
 }
 
 /** Top-N results as parallel typed arrays, best first. */

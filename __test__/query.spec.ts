@@ -55,6 +55,9 @@ test('recommendAll returns every user as typed arrays, matching recommend', asyn
     const row = ids.indexOf(u)
     const single = model.recommend(u, { n: 10 })
     single.forEach((r, j) => t.true(Math.abs(r.score - (all.scores[row * 10 + j] ?? 0)) < 1e-4))
+    single.forEach((r, j) => {
+      if (all.movieIds[row * 10 + j] === r.movieId) t.is(all.ratings[row * 10 + j], Math.fround(r.rating ?? Number.NaN))
+    })
     t.true(single.filter((r) => all.movieIds.subarray(row * 10, row * 10 + 10).includes(r.movieId)).length >= 9)
   }
   const controller = new AbortController()
@@ -152,6 +155,7 @@ test('ranking metrics on the test split', async (t) => {
   t.true(m.users > 300)
   for (const key of ['precision', 'recall', 'ndcg', 'map', 'hitRate', 'coverage'] as const) t.true(m[key] >= 0 && m[key] <= 1, key)
   t.true(m.hitRate >= m.precision)
+  t.true(m.novelty >= 1 && m.novelty <= model.numMovies, `novelty ${m.novelty}`)
   t.deepEqual(model.rankingMetricsSync(testSet, { k: 10 }), m)
   const strict = await model.rankingMetrics(testSet, { k: 10, threshold: 4.5 })
   t.true(strict.users < m.users)

@@ -44,7 +44,10 @@ export interface RecommendAllResult {
   userIds: Float64Array
   /** userIds.length × n movie ids, best first; NaN where a user has fewer candidates. */
   movieIds: Float64Array
+  /** What each list is ranked by (see `Recommendation.score`). */
   scores: Float32Array
+  /** Predicted ratings clamped to the rating scale; NaN where the model predicts none or a list is short. */
+  ratings: Float32Array
 }
 
 /** A movie by id, or by a title that `catalog.findOne` resolves to exactly one movie. */
@@ -95,6 +98,8 @@ export interface RankingMetrics {
   hitRate: number
   /** Distinct movies recommended to anyone, over the model's movies. */
   coverage: number
+  /** Mean popularity rank of the recommended movies (1 = the most rated in training): higher reaches further from the obvious. */
+  novelty: number
 }
 
 export interface RankingOptions {
@@ -309,7 +314,7 @@ export class Model {
     return { movieIds: r.movieIds, x: r.x, y: r.y, explained: [r.explained[0] ?? 0, r.explained[1] ?? 0] }
   }
 
-  /** Precision, recall, NDCG, MAP and hit rate at k on a test set, and catalog coverage. */
+  /** Precision, recall, NDCG, MAP and hit rate at k on a test set, catalog coverage and novelty (docs/ranking.md). */
   async rankingMetrics(testSet: Dataset, options: RankingOptions = {}): Promise<RankingMetrics> {
     const k = checkCount('k', options.k ?? 10)
     const threshold = options.threshold ?? 4

@@ -174,7 +174,7 @@ for (const ds of datasets) {
     }
     const m = score(listsOf(model), relevant, n, popularityRank)
     const native = await model.rankingMetrics(test, { k: K, threshold: THRESHOLD })
-    for (const key of ['precision', 'recall', 'ndcg', 'map', 'hitRate', 'coverage'])
+    for (const key of ['precision', 'recall', 'ndcg', 'map', 'hitRate', 'coverage', 'novelty'])
       if (Math.abs(native[key] - m[key]) > 1e-9) throw new Error(`${label}: ${key} ${m[key]} here, ${native[key]} from rankingMetrics`)
     const rmse = model.kind === 'implicit' ? null : (model.history.at(-1)?.testRmse ?? null)
     rows.push({ model: label, config: model.config, testRmse: rmse, trainSeconds: seconds, ...m })

@@ -41,7 +41,7 @@ export function registerEvaluate(program: Command): void {
       }
       console.log(`${r.model}${r.factors !== null ? ` (k = ${r.factors})` : ''}, ${r.source}; ${r.data}, ${r.split}`)
       console.log(`Test RMSE ${fmt(r.rmse)}, MAE ${fmt(r.mae)} over ${thousands(r.ratings)} ratings.`)
-      if (r.ranking) console.log(`Ranking @${r.ranking.k} (relevant ≥ ${r.ranking.threshold}): precision ${fmt(r.ranking.precision)}, recall ${fmt(r.ranking.recall)}, NDCG ${fmt(r.ranking.ndcg)}, MAP ${fmt(r.ranking.map)}, hit rate ${fmt(r.ranking.hitRate)}, coverage ${fmt(r.ranking.coverage)}`)
+      if (r.ranking) console.log(`Ranking @${r.ranking.k} (relevant ≥ ${r.ranking.threshold}): precision ${fmt(r.ranking.precision)}, recall ${fmt(r.ranking.recall)}, NDCG ${fmt(r.ranking.ndcg)}, MAP ${fmt(r.ranking.map)}, hit rate ${fmt(r.ranking.hitRate)}, coverage ${fmt(r.ranking.coverage)}, novelty ${r.ranking.novelty.toFixed(1)}`)
       for (const n of r.notes) console.log(`Note: ${n}`)
     })
 }

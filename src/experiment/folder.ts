@@ -90,7 +90,7 @@ export function writeSummary(dir: string, s: SummaryInput): void {
     ...(s.noiseFloorRmse !== null ? [`- Noise floor of this synthetic set (best reachable test RMSE): ${f4(s.noiseFloorRmse)}.`] : []),
   ]
   const r = s.metrics.ranking
-  if (r) lines.push(`- Ranking @${r.k} (relevant: rating ≥ ${r.threshold}, ${r.users} users): precision ${f4(r.precision)}, recall ${f4(r.recall)}, NDCG ${f4(r.ndcg)}, MAP ${f4(r.map)}, hit rate ${f4(r.hitRate)}, coverage ${f4(r.coverage)}.`)
+  if (r) lines.push(`- Ranking @${r.k} (relevant: rating ≥ ${r.threshold}, ${r.users} users): precision ${f4(r.precision)}, recall ${f4(r.recall)}, NDCG ${f4(r.ndcg)}, MAP ${f4(r.map)}, hit rate ${f4(r.hitRate)}, coverage ${f4(r.coverage)}, novelty (mean popularity rank) ${r.novelty.toFixed(1)}.`)
   for (const note of s.notes) lines.push(`- Note: ${note}`)
   lines.push('', `Files: ${s.files.map((f) => `\`${f}\``).join(', ')}.`)
   if (s.files.includes('learning-curve.png')) lines.push('', '![Learning curve](learning-curve.png)')

@@ -111,6 +111,15 @@ pub fn check_n(n: usize) -> Result<()> {
     }
 }
 
+/// Top-N lists of many users, row-major (users × n), padded with `u32::MAX` / NaN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManyLists {
+    pub items: Vec<u32>,
+    pub scores: Vec<f32>,
+    /// Displayed ratings (see [`Scored::rating`]).
+    pub ratings: Vec<f32>,
+}
+
 /// One recommended movie: its dense index, its ranking score and, where the model predicts
 /// ratings, the predicted rating clamped to the rating scale (NaN otherwise).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -661,7 +670,7 @@ impl Model {
         options: &RecommendOptions,
         index: &QueryIndex,
         cancel: &CancelToken,
-    ) -> Result<(Vec<u32>, Vec<f32>)> {
+    ) -> Result<ManyLists> {
         options.validate()?;
         let n = options.n;
         let mask = self.allowed_items(&options.filter, index);
@@ -675,13 +684,15 @@ impl Model {
         const TILE: usize = 512;
         let mut out_items = vec![u32::MAX; users.len() * n];
         let mut out_scores = vec![f32::NAN; users.len() * n];
+        let mut out_ratings = vec![f32::NAN; users.len() * n];
         out_items
             .par_chunks_mut(BLOCK * n)
             .zip(out_scores.par_chunks_mut(BLOCK * n))
+            .zip(out_ratings.par_chunks_mut(BLOCK * n))
             .zip(users.par_chunks(BLOCK))
             .try_for_each_init(
                 || vec![0f32; BLOCK * TILE],
-                |scores, ((oi, os), block)| -> Result<()> {
+                |scores, (((oi, os), or), block)| -> Result<()> {
                     cancel.check()?;
                     let rows = block.len();
                     let mut ublock = vec![0f32; rows * k];
@@ -760,19 +771,23 @@ impl Model {
                         }
                     }
                     for (r, top) in tops.into_iter().enumerate() {
-                        for (j, s) in self
-                            .diversify(top.into_sorted(), options)
-                            .into_iter()
-                            .enumerate()
-                        {
+                        let u = block[r] as usize;
+                        let mut list = self.diversify(top.into_sorted(), options);
+                        self.rate(&mut list, self.user_vector(u), self.user_bias[u], index);
+                        for (j, s) in list.into_iter().enumerate() {
                             oi[r * n + j] = s.item;
                             os[r * n + j] = s.score;
+                            or[r * n + j] = s.rating;
                         }
                     }
                     Ok(())
                 },
             )?;
-        Ok((out_items, out_scores))
+        Ok(ManyLists {
+            items: out_items,
+            scores: out_scores,
+            ratings: out_ratings,
+        })
     }
 
     /// Predicted scores for pairs of dense indices.

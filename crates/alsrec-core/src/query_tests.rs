@@ -211,9 +211,10 @@ fn batch_and_single_recommendations_agree_with_filters_and_diversity() {
     ];
     let users: Vec<u32> = (0..model.num_users() as u32).collect();
     for o in &cases {
-        let (items, scores) = model
+        let lists = model
             .recommend_many(&users, o, &index, &CancelToken::new())
             .unwrap();
+        let (items, scores) = (&lists.items, &lists.scores);
         for &u in &users {
             let single = model.recommend(u as usize, o, &index).unwrap();
             let row = &items[u as usize * o.n..(u as usize + 1) * o.n];
@@ -385,6 +386,7 @@ fn ranking_metrics_are_bounded_and_thread_independent() {
     // Planted tastes are easy: most lists hit (about 1.4 relevant test movies per user).
     assert!(one.hit_rate > 0.5 && one.recall > 0.3, "{one:?}");
     assert!(one.map <= one.hit_rate);
+    assert!(one.novelty >= 1.0 && one.novelty <= model.num_items() as f64);
 }
 
 #[test]
@@ -478,20 +480,18 @@ fn ranked_lists_hit_the_planted_tastes_and_show_ratings_on_the_scale() {
         n: 4,
         ..RecommendOptions::default()
     };
-    let (items, _) = model
+    let lists = model
         .recommend_many(&users, &o, &index, &CancelToken::new())
         .unwrap();
     for &u in &users {
-        let single: Vec<u32> = model
-            .recommend(u as usize, &o, &index)
-            .unwrap()
-            .iter()
-            .map(|s| s.item)
-            .collect();
-        assert_eq!(
-            &items[u as usize * 4..u as usize * 4 + single.len()],
-            &single[..]
-        );
+        let single = model.recommend(u as usize, &o, &index).unwrap();
+        let at = u as usize * 4;
+        let items: Vec<u32> = single.iter().map(|s| s.item).collect();
+        assert_eq!(&lists.items[at..at + items.len()], &items[..]);
+        // The displayed ratings match too.
+        for (j, s) in single.iter().enumerate() {
+            assert_eq!(lists.ratings[at + j], s.rating);
+        }
     }
 }
 

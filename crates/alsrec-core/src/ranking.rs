@@ -25,6 +25,9 @@ pub struct RankingMetrics {
     pub hit_rate: f64,
     /// Distinct movies recommended to anyone, as a fraction of the model's movies.
     pub coverage: f64,
+    /// Mean popularity rank of the recommended movies (1 = the most rated in training; ties by
+    /// index): how far from the obvious the lists reach.
+    pub novelty: f64,
 }
 
 const CHUNK: usize = 256;
@@ -80,7 +83,7 @@ pub fn ranking_metrics_of(
         n: k,
         ..RecommendOptions::default()
     };
-    let (items, _) = model.recommend_many(&users, &options, index, cancel)?;
+    let items = model.recommend_many(&users, &options, index, cancel)?.items;
     let discount: Vec<f64> = (0..k).map(|r| 1.0 / ((r + 2) as f64).log2()).collect();
     let parts: Vec<[f64; 5]> = (0..users.len())
         .collect::<Vec<_>>()
@@ -112,10 +115,19 @@ pub fn ranking_metrics_of(
         a.iter_mut().zip(p).for_each(|(x, y)| *x += y);
         a
     });
+    let mut by_popularity: Vec<u32> = (0..model.num_items() as u32).collect();
+    by_popularity.sort_unstable_by_key(|&i| (std::cmp::Reverse(index.item_counts[i as usize]), i));
+    let mut popularity_rank = vec![0u64; model.num_items()];
+    for (r, &i) in by_popularity.iter().enumerate() {
+        popularity_rank[i as usize] = r as u64 + 1;
+    }
     let mut distinct = vec![false; model.num_items()];
+    let (mut rank_sum, mut listed) = (0u64, 0u64);
     for &i in &items {
         if i != u32::MAX {
             distinct[i as usize] = true;
+            rank_sum += popularity_rank[i as usize];
+            listed += 1;
         }
     }
     let n = users.len().max(1) as f64;
@@ -129,5 +141,6 @@ pub fn ranking_metrics_of(
         map: sums[3] / n,
         hit_rate: sums[4] / n,
         coverage: distinct.iter().filter(|&&d| d).count() as f64 / model.num_items().max(1) as f64,
+        novelty: rank_sum as f64 / listed.max(1) as f64,
     })
 }

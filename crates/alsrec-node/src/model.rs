@@ -134,11 +134,12 @@ pub struct RecommendAllResult {
     pub user_ids: Float64Array,
     pub movie_ids: Float64Array,
     pub scores: Float32Array,
+    /// Predicted ratings on the model's scale; NaN where the model predicts none.
+    pub ratings: Float32Array,
 }
 
 pub struct AllOutput {
-    items: Vec<u32>,
-    scores: Vec<f32>,
+    lists: alsrec_core::query::ManyLists,
 }
 
 fn recommend_all(
@@ -148,8 +149,8 @@ fn recommend_all(
     cancel: &CoreCancel,
 ) -> alsrec_core::Result<AllOutput> {
     let users: Vec<u32> = (0..m.num_users() as u32).collect();
-    let (items, scores) = m.recommend_many(&users, options, index, cancel)?;
-    Ok(AllOutput { items, scores })
+    let lists = m.recommend_many(&users, options, index, cancel)?;
+    Ok(AllOutput { lists })
 }
 
 fn all_result(m: &CoreModel, n: usize, out: AllOutput) -> RecommendAllResult {
@@ -157,7 +158,8 @@ fn all_result(m: &CoreModel, n: usize, out: AllOutput) -> RecommendAllResult {
         n: n as u32,
         user_ids: raw_ids(&m.users),
         movie_ids: Float64Array::new(
-            out.items
+            out.lists
+                .items
                 .iter()
                 .map(|&i| {
                     if i == u32::MAX {
@@ -168,7 +170,8 @@ fn all_result(m: &CoreModel, n: usize, out: AllOutput) -> RecommendAllResult {
                 })
                 .collect(),
         ),
-        scores: Float32Array::new(out.scores),
+        scores: Float32Array::new(out.lists.scores),
+        ratings: Float32Array::new(out.lists.ratings),
     }
 }
 
@@ -240,6 +243,8 @@ pub struct RankingMetricsJs {
     pub map: f64,
     pub hit_rate: f64,
     pub coverage: f64,
+    /// Mean popularity rank of the recommended movies (1 = the most rated).
+    pub novelty: f64,
 }
 
 impl From<RankingMetrics> for RankingMetricsJs {
@@ -254,6 +259,7 @@ impl From<RankingMetrics> for RankingMetricsJs {
             map: r.map,
             hit_rate: r.hit_rate,
             coverage: r.coverage,
+            novelty: r.novelty,
         }
     }
 }
