@@ -177,6 +177,10 @@ pub fn learn_popularity_penalty(
     // The largest d within PENALTY_TOLERANCE of the best NDCG: a wider catalog is worth a
     // sliver of NDCG, and near the optimum the validation NDCG is flat (noise decides).
     let best = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    if best.is_nan() || best <= 0.0 {
+        // No held-out user had a relevant rating in reach: nothing to learn from.
+        return Ok(ranker.popularity_penalty);
+    }
     Ok(scores
         .iter()
         .filter(|s| s.1 >= best * (1.0 - PENALTY_TOLERANCE))
