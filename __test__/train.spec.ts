@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import test from 'ava'
 
-import { AlsrecError, generate, loadMovieLens, loadMovieLensSync, train, trainSync, type Dataset, type TrainConfig } from '../dist/index.js'
+import { AlsrecError, generate, loadModel, loadMovieLens, loadMovieLensSync, train, trainSync, type Dataset, type TrainConfig } from '../dist/index.js'
 import { hasMlSmall, MISSING_ML_SMALL, mlSmallDir, sampleDir } from './helpers.js'
 
 const sample = loadMovieLensSync(sampleDir)
@@ -181,4 +181,25 @@ test('ml-latest-small: each model reaches its accuracy target', async (t) => {
   t.true(biased <= 0.86, `biased ${biased}`)
   t.true(genre <= 0.86, `genre ${genre}`)
   t.true(bias < 0.95, `bias ${bias}`)
+})
+
+test('the popular and toprated baselines train in one pass, save, and say what they cannot do', async (t) => {
+  const popular = await train(parts.train, { model: 'popular' }, { testSet: parts.test })
+  t.is(popular.kind, 'popular')
+  t.is(popular.history.length, 1)
+  t.true(Number.isNaN(popular.history[0]?.trainRmse ?? 0), 'a popularity score has no rating error')
+  const user = parts.train.userIds()[0] ?? 0
+  const list = popular.recommend(user, { n: 5 })
+  t.is(list.length, 5)
+  t.true(list.every((r) => r.rating === undefined))
+  for (let i = 1; i < list.length; i++) t.true((list[i]?.score ?? 0) <= (list[i - 1]?.score ?? 0))
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'alsrec-baseline-')), 'popular.alsrec')
+  await popular.save(file)
+  t.deepEqual((await loadModel(file)).recommend(user, { n: 5 }), list)
+  const e = await t.throwsAsync(popular.partialFit({ userIds: [user], movieIds: [list[0]?.movieId ?? 0], ratings: [4] }), { instanceOf: AlsrecError })
+  t.regex(e?.message ?? '', /baseline/)
+  const toprated = await train(parts.train, { model: 'toprated' }, { testSet: parts.test })
+  const rmse = toprated.history[0]?.testRmse ?? 0
+  t.true(rmse > 0.5 && rmse < 1.5, `toprated test RMSE ${rmse}`)
+  t.true(toprated.recommend(user, { n: 3 }).every((r) => r.rating !== undefined))
 })

@@ -4,14 +4,19 @@ import { Model } from './model.js'
 import { native, type Native } from './native.js'
 import { linkSignal } from './signal.js'
 
-export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit'
+export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit' | 'popular' | 'toprated'
 
 /**
  * Training options. Defaults depend on `model` (the best settings of `scripts/tune-als.mjs` on
  * ml-latest-small); given keys override them. Unknown keys are rejected.
  */
 export interface TrainConfig {
-  /** 'bias' (μ + b + c), 'biased' (+ u·v, default), 'genre' (vectors drawn toward their genres), 'implicit' (Hu–Koren–Volinsky). */
+  /**
+   * 'genre' (default: biases + vectors drawn toward their genres), 'biased' (μ + b + c + u·v),
+   * 'bias' (μ + b + c), 'implicit' (Hu–Koren–Volinsky), and two non-personalized baselines:
+   * 'popular' (most rated; predicts no ratings) and 'toprated' (damped mean rating, with γ/λ the
+   * number of prior ratings at μ; default 10).
+   */
   model?: ModelKind
   /** k, the length of the latent vectors (1–1024). */
   factors?: number

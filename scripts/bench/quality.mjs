@@ -32,6 +32,8 @@ const MODELS = [
   ['biased, ranker: null', { model: 'biased', ranker: null }],
   ['bias', { model: 'bias' }],
   ['implicit', { model: 'implicit' }],
+  ['most rated (popular)', { model: 'popular' }],
+  ['damped mean rating (toprated, γ/λ = 10)', { model: 'toprated' }],
 ]
 
 /** Relevant test movies (dense indices) per evaluated user index. */
@@ -141,13 +143,11 @@ for (const ds of datasets) {
   // Coverage counts over the model's movies: every movie of the dataset (as rankingMetrics).
   const n = trainSet.movieIds().length
   const counts = new Array(n).fill(0)
-  const sums = new Array(n).fill(0)
   for (const u of trainSet.userIds()) {
     const r = trainSet.userRatings(u)
-    r.movieIds.forEach((m, i) => {
+    r.movieIds.forEach((m) => {
       const j = trainSet.movieIndex(m)
       counts[j]++
-      sums[j] += r.ratings[i]
     })
   }
   const byPopularity = [...counts.keys()].sort((a, b) => counts[b] - counts[a] || a - b)
@@ -176,28 +176,9 @@ for (const ds of datasets) {
     const native = await model.rankingMetrics(test, { k: K, threshold: THRESHOLD })
     for (const key of ['precision', 'recall', 'ndcg', 'map', 'hitRate', 'coverage', 'novelty'])
       if (Math.abs(native[key] - m[key]) > 1e-9) throw new Error(`${label}: ${key} ${m[key]} here, ${native[key]} from rankingMetrics`)
-    const rmse = model.kind === 'implicit' ? null : (model.history.at(-1)?.testRmse ?? null)
+    const rmse = model.kind === 'implicit' || model.kind === 'popular' ? null : (model.history.at(-1)?.testRmse ?? null)
     rows.push({ model: label, config: model.config, testRmse: rmse, trainSeconds: seconds, ...m })
   }
-  // Baselines: the same candidates (unrated in training) and the default model's floor.
-  const unratedTop = (scoreOf) => {
-    const order = [...counts.keys()].filter((i) => counts[i] >= floor).sort((a, b) => scoreOf(b) - scoreOf(a) || a - b)
-    const lists = new Map()
-    for (const u of relevant.keys()) {
-      const seen = new Set(Array.from(trainSet.userRatings(trainSet.userIds()[u]).movieIds, (m) => trainSet.movieIndex(m)))
-      const top = []
-      for (const i of order) {
-        if (!seen.has(i)) top.push(i)
-        if (top.length === K) break
-      }
-      lists.set(u, top)
-    }
-    return lists
-  }
-  const mean = trainSet.meanRating
-  rows.push({ model: 'most rated', ...score(unratedTop((i) => counts[i]), relevant, n, popularityRank) })
-  rows.push({ model: 'damped mean rating (m = 10)', ...score(unratedTop((i) => (sums[i] + 10 * mean) / (counts[i] + 10)), relevant, n, popularityRank) })
-
   // Similar movies: series members in each other's top 10.
   const series = seriesOf(trainSet.catalog, (id) => trainSet.movieIndex(id), counts, floor)
   const queries = [...new Set(series.flatMap(([, members]) => members))]

@@ -56,7 +56,7 @@ export function registerTrain(program: Command): void {
     .description('train one model and write an experiment folder (config, metrics, model, plots, log, summary)')
     .argument('[config]', 'an experiment config (JSON); flags override its values')
     .option('--data <dir>', 'a MovieLens folder with ratings.csv and movies.csv')
-    .addOption(new Option('--model <kind>', 'model').choices(['bias', 'biased', 'genre', 'implicit']))
+    .addOption(new Option('--model <kind>', 'model').choices(['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated']))
     .option('--factors <k>', 'latent factors', parseInteger)
     .option('--lambda <x>', 'λ, weight of the data term', parseNumber)
     .option('--tau <x>', 'τ, regularization of the latent vectors', parseNumber)

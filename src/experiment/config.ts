@@ -8,7 +8,17 @@ import { z } from 'zod'
 import { AlsrecError, invalidArgument } from '../errors.js'
 import type { ModelKind, TrainConfig } from '../train.js'
 
-export const MODEL_KINDS = ['bias', 'biased', 'genre', 'implicit'] as const satisfies readonly ModelKind[]
+export const MODEL_KINDS = ['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated'] as const satisfies readonly ModelKind[]
+
+/** Whether a model kind has latent vectors (and so uses `factors`). */
+export function hasVectors(kind: string): boolean {
+  return kind !== 'bias' && kind !== 'popular' && kind !== 'toprated'
+}
+
+/** Whether a model kind predicts star ratings (and so has a meaningful RMSE). */
+export function predictsRatings(kind: string): boolean {
+  return kind !== 'implicit' && kind !== 'popular'
+}
 
 const num = (min: number, opts: { int?: boolean; exclusiveMin?: boolean; max?: number } = {}) => {
   let s = opts.int ? z.number().int() : z.number()
@@ -335,7 +345,7 @@ export function expandGrid(model: ModelSection): GridPoint[] {
     for (const p of points) if (p.train.model === 'biased' || p.train.model === 'genre') p.train.ranker = model.ranker
   const seen = new Set<string>()
   return points.filter((p) => {
-    if (p.train.model !== 'bias') return true
+    if (hasVectors(p.train.model)) return true
     const key = JSON.stringify({ ...p.train, factors: undefined })
     if (seen.has(key)) return false
     seen.add(key)

@@ -9,7 +9,7 @@ import type { Model } from '../model.js'
 import { train } from '../train.js'
 import { loadModel } from '../model.js'
 import { rankingMetricsOf, type RankingMetrics } from './capabilities.js'
-import { loadConfigFile, singleTrainConfig, type DataSection, type SplitSection } from './config.js'
+import { hasVectors, loadConfigFile, singleTrainConfig, type DataSection, type SplitSection } from './config.js'
 import { describeSplit, loadData, splitData } from './data.js'
 import { MODEL_FILE } from './runner.js'
 
@@ -104,5 +104,5 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
   const errors = ratingErrors(model, part.test)
   if (errors.unscored > 0) notes.push(`${errors.unscored} test ratings of users or movies unknown to the model were left out`)
   const ranking = await rankingMetricsOf(model, part.test, { k: options.k ?? config?.metrics.k ?? 10, threshold: options.threshold ?? config?.metrics.threshold ?? 4 })
-  return { model: model.kind, factors: model.kind === 'bias' ? null : model.factors, source, data: data.source, split: describeSplit(split), ...errors, ranking, notes }
+  return { model: model.kind, factors: hasVectors(model.kind) ? model.factors : null, source, data: data.source, split: describeSplit(split), ...errors, ranking, notes }
 }

@@ -9,7 +9,7 @@ import { writePlot } from '../plots/render.js'
 import { rmseVsKSpec } from '../plots/rmse-vs-k.js'
 import { toCsv, writeFileAtomic, writeJsonAtomic } from './atomic.js'
 import { movieMapOf, type RankingMetrics } from './capabilities.js'
-import { expandGrid, listedKeys, resolveConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey } from './config.js'
+import { expandGrid, hasVectors, listedKeys, predictsRatings, resolveConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData } from './data.js'
 import { RunLog } from './folder.js'
 import { ensureFreshDir, modelLabel, trainRun, type ExperimentOptions } from './runner.js'
@@ -80,7 +80,7 @@ const RANKING_KEYS = { precision: 'precision', recall: 'recall', ndcg: 'ndcg', m
  */
 export function sortKey(r: GridRow, rankBy: string): number | null {
   if (r.error !== undefined) return null
-  if (rankBy === 'rmse') return r.model === 'implicit' ? null : r.testRmse
+  if (rankBy === 'rmse') return predictsRatings(r.model) ? r.testRmse : null
   const name = rankBy.split('@')[0] as keyof typeof RANKING_KEYS
   const value = r.ranking?.[RANKING_KEYS[name]]
   return value === undefined ? null : -value
@@ -94,7 +94,7 @@ function sortRows(rows: GridRow[], rankBy: string): GridRow[] {
 
 /** How a table says what ranked it. */
 export function rankByLabel(rankBy: string): string {
-  if (rankBy === 'rmse') return 'test RMSE, lower is better (implicit models, which predict no ratings, last)'
+  if (rankBy === 'rmse') return 'test RMSE, lower is better (models that predict no ratings, implicit and popular, last)'
   return `${rankBy.replace('hitrate', 'hit rate').replace('ndcg', 'NDCG').replace('map', 'MAP')}, higher is better`
 }
 
@@ -143,7 +143,7 @@ export function bestPerModel(rows: GridRow[]): CurveSeries[] {
 export async function writeGridPlots(dir: string, rows: GridRow[], context: string): Promise<string[]> {
   const files: string[] = []
   // RMSE of star ratings: implicit models predict none, so they are not on this axis.
-  await writePlot(rmseVsKSpec(rows.filter((r) => r.testRmse !== null && r.model !== 'implicit').map((r) => ({ model: r.model, factors: r.factors, testRmse: r.testRmse ?? Number.NaN })), context), path.join(dir, 'rmse-vs-k'))
+  await writePlot(rmseVsKSpec(rows.filter((r) => r.testRmse !== null && predictsRatings(r.model) && (hasVectors(r.model) || r.model === 'bias')).map((r) => ({ model: r.model, factors: r.factors, testRmse: r.testRmse ?? Number.NaN })), context), path.join(dir, 'rmse-vs-k'))
   files.push('rmse-vs-k.svg', 'rmse-vs-k.png')
   await writePlot(learningCurvesSpec(bestPerModel(rows), `${context}; best run of each model`), path.join(dir, 'learning-curves'))
   files.push('learning-curves.svg', 'learning-curves.png')
@@ -201,7 +201,7 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
     }
     const first = results[0]
     if (failure !== undefined || !first) {
-      rows.push({ rank: 0, best: false, run, model: point.train.model, factors: point.train.model === 'bias' ? null : (point.train.factors ?? null), varied: point.varied, epochs: 0, trainRmse: Number.NaN, testRmse: null, testRmseSd: null, testMae: null, ranking: null, seconds: 0, dir: path.relative(dir, path.join(dir, 'runs', run)), history: [], error: failure ?? 'no result' })
+      rows.push({ rank: 0, best: false, run, model: point.train.model, factors: hasVectors(point.train.model) ? (point.train.factors ?? null) : null, varied: point.varied, epochs: 0, trainRmse: Number.NaN, testRmse: null, testRmseSd: null, testMae: null, ranking: null, seconds: 0, dir: path.relative(dir, path.join(dir, 'runs', run)), history: [], error: failure ?? 'no result' })
       rows = sortRows(rows, config.metrics.rankBy)
       writeTables(dir, rows, variedKeys, folds, config.metrics)
       continue
@@ -226,7 +226,7 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
       history: first.metrics.history,
     })
     log.write(`${run}: test RMSE ${f4(testRmse)}`)
-    if (first.metrics.model !== 'bias' && testRmse !== null && (!bestModel || testRmse < bestModel.testRmse)) bestModel = { model: first.model, testRmse, label: modelLabel({ model: first.metrics.model, factors: first.metrics.factors ?? undefined }) }
+    if (hasVectors(first.metrics.model) && predictsRatings(first.metrics.model) && testRmse !== null && (!bestModel || testRmse < bestModel.testRmse)) bestModel = { model: first.model, testRmse, label: modelLabel({ model: first.metrics.model, factors: first.metrics.factors ?? undefined }) }
     rows = sortRows(rows, config.metrics.rankBy)
     writeTables(dir, rows, variedKeys, folds, config.metrics)
   }

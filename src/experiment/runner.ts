@@ -11,7 +11,7 @@ import { writePlot } from '../plots/render.js'
 import { train, type EpochRecord, type TrainConfig } from '../train.js'
 import { writeJsonAtomic } from './atomic.js'
 import { movieMapOf, rankingMetricsOf, saveModel, type RankingMetrics } from './capabilities.js'
-import { resolveConfig, singleTrainConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey, type GridPoint } from './config.js'
+import { hasVectors, resolveConfig, singleTrainConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey, type GridPoint } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData, type LoadedData, type SplitPart } from './data.js'
 import { finalMetrics, RunLog, writeMetrics, writeSummary, type RunMetrics } from './folder.js'
 
@@ -43,7 +43,7 @@ export const MODEL_FILE = 'model.alsrec'
 /** Legend label of a run: "biased, k = 16" or "bias". */
 export function modelLabel(train: { model?: string | undefined; factors?: number | undefined }): string {
   const kind = train.model ?? 'biased'
-  return kind === 'bias' ? 'bias (no factors)' : `${kind}, k = ${train.factors ?? 16}`
+  return hasVectors(kind) ? `${kind}, k = ${train.factors ?? 16}` : `${kind} (no factors)`
 }
 
 /** The model section of a resolved config, rebuilt from a model's full training config. */
@@ -125,7 +125,7 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
     files.push(MODEL_FILE)
   }
 
-  const factors = model.kind === 'bias' ? null : model.factors
+  const factors = hasVectors(model.kind) ? model.factors : null
   const metrics: RunMetrics = {
     model: model.kind,
     factors,
@@ -143,7 +143,7 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
     const context = `${data.description}, ${splitText}`
     await writePlot(learningCurvesSpec([{ label: modelLabel(resolvedTrain as TrainConfig), kind: model.kind, history: model.history }], context), path.join(dir, 'learning-curve'))
     files.push('learning-curve.svg', 'learning-curve.png')
-    const map = model.kind === 'bias' ? null : movieMapOf(model)
+    const map = hasVectors(model.kind) ? movieMapOf(model) : null
     if (map) {
       await writePlot(movieMapSpec(map, spec.catalog, { popularity: moviePopularity(part.train), context: `${modelLabel(resolvedTrain as TrainConfig)} on ${data.description}` }), path.join(dir, 'movie-map'))
       files.push('movie-map.svg', 'movie-map.png')

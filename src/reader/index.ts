@@ -273,7 +273,7 @@ export class ModelReader {
 
   /** The predicted rating of a known user, clamped to the scale; undefined for implicit models. */
   private rating(u: number, i: number): number | undefined {
-    if (this.kind === 'implicit') return undefined
+    if (this.kind === 'implicit' || this.kind === 'popular') return undefined
     const k = this.k
     const r = f32(f32(f32(this.globalMean + (this.userBias[u] as number)) + (this.movieBias[i] as number)) + dot(this.userFactors, u * k, this.movieFactors, i * k, k))
     return Math.min(Math.max(r, this.ratingRange[0]), this.ratingRange[1])

@@ -64,12 +64,32 @@ struct RankerHeader {
 #[serde(rename_all = "camelCase")]
 struct EpochRecord {
     epoch: usize,
+    #[serde(with = "nan_as_null")]
     train_rmse: f64,
+    #[serde(with = "nan_as_null")]
     train_mae: f64,
     test_rmse: Option<f64>,
     test_mae: Option<f64>,
+    #[serde(with = "nan_as_null")]
     loss: f64,
     seconds: f64,
+}
+
+/// JSON has no NaN: figures a model does not have (the `popular` baseline's RMSE) are null.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() {
+            s.serialize_f64(*x)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -29,6 +29,12 @@ impl Model {
                 new.movie_ids.len()
             )));
         }
+        if self.config.model.is_baseline() {
+            return Err(Error::invalid_argument(format!(
+                "the '{}' baseline has nothing to fold in; train it again on the new ratings",
+                self.config.model.name()
+            )));
+        }
         if len == 0 {
             return Err(Error::invalid_argument(
                 "partialFit needs at least one rating",

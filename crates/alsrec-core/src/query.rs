@@ -528,7 +528,7 @@ impl Model {
     /// Fills in the displayed rating of each movie: the prediction for a user with this
     /// (vector, bias), clamped to the rating scale; NaN for implicit models, which predict none.
     pub fn rate(&self, top: &mut [Scored], vector: &[f32], bias: f32, index: &QueryIndex) {
-        if self.config.model == crate::als::config::ModelKind::Implicit {
+        if !self.config.model.predicts_ratings() {
             return;
         }
         let (lo, hi) = index.rating_range;

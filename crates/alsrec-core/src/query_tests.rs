@@ -639,3 +639,71 @@ fn the_popularity_penalty_is_learned_from_the_grid_and_recorded() {
     .unwrap();
     assert_eq!(kept.config.ranker.unwrap().popularity_penalty, 0.123);
 }
+
+#[test]
+fn baselines_rank_by_popularity_and_by_damped_mean() {
+    let data = dataset();
+    let fit = |kind| {
+        als::train(
+            &data,
+            &TrainConfig {
+                threads: Some(1),
+                ..TrainConfig::defaults_for(kind)
+            },
+            TrainHooks::default(),
+        )
+        .unwrap()
+    };
+    let popular = fit(als::config::ModelKind::Popular);
+    let index = QueryIndex::new(&popular);
+    let all = RecommendOptions {
+        n: 5,
+        filter: Filter {
+            min_ratings: Some(0),
+            ..Filter::default()
+        },
+        ..RecommendOptions::default()
+    };
+    for u in 0..popular.num_users() {
+        let top = popular.recommend(u, &all, &index).unwrap();
+        let seen = popular.seen.row(u).0;
+        // The most-rated movies the user has not rated, in order, with no predicted rating.
+        let mut unseen: Vec<u32> = (0..popular.num_items() as u32)
+            .filter(|i| !seen.contains(i))
+            .collect();
+        unseen.sort_by_key(|&i| (std::cmp::Reverse(index.item_counts[i as usize]), i));
+        let counts: Vec<u32> = top
+            .iter()
+            .map(|s| index.item_counts[s.item as usize])
+            .collect();
+        let expected: Vec<u32> = unseen[..5]
+            .iter()
+            .map(|&i| index.item_counts[i as usize])
+            .collect();
+        assert_eq!(counts, expected);
+        assert!(top.iter().all(|s| s.rating.is_nan()));
+    }
+    assert!(popular.history[0].train_rmse.is_nan());
+    let back = modelfile::decode(&modelfile::encode(&popular).unwrap()).unwrap();
+    assert!(back.history[0].train_rmse.is_nan() && back.history[0].test_rmse.is_none());
+    assert_eq!(back.config.model, als::config::ModelKind::Popular);
+    let toprated = fit(als::config::ModelKind::Toprated);
+    // μ + Σ(r − μ)/(n + 10) for every movie.
+    let mu = toprated.mu as f64;
+    for i in 0..toprated.num_items() {
+        let (_, r) = data.by_item.row(i);
+        let damped = mu + r.iter().map(|&x| x as f64 - mu).sum::<f64>() / (r.len() as f64 + 10.0);
+        assert!((toprated.predict(0, i) as f64 - damped).abs() < 1e-4);
+    }
+    assert!(toprated.history[0].train_rmse.is_finite());
+    let back = modelfile::decode(&modelfile::encode(&toprated).unwrap()).unwrap();
+    assert_eq!(back.item_bias, toprated.item_bias);
+    let e = popular
+        .partial_fit(&NewRatings {
+            user_ids: vec![10],
+            movie_ids: vec![1000],
+            ratings: vec![4.0],
+        })
+        .unwrap_err();
+    assert!(e.message.contains("baseline"), "{e}");
+}

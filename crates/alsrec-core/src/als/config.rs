@@ -16,6 +16,10 @@ pub enum ModelKind {
     Genre,
     /// Implicit-feedback ALS (Hu, Koren, Volinsky 2008).
     Implicit,
+    /// Baseline: the most-rated movies (score ln(1 + ratings)); predicts no ratings.
+    Popular,
+    /// Baseline: movies by damped mean rating μ + Σ(r − μ)/(n + γ/λ), the same for everyone.
+    Toprated,
 }
 
 impl ModelKind {
@@ -25,7 +29,19 @@ impl ModelKind {
             ModelKind::Biased => "biased",
             ModelKind::Genre => "genre",
             ModelKind::Implicit => "implicit",
+            ModelKind::Popular => "popular",
+            ModelKind::Toprated => "toprated",
         }
+    }
+
+    /// The non-personalized baselines, fitted in one pass.
+    pub fn is_baseline(self) -> bool {
+        matches!(self, ModelKind::Popular | ModelKind::Toprated)
+    }
+
+    /// Whether the model predicts ratings (on the training scale).
+    pub fn predicts_ratings(self) -> bool {
+        !matches!(self, ModelKind::Implicit | ModelKind::Popular)
     }
 }
 
@@ -275,6 +291,13 @@ impl TrainConfig {
                 epochs: 30,
                 ..base
             },
+            // γ/λ = 10: a movie's mean counts as much as ten ratings at μ.
+            ModelKind::Popular | ModelKind::Toprated => TrainConfig {
+                gamma: 10.0,
+                epochs: 1,
+                ranker: None,
+                ..base
+            },
             ModelKind::Implicit => TrainConfig {
                 factors: 128,
                 tau: 30.0,
@@ -373,7 +396,7 @@ impl TrainConfig {
             )));
         }
         if let Some(r) = &self.ranker {
-            if matches!(self.model, ModelKind::Bias | ModelKind::Implicit) {
+            if !matches!(self.model, ModelKind::Biased | ModelKind::Genre) {
                 return Err(Error::invalid_argument(format!(
                     "ranker applies to the 'biased' and 'genre' models, not '{}' (set it to null)",
                     self.model.name()
@@ -392,7 +415,7 @@ impl TrainConfig {
     /// The latent dimension actually trained: 0 for the bias-only model.
     pub fn latent_dim(&self) -> usize {
         match self.model {
-            ModelKind::Bias => 0,
+            ModelKind::Bias | ModelKind::Popular | ModelKind::Toprated => 0,
             _ => self.factors,
         }
     }

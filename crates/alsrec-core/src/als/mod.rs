@@ -77,6 +77,20 @@ pub fn train(train: &Dataset, config: &TrainConfig, mut hooks: TrainHooks<'_>) -
         }
     }
     let pool = thread_pool(config.threads)?;
+    if config.model.is_baseline() {
+        if hooks.initial.is_some() {
+            return Err(Error::invalid_argument(format!(
+                "the '{}' baseline is fitted in one pass; initialModel does not apply",
+                config.model.name()
+            )));
+        }
+        let test = hooks.test;
+        let model = pool.install(|| fit_baseline(train, config, test))?;
+        if let (Some(cb), Some(stats)) = (hooks.on_epoch.as_mut(), model.history.last()) {
+            cb(stats);
+        }
+        return Ok(model);
+    }
     pool.install(|| {
         let model = initial_model(train, config, hooks.initial)?;
         let mut model = run_epochs(train, model, &mut hooks)?;
@@ -117,6 +131,63 @@ fn train_ranker(
         ..TrainHooks::default()
     };
     run_epochs(data, start, &mut ranker_hooks)
+}
+
+/// The non-personalized baselines: every movie's score from its training ratings alone, so every
+/// comparison shows what personalization adds. `popular`: c = ln(1 + n), μ = 0, no ratings
+/// predicted. `toprated`: c = Σ(r − μ)/(n + γ/λ), the damped mean less μ, which predicts μ + c.
+fn fit_baseline(train: &Dataset, config: &TrainConfig, test: Option<&Dataset>) -> Result<Model> {
+    let start = Instant::now();
+    let mut model = initial_model(train, config, None)?;
+    let by_item = &train.by_item;
+    let prior = (config.gamma / config.lambda) as f64;
+    let mu = model.mu as f64;
+    for i in 0..by_item.nrows().min(model.num_items()) {
+        let (_, ratings) = by_item.row(i);
+        model.item_bias[i] = match config.model {
+            ModelKind::Popular => (ratings.len() as f64).ln_1p() as f32,
+            _ => {
+                let sum: f64 = ratings.iter().map(|&r| r as f64 - mu).sum();
+                (sum / (ratings.len() as f64 + prior)) as f32
+            }
+        };
+    }
+    if config.model == ModelKind::Popular {
+        model.mu = 0.0;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let stats = if config.model.predicts_ratings() {
+        let (train_rmse, train_mae, loss) = train_metrics(&model, train);
+        let (test_rmse, test_mae) = match test {
+            Some(t) if t.num_ratings() > 0 => {
+                let (r, a) = errors(&model, t);
+                (Some(r), Some(a))
+            }
+            _ => (None, None),
+        };
+        EpochStats {
+            epoch: 1,
+            train_rmse,
+            train_mae,
+            test_rmse,
+            test_mae,
+            loss,
+            seconds,
+        }
+    } else {
+        // A popularity score is not a rating: there is no error to report.
+        EpochStats {
+            epoch: 1,
+            train_rmse: f64::NAN,
+            train_mae: f64::NAN,
+            test_rmse: None,
+            test_mae: None,
+            loss: f64::NAN,
+            seconds,
+        }
+    };
+    model.history.push(stats);
+    Ok(model)
 }
 
 /// The popularity penalties [`learn_popularity_penalty`] chooses from.
