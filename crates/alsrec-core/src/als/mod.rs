@@ -158,13 +158,7 @@ fn fit_baseline(train: &Dataset, config: &TrainConfig, test: Option<&Dataset>) -
     let seconds = start.elapsed().as_secs_f64();
     let stats = if config.model.predicts_ratings() {
         let (train_rmse, train_mae, loss) = train_metrics(&model, train);
-        let (test_rmse, test_mae) = match test {
-            Some(t) if t.num_ratings() > 0 => {
-                let (r, a) = errors(&model, t);
-                (Some(r), Some(a))
-            }
-            _ => (None, None),
-        };
+        let (test_rmse, test_mae) = test_errors(&model, test);
         EpochStats {
             epoch: 1,
             train_rmse,
@@ -316,13 +310,7 @@ fn run_epochs(train: &Dataset, mut model: Model, hooks: &mut TrainHooks<'_>) -> 
         cancel.check()?;
         let seconds = start.elapsed().as_secs_f64();
         let (train_rmse, train_mae, loss) = train_metrics(&model, train);
-        let (test_rmse, test_mae) = match hooks.test {
-            Some(t) if t.num_ratings() > 0 => {
-                let (r, a) = errors(&model, t);
-                (Some(r), Some(a))
-            }
-            _ => (None, None),
-        };
+        let (test_rmse, test_mae) = test_errors(&model, hooks.test);
         let stats = EpochStats {
             epoch,
             train_rmse,
@@ -466,6 +454,17 @@ where
         }
         a
     })
+}
+
+/// (RMSE, MAE) on a test set, when there is one with ratings.
+fn test_errors(model: &Model, test: Option<&Dataset>) -> (Option<f64>, Option<f64>) {
+    match test {
+        Some(t) if t.num_ratings() > 0 => {
+            let (r, a) = errors(model, t);
+            (Some(r), Some(a))
+        }
+        _ => (None, None),
+    }
 }
 
 /// (RMSE, MAE) of the model on `data`. Explicit models: of the predicted ratings. Implicit
