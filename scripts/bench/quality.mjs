@@ -2,13 +2,15 @@
 // the reference implicit-ALS library (`implicit`, when its venv can be made; skipped with a
 // message otherwise), all on one seeded split in one run, so the ratios are fair.
 //
-// Protocol (docs/ranking.md): seeded random 80/20 split of the ratings; a test user counts when
+// Protocol (docs/ranking.md): seeded random 80/20 split of the ratings (and, on
+// ml-latest-small, a per-user holdout of 20 % of each user's ratings); a test user counts when
 // at least one test rating is ≥ 4 (relevant); candidates are every movie the user did not rate
 // in training; binary relevance, k = 10. Lists are each model's defaults, floor included — what
 // a user sees. The metrics of alsrec's own models are computed here from their lists and
 // checked against `model.rankingMetrics`, so peers and alsrec are scored by the same code.
 //
-//   node scripts/bench/quality.mjs out.json      (ml-latest-small from ../shared, and the sample)
+//   node scripts/bench/quality.mjs out.json      (ml-latest-small from ../shared, random and
+//                                                  per-user splits, and the sample)
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,9 +22,11 @@ const out = process.argv[2] ?? path.join(root, 'bench-results', 'quality.json')
 const K = 10
 const THRESHOLD = 4
 const mlSmall = path.resolve(root, '..', 'shared', 'data', 'ml-latest-small')
+// The random split of all ratings, and the per-user holdout (20 % of each user's ratings).
 const datasets = [
-  { name: 'ml-latest-small', dir: mlSmall },
-  { name: 'sample (generated)', dir: path.join(root, 'data', 'sample') },
+  { name: 'ml-latest-small', dir: mlSmall, split: 'random' },
+  { name: 'ml-latest-small', dir: mlSmall, split: 'user' },
+  { name: 'sample (generated)', dir: path.join(root, 'data', 'sample'), split: 'random' },
 ]
 
 const MODELS = [
@@ -138,7 +142,7 @@ for (const ds of datasets) {
     continue
   }
   const data = await alsrec.loadMovieLens(ds.dir)
-  const { train: trainSet, test } = data.split({ testFraction: 0.2, seed: 42 })
+  const { train: trainSet, test } = data.split({ kind: ds.split, testFraction: 0.2, seed: 42 })
   const relevant = relevantOf(test)
   // Coverage counts over the model's movies: every movie of the dataset (as rankingMetrics).
   const n = trainSet.movieIds().length
@@ -203,7 +207,7 @@ for (const ds of datasets) {
   }
   const reference = rows.find((r) => r.model.startsWith('implicit library') && r.ndcg !== undefined)
   for (const r of rows) if (reference && r.ndcg !== undefined) r.ndcgVsReference = r.ndcg / reference.ndcg
-  console.log(`\n${ds.name}: ${relevant.size} test users, popularity floor ${floor}`)
+  console.log(`\n${ds.name}, ${ds.split} 80/20 split: ${relevant.size} test users, popularity floor ${floor}`)
   console.log('model'.padEnd(48) + 'RMSE    P@10   R@10   NDCG@10  MAP    cover  novelty')
   for (const r of rows) {
     if (r.skipped) { console.log(`${r.model.padEnd(48)}skipped`); continue }
@@ -211,7 +215,7 @@ for (const ds of datasets) {
     console.log(`${r.model.padEnd(48)}${f(r.testRmse)}  ${f(r.precision, 3)}  ${f(r.recall, 3)}  ${f(r.ndcg, 3)}    ${f(r.map, 3)}  ${f(r.coverage, 3)}  ${r.novelty.toFixed(0)}`)
   }
   console.log(`similar movies, series members in each other's top 10: alsrec ${similar.alsrec.recall.toFixed(3)}${similar.implicitLibrary ? `, implicit library ${similar.implicitLibrary.recall.toFixed(3)}` : ''} (${similar.alsrec.series} series, ${similar.alsrec.members} films)`)
-  results.push({ data: ds.name, split: { kind: 'random', testFraction: 0.2, seed: 42 }, k: K, threshold: THRESHOLD, popularityFloor: floor, rows, similar })
+  results.push({ data: ds.name, split: { kind: ds.split, testFraction: 0.2, seed: 42 }, k: K, threshold: THRESHOLD, popularityFloor: floor, rows, similar })
 }
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: machine(), results }, null, 2))
 console.log(`\nwrote ${out}`)

@@ -117,8 +117,10 @@ pub fn split(data: &Dataset, options: &SplitOptions) -> Result<(Split, SplitRepo
             check_fraction(options.test_fraction)?;
             per_user_mask(data, options, |rows, u| {
                 let n_test = held_out(rows.len(), options.test_fraction);
-                rows.partial_shuffle(&mut user_rng(options.seed, u), n_test);
-                rows[..n_test].to_vec()
+                // partial_shuffle moves its random picks to the end of the slice and returns
+                // them: the slice's first n_test are the user's first ratings, not a sample.
+                let (chosen, _) = rows.partial_shuffle(&mut user_rng(options.seed, u), n_test);
+                chosen.to_vec()
             })
         }
         SplitKind::Temporal => temporal_mask(data, options)?,
@@ -343,6 +345,19 @@ mod tests {
             };
             assert_eq!(s.test.by_user.row_len(u), want, "user {u}");
         }
+        // The held-out ratings are a sample of each user's ratings, not the first ones in
+        // movie order: their mean relative position among the user's movies is about ½.
+        let (mut position, mut count) = (0.0f64, 0usize);
+        for u in 0..d.by_user.nrows() {
+            let all = d.by_user.row(u).0;
+            for m in s.test.by_user.row(u).0 {
+                let at = all.iter().position(|x| x == m).unwrap();
+                position += (at as f64 + 0.5) / all.len() as f64;
+                count += 1;
+            }
+        }
+        let mean = position / count as f64;
+        assert!((0.4..0.6).contains(&mean), "mean relative position {mean}");
         let o = SplitOptions {
             kind: SplitKind::Temporal,
             test_fraction: 0.3,
