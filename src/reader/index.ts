@@ -204,7 +204,8 @@ export class ModelReader {
     if (h.ranker) {
       const rk = h.ranker.k
       const rc = (h.config.ranker ?? null) as { ratingWeight?: unknown; ratingSupport?: unknown; popularityPenalty?: unknown } | null
-      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.ratingSupport !== 'number' || typeof rc.popularityPenalty !== 'number')
+      const rankerConfig = h.ranker.config as { model?: unknown; factors?: unknown }
+      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rankerConfig.model !== 'implicit' || rankerConfig.factors !== rk || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.ratingSupport !== 'number' || typeof rc.popularityPenalty !== 'number')
         throw bad(`the ranker header is inconsistent (k = ${String(rk)})`)
       this.ranker = {
         k: rk,

@@ -441,6 +441,16 @@ fn the_ranker_survives_the_model_file_and_old_files_have_none() {
             back.recommend(u, &o, &back_index).unwrap()
         );
     }
+    // A ranker header that disagrees with itself is refused, naming it.
+    let mut bad = model.clone();
+    let mut inconsistent = (**ranker).clone();
+    inconsistent.config.factors = 7;
+    bad.ranker = Some(Arc::new(inconsistent));
+    let e = modelfile::decode(&modelfile::encode(&bad).unwrap()).unwrap_err();
+    assert!(
+        e.kind == ErrorKind::BadModelFile && e.message.contains("ranker header"),
+        "{e}"
+    );
     // A model without a ranker (as every file written before rankers existed) loads without
     // one, although the config's default has one.
     let plain = modelfile::decode(&modelfile::encode(&trained(&data)).unwrap()).unwrap();

@@ -157,17 +157,7 @@ fn fit_baseline(train: &Dataset, config: &TrainConfig, test: Option<&Dataset>) -
     }
     let seconds = start.elapsed().as_secs_f64();
     let stats = if config.model.predicts_ratings() {
-        let (train_rmse, train_mae, loss) = train_metrics(&model, train);
-        let (test_rmse, test_mae) = test_errors(&model, test);
-        EpochStats {
-            epoch: 1,
-            train_rmse,
-            train_mae,
-            test_rmse,
-            test_mae,
-            loss,
-            seconds,
-        }
+        epoch_stats(1, &model, train, test, seconds)
     } else {
         // A popularity score is not a rating: there is no error to report.
         EpochStats {
@@ -309,17 +299,8 @@ fn run_epochs(train: &Dataset, mut model: Model, hooks: &mut TrainHooks<'_>) -> 
         }
         cancel.check()?;
         let seconds = start.elapsed().as_secs_f64();
-        let (train_rmse, train_mae, loss) = train_metrics(&model, train);
-        let (test_rmse, test_mae) = test_errors(&model, hooks.test);
-        let stats = EpochStats {
-            epoch,
-            train_rmse,
-            train_mae,
-            test_rmse,
-            test_mae,
-            loss,
-            seconds,
-        };
+        let stats = epoch_stats(epoch, &model, train, hooks.test, seconds);
+        let (test_rmse, loss) = (stats.test_rmse, stats.loss);
         model.history.push(stats.clone());
         if let Some(cb) = hooks.on_epoch.as_mut() {
             cb(&stats);
@@ -454,6 +435,27 @@ where
         }
         a
     })
+}
+
+/// The record of an epoch that took `seconds`: the model's errors on `train` and `test`.
+fn epoch_stats(
+    epoch: usize,
+    model: &Model,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    seconds: f64,
+) -> EpochStats {
+    let (train_rmse, train_mae, loss) = train_metrics(model, train);
+    let (test_rmse, test_mae) = test_errors(model, test);
+    EpochStats {
+        epoch,
+        train_rmse,
+        train_mae,
+        test_rmse,
+        test_mae,
+        loss,
+        seconds,
+    }
 }
 
 /// (RMSE, MAE) on a test set, when there is one with ratings.
