@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 import { AlsrecError, loadModel, loadModelSync, loadMovieLensSync, readModel, trainSync } from '../dist/index.js'
+import { seriesKey } from '../dist/reader/series.js'
 import { root, sampleDir } from './helpers.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'alsrec-model-file-'))
@@ -62,6 +63,27 @@ test('the pure-TypeScript reader answers exactly like the native model', (t) => 
   const shifted = new Uint8Array(bytes.length + 1)
   shifted.set(bytes, 1)
   t.deepEqual(readModel(shifted.subarray(1)).recommend(users[0] ?? 0), reader.recommend(users[0] ?? 0))
+})
+
+test('the reader applies the series bonus exactly as the native model', (t) => {
+  // A large fixed bonus, so the lists of users who liked a series do change.
+  const bonused = trainSync(data, { factors: 8, epochs: 3, seed: 5, ranker: { factors: 8, epochs: 3, seriesBonus: 0.5, learnSeriesBonus: false } })
+  const plain = trainSync(data, { factors: 8, epochs: 3, seed: 5, ranker: { factors: 8, epochs: 3, seriesBonus: 0, learnSeriesBonus: false } })
+  const p = path.join(dir, 'bonus.alsrec')
+  bonused.saveSync(p)
+  const reader = readModel(new Uint8Array(readFileSync(p)))
+  let changed = 0
+  for (const u of Array.from(data.userIds()).slice(0, 60)) {
+    const native = bonused.recommend(u, { n: 10 })
+    t.deepEqual(reader.recommend(u, { n: 10 }).map((r) => [r.movieId, r.score]), native.map((r) => [r.movieId, r.score]))
+    if (plain.recommend(u, { n: 10 }).map((r) => r.movieId).join() !== native.map((r) => r.movieId).join()) changed++
+  }
+  t.true(changed > 5, `the bonus changed ${changed} of 60 lists`)
+})
+
+test('series keys follow the rule shared with the core', (t) => {
+  const cases = JSON.parse(readFileSync(path.join(root, '__test__/fixtures/series-keys.json'), 'utf8')) as Array<[string, string | null]>
+  for (const [title, key] of cases) t.is(seriesKey(title), key, title)
 })
 
 function badFile(t: import('ava').ExecutionContext, name: string, content: Uint8Array, pattern: RegExp): void {

@@ -73,6 +73,10 @@ export interface RankerConfig {
   popularityPenalty?: number
   /** Choose d on a 10 % validation split of the training ratings (default true); the trained model's config holds the chosen d. */
   learnPopularityPenalty?: boolean
+  /** b: added to the score of films sharing a title series with a film the user rated at or above their mean (docs/ranking.md); the starting value when it is learned (default 0.1). */
+  seriesBonus?: number
+  /** Choose b on the same validation split as d (default true); the trained model's config holds the chosen b. */
+  learnSeriesBonus?: boolean
 }
 
 /**

@@ -83,6 +83,8 @@ const rankerShape = {
   ratingSupport: num(0).optional(),
   popularityPenalty: num(0).optional(),
   learnPopularityPenalty: z.boolean().optional(),
+  seriesBonus: num(0).optional(),
+  learnSeriesBonus: z.boolean().optional(),
 }
 
 const modelShape = {

@@ -5,10 +5,13 @@
 // bit for bit.
 import { AlsrecError } from '../errors.js'
 import { crc32c } from './crc32c.js'
+import { seriesMembers } from './series.js'
 
 const MAGIC = 'ALSRECMF'
 const FORMAT_VERSION = 1
 const PREAMBLE = 24
+/** The core's `RankerConfig::default().series_bonus`. */
+const DEFAULT_SERIES_BONUS = 0.1
 
 export interface ReaderRecommendation {
   movieId: number
@@ -110,10 +113,13 @@ export class ModelReader {
   private readonly movieBias: Float32Array
   private readonly seenIndptr: Float64Array
   private readonly seenIndices: Uint32Array
+  private readonly seenValues: Float32Array
+  /** Series members per movie index, for the ranker's series bonus (built on first use). */
+  private series: Array<number[] | null> | null = null
   private readonly catalog = new Map<number, { title: string; year: number | null; genres: string[] }>()
   private movieNorms: Float32Array | null = null
   /** The ranker's vectors (docs/ranking.md), or null. */
-  private readonly ranker: { k: number; userFactors: Float32Array; movieFactors: Float32Array; ratingWeight: number; ratingSupport: number; popularityPenalty: number } | null
+  private readonly ranker: { k: number; userFactors: Float32Array; movieFactors: Float32Array; ratingWeight: number; ratingSupport: number; popularityPenalty: number; seriesBonus: number } | null
   private readonly movieCounts: Uint32Array
   private readonly ratingRange: [number, number]
   private rankSpace: { k: number; rows: Float32Array; offset: Float32Array; userNorm: number } | null = null
@@ -194,6 +200,7 @@ export class ModelReader {
     }
     this.popularityFloor = popularityFloor(this.movieCounts)
     const values = floats(section('seenValues', 'f32', h.numSeen))
+    this.seenValues = values
     let lo = Infinity
     let hi = -Infinity
     for (const v of values) {
@@ -203,9 +210,9 @@ export class ModelReader {
     this.ratingRange = Number.isFinite(lo) ? [lo, hi] : [0.5, 5]
     if (h.ranker) {
       const rk = h.ranker.k
-      const rc = (h.config.ranker ?? null) as { ratingWeight?: unknown; ratingSupport?: unknown; popularityPenalty?: unknown } | null
+      const rc = (h.config.ranker ?? null) as { ratingWeight?: unknown; ratingSupport?: unknown; popularityPenalty?: unknown; seriesBonus?: unknown } | null
       const rankerConfig = h.ranker.config as { model?: unknown; factors?: unknown }
-      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rankerConfig.model !== 'implicit' || rankerConfig.factors !== rk || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.ratingSupport !== 'number' || typeof rc.popularityPenalty !== 'number')
+      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rankerConfig.model !== 'implicit' || rankerConfig.factors !== rk || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.ratingSupport !== 'number' || typeof rc.popularityPenalty !== 'number' || !(rc.seriesBonus === undefined || typeof rc.seriesBonus === 'number'))
         throw bad(`the ranker header is inconsistent (k = ${String(rk)})`)
       this.ranker = {
         k: rk,
@@ -214,6 +221,8 @@ export class ModelReader {
         ratingWeight: f32(rc.ratingWeight),
         ratingSupport: f32(rc.ratingSupport),
         popularityPenalty: f32(rc.popularityPenalty),
+        // Files written before the bonus existed get the core's default, as natively.
+        seriesBonus: f32(rc.seriesBonus ?? DEFAULT_SERIES_BONUS),
       }
     } else this.ranker = null
     const c = h.catalog
@@ -303,6 +312,8 @@ export class ModelReader {
     const seenStart = options.excludeSeen === false ? 0 : (this.seenIndptr[u] as number)
     const seenEnd = options.excludeSeen === false ? 0 : (this.seenIndptr[u + 1] as number)
     let next = seenStart
+    const liked = this.likedSeries(u)
+    const bonus = this.ranker?.seriesBonus ?? 0
     const top = new TopN(n)
     for (let i = 0; i < this.numMovies; i++) {
       if (next < seenEnd && this.seenIndices[next] === i) {
@@ -310,10 +321,29 @@ export class ModelReader {
         continue
       }
       if ((this.movieCounts[i] as number) < min) continue
-      const score = f32(f32(base + (space.offset[i] as number)) + dot(q, 0, space.rows, i * k, k))
+      let score = f32(f32(base + (space.offset[i] as number)) + dot(q, 0, space.rows, i * k, k))
+      if (liked.has(i)) score = f32(score + bonus)
       top.push(i, score)
     }
     return top.items.map((i, r) => this.describe(i, top.scores[r] as number, this.rating(u, i)))
+  }
+
+  /** The members of the series of the films user u rated at or above their mean (the core's `Series::liked_members`). */
+  private likedSeries(u: number): Set<number> {
+    const out = new Set<number>()
+    if (!this.ranker || !(this.ranker.seriesBonus > 0)) return out
+    if (!this.series) this.series = seriesMembers(Array.from(this.movieIds, (id) => this.catalog.get(id)?.title))
+    const start = this.seenIndptr[u] as number
+    const end = this.seenIndptr[u + 1] as number
+    if (end === start) return out
+    let sum = 0
+    for (let j = start; j < end; j++) sum += this.seenValues[j] as number
+    const mean = sum / (end - start)
+    for (let j = start; j < end; j++) {
+      if ((this.seenValues[j] as number) < mean) continue
+      for (const i of this.series[this.seenIndices[j] as number] ?? []) out.add(i)
+    }
+    return out
   }
 
   /** The movies nearest to a movie by cosine similarity; the same as the native `similarMovies`. */

@@ -24,6 +24,7 @@ pub mod query;
 #[cfg(test)]
 mod query_tests;
 pub mod ranking;
+pub mod series;
 pub mod sparse;
 pub mod split;
 

@@ -4,7 +4,7 @@ use crate::als::config::ModelKind;
 use crate::error::{Error, Result};
 use crate::foldin::{RowSystem, Rows};
 use crate::model::Model;
-use crate::query::{QueryIndex, RecommendOptions, Scored};
+use crate::query::{add_series_bonus, QueryIndex, RecommendOptions, Scored};
 
 /// How many of a liked genre's most-rated movies stand for it.
 const GENRE_EXAMPLES: usize = 50;
@@ -130,12 +130,10 @@ impl Model {
         }
         let mask = self.allowed_items(&filter, index);
         let (q, base) = index.rank.query(self, &u, b, user.items.len(), &x);
-        let pool = self.rank_row_parallel(
-            &seen,
-            options,
-            mask.as_deref(),
-            index.rank.scorer(self, &q, base),
-        );
+        let score = index.rank.scorer(self, &q, base);
+        let pool = self.rank_row_parallel(&seen, options, mask.as_deref(), &score);
+        let liked = index.series.liked_members(&user.items, &user.ratings);
+        let pool = add_series_bonus(pool, &liked, &seen, mask.as_deref(), &score, index, options);
         let mut top = self.diversify(pool, options);
         self.rate(&mut top, &u, b, index);
         Ok(top)

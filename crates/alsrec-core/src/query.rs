@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::series::Series;
 
 /// Which movies may be recommended. Empty / `None` fields do not restrict.
 #[derive(Debug, Clone, Default)]
@@ -240,6 +241,8 @@ pub struct QueryIndex {
     pub ranker_gram: Option<nalgebra::DMatrix<f64>>,
     /// Norms of the vectors similar-movie queries compare (the ranker's, where there is one).
     pub similar_norms: Vec<f32>,
+    /// Title series, for the ranker's series bonus (empty without one).
+    pub series: Series,
 }
 
 /// The space lists are ranked in: score(u, i) = base_u + q_u·w_i + offset_i, one dot product
@@ -255,6 +258,8 @@ pub struct RankSpace {
     /// The median norm of the ranker's user vectors: every user's x is scaled to it, so the
     /// blend weighs a thin profile's taste as much as a thick one's (see `query`).
     pub user_norm: f32,
+    /// b, added for the films of a series the user liked (0 without a ranker).
+    pub series_bonus: f32,
 }
 
 impl RankSpace {
@@ -277,6 +282,7 @@ impl RankSpace {
                 items: None,
                 offset: model.item_bias.clone(),
                 user_norm: 0.0,
+                series_bonus: 0.0,
             };
         };
         let (rk, k) = (ranker.k, model.k);
@@ -308,6 +314,7 @@ impl RankSpace {
             items: Some(items),
             offset,
             user_norm: norms.get(norms.len() / 2).copied().unwrap_or(1.0),
+            series_bonus: rc.series_bonus,
         }
     }
 
@@ -388,10 +395,17 @@ impl QueryIndex {
                 }
             })
             .collect();
+        let rank = RankSpace::new(model, &item_counts);
+        let series = if rank.series_bonus > 0.0 {
+            Series::of_model(model)
+        } else {
+            Series::default()
+        };
         QueryIndex {
+            series,
             item_norms: pad(norms(&model.item_factors), model.num_items()),
             user_norms: pad(norms(&model.user_factors), model.num_users()),
-            rank: RankSpace::new(model, &item_counts),
+            rank,
             floor: popularity_floor(&item_counts),
             similar_norms: pad(similar_norms, model.num_items()),
             item_counts,
@@ -400,6 +414,33 @@ impl QueryIndex {
             ranker_gram: model.ranker.as_ref().and_then(|r| r.implicit_item_gram()),
         }
     }
+}
+
+/// The pool (best first, `options.pool()` long) re-ranked by score + b for the `liked` series
+/// members (sorted), which are scored here whether or not they made the pool. Exact: a film
+/// without the bonus that belongs in the new top list was in the old one, since every film
+/// above it there still is.
+pub(crate) fn add_series_bonus(
+    pool: Vec<Scored>,
+    liked: &[u32],
+    seen: &[u32],
+    mask: Option<&[bool]>,
+    score: impl Fn(usize) -> f32,
+    index: &QueryIndex,
+    options: &RecommendOptions,
+) -> Vec<Scored> {
+    let bonus = index.rank.series_bonus;
+    if bonus <= 0.0 || liked.is_empty() {
+        return pool;
+    }
+    let boosted = liked.iter().filter_map(|&i| {
+        let skip = seen.binary_search(&i).is_ok() || mask.is_some_and(|m| !m[i as usize]);
+        (!skip).then(|| Scored::new(i, score(i as usize) + bonus))
+    });
+    let rest = pool
+        .into_iter()
+        .filter(|s| liked.binary_search(&s.item).is_err());
+    top_n(rest.chain(boosted), options.pool())
 }
 
 /// See [`QueryIndex::floor`].
@@ -509,12 +550,12 @@ impl Model {
             self.seen.row_len(user),
             ranker,
         );
-        let pool = self.rank_row_parallel(
-            self.seen_of(user, options),
-            options,
-            mask.as_deref(),
-            index.rank.scorer(self, &q, base),
-        );
+        let seen = self.seen_of(user, options);
+        let score = index.rank.scorer(self, &q, base);
+        let pool = self.rank_row_parallel(seen, options, mask.as_deref(), &score);
+        let (rated, ratings) = self.seen.row(user);
+        let liked = index.series.liked_members(rated, ratings);
+        let pool = add_series_bonus(pool, &liked, seen, mask.as_deref(), &score, index, options);
         let mut top = self.diversify(pool, options);
         self.rate(
             &mut top,
@@ -772,7 +813,22 @@ impl Model {
                     }
                     for (r, top) in tops.into_iter().enumerate() {
                         let u = block[r] as usize;
-                        let mut list = self.diversify(top.into_sorted(), options);
+                        let mut pool = top.into_sorted();
+                        if space.series_bonus > 0.0 {
+                            let (rated, ratings) = self.seen.row(u);
+                            let liked = index.series.liked_members(rated, ratings);
+                            let q = &ublock[r * k..(r + 1) * k];
+                            pool = add_series_bonus(
+                                pool,
+                                &liked,
+                                self.seen_of(u, options),
+                                mask.as_deref(),
+                                space.scorer(self, q, bases[r]),
+                                index,
+                                options,
+                            );
+                        }
+                        let mut list = self.diversify(pool, options);
                         self.rate(&mut list, self.user_vector(u), self.user_bias[u], index);
                         for (j, s) in list.into_iter().enumerate() {
                             oi[r * n + j] = s.item;

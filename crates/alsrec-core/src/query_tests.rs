@@ -717,3 +717,149 @@ fn baselines_rank_by_popularity_and_by_damped_mean() {
         .unwrap_err();
     assert!(e.message.contains("baseline"), "{e}");
 }
+
+/// [`dataset_watched`] with titles that make 20 series of four ("Saga Dd: Chapter 2 (1990)").
+fn dataset_with_series() -> Dataset {
+    let data = dataset_watched(0.6, 0.25);
+    let mut catalog = Catalog::new();
+    for m in &data.catalog.movies {
+        let i = m.id - 1000;
+        let genres: Vec<&str> = m
+            .genres
+            .iter()
+            .map(|&g| data.catalog.genre_names[g as usize].as_str())
+            .collect();
+        let name = char::from(b'A' + (i / 4) as u8);
+        let title = format!(
+            "Saga {name}{name}: Chapter {} ({})",
+            i % 4 + 1,
+            1980 + i % 30
+        );
+        catalog.push(m.id, title, &genres);
+    }
+    Dataset {
+        catalog: Arc::new(catalog),
+        ..data
+    }
+}
+
+#[test]
+fn the_series_bonus_lifts_a_liked_series_exactly_in_every_query() {
+    let data = dataset_with_series();
+    let config = TrainConfig {
+        factors: 6,
+        epochs: 4,
+        threads: Some(1),
+        ranker: Some(RankerConfig {
+            factors: 6,
+            tau: 1.0,
+            epochs: 4,
+            series_bonus: 0.3,
+            learn_series_bonus: false,
+            learn_popularity_penalty: false,
+            ..RankerConfig::default()
+        }),
+        ..TrainConfig::default()
+    };
+    let model = als::train(&data, &config, TrainHooks::default()).unwrap();
+    let index = QueryIndex::new(&model);
+    assert_eq!(index.series.members.len(), 20);
+    let mut without = model.clone();
+    without.config.ranker.as_mut().unwrap().series_bonus = 0.0;
+    let plain_index = QueryIndex::new(&without);
+    let o = RecommendOptions {
+        n: 6,
+        ..RecommendOptions::default()
+    };
+    let users: Vec<u32> = (0..model.num_users() as u32).collect();
+    let many = model
+        .recommend_many(&users, &o, &index, &CancelToken::new())
+        .unwrap();
+    let mut changed = 0;
+    for &u in &users {
+        let u = u as usize;
+        // Brute force: every unseen movie above the floor, scored with the bonus where due.
+        let (rated, ratings) = model.seen.row(u);
+        let liked = index.series.liked_members(rated, ratings);
+        let (q, base) = index.rank.query(
+            &model,
+            model.user_vector(u),
+            model.user_bias[u],
+            rated.len(),
+            model.ranker.as_ref().unwrap().user_vector(u),
+        );
+        let score = index.rank.scorer(&model, &q, base);
+        let mut all: Vec<(f32, u32)> = (0..model.num_items() as u32)
+            .filter(|i| !rated.contains(i) && index.item_counts[*i as usize] >= index.floor)
+            .map(|i| {
+                let b = if liked.contains(&i) { 0.3 } else { 0.0 };
+                (score(i as usize) + b, i)
+            })
+            .collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let single = model.recommend(u, &o, &index).unwrap();
+        let expected: Vec<u32> = all.iter().take(6).map(|s| s.1).collect();
+        assert_eq!(single.iter().map(|s| s.item).collect::<Vec<_>>(), expected);
+        assert_eq!(&many.items[u * 6..(u + 1) * 6], &expected[..]);
+        let plain = without.recommend(u, &o, &plain_index).unwrap();
+        if plain.iter().map(|s| s.item).ne(expected.iter().copied()) {
+            changed += 1;
+        }
+    }
+    assert!(changed > 10, "the bonus changed {changed} lists");
+    // A new user who liked one film of a series sees its other members lifted by b.
+    let first = model.item_index(1000).unwrap() as u32;
+    let visitor = NewUser {
+        items: vec![first],
+        ratings: vec![5.0],
+        genres: vec![],
+    };
+    let everything = RecommendOptions {
+        n: model.num_items(),
+        filter: Filter {
+            min_ratings: Some(0),
+            ..Filter::default()
+        },
+        ..RecommendOptions::default()
+    };
+    let with = model
+        .recommend_for_new_user(&visitor, &everything, &index)
+        .unwrap();
+    let plain = without
+        .recommend_for_new_user(&visitor, &everything, &plain_index)
+        .unwrap();
+    for s in &with {
+        let p = plain.iter().find(|p| p.item == s.item).unwrap();
+        let member = (1001..1004).contains(&model.items.raw(s.item));
+        let lift = s.score - p.score;
+        assert!(
+            (lift - if member { 0.3 } else { 0.0 }).abs() < 1e-6,
+            "{s:?}"
+        );
+    }
+}
+
+#[test]
+fn the_series_bonus_is_learned_from_its_grid_and_recorded() {
+    let data = dataset_with_series();
+    let config = TrainConfig {
+        factors: 6,
+        epochs: 4,
+        threads: Some(1),
+        ranker: Some(RankerConfig {
+            factors: 6,
+            tau: 1.0,
+            epochs: 4,
+            ..RankerConfig::default()
+        }),
+        ..TrainConfig::default()
+    };
+    let model = als::train(&data, &config, TrainHooks::default()).unwrap();
+    let rc = model.config.ranker.as_ref().unwrap();
+    assert!(!rc.learn_series_bonus && !rc.learn_popularity_penalty);
+    assert!(als::SERIES_GRID.contains(&rc.series_bonus), "{rc:?}");
+    // The chosen b survives the model file.
+    let bytes = modelfile::encode(&model).unwrap();
+    let back = modelfile::decode(&bytes).unwrap();
+    assert_eq!(back.config.ranker, model.config.ranker);
+}

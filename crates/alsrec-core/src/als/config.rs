@@ -90,7 +90,8 @@ pub struct TrainConfig {
 ///
 /// with x, y the ranker's vectors, s_u = max(1, median |x| / |x_u|), w_u = w·m_u/(m_u + n₀)
 /// for a user with m_u ratings (w = `ratingWeight`, n₀ = `ratingSupport`), d =
-/// `popularityPenalty` and n_i the movie's training ratings (`docs/ranking.md`). The predicted
+/// `popularityPenalty` and n_i the movie's training ratings (`docs/ranking.md`), plus
+/// b = `seriesBonus` for the films of a title series the user liked. The predicted
 /// rating r̂ is still what the model shows and what its RMSE measures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -110,9 +111,15 @@ pub struct RankerConfig {
     /// d: the penalty per unit of ln(1 + ratings) that keeps lists from being the most-rated.
     pub popularity_penalty: f32,
     /// Choose d on a validation split of the training ratings
-    /// ([`crate::als::learn_popularity_penalty`]); the trained model's config holds the chosen
+    /// ([`crate::als::learn_rank_terms`]); the trained model's config holds the chosen
     /// d with this set to false.
     pub learn_popularity_penalty: bool,
+    /// b: added to the score of every film that shares a title series with a film the user
+    /// rated at or above their mean ([`crate::series`]).
+    pub series_bonus: f32,
+    /// Choose b on the validation split that chooses d; the trained model's config holds the
+    /// chosen b with this set to false.
+    pub learn_series_bonus: bool,
 }
 
 /// Chosen on an inner validation split of ml-latest-small's seeded 80/20 training set
@@ -130,6 +137,8 @@ impl Default for RankerConfig {
             rating_support: 10.0,
             popularity_penalty: 0.07,
             learn_popularity_penalty: true,
+            series_bonus: 0.1,
+            learn_series_bonus: true,
         }
     }
 }
@@ -145,6 +154,8 @@ pub const RANKER_KEYS: &[&str] = &[
     "ratingSupport",
     "popularityPenalty",
     "learnPopularityPenalty",
+    "seriesBonus",
+    "learnSeriesBonus",
 ];
 
 impl RankerConfig {
@@ -161,6 +172,7 @@ impl RankerConfig {
             ("ratingWeight", self.rating_weight),
             ("ratingSupport", self.rating_support),
             ("popularityPenalty", self.popularity_penalty),
+            ("seriesBonus", self.series_bonus),
         ] {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(Error::invalid_argument(format!(

@@ -96,10 +96,11 @@ pub fn train(train: &Dataset, config: &TrainConfig, mut hooks: TrainHooks<'_>) -
         let mut model = run_epochs(train, model, &mut hooks)?;
         if let Some(ranker) = &config.ranker {
             let mut ranker = ranker.clone();
-            if ranker.learn_popularity_penalty {
-                ranker.popularity_penalty =
-                    learn_popularity_penalty(train, &model, &ranker, &hooks)?;
+            if ranker.learn_popularity_penalty || ranker.learn_series_bonus {
+                (ranker.popularity_penalty, ranker.series_bonus) =
+                    learn_rank_terms(train, &model, &ranker, &hooks)?;
                 ranker.learn_popularity_penalty = false;
+                ranker.learn_series_bonus = false;
                 model.config.ranker = Some(ranker.clone());
             }
             let seen = model.seen.clone();
@@ -174,30 +175,38 @@ fn fit_baseline(train: &Dataset, config: &TrainConfig, test: Option<&Dataset>) -
     Ok(model)
 }
 
-/// The popularity penalties [`learn_popularity_penalty`] chooses from.
+/// The popularity penalties [`learn_rank_terms`] chooses from.
 pub const PENALTY_GRID: [f32; 7] = [0.0, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2];
 
 /// Validation users the penalty is chosen on, at most (a fixed subsample of larger sets).
 const PENALTY_USERS: usize = 2000;
 
-/// Chooses the ranker's popularity penalty d on the data: a ranker trained on 90 % of the
-/// training ratings ranks the other 10 % (relevant: at least 80 % of the top rating) for each d of
-/// [`PENALTY_GRID`], and the largest d within [`PENALTY_TOLERANCE`] of the best NDCG@10 wins. How much lists should lean away from
-/// the most-rated films depends on how much popularity drives what people watch, which differs
-/// between data sets (a fixed d tuned on MovieLens costs NDCG on popularity-driven data).
-pub fn learn_popularity_penalty(
+/// Chooses the ranker's popularity penalty d and series bonus b on the data (each only where
+/// its `learn…` flag is set; otherwise the configured value is kept). A ranker trained on 90 %
+/// of the training ratings ranks the other 10 % (relevant: at least 80 % of the top rating).
+/// First b: the best NDCG@10 over [`SERIES_GRID`] (with d = 0 when d is learned too; ties go to
+/// the smaller b). Then d, with that b: the largest d of [`PENALTY_GRID`] within
+/// [`PENALTY_TOLERANCE`] of the best NDCG@10. How much lists should lean away from the
+/// most-rated films depends on how much popularity drives what people watch, and how much
+/// sequels matter on whether the catalog has series at all; both differ between data sets (a
+/// fixed d tuned on MovieLens costs NDCG on popularity-driven data).
+pub fn learn_rank_terms(
     train: &Dataset,
     model: &Model,
     ranker: &config::RankerConfig,
     hooks: &TrainHooks<'_>,
-) -> Result<f32> {
-    // Too little data to hold some out: keep the configured d.
+) -> Result<(f32, f32)> {
+    let configured = (ranker.popularity_penalty, ranker.series_bonus);
+    if !ranker.learn_popularity_penalty && !ranker.learn_series_bonus {
+        return Ok(configured);
+    }
+    // Too little data to hold some out: keep the configured values.
     let Ok(split) = crate::split::random_split(train, 0.1, model.config.seed ^ 0x5eed) else {
-        return Ok(ranker.popularity_penalty);
+        return Ok(configured);
     };
     let (fit_set, validation) = (split.train, split.test);
     if fit_set.num_ratings() == 0 || validation.num_ratings() == 0 {
-        return Ok(ranker.popularity_penalty);
+        return Ok(configured);
     }
     let seen = Arc::new(fit_set.by_user.clone());
     let fitted = Arc::new(train_ranker(&fit_set, seen, &model.config, ranker, hooks)?);
@@ -209,13 +218,13 @@ pub fn learn_popularity_penalty(
     let threshold = 0.8 * top;
     let stride = validation.by_user.nrows().div_ceil(PENALTY_USERS).max(1);
     let cancel = hooks.cancel.clone().unwrap_or_default();
-    let mut scores = Vec::with_capacity(PENALTY_GRID.len());
-    for d in PENALTY_GRID {
+    let ndcg = |d: f32, b: f32| -> Result<f64> {
         let mut candidate = model.clone();
         candidate.seen = fitted.seen.clone();
         candidate.ranker = Some(fitted.clone());
         if let Some(rc) = candidate.config.ranker.as_mut() {
             rc.popularity_penalty = d;
+            rc.series_bonus = b;
         }
         let index = crate::query::QueryIndex::new(&candidate);
         let m = crate::ranking::ranking_metrics_of(
@@ -227,21 +236,51 @@ pub fn learn_popularity_penalty(
             &cancel,
             stride,
         )?;
-        scores.push((d, m.ndcg));
+        Ok(m.ndcg)
+    };
+    let (mut d, mut b) = configured;
+    if ranker.learn_series_bonus {
+        let at_d = if ranker.learn_popularity_penalty {
+            0.0
+        } else {
+            d
+        };
+        let mut best = (f64::NEG_INFINITY, 0.0);
+        for bonus in SERIES_GRID {
+            let score = ndcg(at_d, bonus)?;
+            if score > best.0 {
+                best = (score, bonus);
+            }
+        }
+        if best.0.is_nan() || best.0 <= 0.0 {
+            // No held-out user had a relevant rating in reach: nothing to learn from.
+            return Ok(configured);
+        }
+        b = best.1;
     }
-    // The largest d within PENALTY_TOLERANCE of the best NDCG: a wider catalog is worth a
-    // sliver of NDCG, and near the optimum the validation NDCG is flat (noise decides).
-    let best = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
-    if best.is_nan() || best <= 0.0 {
-        // No held-out user had a relevant rating in reach: nothing to learn from.
-        return Ok(ranker.popularity_penalty);
+    if ranker.learn_popularity_penalty {
+        let mut scores = Vec::with_capacity(PENALTY_GRID.len());
+        for penalty in PENALTY_GRID {
+            scores.push((penalty, ndcg(penalty, b)?));
+        }
+        // The largest d within PENALTY_TOLERANCE of the best NDCG: a wider catalog is worth a
+        // sliver of NDCG, and near the optimum the validation NDCG is flat (noise decides).
+        let best = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+        if best.is_nan() || best <= 0.0 {
+            return Ok(configured);
+        }
+        d = scores
+            .iter()
+            .filter(|s| s.1 >= best * (1.0 - PENALTY_TOLERANCE))
+            .map(|s| s.0)
+            .fold(0.0, f32::max);
     }
-    Ok(scores
-        .iter()
-        .filter(|s| s.1 >= best * (1.0 - PENALTY_TOLERANCE))
-        .map(|s| s.0)
-        .fold(0.0, f32::max))
+    Ok((d, b))
 }
+
+/// The series bonuses [`learn_rank_terms`] chooses from (ranking scores of a typical user's
+/// top films lie around 0.1–0.5).
+pub const SERIES_GRID: [f32; 6] = [0.0, 0.05, 0.1, 0.15, 0.2, 0.3];
 
 /// How much validation NDCG (as a fraction of the best) a larger popularity penalty may cost.
 pub const PENALTY_TOLERANCE: f64 = 0.03;
