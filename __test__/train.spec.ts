@@ -203,3 +203,21 @@ test('the popular and toprated baselines train in one pass, save, and say what t
   t.true(rmse > 0.5 && rmse < 1.5, `toprated test RMSE ${rmse}`)
   t.true(toprated.recommend(user, { n: 3 }).every((r) => r.rating !== undefined))
 })
+
+test('popular lately: recencyHalfLife weighs ratings by age and is refused where it means nothing', async (t) => {
+  const allTime = await train(parts.train, { model: 'popular' })
+  const lately = await train(parts.train, { model: 'popular', recencyHalfLife: 30 })
+  t.is(lately.config.recencyHalfLife, 30)
+  const user = parts.train.userIds()[0] ?? 0
+  const a = allTime.recommend(user, { n: 10 }).map((r) => r.movieId)
+  const b = lately.recommend(user, { n: 10 }).map((r) => r.movieId)
+  t.notDeepEqual(a, b, 'a 30-day half-life changes the list')
+  for (const [options, pattern] of [
+    [{ model: 'genre', recencyHalfLife: 30 }, /recencyHalfLife applies to the 'popular' model/],
+    [{ model: 'popular', recencyHalfLife: 0 }, /recencyHalfLife must be a number of days/],
+  ] as const) {
+    const e = await t.throwsAsync(train(parts.train, options as TrainConfig), { instanceOf: AlsrecError })
+    t.is(e?.code, 'ALSREC_INVALID_ARGUMENT')
+    t.regex(e?.message ?? '', pattern)
+  }
+})

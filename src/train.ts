@@ -45,6 +45,8 @@ export interface TrainConfig {
   solver?: 'cg' | 'cholesky'
   /** Implicit model with the CG solver: steps per row and half-step (1–256, default 3). */
   cgSteps?: number
+  /** 'popular' only: weigh each rating 2^(−age/h), h in days counted back from the newest training rating, so the list is what is popular lately (needs timestamps; absent: every rating counts 1). */
+  recencyHalfLife?: number
   /**
    * 'biased' and 'genre' models: the implicit model trained beside them that ranks their lists
    * (on by default; `null` ranks by the predicted rating). Given keys override the defaults.

@@ -22,6 +22,7 @@ interface TrainCliOptions {
   threads?: number
   patience?: number
   tolerance?: number
+  recencyHalfLife?: number
   testFraction?: number
   splitSeed?: number
   out?: string
@@ -31,7 +32,7 @@ interface TrainCliOptions {
   json?: boolean
 }
 
-const HYPERPARAMETERS = ['factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'threads', 'patience', 'tolerance'] as const
+const HYPERPARAMETERS = ['factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'threads', 'patience', 'tolerance', 'recencyHalfLife'] as const
 
 /** The config file (if any) with every given flag laid over it. */
 function configFromFlags(o: TrainCliOptions): ExperimentConfig {
@@ -68,6 +69,7 @@ export function registerTrain(program: Command): void {
     .option('--threads <n>', 'worker threads (default: all cores)', parseInteger)
     .option('--patience <n>', 'stop after n epochs without a better test RMSE', parseInteger)
     .option('--tolerance <x>', 'stop when the loss improves by less than this fraction (0: never)', parseNumber)
+    .option('--recency-half-life <days>', "'popular' model: weigh ratings 2^(−age/days) from the newest one (popular lately)", parseNumber)
     .option('--test-fraction <f>', 'share of ratings held out for testing', parseNumber)
     .option('--split-seed <s>', 'seed of the train/test split', parseInteger)
     .option('--out <dir>', 'the experiment folder to write')

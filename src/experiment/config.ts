@@ -108,6 +108,8 @@ const modelShape = {
   threads: num(1, { int: true }).optional(),
   /** 'biased' and 'genre': the implicit ranker of their lists (null: rank by the predicted rating). */
   ranker: z.union([z.null(), z.strictObject(rankerShape)]).optional(),
+  /** 'popular': weigh each rating 2^(−age/h), h in days from the newest rating (what is popular lately). */
+  recencyHalfLife: num(0.001, { max: 1e6 }).optional(),
 }
 
 /** The values `metrics.rankBy` (and `alsrec grid --rank-by`) accept. */
@@ -345,6 +347,7 @@ export function expandGrid(model: ModelSection): GridPoint[] {
   // The ranker applies to the explicit models with vectors; the others have none.
   if (model.ranker !== undefined)
     for (const p of points) if (p.train.model === 'biased' || p.train.model === 'genre') p.train.ranker = model.ranker
+  if (model.recencyHalfLife !== undefined) for (const p of points) if (p.train.model === 'popular') p.train.recencyHalfLife = model.recencyHalfLife
   const seen = new Set<string>()
   return points.filter((p) => {
     if (hasVectors(p.train.model)) return true

@@ -80,6 +80,10 @@ pub struct TrainConfig {
     /// Explicit models with vectors: the implicit model trained beside them that decides what
     /// is worth recommending (`None` ranks by the predicted rating). See [`RankerConfig`].
     pub ranker: Option<RankerConfig>,
+    /// `popular` only: count each rating with weight 2^(−age / h), h in days and the age taken
+    /// from the newest training rating, so the list is what is popular *lately* (`None`: every
+    /// rating counts 1). Needs timestamps.
+    pub recency_half_life: Option<f64>,
 }
 
 /// The ranker of an explicit model: implicit ALS on the same ratings (confidence 1 + α·r),
@@ -249,6 +253,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "solver",
     "cgSteps",
     "ranker",
+    "recencyHalfLife",
 ];
 
 /// The biased model's defaults (see [`TrainConfig::defaults_for`]).
@@ -272,6 +277,7 @@ impl Default for TrainConfig {
             solver: ImplicitSolver::Cg,
             cg_steps: 3,
             ranker: Some(RankerConfig::default()),
+            recency_half_life: None,
         }
     }
 }
@@ -415,6 +421,20 @@ impl TrainConfig {
                 )));
             }
             r.validate()?;
+        }
+        if let Some(h) = self.recency_half_life {
+            if self.model != ModelKind::Popular {
+                return Err(Error::invalid_argument(format!(
+                    "recencyHalfLife applies to the 'popular' model, not '{}'",
+                    self.model.name()
+                )));
+            }
+            // Below a minute the weights underflow to 0 for all but the newest second.
+            if !(h.is_finite() && (1e-3..=1e6).contains(&h)) {
+                return Err(Error::invalid_argument(format!(
+                    "recencyHalfLife must be a number of days from 0.001 to 1000000 (got {h})"
+                )));
+            }
         }
         if self.patience == Some(0) {
             return Err(Error::invalid_argument(

@@ -143,10 +143,17 @@ fn fit_baseline(train: &Dataset, config: &TrainConfig, test: Option<&Dataset>) -
     let by_item = &train.by_item;
     let prior = (config.gamma / config.lambda) as f64;
     let mu = model.mu as f64;
+    let recent = match (config.model, config.recency_half_life) {
+        (ModelKind::Popular, Some(days)) => Some(recency_counts(train, days)?),
+        _ => None,
+    };
     for i in 0..by_item.nrows().min(model.num_items()) {
         let (_, ratings) = by_item.row(i);
         model.item_bias[i] = match config.model {
-            ModelKind::Popular => (ratings.len() as f64).ln_1p() as f32,
+            ModelKind::Popular => recent
+                .as_ref()
+                .map_or(ratings.len() as f64, |counts| counts[i])
+                .ln_1p() as f32,
             _ => {
                 let sum: f64 = ratings.iter().map(|&r| r as f64 - mu).sum();
                 (sum / (ratings.len() as f64 + prior)) as f32
@@ -173,6 +180,23 @@ fn fit_baseline(train: &Dataset, config: &TrainConfig, test: Option<&Dataset>) -
     };
     model.history.push(stats);
     Ok(model)
+}
+
+/// Σ 2^(−age/h) of each movie's training ratings, ages in days from the newest rating.
+fn recency_counts(train: &Dataset, half_life_days: f64) -> Result<Vec<f64>> {
+    let t = &train.triplets;
+    if t.timestamps.len() != t.len() || t.is_empty() {
+        return Err(Error::invalid_argument(
+            "recencyHalfLife needs rating timestamps, and these ratings have none",
+        ));
+    }
+    let newest = t.timestamps.iter().copied().max().unwrap_or(0);
+    let mut counts = vec![0f64; train.items.len()];
+    for (&i, &ts) in t.items.iter().zip(&t.timestamps) {
+        let age_days = newest.saturating_sub(ts) as f64 / 86_400.0;
+        counts[i as usize] += (-age_days / half_life_days).exp2();
+    }
+    Ok(counts)
 }
 
 /// The popularity penalties [`learn_rank_terms`] chooses from.

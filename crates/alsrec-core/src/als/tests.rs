@@ -264,3 +264,78 @@ fn accuracy_on_ml_latest_small() {
     assert!(biased <= 0.860, "biased {biased}");
     assert!(genre <= 0.860, "genre {genre}");
 }
+
+/// Movie 1: ten ratings two years old; movie 2: four ratings this week; movie 3: one, today.
+fn dated(timestamps: bool) -> Dataset {
+    use crate::catalog::Catalog;
+    use crate::dataset::{LoadReport, Triplets};
+    use crate::ids::IdMap;
+    use std::sync::Arc;
+    let (mut users, mut items) = (IdMap::new(), IdMap::new());
+    let mut t = Triplets::default();
+    let day = 86_400i64;
+    let now = 1_700_000_000i64;
+    let mut rate = |u: i64, i: i64, ts: i64| {
+        let (u, i) = (users.intern(u), items.intern(i));
+        t.push(u, i, 4.0, timestamps.then_some(ts));
+    };
+    for u in 0..10 {
+        rate(u, 1, now - 730 * day);
+    }
+    for u in 0..4 {
+        rate(u, 2, now - 3 * day);
+    }
+    rate(0, 3, now);
+    Dataset::new(
+        Arc::new(users),
+        Arc::new(items),
+        Arc::new(Catalog::new()),
+        t,
+        LoadReport::default(),
+    )
+}
+
+#[test]
+fn recent_popularity_weighs_ratings_by_age() {
+    let data = dated(true);
+    let order = |config: &TrainConfig| -> Vec<i64> {
+        let model = train(&data, config, TrainHooks::default()).unwrap();
+        let mut by: Vec<usize> = (0..model.num_items()).collect();
+        by.sort_by(|&a, &b| model.item_bias[b].total_cmp(&model.item_bias[a]));
+        by.iter().map(|&i| model.items.raw(i as u32)).collect()
+    };
+    let all_time = config(ModelKind::Popular);
+    assert_eq!(order(&all_time), vec![1, 2, 3]);
+    let lately = TrainConfig {
+        recency_half_life: Some(30.0),
+        ..all_time.clone()
+    };
+    assert_eq!(order(&lately), vec![2, 3, 1]);
+    // Two years at a 30-day half-life: ten ratings weigh 10·2^(−24.3), less than today's one.
+    let model = train(&data, &lately, TrainHooks::default()).unwrap();
+    let c = |id: i64| model.item_bias[model.items.index(id).unwrap() as usize];
+    assert!(c(3) > c(1));
+    assert!(
+        (c(3) - 2f32.ln()).abs() < 1e-6,
+        "one rating of age 0 counts 1"
+    );
+    // Without timestamps, or on another model, it is refused with a message.
+    let e = train(&dated(false), &lately, TrainHooks::default()).unwrap_err();
+    assert!(e.message.contains("timestamps"), "{}", e.message);
+    let e = TrainConfig {
+        recency_half_life: Some(30.0),
+        ..config(ModelKind::Genre)
+    }
+    .validate()
+    .unwrap_err();
+    assert!(e.message.contains("'popular'"), "{}", e.message);
+    for bad in [0.0, -1.0, f64::NAN, 1e9] {
+        let e = TrainConfig {
+            recency_half_life: Some(bad),
+            ..all_time.clone()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.message.contains("recencyHalfLife"), "{}", e.message);
+    }
+}
