@@ -37,6 +37,7 @@ const MODELS = [
   ['bias', { model: 'bias' }],
   ['implicit', { model: 'implicit' }],
   ['most rated (popular)', { model: 'popular' }],
+  ['most rated lately (popular, half-life 365 d)', { model: 'popular', recencyHalfLife: 365 }],
   ['damped mean rating (toprated, γ/λ = 10)', { model: 'toprated' }],
 ]
 
