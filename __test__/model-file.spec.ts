@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
-import { AlsrecError, loadModel, loadModelSync, loadMovieLensSync, readModel, trainSync } from '../dist/index.js'
+import { AlsrecError, loadModel, loadModelSync, loadMovieLens, loadMovieLensSync, readModel, trainSync } from '../dist/index.js'
 import { seriesKey } from '../dist/reader/series.js'
 import { root, sampleDir } from './helpers.js'
 
@@ -63,6 +63,27 @@ test('the pure-TypeScript reader answers exactly like the native model', (t) => 
   const shifted = new Uint8Array(bytes.length + 1)
   shifted.set(bytes, 1)
   t.deepEqual(readModel(shifted.subarray(1)).recommend(users[0] ?? 0), reader.recommend(users[0] ?? 0))
+})
+
+test('save → load keeps the whole catalog: links, tags, genres, years, plus config and history', async (t) => {
+  // The sample with links.csv and tags.csv beside it (made up here, as the sample is).
+  const withLinks = mkdtempSync(path.join(tmpdir(), 'alsrec-links-'))
+  for (const f of ['ratings.csv', 'movies.csv']) writeFileSync(path.join(withLinks, f), readFileSync(path.join(sampleDir, f)))
+  const ids = data.catalog.movies.slice(0, 40).map((m) => m.movieId)
+  writeFileSync(path.join(withLinks, 'links.csv'), 'movieId,imdbId,tmdbId\n' + ids.map((id, i) => `${id},${String(100000 + i).padStart(7, '0')},${i % 3 === 0 ? '' : 900 + i}`).join('\n') + '\n')
+  writeFileSync(path.join(withLinks, 'tags.csv'), 'userId,movieId,tag,timestamp\n' + ids.slice(0, 10).flatMap((id, i) => [`1,${id},funny,1`, `2,${id},tag ${i},2`, `3,${id},funny,3`]).join('\n') + '\n')
+  const linked = await loadMovieLens(withLinks)
+  const m = trainSync(linked, { factors: 4, epochs: 2, ranker: null })
+  const p = path.join(withLinks, 'm.alsrec')
+  await m.save(p)
+  const back = await loadModel(p)
+  t.true(m.catalog.movies.some((x) => x.imdbId !== undefined && x.tagCount !== undefined), 'the fixture has links and tags')
+  t.deepEqual(back.catalog.movies, m.catalog.movies)
+  t.deepEqual(back.config, m.config)
+  t.deepEqual(back.history, m.history)
+  const user = linked.userIds()[0] ?? 0
+  t.deepEqual(back.recommend(user, { n: 20, minRatings: 0 }), m.recommend(user, { n: 20, minRatings: 0 }))
+  t.deepEqual(back.similarMovies(ids[0] ?? 0), m.similarMovies(ids[0] ?? 0))
 })
 
 test('the reader applies the series bonus exactly as the native model', (t) => {

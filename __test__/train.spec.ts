@@ -134,7 +134,8 @@ test('config validation names the key and its allowed range', async (t) => {
     [{ tau: Infinity }, /tau must be a finite number/],
     [{ beta: -0.5 }, /beta must be a finite number ≥ 0/],
     [{ epochs: 0 }, /epochs must be at least 1/],
-    [{ threads: 0 }, /threads must be at least 1/],
+    [{ threads: 0 }, /threads must be a whole number from 1 to 256/],
+    [{ threads: 1000 }, /threads must be a whole number from 1 to 256 \(got 1000\)/],
     [{ cgSteps: 0 }, /cgSteps must be an integer from 1 to 256/],
     [{ solver: 'lu' }, /cg.*cholesky/],
     [{ model: 'svd' }, /bias.*biased.*genre.*implicit/],
@@ -220,4 +221,22 @@ test('popular lately: recencyHalfLife weighs ratings by age and is refused where
     t.is(e?.code, 'ALSREC_INVALID_ARGUMENT')
     t.regex(e?.message ?? '', pattern)
   }
+})
+
+test('an onEpoch listener that throws stops training and rejects train with its error; the process lives', async (t) => {
+  let calls = 0
+  const boom = new Error('listener boom')
+  const err = await t.throwsAsync(
+    train(parts.train, { factors: 4, epochs: 30, tolerance: 0, ranker: null }, {
+      onEpoch: () => {
+        calls++
+        throw boom
+      },
+    }),
+  )
+  t.is(err, boom)
+  t.is(calls, 1, 'no record after the throw')
+  t.throws(() => trainSync(parts.train, { factors: 4, epochs: 2, ranker: null }, { onEpoch: () => { throw new Error('sync boom') } }), { message: 'sync boom' })
+  // Still alive and able to train.
+  t.is((await train(parts.train, { factors: 4, epochs: 2, ranker: null })).history.length, 2)
 })

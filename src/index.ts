@@ -3,7 +3,7 @@
 export { AlsrecError, type AlsrecErrorCode } from './errors.js'
 export { Catalog, normalizeTitle, type Movie } from './catalog.js'
 export { Dataset, loadMovieLens, loadMovieLensSync, type LoadOptions, type LoadReport, type SplitOptions } from './dataset.js'
-export { loadRatings, loadRatingsSync, loadSplit, type ColumnMapping, type SplitReport, type SplitResult } from './dataset.js'
+export { loadRatings, loadRatingsSync, loadSplit, type ColumnMapping, type LoadSplitOptions, type SplitReport, type SplitResult } from './dataset.js'
 export { train, trainSync, type TrainConfig, type TrainOptions, type EpochRecord, type ModelKind } from './train.js'
 export {
   Model,

@@ -1,9 +1,10 @@
 import { Catalog, type Movie } from './catalog.js'
-import type { Dataset } from './dataset.js'
-import { AlsrecError, call, callAsync, invalidArgument } from './errors.js'
+import { Dataset } from './dataset.js'
+import { call, callAsync, invalidArgument } from './errors.js'
 import { native, type Native } from './native.js'
 import { linkSignal } from './signal.js'
 import type { EpochRecord, TrainConfig } from './train.js'
+import { abortSignal, boolean, checkedLater, checkId, checkIds, checkOptions, checkPath, checkRatings, describe, finite, i32, instanceOf, int, oneOf, pair, stringArray, type Check } from './validate.js'
 
 export interface Recommendation extends Movie {
   /**
@@ -16,7 +17,10 @@ export interface Recommendation extends Movie {
   rating?: number
 }
 
-/** Which movies may be returned, and how they are ranked. */
+/**
+ * Which movies may be returned, and how they are ranked. Unknown keys and values of the wrong
+ * type are rejected (ALSREC_INVALID_ARGUMENT).
+ */
 export interface RecommendOptions {
   /** How many movies (default 10). */
   n?: number
@@ -124,23 +128,29 @@ export interface NewRatings {
   ratings: ArrayLike<number>
 }
 
-function checkCount(name: string, n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw invalidArgument(`${name} must be a whole number ≥ 1 (got ${n})`)
-  return n
-}
+const FILTER_CHECKS = {
+  n: int(1),
+  genres: stringArray,
+  minRatings: int(0),
+  years: pair(i32, '[from, to], two whole numbers'),
+  candidates: checkedLater,
+} satisfies Record<string, Check>
+const RECOMMEND_CHECKS: Record<string, Check> = { ...FILTER_CHECKS, excludeSeen: boolean, diversity: finite(0, 1) }
+const RECOMMEND_ALL_CHECKS: Record<string, Check> = { ...RECOMMEND_CHECKS, signal: abortSignal }
+const SIMILAR_MOVIES_CHECKS: Record<string, Check> = FILTER_CHECKS
+const RANKING_CHECKS = { k: int(1), threshold: finite() } satisfies Record<string, Check>
+const RANKING_ASYNC_CHECKS: Record<string, Check> = { ...RANKING_CHECKS, signal: abortSignal }
+const testSetCheck = instanceOf(Dataset)
 
-function nativeOptions(o: RecommendOptions, n = o.n ?? 10): Native.QueryOptionsJs {
-  checkCount('n', n)
-  const minRatings = o.minRatings
-  if (minRatings !== undefined && (!Number.isInteger(minRatings) || minRatings < 0 || minRatings > 0xffffffff))
-    throw invalidArgument(`minRatings must be a whole number ≥ 0 (got ${minRatings})`)
+function nativeOptions(what: string, o: RecommendOptions, checks: Record<string, Check>): Native.QueryOptionsJs {
+  checkOptions(what, o, checks)
   return {
-    n,
+    n: o.n ?? 10,
     excludeSeen: o.excludeSeen ?? true,
     genres: o.genres,
-    minRatings,
+    minRatings: o.minRatings,
     years: o.years,
-    candidates: o.candidates === undefined ? undefined : Float64Array.from(o.candidates),
+    candidates: o.candidates === undefined ? undefined : checkIds('candidates', o.candidates),
     diversity: o.diversity ?? 0,
   }
 }
@@ -206,21 +216,22 @@ export class Model {
     })
   }
 
-  private movieId(movie: MovieRef): number {
-    if (typeof movie === 'number') return movie
+  private movieId(movie: MovieRef, name: string): number {
+    if (typeof movie === 'number') return checkId(name, movie)
     if (typeof movie === 'string') return this.catalog.findOne(movie).movieId
-    throw invalidArgument(`a movie is an id or a title (got ${typeof movie})`)
+    throw invalidArgument(`${name} must be a movie id or a title (got ${describe(movie)})`)
   }
 
   /** The top-N movies for a known user, best first, with titles. Sync: well under a millisecond. */
   recommend(userId: number, options: RecommendOptions = {}): Recommendation[] {
-    const o = nativeOptions(options)
+    checkId('userId', userId)
+    const o = nativeOptions('recommend options', options, RECOMMEND_CHECKS)
     return this.movies(call(() => this.handle.recommend(userId, o)))
   }
 
   /** Top-N for every user at once, on all cores, as typed arrays. */
   async recommendAll(options: RecommendOptions & { signal?: AbortSignal } = {}): Promise<RecommendAllResult> {
-    const o = nativeOptions(options)
+    const o = nativeOptions('recommendAll options', options, RECOMMEND_ALL_CHECKS)
     const { token, done } = linkSignal(options.signal)
     try {
       return await callAsync(() => this.handle.recommendAll(o, token))
@@ -230,18 +241,22 @@ export class Model {
   }
 
   recommendAllSync(options: RecommendOptions = {}): RecommendAllResult {
-    const o = nativeOptions(options)
+    const o = nativeOptions('recommendAllSync options', options, RECOMMEND_CHECKS)
     return call(() => this.handle.recommendAllSync(o))
   }
 
   /** The predicted rating of a user for a movie. */
   predict(userId: number, movieId: number): number {
+    checkId('userId', userId)
+    checkId('movieId', movieId)
     return call(() => this.handle.predict(userId, movieId))
   }
 
   /** Predictions for the pairs (userIds[j], movieIds[j]). */
   predictMany(userIds: ArrayLike<number>, movieIds: ArrayLike<number>): Float32Array {
-    return call(() => this.handle.predictMany(Float64Array.from(userIds), Float64Array.from(movieIds)))
+    const users = checkIds('userIds', userIds)
+    const movies = checkIds('movieIds', movieIds)
+    return call(() => this.handle.predictMany(users, movies))
   }
 
   /**
@@ -250,31 +265,44 @@ export class Model {
    * fixed. Rated movies are left out of the list.
    */
   recommendForNewUser(profile: NewUserProfile, options: RecommendOptions = {}): Recommendation[] {
+    if (profile === undefined) throw invalidArgument('profile must be an object { ratings?, genres? } (got undefined)')
+    checkOptions('profile', profile, PROFILE_CHECKS, 'profile.')
     const ratings = profile.ratings ?? []
-    const ids = Float64Array.from(ratings, (r) => this.movieId(r.movie))
-    const values = Float32Array.from(ratings, (r) => r.rating)
-    const o = nativeOptions(options)
+    const ids = new Float64Array(ratings.length)
+    const values = new Float32Array(ratings.length)
+    ratings.forEach((r, i) => {
+      const name = `profile.ratings[${i}]`
+      checkOptions(name, r, RATED_CHECKS, `${name}.`)
+      if (r === undefined || r.movie === undefined || r.rating === undefined) throw invalidArgument(`${name} must be { movie, rating } (got ${describe(r)})`)
+      ids[i] = this.movieId(r.movie, `${name}.movie`)
+      values[i] = r.rating
+    })
+    const o = nativeOptions('recommendForNewUser options', options, RECOMMEND_CHECKS)
     return this.movies(call(() => this.handle.recommendForNewUser(ids, values, profile.genres ?? [], o)))
   }
 
   /** The movies nearest to a movie by cosine similarity of their vectors; `score` is the cosine. */
   similarMovies(movie: MovieRef, options: Omit<RecommendOptions, 'excludeSeen' | 'diversity'> = {}): Recommendation[] {
-    const id = this.movieId(movie)
-    const o = nativeOptions(options)
+    const id = this.movieId(movie, 'movie')
+    const o = nativeOptions('similarMovies options', options, SIMILAR_MOVIES_CHECKS)
     return this.movies(call(() => this.handle.similarMovies(id, o)))
   }
 
   /** The users nearest to a user by cosine similarity. */
   similarUsers(userId: number, options: { n?: number } = {}): Array<{ userId: number; score: number }> {
-    const n = checkCount('n', options.n ?? 10)
+    checkId('userId', userId)
+    checkOptions('similarUsers options', options, { n: int(1) })
+    const n = options.n ?? 10
     const r = call(() => this.handle.similarUsers(userId, n))
     return Array.from(r.userIds, (id, i) => ({ userId: id, score: r.scores[i] ?? Number.NaN }))
   }
 
   /** Why the user gets this score: its terms and the rated movies that weigh most. */
   explain(userId: number, movie: MovieRef, options: { top?: number } = {}): Explanation {
-    const movieId = this.movieId(movie)
-    const top = checkCount('top', options.top ?? 5)
+    checkId('userId', userId)
+    const movieId = this.movieId(movie, 'movie')
+    checkOptions('explain options', options, { top: int(1) })
+    const top = options.top ?? 5
     const e = call(() => this.handle.explain(userId, movieId, top))
     return {
       userId,
@@ -303,20 +331,24 @@ export class Model {
 
   /** The movies with the longest ("polarizing") and shortest (bland) vectors; `score` is the norm. */
   vectorNorms(options: { n?: number; minRatings?: number } = {}): { largest: Recommendation[]; smallest: Recommendation[] } {
-    const n = checkCount('n', options.n ?? 10)
+    checkOptions('vectorNorms options', options, { n: int(1), minRatings: int(0) })
+    const n = options.n ?? 10
     const r = call(() => this.handle.vectorNorms(n, options.minRatings ?? 10))
     return { largest: this.movies(r.largest), smallest: this.movies(r.smallest) }
   }
 
   /** 2-D coordinates of the movie vectors on their first two principal components. */
   movieMap(options: { minRatings?: number } = {}): MovieMap {
+    checkOptions('movieMap options', options, { minRatings: int(0) })
     const r = call(() => this.handle.movieMap(options.minRatings ?? 1))
     return { movieIds: r.movieIds, x: r.x, y: r.y, explained: [r.explained[0] ?? 0, r.explained[1] ?? 0] }
   }
 
   /** Precision, recall, NDCG, MAP and hit rate at k on a test set, catalog coverage and novelty (docs/ranking.md). */
   async rankingMetrics(testSet: Dataset, options: RankingOptions = {}): Promise<RankingMetrics> {
-    const k = checkCount('k', options.k ?? 10)
+    testSetCheck(testSet, 'testSet')
+    checkOptions('rankingMetrics options', options, RANKING_ASYNC_CHECKS)
+    const k = options.k ?? 10
     const threshold = options.threshold ?? 4
     const { token, done } = linkSignal(options.signal)
     try {
@@ -327,36 +359,54 @@ export class Model {
   }
 
   rankingMetricsSync(testSet: Dataset, options: Omit<RankingOptions, 'signal'> = {}): RankingMetrics {
-    const k = checkCount('k', options.k ?? 10)
+    testSetCheck(testSet, 'testSet')
+    checkOptions('rankingMetricsSync options', options, RANKING_CHECKS)
+    const k = options.k ?? 10
     return call(() => this.handle.rankingMetricsSync(testSet.handle, k, options.threshold ?? 4))
   }
 
   /** Writes the model file atomically: an existing file is replaced only once the new one is complete. */
   async save(path: string): Promise<void> {
+    checkPath('path', path)
     await callAsync(() => this.handle.save(path))
   }
 
   saveSync(path: string): void {
+    checkPath('path', path)
     call(() => this.handle.saveSync(path))
   }
 
   /** Writes factors and biases into `dir` as CSV or `.npy` files; returns the file names. */
   exportFactors(dir: string, options: { format?: 'csv' | 'npy' } = {}): string[] {
+    checkPath('dir', dir)
+    checkOptions('exportFactors options', options, { format: oneOf('csv', 'npy') })
     return call(() => this.handle.exportFactors(dir, options.format ?? 'npy'))
   }
 }
 
+const PROFILE_CHECKS: Record<string, Check> = {
+  ratings: (value, name) => {
+    if (!Array.isArray(value)) throw invalidArgument(`${name} must be an array of { movie, rating } (got ${describe(value)})`)
+  },
+  genres: stringArray,
+}
+const RATED_CHECKS: Record<string, Check> = { movie: checkedLater, rating: finite() }
+const NEW_RATINGS_CHECKS: Record<string, Check> = { userIds: checkedLater, movieIds: checkedLater, ratings: checkedLater }
+
 function newRatingArrays(r: NewRatings): [Float64Array, Float64Array, Float32Array] {
-  if (r === null || typeof r !== 'object') throw invalidArgument('partialFit takes { userIds, movieIds, ratings }')
-  return [Float64Array.from(r.userIds), Float64Array.from(r.movieIds), Float32Array.from(r.ratings)]
+  if (r === undefined) throw invalidArgument('partialFit takes { userIds, movieIds, ratings } (got undefined)')
+  checkOptions('partialFit ratings', r, NEW_RATINGS_CHECKS)
+  for (const key of ['userIds', 'movieIds', 'ratings'] as const) if (r[key] === undefined) throw invalidArgument(`partialFit takes { userIds, movieIds, ratings }: ${key} is missing`)
+  return [checkIds('userIds', r.userIds), checkIds('movieIds', r.movieIds), checkRatings('ratings', r.ratings)]
 }
 
 /** Reads a model file, checking its magic, version, sizes and checksum. */
 export async function loadModel(path: string): Promise<Model> {
-  if (typeof path !== 'string') throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'path must be a string')
+  checkPath('path', path)
   return new Model(await callAsync(() => native.loadModel(path)))
 }
 
 export function loadModelSync(path: string): Model {
+  checkPath('path', path)
   return new Model(call(() => native.loadModelSync(path)))
 }

@@ -1,8 +1,9 @@
-import type { Dataset } from './dataset.js'
+import { Dataset } from './dataset.js'
 import { call, callAsync, invalidArgument } from './errors.js'
 import { Model } from './model.js'
 import { native, type Native } from './native.js'
 import { linkSignal } from './signal.js'
+import { abortSignal, boolean, checkOptions, describe, func, instanceOf, int, string, type Check } from './validate.js'
 
 export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit' | 'popular' | 'toprated'
 
@@ -37,7 +38,7 @@ export interface TrainConfig {
   initScale?: number
   /** Stop when the loss improves by less than this fraction in an epoch (0 disables). */
   tolerance?: number
-  /** With a test set: stop after this many epochs without a better test RMSE and keep the best. */
+  /** Stop after this many epochs without a better test RMSE and keep the best; needs `testSet` (an error without one). */
   patience?: number
   /** ALS-WR (as in Spark): scale each user's and movie's τ and γ by its number of ratings. */
   weightedRegularization?: boolean
@@ -89,6 +90,7 @@ export interface RankerConfig {
  */
 export type EpochRecord = Native.EpochRecord
 
+/** Unknown keys and values of the wrong type are rejected. */
 export interface TrainOptions {
   /** Evaluated after every epoch (RMSE/MAE in the history). */
   testSet?: Dataset
@@ -102,41 +104,120 @@ export interface TrainOptions {
   initialModel?: Model
 }
 
-function configJson(config: TrainConfig): string {
-  if (config === null || typeof config !== 'object') throw invalidArgument('config must be an object')
-  // JSON turns NaN and ±Infinity into null: name the key here instead.
-  const check = (object: object, prefix: string): void => {
-    for (const [key, value] of Object.entries(object)) {
-      if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${prefix}${key} must be a finite number (got ${value})`)
-      if (key === 'ranker' && value !== null && typeof value === 'object') check(value as object, 'ranker.')
-    }
+const datasetCheck = instanceOf(Dataset)
+const TRAIN_SYNC_CHECKS = { testSet: datasetCheck, onEpoch: func, initialModel: instanceOf(Model) } satisfies Record<string, Check>
+const TRAIN_CHECKS: Record<string, Check> = { ...TRAIN_SYNC_CHECKS, signal: abortSignal }
+
+/** The checks both twins make before any work; the config's own keys and ranges are checked by the core. */
+function checkTrainArguments(what: string, trainSet: Dataset, config: TrainConfig, options: Omit<TrainOptions, 'signal'>, checks: Record<string, Check>): void {
+  datasetCheck(trainSet, 'trainSet')
+  checkOptions(`${what} options`, options, checks)
+  const patience = (config as { patience?: unknown } | null)?.patience
+  if (patience !== undefined && patience !== null && options.testSet === undefined)
+    throw invalidArgument('patience needs a test set: it stops training once the test RMSE has not improved for that many epochs; pass options.testSet, or drop patience (tolerance stops on the training loss instead)')
+}
+
+/** A count the core bounds itself: 0 goes through so its message gives the allowed range. */
+const count: Check = (value, name) => {
+  if (value !== 0) int(1)(value, name)
+}
+const number: Check = (value, name) => {
+  if (typeof value !== 'number') throw invalidArgument(`${name} must be a number (got ${describe(value)})`)
+}
+const seed = int(0, Number.MAX_SAFE_INTEGER)
+
+// Types of the known keys, so a wrong type names its key (serde's message would not). Unknown
+// keys and ranges are the core's: it lists the allowed keys and knows each model's bounds.
+const CONFIG_TYPES: Record<string, Check> = {
+  model: string,
+  factors: count,
+  lambda: number,
+  tau: number,
+  gamma: number,
+  beta: number,
+  alpha: number,
+  epochs: count,
+  seed,
+  threads: count,
+  initScale: number,
+  tolerance: number,
+  patience: count,
+  weightedRegularization: boolean,
+  solver: string,
+  cgSteps: count,
+  recencyHalfLife: number,
+}
+const RANKER_TYPES: Record<string, Check> = {
+  factors: count,
+  tau: number,
+  alpha: number,
+  epochs: count,
+  cgSteps: count,
+  ratingWeight: number,
+  ratingSupport: number,
+  popularityPenalty: number,
+  learnPopularityPenalty: boolean,
+  seriesBonus: number,
+  learnSeriesBonus: boolean,
+}
+
+function checkTypes(object: object, types: Record<string, Check>, prefix: string): void {
+  for (const [key, value] of Object.entries(object)) {
+    // JSON turns NaN and ±Infinity into null: name the key here instead.
+    if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${prefix}${key} must be a finite number (got ${value})`)
+    if (value === undefined || value === null) continue
+    types[key]?.(value, `${prefix}${key}`)
   }
-  check(config, '')
+}
+
+function configJson(config: TrainConfig): string {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalidArgument(`config must be an object (got ${describe(config)})`)
+  checkTypes(config, CONFIG_TYPES, '')
+  const ranker: unknown = config.ranker
+  if (ranker !== undefined && ranker !== null) {
+    if (typeof ranker !== 'object' || Array.isArray(ranker)) throw invalidArgument(`ranker must be an object, or null for no ranker (got ${describe(ranker)})`)
+    checkTypes(ranker, RANKER_TYPES, 'ranker.')
+  }
   return JSON.stringify(config)
 }
 
 /** Trains a model off the JavaScript thread; the event loop keeps running. */
 export async function train(trainSet: Dataset, config: TrainConfig = {}, options: TrainOptions = {}): Promise<Model> {
   const json = configJson(config)
+  checkTrainArguments('train', trainSet, config, options, TRAIN_CHECKS)
   const { token, done } = linkSignal(options.signal)
   // Progress arrives through a non-blocking queue, so the last records can land after the
   // promise settles (or be dropped when the event loop is busy). Deliver epochs in order, never
   // twice, and always through the last one before `train` resolves.
+  // A listener that throws stops training, and `train` rejects with its error: an exception
+  // thrown on the event loop from a native callback would otherwise end the process.
   const listener = options.onEpoch
   let delivered = 0
+  let failure: { error: unknown } | null = null
   const onEpoch = listener
     ? (record: EpochRecord): void => {
-        if (record.epoch <= delivered) return
+        if (failure || record.epoch <= delivered) return
         delivered = record.epoch
-        listener(record)
+        try {
+          listener(record)
+        } catch (error) {
+          failure = { error }
+          token.cancel()
+        }
       }
     : null
   try {
-    const handle = await callAsync(() =>
-      native.train(trainSet.handle, options.testSet?.handle, json, onEpoch, token, options.initialModel?.handle),
-    )
+    let handle: Native.Model
+    try {
+      handle = await callAsync(() =>
+        native.train(trainSet.handle, options.testSet?.handle, json, onEpoch, token, options.initialModel?.handle),
+      )
+    } catch (err) {
+      throw failure ? (failure as { error: unknown }).error : err
+    }
     const model = new Model(handle, trainSet.catalog)
     if (onEpoch) for (const record of model.history) onEpoch(record)
+    if (failure) throw (failure as { error: unknown }).error
     return model
   } finally {
     done()
@@ -146,6 +227,7 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
 /** Trains on the calling thread (blocks it); `onEpoch` is called once training ends. */
 export function trainSync(trainSet: Dataset, config: TrainConfig = {}, options: Omit<TrainOptions, 'signal'> = {}): Model {
   const json = configJson(config)
+  checkTrainArguments('trainSync', trainSet, config, options, TRAIN_SYNC_CHECKS)
   const handle = call(() =>
     native.trainSync(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, options.initialModel?.handle),
   )

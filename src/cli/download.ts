@@ -1,6 +1,7 @@
-import { type Command } from 'commander'
+import { InvalidArgumentError, type Command } from 'commander'
 
-import { defaultCacheDir, download, MOVIELENS_DATASETS, type DownloadProgress } from '../download.js'
+import { defaultCacheDir, download, MOVIELENS_DATASETS, type DownloadLimits, type DownloadProgress } from '../download.js'
+import { parseNumber } from './options.js'
 import { formatBytes, printJson, ProgressBar } from './output.js'
 
 interface DownloadCliOptions {
@@ -9,6 +10,33 @@ interface DownloadCliOptions {
   force?: boolean
   quiet?: boolean
   json?: boolean
+  stallTimeout?: number
+  timeout?: number
+  maxZipSize?: number
+  maxUnpackedSize?: number
+  maxEntries?: number
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
+
+/** "1048576", "500M", "1.5G" (powers of 1024; a trailing "B" or "iB" is allowed). */
+function parseSize(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value)
+  const n = m ? Math.round(Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] ?? 1)) : NaN
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a size such as 1048576, 500M or 2G, got "${value}"`)
+  return n
+}
+
+function parsePositive(value: string): number {
+  const n = parseNumber(value)
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got "${value}"`)
+  return n
+}
+
+function parseCount(value: string): number {
+  const n = parsePositive(value)
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected a whole number, got "${value}"`)
+  return n
 }
 
 export function registerDownload(program: Command): void {
@@ -21,6 +49,11 @@ export function registerDownload(program: Command): void {
     .option('--force', 'fetch again even when a verified copy is in the cache')
     .option('-q, --quiet', 'print only the folder (no progress, no messages)')
     .option('--json', 'print the result as JSON')
+    .option('--stall-timeout <seconds>', 'fail when no data arrives for this long (default 60)', parsePositive)
+    .option('--timeout <seconds>', 'fail when the transfer takes longer than this in all (default: 10 min plus 32 KiB/s of the zip)', parsePositive)
+    .option('--max-zip-size <size>', "refuse a zip larger than this (default: the set's published size plus 10% and 1 MiB)", parseSize)
+    .option('--max-unpacked-size <size>', 'refuse a zip that unpacks to more than this (default: what the set needs, with a margin)', parseSize)
+    .option('--max-entries <n>', 'refuse a zip with more entries than this (default: what the set holds, with a margin)', parseCount)
     .addHelpText(
       'after',
       [
@@ -30,6 +63,7 @@ export function registerDownload(program: Command): void {
         'Examples:',
         '  $ alsrec download ml-latest-small',
         '  $ alsrec demo --data "$(alsrec download ml-latest-small --quiet)"',
+        '  $ alsrec download ml-25m --base-url https://mirror.example/movielens --max-unpacked-size 2G',
       ].join('\n'),
     )
     .action(async (name: string, o: DownloadCliOptions) => runDownload(name, o))
@@ -55,10 +89,17 @@ async function runDownload(name: string, o: DownloadCliOptions): Promise<void> {
   const onSigint = (): void => controller.abort()
   process.once('SIGINT', onSigint)
   const t0 = performance.now()
+  const limits: Partial<DownloadLimits> = {}
+  if (o.stallTimeout !== undefined) limits.stallTimeoutMs = o.stallTimeout * 1000
+  if (o.timeout !== undefined) limits.timeoutMs = o.timeout * 1000
+  if (o.maxZipSize !== undefined) limits.maxZipBytes = o.maxZipSize
+  if (o.maxUnpackedSize !== undefined) limits.maxUnpackedBytes = o.maxUnpackedSize
+  if (o.maxEntries !== undefined) limits.maxEntries = o.maxEntries
   try {
     const result = await download(name, {
       cacheDir: o.cacheDir,
       ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}),
+      ...limits,
       force: o.force === true,
       signal: controller.signal,
       onProgress,

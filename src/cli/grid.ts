@@ -3,6 +3,7 @@ import { type Command } from 'commander'
 import { invalidArgument } from '../errors.js'
 import { expandGrid, loadConfigFile, RANK_BY, resolveConfig } from '../experiment/config.js'
 import { rankByLabel, runGrid } from '../experiment/grid.js'
+import { refuseOverwritingInput } from './train.js'
 import { fmt, formatTable } from './output.js'
 import { abortOnSigint, EXIT_INTERRUPTED, progressReporter } from './progress.js'
 
@@ -21,7 +22,7 @@ export function registerGrid(program: Command): void {
     .argument('<config>', 'an experiment config (JSON) whose model section gives lists, e.g. "factors": [8, 16, 32]')
     .option('--out <dir>', 'the grid folder (overrides output.dir)')
     .option('--rank-by <metric>', "order the table and pick the best run by 'rmse' (default), 'coverage' or <precision|recall|ndcg|map|hitrate>@k, e.g. ndcg@10 (overrides metrics.rankBy)")
-    .option('--force', 'write into a folder that already holds an experiment')
+    .option('--force', "write into a folder that holds an earlier alsrec run (its files and run folders are replaced) or other files (alsrec's file names are written, every other file stays)")
     .option('--dry-run', 'list the runs the grid would train, and train nothing')
     .option('--json', 'print the results as one JSON object')
     .addHelpText(
@@ -59,6 +60,7 @@ Ctrl-C stops the current run; finished runs and their table stay (exit code 130)
         }
         return
       }
+      refuseOverwritingInput(file, config.output.dir)
       const progress = progressReporter(!o.json)
       const sigint = abortOnSigint()
       let result

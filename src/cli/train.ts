@@ -1,7 +1,10 @@
 import { Option, type Command } from 'commander'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 
 import { invalidArgument } from '../errors.js'
 import { loadConfigFile, resolveConfig, type ExperimentConfig } from '../experiment/config.js'
+import { MARKER_FILE, readMarker } from '../experiment/folder.js'
 import { runExperiment } from '../experiment/runner.js'
 import { fmt } from './output.js'
 import { parseInteger, parseNumber } from './options.js'
@@ -51,6 +54,18 @@ function configFromFlags(o: TrainCliOptions): ExperimentConfig {
   return resolveConfig(base)
 }
 
+/**
+ * Refuses a run whose config.json would overwrite the config file it was read from, when that
+ * file is the user's (in a folder that is not an alsrec run); forcing a folder replaces files of
+ * alsrec's names, and the input config is the one the user would lose. An alsrec run's own
+ * config.json may be re-run from: it is alsrec's file.
+ */
+export function refuseOverwritingInput(configFile: string | undefined, outDir: string): void {
+  if (configFile === undefined) return
+  if (path.resolve(configFile) !== path.join(path.resolve(outDir), 'config.json') || readMarker(outDir)) return
+  throw invalidArgument(`${configFile} is the config.json the run would write into output.dir ${outDir} (not an alsrec run folder, no ${MARKER_FILE}); choose another output folder`)
+}
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
@@ -75,7 +90,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'the experiment folder to write')
     .option('--no-plots', 'skip the plots')
     .option('--no-save', 'skip the model file')
-    .option('--force', 'write into a folder that already holds an experiment')
+    .option('--force', "write into a folder that holds an earlier alsrec run (its files are replaced) or other files (alsrec's file names are written, every other file stays)")
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
@@ -83,6 +98,7 @@ export function registerTrain(program: Command): void {
     )
     .action(async (config: string | undefined, o: TrainCliOptions) => {
       const resolved = configFromFlags({ ...o, ...(config !== undefined ? { config } : {}) })
+      refuseOverwritingInput(config ?? o.config, resolved.output.dir)
       const progress = progressReporter(!o.json)
       const sigint = abortOnSigint()
       try {
@@ -99,7 +115,9 @@ export function registerTrain(program: Command): void {
       } catch (err) {
         progress.stop()
         if (sigint.interrupted()) {
-          console.error(`alsrec: interrupted; training stopped, ${resolved.output.dir} holds the config and log of the unfinished run`)
+          const dir = resolved.output.dir
+          const kept = existsSync(path.join(dir, 'log.txt')) && readMarker(dir)?.status === 'aborted'
+          console.error(kept ? `alsrec: interrupted; training stopped, ${dir} holds the config and log of the unfinished run` : 'alsrec: interrupted before training started; nothing was written')
           process.exitCode = EXIT_INTERRUPTED
           return
         }

@@ -1,7 +1,11 @@
 // runGrid: every combination of the listed hyperparameters (and models), each in its own
-// experiment folder under runs/, then a results table sorted by test RMSE and the plots.
+// experiment folder under runs/, then a results table sorted by test RMSE and the plots. The grid
+// folder follows the same rules as an experiment folder (folder.ts): marked, refused when it
+// holds another run or user files unless forced, its previous outputs and run folders removed
+// when forced.
 import path from 'node:path'
 
+import { abortError } from '../errors.js'
 import type { Model } from '../model.js'
 import { learningCurvesSpec, type CurveSeries } from '../plots/learning-curves.js'
 import { movieMapSpec } from '../plots/movie-map.js'
@@ -11,8 +15,8 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from './atomic.js'
 import { movieMapOf, type RankingMetrics } from './capabilities.js'
 import { expandGrid, hasVectors, listedKeys, predictsRatings, resolveConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData } from './data.js'
-import { RunLog } from './folder.js'
-import { ensureFreshDir, modelLabel, trainRun, type ExperimentOptions } from './runner.js'
+import { checkOutputFolder, MARKER_FILE, OutputFolder, RunLog } from './folder.js'
+import { modelLabel, trainRun, type ExperimentOptions } from './runner.js'
 
 export interface GridRow {
   rank: number
@@ -98,7 +102,9 @@ export function rankByLabel(rankBy: string): string {
   return `${rankBy.replace('hitrate', 'hit rate').replace('ndcg', 'NDCG').replace('map', 'MAP')}, higher is better`
 }
 
-function writeTables(dir: string, rows: GridRow[], variedKeys: GridKey[], folds: boolean, metrics: { k: number; rankBy: string }): void {
+function writeTables(folder: OutputFolder, rows: GridRow[], variedKeys: GridKey[], folds: boolean, metrics: { k: number; rankBy: string }): void {
+  const dir = folder.dir
+  folder.claim('results.csv', 'results.md')
   const keys = variedKeys.filter((k) => k !== 'kind' && k !== 'factors')
   const k = metrics.k
   const ranked = rows.some((r) => r.ranking !== null)
@@ -140,11 +146,14 @@ export function bestPerModel(rows: GridRow[]): CurveSeries[] {
   return out
 }
 
-export async function writeGridPlots(dir: string, rows: GridRow[], context: string): Promise<string[]> {
+/** Writes the grid's plots into `dir`; `claim` hears of each file before it is written. */
+export async function writeGridPlots(dir: string, rows: GridRow[], context: string, claim: (...names: string[]) => void = () => {}): Promise<string[]> {
   const files: string[] = []
+  claim('rmse-vs-k.svg', 'rmse-vs-k.png')
   // RMSE of star ratings: implicit models predict none, so they are not on this axis.
   await writePlot(rmseVsKSpec(rows.filter((r) => r.testRmse !== null && predictsRatings(r.model) && (hasVectors(r.model) || r.model === 'bias')).map((r) => ({ model: r.model, factors: r.factors, testRmse: r.testRmse ?? Number.NaN })), context), path.join(dir, 'rmse-vs-k'))
   files.push('rmse-vs-k.svg', 'rmse-vs-k.png')
+  claim('learning-curves.svg', 'learning-curves.png')
   await writePlot(learningCurvesSpec(bestPerModel(rows), `${context}; best run of each model`), path.join(dir, 'learning-curves'))
   files.push('learning-curves.svg', 'learning-curves.png')
   return files
@@ -152,20 +161,46 @@ export async function writeGridPlots(dir: string, rows: GridRow[], context: stri
 
 /**
  * Runs every combination of the listed hyperparameters. An aborted signal stops the current
- * training; the finished runs stay on disk and in the result, with `interrupted: true`.
+ * training; the finished runs stay on disk and in the result, with `interrupted: true`. The
+ * folder is checked first and made once the data has loaded, so a bad config or data path
+ * leaves nothing behind.
  */
 export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, options: ExperimentOptions = {}): Promise<GridResult> {
   const config = resolveConfig(input)
   const dir = config.output.dir
   const points = expandGrid(config.model)
   const variedKeys = listedKeys(config.model)
-  ensureFreshDir(dir, options.force)
-  writeJsonAtomic(path.join(dir, 'config.json'), config)
-  const log = new RunLog(path.join(dir, 'grid.log'))
-  log.write(`grid of ${points.length} configurations over ${variedKeys.join(', ') || 'nothing (one configuration)'}`)
+  checkOutputFolder(dir, { kind: 'grid', force: options.force })
   options.onProgress?.({ type: 'status', message: 'loading data' })
   const data = await loadData(config.data, options.signal)
   const parts = splitData(data.dataset, config.split)
+  // Stopped while the data loaded: stop before the folder is made.
+  if (options.signal?.aborted) throw abortError()
+  const folder = OutputFolder.open(dir, { kind: 'grid', force: options.force })
+  try {
+    const result = await gridRuns(config, folder, points, variedKeys, data, parts, options)
+    folder.finish(result.interrupted ? 'aborted' : 'done')
+    return result
+  } catch (err) {
+    folder.fail(err)
+    throw err
+  }
+}
+
+async function gridRuns(
+  config: ExperimentConfig,
+  folder: OutputFolder,
+  points: ReturnType<typeof expandGrid>,
+  variedKeys: GridKey[],
+  data: Awaited<ReturnType<typeof loadData>>,
+  parts: ReturnType<typeof splitData>,
+  options: ExperimentOptions,
+): Promise<GridResult> {
+  const dir = folder.dir
+  folder.claim('config.json', 'grid.log')
+  writeJsonAtomic(path.join(dir, 'config.json'), config)
+  const log = new RunLog(path.join(dir, 'grid.log'))
+  log.write(`grid of ${points.length} configurations over ${variedKeys.join(', ') || 'nothing (one configuration)'}`)
   const folds = config.split.folds !== undefined
   const splitText = describeSplit(config.split)
   const context = `${data.description}, ${splitText}`
@@ -181,6 +216,7 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
     let failure: string | undefined
     for (const part of parts) {
       const runDir = path.join(dir, 'runs', run, ...(part.fold !== null ? [`fold-${part.fold}`] : []))
+      folder.claim(path.relative(dir, runDir))
       try {
         const result = await trainRun(
           { dir: runDir, runId: run, index: i * parts.length + (part.fold ?? 1) - 1, total, config: { ...config, output: { ...config.output, dir: runDir } }, train: point.train, varied: point.varied, part, data, catalog: data.dataset.catalog },
@@ -203,7 +239,7 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
     if (failure !== undefined || !first) {
       rows.push({ rank: 0, best: false, run, model: point.train.model, factors: hasVectors(point.train.model) ? (point.train.factors ?? null) : null, varied: point.varied, epochs: 0, trainRmse: Number.NaN, testRmse: null, testRmseSd: null, testMae: null, ranking: null, seconds: 0, dir: path.relative(dir, path.join(dir, 'runs', run)), history: [], error: failure ?? 'no result' })
       rows = sortRows(rows, config.metrics.rankBy)
-      writeTables(dir, rows, variedKeys, folds, config.metrics)
+      writeTables(folder, rows, variedKeys, folds, config.metrics)
       continue
     }
     const tests = results.map((r) => r.metrics.final.testRmse).filter((x): x is number => x !== null)
@@ -228,25 +264,27 @@ export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, o
     log.write(`${run}: test RMSE ${f4(testRmse)}`)
     if (hasVectors(first.metrics.model) && predictsRatings(first.metrics.model) && testRmse !== null && (!bestModel || testRmse < bestModel.testRmse)) bestModel = { model: first.model, testRmse, label: modelLabel({ model: first.metrics.model, factors: first.metrics.factors ?? undefined }) }
     rows = sortRows(rows, config.metrics.rankBy)
-    writeTables(dir, rows, variedKeys, folds, config.metrics)
+    writeTables(folder, rows, variedKeys, folds, config.metrics)
   }
 
   const files = ['config.json', 'grid.log']
   const succeeded = rows.filter((r) => r.error === undefined)
   if (succeeded.length > 0) {
-    writeTables(dir, rows, variedKeys, folds, config.metrics)
+    writeTables(folder, rows, variedKeys, folds, config.metrics)
     files.push('results.csv', 'results.md')
     if (config.output.plots) {
-      files.push(...(await writeGridPlots(dir, succeeded, context)))
+      files.push(...(await writeGridPlots(dir, succeeded, context, (...names) => folder.claim(...names))))
       const map = bestModel ? movieMapOf(bestModel.model) : null
       if (bestModel && map) {
         const mapPart = parts[0]
+        folder.claim('movie-map.svg', 'movie-map.png')
         await writePlot(movieMapSpec(map, data.dataset.catalog, { popularity: mapPart ? moviePopularity(mapPart.train) : undefined, context: `best latent model (${bestModel.label}) on ${data.description}` }), path.join(dir, 'movie-map'))
         files.push('movie-map.svg', 'movie-map.png')
       }
     }
   }
-  files.push('results.json')
+  files.push('results.json', MARKER_FILE)
+  folder.claim('results.json')
   const failed = rows.filter((r) => r.error !== undefined).length
   const result: GridResult = { dir, config, rows, planned: points.length, interrupted, failed, files }
   writeJsonAtomic(path.join(dir, 'results.json'), { context, planned: points.length, interrupted, failed, rows })

@@ -1,9 +1,8 @@
 // runExperiment: data → split → train → metrics, model, plots and summary in one folder.
-import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 
 import type { Catalog } from '../catalog.js'
-import { invalidArgument } from '../errors.js'
+import { abortError, invalidArgument } from '../errors.js'
 import type { Model } from '../model.js'
 import { learningCurvesSpec } from '../plots/learning-curves.js'
 import { movieMapSpec } from '../plots/movie-map.js'
@@ -13,7 +12,9 @@ import { writeJsonAtomic } from './atomic.js'
 import { movieMapOf, rankingMetricsOf, saveModel, type RankingMetrics } from './capabilities.js'
 import { hasVectors, resolveConfig, singleTrainConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey, type GridPoint } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData, type LoadedData, type SplitPart } from './data.js'
-import { finalMetrics, RunLog, writeMetrics, writeSummary, type RunMetrics } from './folder.js'
+import { checkOutputFolder, finalMetrics, MARKER_FILE, MODEL_FILE, OutputFolder, RunLog, writeMetrics, writeSummary, type RunMetrics } from './folder.js'
+
+export { MODEL_FILE }
 
 export type ExperimentEvent =
   | { type: 'status'; message: string }
@@ -24,7 +25,11 @@ export type ExperimentEvent =
 export interface ExperimentOptions {
   signal?: AbortSignal
   onProgress?: (event: ExperimentEvent) => void
-  /** Write into an output folder that already holds an experiment. */
+  /**
+   * Write into an output folder that holds an earlier alsrec run (its files are replaced) or
+   * into a non-empty folder that is not an alsrec run (alsrec's file names are written there,
+   * other files stay). The rules are at the top of folder.ts.
+   */
   force?: boolean
 }
 
@@ -33,12 +38,10 @@ export interface ExperimentResult {
   /** The config as resolved: defaults filled, absolute paths, the model's full training config. */
   config: ExperimentConfig
   metrics: RunMetrics
-  /** File names written into `dir`. */
+  /** File names written into `dir` (the marker MARKER_FILE last). */
   files: string[]
   model: Model
 }
-
-export const MODEL_FILE = 'model.alsrec'
 
 /** Legend label of a run: "biased, k = 16" or "bias". */
 export function modelLabel(train: { model?: string | undefined; factors?: number | undefined }): string {
@@ -54,12 +57,6 @@ function modelSection(trainConfig: Record<string, unknown>): ExperimentConfig['m
   return section as ExperimentConfig['model']
 }
 
-export function ensureFreshDir(dir: string, force: boolean | undefined): void {
-  if (!force && existsSync(path.join(dir, 'config.json')))
-    throw invalidArgument(`output.dir: ${dir} already holds an experiment (config.json); choose another folder or pass force (--force)`)
-  mkdirSync(dir, { recursive: true })
-}
-
 export interface RunSpec {
   dir: string
   runId: string
@@ -73,12 +70,27 @@ export interface RunSpec {
   catalog: Catalog
 }
 
-/** Trains one configuration on one split and writes its experiment folder. */
+/**
+ * Trains one configuration on one split and writes its experiment folder: opens it by the
+ * folder rules (folder.ts), and marks it done, or failed/aborted, at the end.
+ */
 export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promise<ExperimentResult> {
+  const folder = OutputFolder.open(spec.dir, { kind: 'experiment', force: options.force, saveModel: spec.config.output.saveModel })
+  try {
+    const result = await writeRun(spec, folder, options)
+    folder.finish()
+    return result
+  } catch (err) {
+    folder.fail(err)
+    throw err
+  }
+}
+
+async function writeRun(spec: RunSpec, folder: OutputFolder, options: ExperimentOptions): Promise<ExperimentResult> {
   const { dir, config, part, data } = spec
-  mkdirSync(dir, { recursive: true })
   const log = new RunLog(path.join(dir, 'log.txt'))
   const files = ['config.json', 'log.txt']
+  folder.claim(...files)
   const trainConfig: TrainConfig = { ...spec.train }
   const runConfig = (full: Record<string, unknown>): ExperimentConfig & { run?: unknown } => ({
     ...config,
@@ -121,6 +133,7 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
   if (rankingNote) notes.push(rankingNote)
 
   if (config.output.saveModel) {
+    folder.claim(MODEL_FILE)
     await saveModel(model, path.join(dir, MODEL_FILE))
     files.push(MODEL_FILE)
   }
@@ -135,21 +148,25 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
     ranking,
     ...(rankingNote ? { rankingNote } : {}),
   }
+  folder.claim('metrics.csv', 'metrics.json')
   writeMetrics(dir, metrics)
   files.push('metrics.csv', 'metrics.json')
   log.write(`done: test RMSE ${metrics.final.testRmse?.toFixed(4) ?? '-'} after ${metrics.final.epochs} epochs`)
 
   if (config.output.plots) {
     const context = `${data.description}, ${splitText}`
+    folder.claim('learning-curve.svg', 'learning-curve.png')
     await writePlot(learningCurvesSpec([{ label: modelLabel(resolvedTrain as TrainConfig), kind: model.kind, history: model.history }], context), path.join(dir, 'learning-curve'))
     files.push('learning-curve.svg', 'learning-curve.png')
     const map = hasVectors(model.kind) ? movieMapOf(model) : null
     if (map) {
+      folder.claim('movie-map.svg', 'movie-map.png')
       await writePlot(movieMapSpec(map, spec.catalog, { popularity: moviePopularity(part.train), context: `${modelLabel(resolvedTrain as TrainConfig)} on ${data.description}` }), path.join(dir, 'movie-map'))
       files.push('movie-map.svg', 'movie-map.png')
     } else notes.push('no movie map: the bias-only model has no movie vectors')
   }
   files.push('summary.md')
+  folder.claim('summary.md')
   writeSummary(dir, {
     title: `Experiment ${config.name ?? spec.runId}`,
     dataDescription: `${data.description} (${data.dataset.numRatings} ratings)`,
@@ -161,21 +178,25 @@ export async function trainRun(spec: RunSpec, options: ExperimentOptions): Promi
     notes,
   })
   options.onProgress?.({ type: 'run-end', run: spec.runId, testRmse: metrics.final.testRmse })
-  return { dir, config: resolved, metrics, files, model }
+  return { dir, config: resolved, metrics, files: [...files, MARKER_FILE], model }
 }
 
 /**
  * Runs one experiment from a config object (validated here) and writes its folder:
- * config.json, metrics.csv/json, the model file, plots, log.txt and summary.md.
+ * config.json, metrics.csv/json, the model file, plots, log.txt, summary.md and the marker.
+ * The folder is checked first and made only once the data has loaded, so a bad config or data
+ * path leaves nothing behind.
  */
 export async function runExperiment(input: ExperimentConfigInput | ExperimentConfig, options: ExperimentOptions = {}): Promise<ExperimentResult> {
   const config = resolveConfig(input)
   const trainConfig = singleTrainConfig(config.model)
   if (config.split.folds !== undefined) throw invalidArgument('split.folds: k-fold cross-validation runs through a grid (alsrec grid / runGrid)')
-  ensureFreshDir(config.output.dir, options.force)
+  checkOutputFolder(config.output.dir, { kind: 'experiment', force: options.force, saveModel: config.output.saveModel })
   options.onProgress?.({ type: 'status', message: 'loading data' })
   const data = await loadData(config.data, options.signal)
   const [part] = splitData(data.dataset, config.split)
   if (!part) throw invalidArgument('split: produced no parts')
+  // Stopped while the data loaded: stop before the folder is made.
+  if (options.signal?.aborted) throw abortError()
   return trainRun({ dir: config.output.dir, runId: config.name ?? 'run', index: 0, total: 1, config, train: trainConfig, part, data, catalog: data.dataset.catalog }, options)
 }

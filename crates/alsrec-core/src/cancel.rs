@@ -1,6 +1,7 @@
 //! Cooperative cancellation and progress hooks shared by every long-running operation.
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 
@@ -28,23 +29,40 @@ impl CancelToken {
     }
 }
 
-/// Builds the rayon pool that a call runs on. Each call gets its own pool so that the `threads`
-/// option is honoured and two concurrent trainings do not fight over the global pool.
-pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+/// The most worker threads a call may ask for: more than any machine alsrec targets has cores,
+/// and few enough that a hostile `threads` cannot exhaust the process table.
+pub const MAX_THREADS: usize = 256;
+
+/// The rayon pool a call with this `threads` option runs on (all cores when `None`). Pools are
+/// built once per thread count and reused, so a per-call `threads` is honoured without paying
+/// for thread creation on every query; calls sharing a count share its workers.
+pub fn thread_pool(threads: Option<usize>) -> Result<Arc<rayon::ThreadPool>> {
     let n = match threads {
-        Some(0) => {
-            return Err(Error::invalid_argument(
-                "threads must be at least 1 (got 0)",
-            ))
+        Some(n) if (1..=MAX_THREADS).contains(&n) => n,
+        Some(n) => {
+            return Err(Error::invalid_argument(format!(
+                "threads must be a whole number from 1 to {MAX_THREADS} (got {n})"
+            )))
         }
-        Some(n) => n,
         None => std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1),
+            .unwrap_or(1)
+            .min(MAX_THREADS),
     };
-    rayon::ThreadPoolBuilder::new()
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(pool) = pools.get(&n) {
+        return Ok(pool.clone());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(|i| format!("alsrec-{i}"))
         .build()
-        .map_err(|e| Error::internal(format!("could not start {n} worker threads: {e}")))
+        .map_err(|e| Error::internal(format!("could not start {n} worker threads: {e}")))?;
+    let pool = Arc::new(pool);
+    pools.insert(n, pool.clone());
+    Ok(pool)
 }

@@ -76,8 +76,18 @@ impl RowSystem {
     ) -> Result<RowSystem> {
         let k = model.k;
         let c = &model.config;
-        let (lambda, tau, gamma) = (c.lambda as f64, c.tau as f64, c.gamma as f64);
         let implicit = c.model == ModelKind::Implicit;
+        // ALS-WR scales a row's regularizers by its number of ratings, in training and so here.
+        let count = if c.weighted_regularization && !implicit {
+            rows.len() as f64
+        } else {
+            1.0
+        };
+        let (lambda, tau, gamma) = (
+            c.lambda as f64,
+            c.tau as f64 * count,
+            c.gamma as f64 * count,
+        );
         let dim = if implicit { k } else { k + 1 };
         let mut a = DMatrix::<f64>::zeros(dim, dim);
         let mut rhs = DVector::<f64>::zeros(dim);

@@ -527,31 +527,7 @@ fn user_counts(o: &GenerateOptions) -> Vec<usize> {
     counts
 }
 
-/// Writes through a temporary file in the same directory, then renames it into place, so a
-/// reader never sees a half-written file and a failure leaves the old one intact.
-pub fn write_atomic(
-    path: &Path,
-    body: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        body(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, &e)
-    })
-}
+pub use crate::files::write_atomic;
 
 #[cfg(test)]
 mod tests {

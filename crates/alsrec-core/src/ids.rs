@@ -46,6 +46,11 @@ impl IdMap {
         self.raw.len()
     }
 
+    /// Distinct ids: less than [`Self::len`] when `from_raw` was given repeats.
+    pub fn distinct(&self) -> usize {
+        self.lookup.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod explain;
 pub mod export;
 pub mod factors;
+pub mod files;
 pub mod foldin;
 pub mod generator;
 pub mod ids;
@@ -24,6 +25,9 @@ pub mod query;
 #[cfg(test)]
 mod query_tests;
 pub mod ranking;
+pub mod robustness;
+#[cfg(test)]
+mod robustness_tests;
 pub mod series;
 pub mod sparse;
 pub mod split;

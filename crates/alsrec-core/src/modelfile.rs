@@ -98,6 +98,18 @@ struct CatalogColumns {
     titles: Vec<String>,
     years: Vec<Option<i32>>,
     genres: Vec<Vec<u16>>,
+    /// links.csv, by movie id (sorted, so equal models give equal bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    link_ids: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    imdb_ids: Vec<Option<i64>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tmdb_ids: Vec<Option<i64>>,
+    /// tags.csv, by movie id (sorted): each movie's (tag, count), most frequent first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tag_ids: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<Vec<(String, u32)>>,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -230,6 +242,10 @@ fn dtype_size(dtype: &str) -> usize {
 /// inner one a failure of `out`, so `save` can report it against the path.
 fn write_to(model: &Model, out: &mut impl Write) -> Result<std::io::Result<()>> {
     let c = &model.catalog;
+    let mut links: Vec<_> = c.links.iter().collect();
+    links.sort_unstable_by_key(|l| *l.0);
+    let mut tags: Vec<_> = c.tags.iter().collect();
+    tags.sort_unstable_by_key(|t| *t.0);
     let parts = sections(model);
     let mut header = Header {
         kind: model.config.model.name().to_string(),
@@ -246,6 +262,11 @@ fn write_to(model: &Model, out: &mut impl Write) -> Result<std::io::Result<()>> 
             titles: c.movies.iter().map(|m| m.title.clone()).collect(),
             years: c.movies.iter().map(|m| m.year).collect(),
             genres: c.movies.iter().map(|m| m.genres.clone()).collect(),
+            link_ids: links.iter().map(|l| *l.0).collect(),
+            imdb_ids: links.iter().map(|l| l.1.imdb_id).collect(),
+            tmdb_ids: links.iter().map(|l| l.1.tmdb_id).collect(),
+            tag_ids: tags.iter().map(|t| *t.0).collect(),
+            tags: tags.iter().map(|t| t.1.clone()).collect(),
         },
         sections: Vec::new(),
         ranker: model.ranker.as_ref().map(|r| RankerHeader {
@@ -357,7 +378,7 @@ pub fn save(model: &Model, path: &Path) -> Result<()> {
 }
 
 pub fn load(path: &Path) -> Result<Model> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+    let bytes = crate::files::read_regular(path)?;
     decode(&bytes).map_err(|e| match e.kind {
         ErrorKind::BadModelFile => bad(format!("{}: {}", path.display(), e.message)),
         _ => e,
@@ -408,7 +429,7 @@ pub fn decode(b: &[u8]) -> Result<Model> {
         )));
     }
     let header_len = u32_at(b, 12) as usize;
-    if PREAMBLE + header_len > total - 4 {
+    if PREAMBLE.saturating_add(header_len) > total - 4 {
         return Err(bad("the header length runs past the end of the file"));
     }
     let header: Header = serde_json::from_slice(&b[PREAMBLE..PREAMBLE + header_len])
@@ -416,8 +437,29 @@ pub fn decode(b: &[u8]) -> Result<Model> {
     build(b, header, total - 4)
 }
 
-fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
-    let (m, n, k, g) = (h.num_users, h.num_movies, h.k, h.genre_names.len());
+/// `rows × width` values, or an error naming the section, before anything is allocated.
+fn count_of(name: &str, rows: usize, width: usize) -> Result<usize> {
+    rows.checked_mul(width)
+        .ok_or_else(|| bad(format!("section '{name}' would be impossibly large")))
+}
+
+/// Every value of a float section is finite: a NaN or an infinity in a vector or a bias would
+/// make every answer that touches it NaN.
+fn finite(name: &str, values: &[f32]) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(bad(format!(
+            "section '{name}' holds a non-finite value ({}) at {i}",
+            values[i]
+        ))),
+    }
+}
+
+/// Checks the header's fields against each other before any section is read, so no size taken
+/// from the file reaches an allocation unchecked (the sections are then checked against the
+/// file's real length).
+fn check_header(h: &Header) -> Result<()> {
+    let (m, n, k) = (h.num_users, h.num_movies, h.k);
     if h.config.model.name() != h.kind {
         return Err(bad(format!(
             "header kind '{}' disagrees with its config ('{}')",
@@ -425,6 +467,44 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
             h.config.model.name()
         )));
     }
+    h.config
+        .validate()
+        .map_err(|e| bad(format!("the header's config is invalid: {}", e.message)))?;
+    if k != h.config.latent_dim() {
+        return Err(bad(format!(
+            "header field 'k' = {k} disagrees with the config ({} factors for '{}')",
+            h.config.latent_dim(),
+            h.kind
+        )));
+    }
+    // Dense indices are u32 throughout the core.
+    for (field, value) in [("numUsers", m), ("numMovies", n), ("numSeen", h.num_seen)] {
+        if value > u32::MAX as usize {
+            return Err(bad(format!(
+                "header field '{field}' = {value} exceeds {}",
+                u32::MAX
+            )));
+        }
+    }
+    if !h.mu.is_finite() {
+        return Err(bad("header field 'mu' is not a finite number"));
+    }
+    if h.genre_names.len() > u16::MAX as usize {
+        return Err(bad(
+            "header field 'genreNames' lists more than 65535 genres",
+        ));
+    }
+    if let Some(r) = &h.ranker {
+        r.config
+            .validate()
+            .map_err(|e| bad(format!("the ranker's config is invalid: {}", e.message)))?;
+    }
+    Ok(())
+}
+
+fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
+    check_header(&h)?;
+    let (m, n, k, g) = (h.num_users, h.num_movies, h.k, h.genre_names.len());
     let genre_rows = if h.config.model.name() == "genre" {
         g
     } else {
@@ -464,11 +544,11 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
     let user_ids = i64s(section("userIds", "i64", Some(m))?);
     let item_ids = i64s(section("movieIds", "i64", Some(n))?);
     let genre_factors = section("genreFactors", "f32", None)?;
-    if genre_factors.len() / 4 != genre_rows * k && !genre_factors.is_empty() {
+    let genre_count = count_of("genreFactors", genre_rows, k)?;
+    if genre_factors.len() / 4 != genre_count && !genre_factors.is_empty() {
         return Err(bad(format!(
-            "section 'genreFactors' holds {} values (expected {})",
+            "section 'genreFactors' holds {} values (expected {genre_count})",
             genre_factors.len() / 4,
-            genre_rows * k
         )));
     }
     let indptr: Vec<usize> = from_le::<u64>(section("seenIndptr", "u64", Some(m + 1))?)
@@ -482,6 +562,16 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
     let indices: Vec<u32> = from_le(section("seenIndices", "u32", Some(nnz))?);
     if indices.iter().any(|&i| i as usize >= n) {
         return Err(bad("section 'seenIndices' refers to a movie past the end"));
+    }
+    // Queries walk each user's seen movies in order to skip them: a row must be sorted, once each.
+    if let Some(u) = (0..m).find(|&u| {
+        indices[indptr[u]..indptr[u + 1]]
+            .windows(2)
+            .any(|w| w[0] >= w[1])
+    }) {
+        return Err(bad(format!(
+            "section 'seenIndices' is not sorted and distinct in row {u}"
+        )));
     }
     let cat = &h.catalog;
     let rows = cat.ids.len();
@@ -504,10 +594,33 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
             .collect();
         catalog.push(cat.ids[i], cat.titles[i].clone(), &names?);
     }
+    if cat.imdb_ids.len() != cat.link_ids.len() || cat.tmdb_ids.len() != cat.link_ids.len() {
+        return Err(bad("catalog link columns have different lengths"));
+    }
+    for (j, &id) in cat.link_ids.iter().enumerate() {
+        let links = crate::catalog::Links {
+            imdb_id: cat.imdb_ids[j],
+            tmdb_id: cat.tmdb_ids[j],
+        };
+        if catalog.links.insert(id, links).is_some() {
+            return Err(bad(format!("catalog links repeat movie {id}")));
+        }
+    }
+    if cat.tags.len() != cat.tag_ids.len() {
+        return Err(bad("catalog tag columns have different lengths"));
+    }
+    for (id, tags) in cat.tag_ids.iter().zip(&cat.tags) {
+        if catalog.tags.insert(*id, tags.clone()).is_some() {
+            return Err(bad(format!("catalog tags repeat movie {id}")));
+        }
+    }
     let users = IdMap::from_raw(user_ids);
     let items = IdMap::from_raw(item_ids);
-    if users.len() != m || items.len() != n {
-        return Err(bad("the id sections hold repeated ids"));
+    if users.distinct() != m {
+        return Err(bad("section 'userIds' holds repeated ids"));
+    }
+    if items.distinct() != n {
+        return Err(bad("section 'movieIds' holds repeated ids"));
     }
     let ranker = match &h.ranker {
         None => None,
@@ -523,22 +636,19 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
                     r.config.factors
                 )));
             }
-            let count = |rows: usize, what: &str| {
-                rows.checked_mul(r.k)
-                    .ok_or_else(|| bad(format!("ranker {what} factors overflow")))
-            };
-            Some((
-                f32s(section(
-                    "rankerUserFactors",
-                    "f32",
-                    Some(count(m, "user")?),
-                )?),
-                f32s(section(
-                    "rankerMovieFactors",
-                    "f32",
-                    Some(count(n, "movie")?),
-                )?),
-            ))
+            let users = f32s(section(
+                "rankerUserFactors",
+                "f32",
+                Some(count_of("rankerUserFactors", m, r.k)?),
+            )?);
+            let movies = f32s(section(
+                "rankerMovieFactors",
+                "f32",
+                Some(count_of("rankerMovieFactors", n, r.k)?),
+            )?);
+            finite("rankerUserFactors", &users)?;
+            finite("rankerMovieFactors", &movies)?;
+            Some((users, movies))
         }
     };
     let mut config = h.config;
@@ -548,22 +658,30 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
     } else if config.ranker.is_none() {
         return Err(bad("the file has a ranker but its config has none"));
     }
+    let float_section = |name: &str, count: usize| -> Result<Vec<f32>> {
+        let values = f32s(section(name, "f32", Some(count))?);
+        finite(name, &values)?;
+        Ok(values)
+    };
+    let genre_factors = f32s(genre_factors);
+    finite("genreFactors", &genre_factors)?;
+    let seen_values = float_section("seenValues", nnz)?;
     let mut model = Model {
         config,
         k,
         mu: h.mu,
-        user_factors: f32s(section("userFactors", "f32", Some(m * k))?).into(),
-        user_bias: f32s(section("userBias", "f32", Some(m))?),
-        item_factors: f32s(section("movieFactors", "f32", Some(n * k))?).into(),
-        item_bias: f32s(section("movieBias", "f32", Some(n))?),
-        genre_factors: f32s(genre_factors),
+        user_factors: float_section("userFactors", count_of("userFactors", m, k)?)?.into(),
+        user_bias: float_section("userBias", m)?,
+        item_factors: float_section("movieFactors", count_of("movieFactors", n, k)?)?.into(),
+        item_bias: float_section("movieBias", n)?,
+        genre_factors,
         users: Arc::new(users),
         items: Arc::new(items),
         catalog: Arc::new(catalog),
         seen: Arc::new(Csr {
             indptr,
             indices,
-            values: f32s(section("seenValues", "f32", Some(nnz))?),
+            values: seen_values,
             ncols: n,
         }),
         history: epoch_stats(h.history),

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::foldin::{gram, RowSystem, Rows};
+use crate::ingest::numbers::MAX_ID;
 use crate::model::Model;
 use crate::sparse::Csr;
 
@@ -40,10 +41,38 @@ impl Model {
                 "partialFit needs at least one rating",
             ));
         }
-        if let Some(r) = new.ratings.iter().find(|r| !r.is_finite()) {
-            return Err(Error::invalid_argument(format!(
-                "rating {r} is not a finite number"
-            )));
+        // The checks of ingest: ids whole, non-negative and exact as JavaScript numbers.
+        for (what, ids) in [("userIds", &new.user_ids), ("movieIds", &new.movie_ids)] {
+            if let Some((j, id)) = ids
+                .iter()
+                .enumerate()
+                .find(|(_, &id)| id < 0 || id as u64 > MAX_ID)
+            {
+                return Err(Error::invalid_argument(format!(
+                    "{what}[{j}] = {id} is not an id (a whole number from 0 to 2^53 − 1)"
+                )));
+            }
+        }
+        // The checks of recommendForNewUser: on the scale the model was trained on, which
+        // partialFit must not widen (every later fold-in and displayed rating depends on it).
+        let (lo, hi) = self
+            .seen
+            .values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        if let Some((j, r)) = new
+            .ratings
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !r.is_finite() || (lo <= hi && !(lo..=hi).contains(*r)))
+        {
+            return Err(Error::invalid_argument(if r.is_finite() {
+                format!("ratings[{j}] = {r} is outside the model's rating scale {lo}–{hi}")
+            } else {
+                format!("ratings[{j}] = {r} is not a finite number")
+            }));
         }
         let k = self.k;
         let (old_m, old_n) = (self.num_users(), self.num_items());

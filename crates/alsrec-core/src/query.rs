@@ -77,9 +77,18 @@ impl RecommendOptions {
     /// How many candidates to rank before re-ranking for diversity.
     fn pool(&self) -> usize {
         if self.diversity > 0.0 {
-            (self.n * 4).max(50)
+            self.n.saturating_mul(4).max(50)
         } else {
             self.n
+        }
+    }
+
+    /// These options with n at most the number of movies: a list cannot be longer, and an n
+    /// taken from a request must never size an allocation.
+    pub fn clamped(&self, items: usize) -> RecommendOptions {
+        RecommendOptions {
+            n: self.n.min(items.max(1)),
+            ..self.clone()
         }
     }
 }
@@ -179,7 +188,8 @@ impl TopN {
     pub fn new(n: usize) -> Self {
         TopN {
             n,
-            heap: BinaryHeap::with_capacity(n + 1),
+            // A hint only: n comes from callers, and a list of n is rarely filled.
+            heap: BinaryHeap::with_capacity(n.min(4096) + 1),
             threshold: f32::NEG_INFINITY,
         }
     }
@@ -443,6 +453,9 @@ pub(crate) fn add_series_bonus(
     top_n(rest.chain(boosted), options.pool())
 }
 
+/// The most list entries (users × n) one batch call returns: 12 bytes each, 3 GB in all.
+pub const MAX_BATCH_CELLS: usize = 1 << 28;
+
 /// See [`QueryIndex::floor`].
 pub fn popularity_floor(item_counts: &[u32]) -> u32 {
     let mut counts: Vec<u32> = item_counts.iter().copied().filter(|&c| c > 0).collect();
@@ -538,6 +551,7 @@ impl Model {
         index: &QueryIndex,
     ) -> Result<Vec<Scored>> {
         options.validate()?;
+        let options = &options.clamped(self.num_items());
         let mask = self.allowed_items(&options.filter, index);
         let ranker = self
             .ranker
@@ -713,7 +727,17 @@ impl Model {
         cancel: &CancelToken,
     ) -> Result<ManyLists> {
         options.validate()?;
+        let options = &options.clamped(self.num_items());
         let n = options.n;
+        match users.len().checked_mul(n) {
+            Some(cells) if cells <= MAX_BATCH_CELLS => {}
+            _ => {
+                return Err(Error::invalid_argument(format!(
+                    "{} users × n = {n} is more than {MAX_BATCH_CELLS} list entries; ask for fewer users or a smaller n per call",
+                    users.len()
+                )))
+            }
+        }
         let mask = self.allowed_items(&options.filter, index);
         let items = self.num_items();
         let space = &index.rank;

@@ -180,6 +180,50 @@ fn fold_in_is_the_training_update() {
 }
 
 #[test]
+fn fold_in_is_the_training_update_for_every_kind_and_option() {
+    use crate::als::config::{ImplicitSolver, ModelKind};
+    let data = dataset();
+    for (kind, weighted) in [
+        (ModelKind::Biased, false),
+        (ModelKind::Biased, true),
+        (ModelKind::Genre, true),
+        (ModelKind::Bias, true),
+        (ModelKind::Implicit, false),
+    ] {
+        let config = TrainConfig {
+            factors: 5,
+            epochs: 3,
+            tolerance: 0.0,
+            threads: Some(1),
+            weighted_regularization: weighted,
+            solver: ImplicitSolver::Cholesky,
+            ranker: None,
+            ..TrainConfig::defaults_for(kind)
+        };
+        let mut model = als::train(&data, &config, TrainHooks::default()).unwrap();
+        als::apply_step(als::Step::Users, &data, &mut model, None);
+        let gram = model.implicit_item_gram();
+        for u in [0usize, 42, 119] {
+            let (cols, vals) = model.seen.row(u);
+            let (v, b) = model
+                .fold_in_user(&model.movie_rows(cols, vals), gram.as_ref())
+                .unwrap();
+            assert!(
+                (b - model.user_bias[u]).abs() < 1e-4,
+                "{kind:?} {weighted}: bias {b} vs {}",
+                model.user_bias[u]
+            );
+            for (x, y) in v.iter().zip(model.user_vector(u)) {
+                assert!(
+                    (x - y).abs() < 1e-4,
+                    "{kind:?} weighted {weighted}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn batch_and_single_recommendations_agree_with_filters_and_diversity() {
     let data = dataset();
     let model = trained(&data);

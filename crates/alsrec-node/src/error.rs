@@ -15,6 +15,7 @@ pub fn to_napi(err: CoreError) -> napi::Error {
 
 /// Runs `f`, turning a panic into an `ALSREC_INTERNAL` error so it can never abort Node.
 pub fn guard<T>(f: impl FnOnce() -> alsrec_core::Result<T>) -> napi::Result<T> {
+    quiet_panics();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result.map_err(to_napi),
         Err(payload) => Err(to_napi(CoreError::new(
@@ -25,6 +26,18 @@ pub fn guard<T>(f: impl FnOnce() -> alsrec_core::Result<T>) -> napi::Result<T> {
             ),
         ))),
     }
+}
+
+/// A panic reaches the caller as an `ALSREC_INTERNAL` error that carries its message; the
+/// default hook would also print it with a backtrace on stderr, which a CLI user reads as a
+/// crash. `ALSREC_DEBUG=1` keeps the default output for debugging.
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("ALSREC_DEBUG").is_none() {
+            std::panic::set_hook(Box::new(|_| {}));
+        }
+    });
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {

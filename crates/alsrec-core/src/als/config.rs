@@ -390,10 +390,13 @@ impl TrainConfig {
         if self.epochs == 0 {
             return Err(Error::invalid_argument("epochs must be at least 1 (got 0)"));
         }
-        if self.threads == Some(0) {
-            return Err(Error::invalid_argument(
-                "threads must be at least 1 (got 0)",
-            ));
+        if let Some(t) = self.threads {
+            if !(1..=crate::cancel::MAX_THREADS).contains(&t) {
+                return Err(Error::invalid_argument(format!(
+                    "threads must be a whole number from 1 to {} (got {t})",
+                    crate::cancel::MAX_THREADS
+                )));
+            }
         }
         if !(self.init_scale.is_finite() && self.init_scale >= 0.0) {
             return Err(Error::invalid_argument(format!(

@@ -9,26 +9,26 @@ use crate::error::{Error, Result};
 
 /// The catalog files found beside a ratings file, read into one catalog.
 pub fn read_catalog_in(dir: &Path) -> Result<Catalog> {
-    let mut catalog = if dir.join("movies.csv").is_file() {
+    let mut catalog = if dir.join("movies.csv").exists() {
         read_movies_csv(&dir.join("movies.csv"))?
-    } else if dir.join("movies.dat").is_file() {
+    } else if dir.join("movies.dat").exists() {
         read_movies_dat(&dir.join("movies.dat"))?
-    } else if dir.join("u.item").is_file() {
+    } else if dir.join("u.item").exists() {
         read_u_item(&dir.join("u.item"))?
     } else {
         Catalog::new()
     };
-    if dir.join("links.csv").is_file() {
+    if dir.join("links.csv").exists() {
         read_links_csv(&dir.join("links.csv"), &mut catalog)?;
     }
-    if dir.join("tags.csv").is_file() {
+    if dir.join("tags.csv").exists() {
         read_tags_csv(&dir.join("tags.csv"), &mut catalog)?;
     }
     Ok(catalog)
 }
 
 fn open_csv(path: &Path, expected: &[&str]) -> Result<csv::Reader<std::fs::File>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
+    let file = crate::files::open_regular(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -125,7 +125,7 @@ fn decode_line(bytes: &[u8]) -> String {
 }
 
 fn lines_of(path: &Path) -> Result<Vec<(u64, String)>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+    let bytes = crate::files::read_regular(path)?;
     Ok(bytes
         .split(|&b| b == b'\n')
         .enumerate()

@@ -122,7 +122,10 @@ const BLOCK: usize = 32 << 20;
 /// are exercised by small files.
 #[cfg(test)]
 const BLOCK: usize = 64 << 10;
-const MAX_FIELDS: usize = 64;
+pub(crate) const MAX_FIELDS: usize = 64;
+
+/// The largest |rating| accepted from a file without a rating scale (`ratingScale` lifts it).
+pub const PLAUSIBLE_RATING: f32 = 10_000.0;
 const TEXT_LIMIT: usize = 120;
 
 /// Parses one ratings file, appending its rows to `out` with ids interned into `users`/`items`.
@@ -133,14 +136,8 @@ pub fn read_ratings(
     items: &mut Interner,
     out: &mut Triplets,
 ) -> Result<ParseStats> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
+    let mut file = crate::files::open_regular(path)?;
     let file_len = file.metadata().map_err(|e| Error::io(path, &e))?.len();
-    if std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::invalid_argument(format!(
-            "{} is a directory, not a ratings file",
-            path.display()
-        )));
-    }
     let mut stats = ParseStats {
         bytes: file_len,
         ..Default::default()
@@ -646,13 +643,24 @@ fn parse_row<'a>(
         let shown = String::from_utf8_lossy(fields[c.rating]).into_owned();
         (e.to_string(), format!("{e} ({shown:?})"))
     })?;
-    if let Some((lo, hi)) = ctx.scale {
-        if !(lo..=hi).contains(&rating) {
+    match ctx.scale {
+        Some((lo, hi)) if !(lo..=hi).contains(&rating) => {
             return Err((
                 "rating outside the scale".into(),
                 format!("rating {rating} is outside the scale {lo} to {hi}"),
             ));
         }
+        // A file read by a column mapping has no known scale: the data's own range becomes the
+        // model's, so one absurd value (1e30) would silently ruin training.
+        None if rating.abs() > PLAUSIBLE_RATING => {
+            return Err((
+                "implausible rating".into(),
+                format!(
+                    "rating {rating} is beyond ±{PLAUSIBLE_RATING}, implausible for a rating; pass ratingScale [min, max] to allow it"
+                ),
+            ));
+        }
+        _ => {}
     }
     let timestamp = match c.timestamp {
         Some(t) => {

@@ -4,6 +4,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::ingest::delimited::MAX_FIELDS;
 
 /// A column given by position (0-based) or, when the file has a header, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -172,12 +173,23 @@ impl RatingsFormat {
                     .and_then(|ns| ns.iter().position(|h| h.eq_ignore_ascii_case(n)))
                     .ok_or_else(|| {
                         Error::invalid_data(format!(
-                            "{} line 1: the header has no column {n:?} for the {what} (found {})",
+                            "{} line 1: the header has no column {n:?} for the {what}{} (found {})",
                             path.display(),
+                            if fields > MAX_FIELDS {
+                                format!(" among its first {MAX_FIELDS} columns")
+                            } else {
+                                String::new()
+                            },
                             names.map(|n| n.join(",")).unwrap_or_default()
                         ))
                     })?,
             };
+            if i >= MAX_FIELDS {
+                return Err(Error::invalid_argument(format!(
+                    "{}: the {what} column {i} is past the {MAX_FIELDS}th; alsrec reads the first {MAX_FIELDS} columns of a line",
+                    path.display()
+                )));
+            }
             if i >= fields {
                 return Err(Error::invalid_data(format!(
                     "{} line 1: the {what} column {i} does not exist: the line has {fields} fields",

@@ -40,7 +40,7 @@ pub fn ratings_path(path: &Path) -> Result<PathBuf> {
     RATINGS_FILES
         .iter()
         .map(|f| path.join(f))
-        .find(|p| p.is_file())
+        .find(|p| p.exists())
         .ok_or_else(|| {
             Error::not_found(format!(
                 "{}: no ratings file found (expected one of {})",
@@ -61,7 +61,7 @@ fn detect(file: &Path) -> Result<RatingsFormat> {
     let mut head = [0u8; 4096];
     let n = {
         use std::io::Read;
-        let mut f = std::fs::File::open(file).map_err(|e| Error::io(file, &e))?;
+        let mut f = crate::files::open_regular(file)?;
         f.read(&mut head).map_err(|e| Error::io(file, &e))?
     };
     let first = head[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);

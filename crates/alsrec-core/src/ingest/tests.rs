@@ -368,3 +368,55 @@ fn ratings_of_uncataloged_movies_are_counted_and_dropped_on_request() {
         (1, 1)
     );
 }
+
+#[test]
+fn mapped_files_refuse_columns_past_the_64th_and_implausible_ratings() {
+    let dir = TempDir::new("wide");
+    let header: Vec<String> = (0..80).map(|i| format!("c{i}")).collect();
+    let row: Vec<String> = (0..80).map(|i| (i % 5 + 1).to_string()).collect();
+    let f = dir.write(
+        "wide.csv",
+        format!(
+            "{}\n{}\n{}\n",
+            header.join(","),
+            row.join(","),
+            row.join(",")
+        )
+        .as_bytes(),
+    );
+    for json in [
+        r#"{"user": 0, "item": 1, "rating": 70}"#,
+        r#"{"user": 0, "item": 1, "rating": 2, "timestamp": 70}"#,
+    ] {
+        let mapping: ColumnMapping = serde_json::from_str(json).unwrap();
+        let e = load_ratings(&f, Some(&mapping), &LoadOptions::default()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{}", e.message);
+        assert!(e.message.contains("past the 64th"), "{}", e.message);
+    }
+    let by_name: ColumnMapping =
+        serde_json::from_str(r#"{"user": "c0", "item": "c1", "rating": "c70"}"#).unwrap();
+    let e = load_ratings(&f, Some(&by_name), &LoadOptions::default()).unwrap_err();
+    assert!(
+        e.message.contains("among its first 64 columns"),
+        "{}",
+        e.message
+    );
+    // No scale: an absurd rating is refused with its line, unless a scale allows it.
+    let f = dir.write("absurd.csv", b"u,m,r\n1,1,4\n1,2,1e30\n");
+    let mapping: ColumnMapping =
+        serde_json::from_str(r#"{"user": 0, "item": 1, "rating": 2}"#).unwrap();
+    let e = load_ratings(&f, Some(&mapping), &LoadOptions::default()).unwrap_err();
+    assert!(e.message.contains("line 3"), "{}", e.message);
+    assert!(e.message.contains("implausible"), "{}", e.message);
+    let f = dir.write("large.csv", b"u,m,r\n1,1,40000\n1,2,90000\n");
+    let wide = LoadOptions {
+        rating_scale: Some((0.0, 100_000.0)),
+        ..LoadOptions::default()
+    };
+    assert_eq!(
+        load_ratings(&f, Some(&mapping), &wide)
+            .unwrap()
+            .num_ratings(),
+        2
+    );
+}
