@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { AlsrecError, loadExperimentConfig, resolveExperimentConfig, runExperiment, runGrid } from '../dist/index.js'
+import { AlsrecError, evaluateTarget, loadExperimentConfig, resolveExperimentConfig, runExperiment, runGrid } from '../dist/index.js'
 import { sampleDir } from './helpers.js'
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'alsrec-exp-'))
@@ -149,4 +149,13 @@ test('a grid over the genre and biased models runs both and ranks them', async (
   t.true(g.rows[0]?.best)
   t.true((g.rows[0]?.testRmse ?? 9) <= (g.rows[1]?.testRmse ?? 0))
   t.true(existsSync(path.join(out, 'rmse-vs-k.png')))
+})
+
+test('evaluating a --no-save run retrains it with its test set, so patience works and the epoch matches', async (t) => {
+  const out = path.join(tmp(), 'run')
+  const config = { ...base(out), model: { kind: 'biased' as const, factors: 4, epochs: 12, patience: 2, ranker: null }, output: { dir: out, saveModel: false, plots: false } }
+  const r = await runExperiment(config)
+  const e = await evaluateTarget(out)
+  t.is(e.source, 'retrained from config.json')
+  t.true(Math.abs(e.rmse - (r.metrics.final.testRmse ?? Number.NaN)) < 1e-9, `${e.rmse} vs ${String(r.metrics.final.testRmse)}`)
 })

@@ -1,10 +1,5 @@
 import { Option, type Command } from 'commander'
-import { existsSync, statSync } from 'node:fs'
-import path from 'node:path'
-
-import { AlsrecError } from '../errors.js'
 import { evaluateTarget } from '../experiment/evaluate.js'
-import { MARKER_FILE, MODEL_FILE, readMarker } from '../experiment/folder.js'
 import { fmt, thousands } from './output.js'
 import { parseInteger, parseNumber } from './options.js'
 
@@ -16,20 +11,6 @@ interface EvaluateCliOptions {
   k?: number
   threshold?: number
   json?: boolean
-}
-
-/**
- * What an experiment folder's marker says about the folder before it is evaluated: refuses a
- * model.alsrec the run did not write (it would be reported as the run's), and notes a run that
- * did not finish. Folders without a marker (made by older alsrec versions) are taken as they are.
- */
-function checkRunFolder(target: string): string[] {
-  if (!existsSync(target) || !statSync(target).isDirectory()) return []
-  const marker = readMarker(target)
-  if (!marker) return []
-  if (existsSync(path.join(target, MODEL_FILE)) && !marker.files.includes(MODEL_FILE))
-    throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `${path.join(target, MODEL_FILE)} was not written by the run in ${target} (${MARKER_FILE} does not list it); evaluate the file itself (alsrec evaluate ${path.join(target, MODEL_FILE)} --data <dir>) or remove it`)
-  return marker.status === 'done' ? [] : [`the run in ${target} did not finish (${marker.status}); its metrics may be missing`]
 }
 
 export function registerEvaluate(program: Command): void {
@@ -46,7 +27,6 @@ export function registerEvaluate(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExamples:\n  $ alsrec evaluate runs/k16\n  $ alsrec evaluate runs/k16/model.alsrec --data data/sample --seed 42')
     .action(async (target: string, o: EvaluateCliOptions) => {
-      const folderNotes = checkRunFolder(target)
       const split = { ...(o.split ? { kind: o.split } : {}), ...(o.testFraction !== undefined ? { testFraction: o.testFraction } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) }
       const r = await evaluateTarget(target, {
         ...(o.data !== undefined ? { data: { movielens: o.data } } : {}),
@@ -54,7 +34,6 @@ export function registerEvaluate(program: Command): void {
         ...(o.k !== undefined ? { k: o.k } : {}),
         ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
       })
-      r.notes.unshift(...folderNotes)
       if (o.json) {
         console.log(JSON.stringify(r, null, 2))
         return

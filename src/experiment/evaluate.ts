@@ -11,7 +11,7 @@ import { loadModel } from '../model.js'
 import { rankingMetricsOf, type RankingMetrics } from './capabilities.js'
 import { hasVectors, loadConfigFile, singleTrainConfig, type DataSection, type SplitSection } from './config.js'
 import { describeSplit, loadData, splitData } from './data.js'
-import { MODEL_FILE } from './runner.js'
+import { MARKER_FILE, MODEL_FILE, readMarker } from './folder.js'
 
 export interface RatingErrors {
   rmse: number
@@ -71,6 +71,19 @@ export interface EvaluateResult extends RatingErrors {
 }
 
 /**
+ * What an experiment folder's marker says about the folder before it is evaluated: refuses a
+ * model.alsrec the run did not write (it would be reported as the run's), and notes a run that
+ * did not finish. Folders without a marker (made by older alsrec versions) are taken as they are.
+ */
+function checkRunFolder(target: string): string[] {
+  const marker = readMarker(target)
+  if (!marker) return []
+  if (existsSync(path.join(target, MODEL_FILE)) && !marker.files.includes(MODEL_FILE))
+    throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `${path.join(target, MODEL_FILE)} was not written by the run in ${target} (${MARKER_FILE} does not list it); evaluate the file itself (alsrec evaluate ${path.join(target, MODEL_FILE)} --data <dir>) or remove it`)
+  return marker.status === 'done' ? [] : [`the run in ${target} did not finish (${marker.status}); its metrics may be missing`]
+}
+
+/**
  * Evaluates a saved model file or an experiment folder. A folder's model file is used when it
  * is there; otherwise (a run made with --no-save) the run is retrained from its config.json,
  * which (seeded) reproduces the same model.
@@ -84,7 +97,7 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
   const dataSection = options.data ?? config?.data
   if (!dataSection) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'evaluating a model file needs --data <dir>')
   const split: SplitSection = { ...(config?.split ?? { kind: 'random', testFraction: 0.2, seed: 42 }), ...options.split, folds: undefined }
-  const notes: string[] = []
+  const notes: string[] = isFolder ? checkRunFolder(target) : []
   const data = await loadData(dataSection, options.signal)
   const [part] = splitData(data.dataset, split)
   if (!part) throw new AlsrecError('ALSREC_INTERNAL', 'the split produced no parts')
@@ -96,7 +109,8 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
     model = await loadModel(modelFile)
     source = 'model file'
   } else if (config) {
-    model = await train(part.train, singleTrainConfig(config.model), { signal: options.signal })
+    // With the test set, as the run trained: `patience` needs it, and picks the same epoch.
+    model = await train(part.train, singleTrainConfig(config.model), { testSet: part.test, ...(options.signal ? { signal: options.signal } : {}) })
     source = 'retrained from config.json'
     notes.push(`${MODEL_FILE} is absent; retrained from config.json (same seed, same model)`)
   } else throw new AlsrecError('ALSREC_NOT_FOUND', `${modelFile} does not exist, and there is no config.json beside it to retrain from`)

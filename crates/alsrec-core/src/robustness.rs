@@ -136,3 +136,125 @@ pub fn exercise_model(model: &Model) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A scratch file for parsers that read paths, unique per thread so fuzz workers and tests
+/// running in parallel never share one.
+fn scratch(name: &str, bytes: &[u8]) -> Result<std::path::PathBuf, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "alsrec-robustness-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+fn cleanup(path: &std::path::Path) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Errors an input file may rightly give: it is bad data, or asks for what is not there.
+fn input_error(e: &crate::Error) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::InvalidData | ErrorKind::InvalidArgument | ErrorKind::NotFound
+    )
+}
+
+/// Parses bytes as a ratings file, by each MovieLens layout's file name (detected) and by a
+/// column mapping; what loads must be a consistent data set with finite ratings.
+pub fn exercise_ratings(bytes: &[u8]) -> Result<Verdict, String> {
+    use crate::ingest::format::{Column, ColumnMapping};
+    use crate::ingest::movielens::{load_ratings, LoadOptions};
+    let mut verdict = Verdict::Refused;
+    let mapping = ColumnMapping {
+        delimiter: Some(",".into()),
+        header: Some(false),
+        user: Column::Index(0),
+        item: Column::Index(1),
+        rating: Column::Index(2),
+        timestamp: None,
+    };
+    for (name, mapping) in [
+        ("ratings.csv", None),
+        ("ratings.dat", None),
+        ("u.data", None),
+        ("any.txt", Some(&mapping)),
+    ] {
+        let path = scratch(name, bytes)?;
+        let loaded = load_ratings(&path, mapping, &LoadOptions::default());
+        cleanup(&path);
+        match loaded {
+            Ok(d) => {
+                verdict = Verdict::Accepted;
+                let t = &d.triplets;
+                if t.users.iter().any(|&u| u as usize >= d.users.len())
+                    || t.items.iter().any(|&i| i as usize >= d.items.len())
+                {
+                    return Err(format!("{name}: an index past the id maps"));
+                }
+                if let Some(r) = t.ratings.iter().find(|r| !r.is_finite()) {
+                    return Err(format!("{name}: rating {r} loaded"));
+                }
+                if d.by_user.nnz() != t.len() || d.by_item.nnz() != t.len() {
+                    return Err(format!("{name}: the matrices disagree with the triplets"));
+                }
+            }
+            Err(e) if input_error(&e) => {}
+            Err(e) => return Err(format!("{name}: {:?} {}", e.kind, e.message)),
+        }
+    }
+    Ok(verdict)
+}
+
+/// Parses bytes as each catalog layout (movies.csv, movies.dat, u.item, with links and tags).
+pub fn exercise_catalog(bytes: &[u8]) -> Result<Verdict, String> {
+    use crate::ingest::catalog_files::{read_movies_csv, read_movies_dat, read_u_item};
+    let mut verdict = Verdict::Refused;
+    type Reader = fn(&std::path::Path) -> crate::Result<crate::catalog::Catalog>;
+    let readers: [(&str, Reader); 3] = [
+        ("movies.csv", read_movies_csv),
+        ("movies.dat", read_movies_dat),
+        ("u.item", read_u_item),
+    ];
+    for (name, read) in readers {
+        let path = scratch(name, bytes)?;
+        let read = read(&path);
+        cleanup(&path);
+        match read {
+            Ok(c) => {
+                verdict = Verdict::Accepted;
+                if let Some(m) = c
+                    .movies
+                    .iter()
+                    .find(|m| m.genres.iter().any(|&g| g as usize >= c.genre_names.len()))
+                {
+                    return Err(format!("{name}: movie {} has a genre past the list", m.id));
+                }
+            }
+            Err(e) if input_error(&e) => {}
+            Err(e) => return Err(format!("{name}: {:?} {}", e.kind, e.message)),
+        }
+    }
+    // links.csv and tags.csv beside a valid movies.csv.
+    let dir = scratch("movies.csv", b"movieId,title,genres\n1,A (2000),Drama\n")?;
+    let dir = dir.parent().map(|d| d.to_path_buf()).unwrap_or_default();
+    for name in ["links.csv", "tags.csv"] {
+        std::fs::write(dir.join(name), bytes).map_err(|e| e.to_string())?;
+        let read = crate::ingest::catalog_files::read_catalog_in(&dir);
+        let _ = std::fs::remove_file(dir.join(name));
+        match read {
+            Ok(_) => verdict = Verdict::Accepted,
+            Err(e) if input_error(&e) => {}
+            Err(e) => return Err(format!("{name}: {:?} {}", e.kind, e.message)),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(verdict)
+}

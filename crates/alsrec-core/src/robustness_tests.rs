@@ -18,7 +18,7 @@ use crate::checksum::crc32c;
 use crate::dataset::{Dataset, LoadReport, Triplets};
 use crate::ids::IdMap;
 use crate::modelfile;
-use crate::robustness::{exercise_model_file, Verdict};
+use crate::robustness::{exercise_catalog, exercise_model_file, exercise_ratings, Verdict};
 
 const PREAMBLE: usize = 24;
 
@@ -441,4 +441,119 @@ fn partial_fit_applies_the_checks_of_ingest_and_fold_in() {
         index.rating_range,
         crate::query::QueryIndex::new(&model).rating_range
     );
+}
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+/// Writes the model-file seeds of `fuzz/corpus/model_file` (run by hand with `--ignored` when
+/// the format changes; the files are small, synthetic and committed).
+#[test]
+#[ignore]
+fn write_model_seed_corpus() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/model_file");
+    for (j, file) in model_files().iter().enumerate() {
+        std::fs::write(dir.join(format!("seed-{j}.alsrec")), file).unwrap();
+    }
+}
+
+#[test]
+fn the_fuzz_corpus_replays_cleanly() {
+    let models = corpus("model_file");
+    assert!(models.len() >= 5);
+    for (name, bytes) in models {
+        assert_eq!(exercise_model_file(&bytes), Ok(Verdict::Accepted), "{name}");
+    }
+    for (name, bytes) in corpus("ratings") {
+        assert!(
+            exercise_ratings(&bytes).is_ok(),
+            "{name}: {:?}",
+            exercise_ratings(&bytes)
+        );
+    }
+    for (name, bytes) in corpus("catalog") {
+        assert_eq!(exercise_catalog(&bytes), Ok(Verdict::Accepted), "{name}");
+    }
+}
+
+/// Byte-level mutations of a text seed: flips, delimiters and numbers spliced in, lines cut
+/// or repeated.
+fn mutate_text(rng: &mut Xoshiro256PlusPlus, seed: &[u8]) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    const SPLICES: [&[u8]; 14] = [
+        b",",
+        b"::",
+        b"\t",
+        b"|",
+        b"\n",
+        b"\r\n",
+        b"\"",
+        b"-1",
+        b"1e30",
+        b"NaN",
+        b"99999999999999999999",
+        b"4.5",
+        b"\xff\xfe",
+        b"(no genres listed)",
+    ];
+    for _ in 0..rng.random_range(1..5) {
+        let at = rng.random_range(0..=b.len());
+        match rng.random_range(0..4) {
+            0 if !b.is_empty() => {
+                let i = rng.random_range(0..b.len());
+                b[i] ^= 1 << rng.random_range(0..8);
+            }
+            1 => {
+                let s = SPLICES[rng.random_range(0..SPLICES.len())];
+                b.splice(at..at, s.iter().copied());
+            }
+            2 if !b.is_empty() => {
+                let end = (at + rng.random_range(1..20)).min(b.len());
+                b.drain(at.min(end)..end);
+            }
+            _ => {
+                let copy = b[at..(at + 40).min(b.len())].to_vec();
+                b.splice(at..at, copy);
+            }
+        }
+    }
+    b
+}
+
+#[test]
+fn mutated_ratings_and_catalog_files_are_refused_or_load_consistently() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
+    for (target, exercise) in [
+        (
+            "ratings",
+            exercise_ratings as fn(&[u8]) -> Result<Verdict, String>,
+        ),
+        ("catalog", exercise_catalog),
+    ] {
+        let seeds = corpus(target);
+        let (mut refused, mut accepted) = (0, 0);
+        for j in 0..400 {
+            let mutant = mutate_text(&mut rng, &seeds[j % seeds.len()].1);
+            match catch_unwind(AssertUnwindSafe(|| exercise(&mutant))) {
+                Ok(Ok(Verdict::Refused)) => refused += 1,
+                Ok(Ok(Verdict::Accepted)) => accepted += 1,
+                Ok(Err(v)) => panic!("{target}: {v} on {:?}", String::from_utf8_lossy(&mutant)),
+                Err(_) => panic!("{target}: panic on {:?}", String::from_utf8_lossy(&mutant)),
+            }
+        }
+        eprintln!("{target}: 400 mutants, {refused} refused, {accepted} accepted");
+        assert!(accepted > 20, "{target}: {accepted} accepted");
+    }
 }

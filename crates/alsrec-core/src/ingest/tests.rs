@@ -408,6 +408,14 @@ fn mapped_files_refuse_columns_past_the_64th_and_implausible_ratings() {
     let e = load_ratings(&f, Some(&mapping), &LoadOptions::default()).unwrap_err();
     assert!(e.message.contains("line 3"), "{}", e.message);
     assert!(e.message.contains("implausible"), "{}", e.message);
+    // The same on the fast path of plain integer rows.
+    let f = dir.write("plain.csv", b"1,1,4,1\n1,2,1234567,2\n");
+    let plain: ColumnMapping = serde_json::from_str(
+        r#"{"user": 0, "item": 1, "rating": 2, "timestamp": 3, "header": false}"#,
+    )
+    .unwrap();
+    let e = load_ratings(&f, Some(&plain), &LoadOptions::default()).unwrap_err();
+    assert!(e.message.contains("line 2") && e.message.contains("implausible"), "{}", e.message);
     let f = dir.write("large.csv", b"u,m,r\n1,1,40000\n1,2,90000\n");
     let wide = LoadOptions {
         rating_scale: Some((0.0, 100_000.0)),
