@@ -113,7 +113,7 @@ impl Model {
         index: &QueryIndex,
     ) -> Result<Vec<Scored>> {
         options.validate()?;
-        let options = &options.clamped(self.num_items());
+        let options = &*options.clamped(self.num_items());
         let (u, b) = self.fold_in_new_user(user, index)?;
         let x = self.fold_in_new_user_ranker(user, index)?;
         let mut seen = if options.exclude_seen {

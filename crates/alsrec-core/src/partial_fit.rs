@@ -55,13 +55,7 @@ impl Model {
         }
         // The checks of recommendForNewUser: on the scale the model was trained on, which
         // partialFit must not widen (every later fold-in and displayed rating depends on it).
-        let (lo, hi) = self
-            .seen
-            .values
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+        let (lo, hi) = self.seen_rating_bounds();
         if let Some((j, r)) = new
             .ratings
             .iter()

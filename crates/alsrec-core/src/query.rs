@@ -85,11 +85,14 @@ impl RecommendOptions {
 
     /// These options with n at most the number of movies: a list cannot be longer, and an n
     /// taken from a request must never size an allocation.
-    pub fn clamped(&self, items: usize) -> RecommendOptions {
-        RecommendOptions {
-            n: self.n.min(items.max(1)),
-            ..self.clone()
+    pub fn clamped(&self, items: usize) -> std::borrow::Cow<'_, RecommendOptions> {
+        if self.n <= items.max(1) {
+            return std::borrow::Cow::Borrowed(self);
         }
+        std::borrow::Cow::Owned(RecommendOptions {
+            n: items.max(1),
+            ..self.clone()
+        })
     }
 }
 
@@ -375,13 +378,7 @@ impl QueryIndex {
         for &i in &model.seen.indices {
             item_counts[i as usize] += 1;
         }
-        let (lo, hi) = model
-            .seen
-            .values
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+        let (lo, hi) = model.seen_rating_bounds();
         let k = model.k.max(1);
         let norms = |factors: &[f32]| -> Vec<f32> {
             factors
@@ -455,6 +452,18 @@ pub(crate) fn add_series_bonus(
 
 /// The most list entries (users × n) one batch call returns: 12 bytes each, 3 GB in all.
 pub const MAX_BATCH_CELLS: usize = 1 << 28;
+
+impl Model {
+    /// The smallest and largest training rating ((∞, −∞) without any).
+    pub fn seen_rating_bounds(&self) -> (f32, f32) {
+        self.seen
+            .values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            })
+    }
+}
 
 /// See [`QueryIndex::floor`].
 pub fn popularity_floor(item_counts: &[u32]) -> u32 {
@@ -551,7 +560,7 @@ impl Model {
         index: &QueryIndex,
     ) -> Result<Vec<Scored>> {
         options.validate()?;
-        let options = &options.clamped(self.num_items());
+        let options = &*options.clamped(self.num_items());
         let mask = self.allowed_items(&options.filter, index);
         let ranker = self
             .ranker
@@ -727,7 +736,7 @@ impl Model {
         cancel: &CancelToken,
     ) -> Result<ManyLists> {
         options.validate()?;
-        let options = &options.clamped(self.num_items());
+        let options = &*options.clamped(self.num_items());
         let n = options.n;
         match users.len().checked_mul(n) {
             Some(cells) if cells <= MAX_BATCH_CELLS => {}

@@ -787,10 +787,9 @@ fn dataset_with_series() -> Dataset {
     }
 }
 
-#[test]
-fn the_series_bonus_lifts_a_liked_series_exactly_in_every_query() {
-    let data = dataset_with_series();
-    let config = TrainConfig {
+/// A 6-factor model with a 6-factor ranker of `ranker`'s other settings, sized for these sets.
+fn with_small_ranker(ranker: RankerConfig) -> TrainConfig {
+    TrainConfig {
         factors: 6,
         epochs: 4,
         threads: Some(1),
@@ -798,13 +797,21 @@ fn the_series_bonus_lifts_a_liked_series_exactly_in_every_query() {
             factors: 6,
             tau: 1.0,
             epochs: 4,
-            series_bonus: 0.3,
-            learn_series_bonus: false,
-            learn_popularity_penalty: false,
-            ..RankerConfig::default()
+            ..ranker
         }),
         ..TrainConfig::default()
-    };
+    }
+}
+
+#[test]
+fn the_series_bonus_lifts_a_liked_series_exactly_in_every_query() {
+    let data = dataset_with_series();
+    let config = with_small_ranker(RankerConfig {
+        series_bonus: 0.3,
+        learn_series_bonus: false,
+        learn_popularity_penalty: false,
+        ..RankerConfig::default()
+    });
     let model = als::train(&data, &config, TrainHooks::default()).unwrap();
     let index = QueryIndex::new(&model);
     assert_eq!(index.series.members.len(), 20);
@@ -886,18 +893,7 @@ fn the_series_bonus_lifts_a_liked_series_exactly_in_every_query() {
 #[test]
 fn the_series_bonus_is_learned_from_its_grid_and_recorded() {
     let data = dataset_with_series();
-    let config = TrainConfig {
-        factors: 6,
-        epochs: 4,
-        threads: Some(1),
-        ranker: Some(RankerConfig {
-            factors: 6,
-            tau: 1.0,
-            epochs: 4,
-            ..RankerConfig::default()
-        }),
-        ..TrainConfig::default()
-    };
+    let config = with_small_ranker(RankerConfig::default());
     let model = als::train(&data, &config, TrainHooks::default()).unwrap();
     let rc = model.config.ranker.as_ref().unwrap();
     assert!(!rc.learn_series_bonus && !rc.learn_popularity_penalty);

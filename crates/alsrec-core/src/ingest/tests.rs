@@ -415,7 +415,11 @@ fn mapped_files_refuse_columns_past_the_64th_and_implausible_ratings() {
     )
     .unwrap();
     let e = load_ratings(&f, Some(&plain), &LoadOptions::default()).unwrap_err();
-    assert!(e.message.contains("line 2") && e.message.contains("implausible"), "{}", e.message);
+    assert!(
+        e.message.contains("line 2") && e.message.contains("implausible"),
+        "{}",
+        e.message
+    );
     let f = dir.write("large.csv", b"u,m,r\n1,1,40000\n1,2,90000\n");
     let wide = LoadOptions {
         rating_scale: Some((0.0, 100_000.0)),
