@@ -1,17 +1,24 @@
 // A pure-TypeScript reader and scorer of alsrec model files (docs/model-format.md). It uses only
 // DataView, typed arrays and TextDecoder, so it runs in a browser or an edge worker without the
-// native addon. Scores are computed in f32 with the same operation order as the Rust core
-// (Math.fround after every step), so results match the native `recommend`/`similarMovies`
-// bit for bit.
+// native addon. It refuses exactly the files the native loader refuses, always with an
+// ALSREC_BAD_MODEL_FILE error: `ModelReader`'s constructor is a port of `decode` and `build` in
+// crates/alsrec-core/src/modelfile.rs, with the header's types and `check_header` in
+// ./header.ts, the config's serde rules and `validate()` in ./config.ts, and serde_json's JSON
+// rules in ./json.ts. Scores are computed in f32 with the same operation order as the Rust core
+// (Math.fround after every step), so results match the native `recommend`/`similarMovies` bit
+// for bit.
 import { AlsrecError } from '../errors.js'
+import { configForDisplay, type TrainConfig } from './config.js'
 import { crc32c } from './crc32c.js'
-import { seriesMembers } from './series.js'
+import { headerProblem, MAX_ABS_VALUE, parseHeader, type Header, type Section } from './header.js'
+import { idKey, JsonError, type Id } from './json.js'
+import { seriesMembers, trim, trimEnd } from './series.js'
 
 const MAGIC = 'ALSRECMF'
 const FORMAT_VERSION = 1
 const PREAMBLE = 24
-/** The core's `RankerConfig::default().series_bonus`. */
-const DEFAULT_SERIES_BONUS = 0.1
+/** The core's `catalog::NO_GENRES`, which a catalog drops. */
+const NO_GENRES = '(no genres listed)'
 
 export interface ReaderRecommendation {
   movieId: number
@@ -23,27 +30,6 @@ export interface ReaderRecommendation {
   rating?: number
 }
 
-interface Section {
-  name: string
-  dtype: 'f32' | 'u32' | 'i64' | 'u64'
-  offset: number
-  count: number
-}
-
-interface Header {
-  kind: string
-  k: number
-  mu: number
-  config: Record<string, unknown>
-  numUsers: number
-  numMovies: number
-  numSeen: number
-  genreNames: string[]
-  catalog: { ids: number[]; titles: string[]; years: Array<number | null>; genres: number[][] }
-  sections: Section[]
-  ranker?: { k: number; config: Record<string, unknown> }
-}
-
 function bad(message: string): AlsrecError {
   return new AlsrecError('ALSREC_BAD_MODEL_FILE', message)
 }
@@ -52,6 +38,50 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 function f32(x: number): number {
   return Math.fround(x)
+}
+
+/** Rust's `f32::max`: a NaN loses to a number. */
+function fmax(a: number, b: number): number {
+  if (Number.isNaN(a)) return b
+  if (Number.isNaN(b)) return a
+  return a > b ? a : b
+}
+
+
+/** The core's `year_from_title`: the year of a trailing "(1995)" or "(1995-1997)", or null. */
+function yearFromTitle(title: string): number | null {
+  let t = trimEnd(title)
+  if (!t.endsWith(')')) return null
+  t = t.slice(0, -1)
+  const open = t.lastIndexOf('(')
+  if (open < 0) return null
+  const first = t.slice(open + 1).split(/[-\u2013]/)[0] ?? ''
+  return /^[0-9]{4}$/.test(first) ? Number(first) : null
+}
+
+/** Raw ids to indices, exact for every i64 (numbers below 2^53, bigints beyond: see `idKey`). */
+class IdIndex {
+  private readonly map = new Map<Id, number>()
+  set(key: Id, index: number): void {
+    this.map.set(key, index)
+  }
+  get size(): number {
+    return this.map.size
+  }
+  /** The index of a raw id given as a JS number, or undefined. */
+  get(id: number): number | undefined {
+    if (!Number.isInteger(id)) return undefined
+    return this.map.get(id >= -9007199254740992 && id < 9007199254740992 ? id : BigInt(id))
+  }
+}
+
+/** The i64 at `at`: as the double nearest to it (what the native API returns) and as a key. */
+function i64At(view: DataView, at: number): [number, Id] {
+  const lo = view.getUint32(at, true)
+  const hi = view.getInt32(at + 4, true)
+  const value = hi * 4294967296 + lo
+  if (hi >= -2097152 && hi < 2097152) return [value, value]
+  return [value, idKey((BigInt(hi) << 32n) | BigInt(lo))]
 }
 
 /** The Rust core's `dot`: eight f32 accumulators, summed in order, then the tail. */
@@ -75,7 +105,26 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, k: number
   return sum
 }
 
-/** Keeps the n best (score descending, then index ascending), like the core's top-N. */
+// The core ranks by `f32::total_cmp`: +0 above −0, and a NaN by its sign bit. From finite
+// inputs a NaN only comes out of arithmetic (∞/∞, ∞ − ∞, when a vector's norm overflows), and
+// on x86-64 that is the default NaN, whose sign bit is set: it ranks below −∞. JavaScript cannot
+// see a NaN's sign, so every NaN ranks last here, as on x86-64 (aarch64's default NaN is
+// positive and would rank first natively).
+
+/** Whether score a ranks above b in `f32::total_cmp` order. */
+function above(a: number, b: number): boolean {
+  if (a !== a) return false
+  if (b !== b) return true
+  return a > b || (a === 0 && b === 0 && Object.is(b, -0) && !Object.is(a, -0))
+}
+
+/** Equal in `f32::total_cmp` order. */
+function same(a: number, b: number): boolean {
+  if (a !== a || b !== b) return a !== a && b !== b
+  return a === b && Object.is(a, -0) === Object.is(b, -0)
+}
+
+/** Keeps the n best (score descending by `total_cmp`, then index ascending), like the core's top-N. */
 class TopN {
   readonly items: number[] = []
   readonly scores: number[] = []
@@ -84,10 +133,10 @@ class TopN {
     const len = this.items.length
     if (len === this.n) {
       const worst = this.scores[len - 1] as number
-      if (score < worst || (score === worst && item > (this.items[len - 1] as number))) return
+      if (above(worst, score) || (same(score, worst) && item > (this.items[len - 1] as number))) return
     }
     let at = len
-    while (at > 0 && ((this.scores[at - 1] as number) < score || ((this.scores[at - 1] as number) === score && (this.items[at - 1] as number) > item))) at--
+    while (at > 0 && (above(score, this.scores[at - 1] as number) || (same(this.scores[at - 1] as number, score) && (this.items[at - 1] as number) > item))) at--
     this.items.splice(at, 0, item)
     this.scores.splice(at, 0, score)
     if (this.items.length > this.n) {
@@ -97,144 +146,238 @@ class TopN {
   }
 }
 
+/** The model's bytes as a Uint8Array, or an ALSREC_INVALID_ARGUMENT error for anything else. */
+function asBytes(input: unknown): Uint8Array {
+  if (input instanceof Uint8Array) return input
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+  const tag = Object.prototype.toString.call(input)
+  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return new Uint8Array(input as ArrayBuffer)
+  throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `readModel needs the file's bytes (a Uint8Array or an ArrayBuffer), got ${tag.slice(8, -1)}`)
+}
+
+/** An f32 section: a view of the file's bytes where alignment allows, else a copy. */
+type Floats = Float32Array
+
 export class ModelReader {
   readonly kind: string
   readonly k: number
   readonly globalMean: number
-  readonly config: Record<string, unknown>
+  /** The training config as the native model's `config` shows it (defaults filled in, no ranker without one). */
+  readonly config: TrainConfig
   readonly numUsers: number
   readonly numMovies: number
-  private readonly userIndex = new Map<number, number>()
-  private readonly movieIndex = new Map<number, number>()
+  private readonly userIndex = new IdIndex()
+  private readonly movieIndex = new IdIndex()
   private readonly movieIds: Float64Array
-  private readonly userFactors: Float32Array
-  private readonly userBias: Float32Array
-  private readonly movieFactors: Float32Array
-  private readonly movieBias: Float32Array
-  private readonly seenIndptr: Float64Array
+  private readonly movieKeys: Id[]
+  private readonly userFactors: Floats
+  private readonly userBias: Floats
+  private readonly movieFactors: Floats
+  private readonly movieBias: Floats
+  private readonly seenIndptr: Uint32Array
   private readonly seenIndices: Uint32Array
-  private readonly seenValues: Float32Array
+  private readonly seenValues: Floats
   /** Series members per movie index, for the ranker's series bonus (built on first use). */
   private series: Array<number[] | null> | null = null
-  private readonly catalog = new Map<number, { title: string; year: number | null; genres: string[] }>()
+  private readonly catalog = new Map<Id, { title: string; year: number | null; genres: string[] }>()
   private movieNorms: Float32Array | null = null
   /** The ranker's vectors (docs/ranking.md), or null. */
-  private readonly ranker: { k: number; userFactors: Float32Array; movieFactors: Float32Array; ratingWeight: number; ratingSupport: number; popularityPenalty: number; seriesBonus: number } | null
+  private readonly ranker: { k: number; userFactors: Floats; movieFactors: Floats; ratingWeight: number; ratingSupport: number; popularityPenalty: number; seriesBonus: number } | null
   private readonly movieCounts: Uint32Array
   private readonly ratingRange: [number, number]
   private rankSpace: { k: number; rows: Float32Array; offset: Float32Array; userNorm: number } | null = null
   /** The fewest training ratings a movie needs to appear in a list by default (as the native model). */
   readonly popularityFloor: number
 
-  /** Parses and checks a model file's bytes: magic, version, length, checksum, section sizes. */
+  /**
+   * Parses and checks a model file's bytes as the native loader does (`modelfile::decode`):
+   * magic, version, length, checksum, the header's types and fields, then every section.
+   */
   constructor(input: Uint8Array | ArrayBuffer) {
-    const bytes = input instanceof Uint8Array ? input : new Uint8Array(input)
+    const bytes = asBytes(input)
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(0, 8)) !== MAGIC) throw bad('not an alsrec model file (wrong magic bytes)')
     if (bytes.length < PREAMBLE + 4) throw bad(`truncated: ${bytes.length} bytes, shorter than the fixed preamble`)
     const version = view.getUint32(8, true)
     if (version > FORMAT_VERSION) throw bad(`format version ${version} is newer than this reader reads (${FORMAT_VERSION})`)
     if (version === 0) throw bad('format version 0 is not valid')
-    const total = Number(view.getBigUint64(16, true))
-    if (bytes.length < total) throw bad(`truncated: the file has ${bytes.length} bytes, its header says ${total}`)
-    if (bytes.length > total) throw bad(`${bytes.length - total} unexpected bytes after the end (${total} bytes)`)
-    const stored = view.getUint32(total - 4, true)
-    const actual = crc32c(bytes.subarray(0, total - 4))
+    const declared = view.getBigUint64(16, true)
+    if (BigInt(bytes.length) < declared) throw bad(`truncated: the file has ${bytes.length} bytes, its header says ${declared}`)
+    if (BigInt(bytes.length) > declared) throw bad(`${BigInt(bytes.length) - declared} unexpected bytes after the end (${declared} bytes)`)
+    const total = bytes.length
+    const end = total - 4
+    const stored = view.getUint32(end, true)
+    const actual = crc32c(bytes.subarray(0, end))
     if (stored !== actual) throw bad(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}): the file is damaged`)
     const headerLen = view.getUint32(12, true)
+    if (PREAMBLE + headerLen > end) throw bad('the header length runs past the end of the file')
     let h: Header
     try {
-      h = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + headerLen))) as Header
+      h = parseHeader(bytes.subarray(PREAMBLE, PREAMBLE + headerLen))
     } catch (err) {
-      throw bad(`invalid header: ${(err as Error).message}`)
+      if (err instanceof JsonError) throw bad(`invalid header: ${err.message}`)
+      // A header beyond what this engine can hold (strings past its maximum length, say).
+      throw bad(`invalid header: ${err instanceof Error ? err.message : String(err)}`)
     }
-    const section = (name: string, dtype: Section['dtype'], count: number | null): Section => {
+    // `build`, check by check.
+    const problem = headerProblem(h)
+    if (problem !== null) throw bad(problem)
+    const { numUsers: m, numMovies: n, k } = h
+    const genreRows = h.config.model === 'genre' ? h.genreNames.length : 0
+    const section = (name: string, dtype: 'f32' | 'u32' | 'i64' | 'u64', count: number | null): Section => {
       const s = h.sections.find((x) => x.name === name)
       if (!s) throw bad(`section '${name}' is missing`)
       if (s.dtype !== dtype) throw bad(`section '${name}' has dtype ${s.dtype} (expected ${dtype})`)
       if (count !== null && s.count !== count) throw bad(`section '${name}' holds ${s.count} values (expected ${count})`)
-      const size = dtype === 'i64' || dtype === 'u64' ? 8 : 4
-      if (s.offset % 8 !== 0 || s.offset + s.count * size > total - 4) throw bad(`section '${name}' lies outside the file`)
+      const len = s.count * (dtype === 'i64' || dtype === 'u64' ? 8 : 4)
+      // Sizes past 2^53 are not exact here, but are far past the end of any file either way.
+      if (s.offset % 8 !== 0 || s.offset < PREAMBLE || s.offset + len > end) throw bad(`section '${name}' lies outside the file`)
       return s
     }
-    const floats = (s: Section): Float32Array => {
+    const floats = (s: Section): Floats => {
       const at = bytes.byteOffset + s.offset
       if (LITTLE_ENDIAN && at % 4 === 0) return new Float32Array(bytes.buffer, at, s.count)
       const out = new Float32Array(s.count)
       for (let i = 0; i < s.count; i++) out[i] = view.getFloat32(s.offset + 4 * i, true)
       return out
     }
-    const wide = (s: Section, signed: boolean): Float64Array => {
-      const out = new Float64Array(s.count)
-      for (let i = 0; i < s.count; i++) {
-        const lo = view.getUint32(s.offset + 8 * i, true)
-        const hi = signed ? view.getInt32(s.offset + 8 * i + 4, true) : view.getUint32(s.offset + 8 * i + 4, true)
-        out[i] = hi * 4294967296 + lo
+    // The core's `finite` and MAX_ABS_VALUE: beyond ±1e6 a score or a norm could overflow.
+    const finite = (name: string, values: Floats): Floats => {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i] as number
+        if (!(Math.abs(v) <= MAX_ABS_VALUE)) throw bad(Number.isFinite(v) ? `section '${name}' holds ${v} at ${i}, beyond ±${MAX_ABS_VALUE}` : `section '${name}' holds a non-finite value (${v}) at ${i}`)
       }
-      return out
+      return values
     }
-    const { numUsers: m, numMovies: n, k } = h
+    const ids = (s: Section, index: IdIndex): [Float64Array, Id[]] => {
+      const values = new Float64Array(s.count)
+      const keys: Id[] = new Array<Id>(s.count)
+      for (let i = 0; i < s.count; i++) {
+        const [value, key] = i64At(view, s.offset + 8 * i)
+        values[i] = value
+        keys[i] = key
+        index.set(key, i)
+      }
+      return [values, keys]
+    }
+    const userIds = section('userIds', 'i64', m)
+    const movieIds = section('movieIds', 'i64', n)
+    const genreFactors = section('genreFactors', 'f32', null)
+    const genreCount = genreRows * k
+    if (genreFactors.count !== genreCount && genreFactors.count !== 0) throw bad(`section 'genreFactors' holds ${genreFactors.count} values (expected ${genreCount})`)
+    const ptr = section('seenIndptr', 'u64', m + 1)
+    const nnz = h.numSeen
+    // Every entry ≤ numSeen < 2^32 in a valid row index (it rises to numSeen), so a high word
+    // that is not 0 is refused as natively, where the rise back to numSeen would fail.
+    const indptr = new Uint32Array(m + 1)
+    let rowIndexValid = true
+    for (let u = 0; u <= m; u++) {
+      if (view.getUint32(ptr.offset + 8 * u + 4, true) !== 0) rowIndexValid = false
+      indptr[u] = view.getUint32(ptr.offset + 8 * u, true)
+      if (u > 0 && (indptr[u - 1] as number) > (indptr[u] as number)) rowIndexValid = false
+    }
+    if (!rowIndexValid || indptr[0] !== 0 || indptr[m] !== nnz) throw bad("section 'seenIndptr' is not a valid row index")
+    const idx = section('seenIndices', 'u32', nnz)
+    const at = bytes.byteOffset + idx.offset
+    const indices = LITTLE_ENDIAN && at % 4 === 0 ? new Uint32Array(bytes.buffer, at, idx.count) : Uint32Array.from({ length: idx.count }, (_, i) => view.getUint32(idx.offset + 4 * i, true))
+    for (let j = 0; j < indices.length; j++) if ((indices[j] as number) >= n) throw bad("section 'seenIndices' refers to a movie past the end")
+    // Queries walk each user's seen movies in order to skip them: a row must be sorted, once each.
+    for (let u = 0; u < m; u++) {
+      for (let j = (indptr[u] as number) + 1; j < (indptr[u + 1] as number); j++) {
+        if ((indices[j - 1] as number) >= (indices[j] as number)) throw bad(`section 'seenIndices' is not sorted and distinct in row ${u}`)
+      }
+    }
+    const c = h.catalog
+    const rows = c.ids.length
+    if (c.titles.length !== rows || c.genres.length !== rows || c.years.length !== rows) throw bad('catalog columns have different lengths')
+    // As the core's `Catalog::push`: genre names trimmed, empty ones and NO_GENRES dropped.
+    const genreNames = h.genreNames.map((name) => {
+      const trimmed = trim(name)
+      return trimmed === '' || trimmed === NO_GENRES ? null : trimmed
+    })
+    for (let i = 0; i < rows; i++) {
+      const genres: string[] = []
+      for (const g of c.genres[i] as number[]) {
+        if (g >= genreNames.length) throw bad(`catalog genre index ${g} out of range`)
+        const name = genreNames[g]
+        if (name !== null && name !== undefined) genres.push(name)
+      }
+      const title = c.titles[i] as string
+      // The native catalog derives the year from the title (0 reads as none, as in `Catalog`).
+      const year = yearFromTitle(title)
+      this.catalog.set(c.ids[i] as Id, { title, year: year === 0 ? null : year, genres })
+    }
+    if (c.imdb_ids.length !== c.link_ids.length || c.tmdb_ids.length !== c.link_ids.length) throw bad('catalog link columns have different lengths')
+    if (new Set(c.link_ids).size !== c.link_ids.length) throw bad('catalog links repeat a movie')
+    if (c.tags.length !== c.tag_ids.length) throw bad('catalog tag columns have different lengths')
+    if (new Set(c.tag_ids).size !== c.tag_ids.length) throw bad('catalog tags repeat a movie')
+    ids(userIds, this.userIndex)
+    ;[this.movieIds, this.movieKeys] = ids(movieIds, this.movieIndex)
+    if (this.userIndex.size !== m) throw bad("section 'userIds' holds repeated ids")
+    if (this.movieIndex.size !== n) throw bad("section 'movieIds' holds repeated ids")
+    let rankerFactors: [Floats, Floats] | null = null
+    if (h.ranker !== null) {
+      const r = h.ranker
+      if (r.config.model !== 'implicit' || r.config.factors !== r.k || !(r.k >= 1 && r.k <= 1024))
+        throw bad(`the ranker header is inconsistent (kind '${r.config.model}', k = ${r.k}, factors = ${r.config.factors})`)
+      const users = floats(section('rankerUserFactors', 'f32', m * r.k))
+      const movies = floats(section('rankerMovieFactors', 'f32', n * r.k))
+      rankerFactors = [finite('rankerUserFactors', users), finite('rankerMovieFactors', movies)]
+    }
+    const config = h.config
+    // Files written before rankers existed have no `ranker` key; the config default has one.
+    if (h.ranker === null) config.ranker = null
+    else if (config.ranker === null) throw bad('the file has a ranker but its config has none')
+    finite('genreFactors', floats(genreFactors))
+    const floatSection = (name: string, count: number): Floats => finite(name, floats(section(name, 'f32', count)))
+    this.seenValues = floatSection('seenValues', nnz)
+    this.userFactors = floatSection('userFactors', m * k)
+    this.userBias = floatSection('userBias', m)
+    this.movieFactors = floatSection('movieFactors', n * k)
+    this.movieBias = floatSection('movieBias', n)
+    // Accepted: the file is what the native loader would build.
     this.kind = h.kind
     this.k = k
-    this.globalMean = f32(h.mu)
-    this.config = h.config
+    this.globalMean = h.mu
+    this.config = configForDisplay(config)
     this.numUsers = m
     this.numMovies = n
-    const userIds = wide(section('userIds', 'i64', m), true)
-    this.movieIds = wide(section('movieIds', 'i64', n), true)
-    userIds.forEach((id, i) => this.userIndex.set(id, i))
-    this.movieIds.forEach((id, i) => this.movieIndex.set(id, i))
-    this.userFactors = floats(section('userFactors', 'f32', m * k))
-    this.userBias = floats(section('userBias', 'f32', m))
-    this.movieFactors = floats(section('movieFactors', 'f32', n * k))
-    this.movieBias = floats(section('movieBias', 'f32', n))
-    this.seenIndptr = wide(section('seenIndptr', 'u64', m + 1), false)
-    const idx = section('seenIndices', 'u32', h.numSeen)
-    const at = bytes.byteOffset + idx.offset
-    if (LITTLE_ENDIAN && at % 4 === 0) this.seenIndices = new Uint32Array(bytes.buffer, at, idx.count)
-    else this.seenIndices = Uint32Array.from({ length: idx.count }, (_, i) => view.getUint32(idx.offset + 4 * i, true))
+    this.seenIndptr = indptr
+    this.seenIndices = indices
     this.movieCounts = new Uint32Array(n)
-    for (const i of this.seenIndices) {
-      if (i >= n) throw bad("section 'seenIndices' refers to a movie past the end")
-      this.movieCounts[i] = (this.movieCounts[i] ?? 0) + 1
+    const counts = this.movieCounts
+    for (let j = 0; j < indices.length; j++) {
+      const i = indices[j] as number
+      counts[i] = (counts[i] as number) + 1
     }
     this.popularityFloor = popularityFloor(this.movieCounts)
-    const values = floats(section('seenValues', 'f32', h.numSeen))
-    this.seenValues = values
     let lo = Infinity
     let hi = -Infinity
-    for (const v of values) {
+    const values = this.seenValues
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j] as number
       lo = Math.min(lo, v)
       hi = Math.max(hi, v)
     }
     this.ratingRange = Number.isFinite(lo) ? [lo, hi] : [0.5, 5]
-    if (h.ranker) {
-      const rk = h.ranker.k
-      const rc = (h.config.ranker ?? null) as { ratingWeight?: unknown; ratingSupport?: unknown; popularityPenalty?: unknown; seriesBonus?: unknown } | null
-      const rankerConfig = h.ranker.config as { model?: unknown; factors?: unknown }
-      if (!Number.isInteger(rk) || rk < 1 || rk > 1024 || rankerConfig.model !== 'implicit' || rankerConfig.factors !== rk || rc === null || typeof rc.ratingWeight !== 'number' || typeof rc.ratingSupport !== 'number' || typeof rc.popularityPenalty !== 'number' || !(rc.seriesBonus === undefined || typeof rc.seriesBonus === 'number'))
-        throw bad(`the ranker header is inconsistent (k = ${String(rk)})`)
+    const rc = config.ranker
+    if (rankerFactors !== null && rc !== null && h.ranker !== null) {
       this.ranker = {
-        k: rk,
-        userFactors: floats(section('rankerUserFactors', 'f32', m * rk)),
-        movieFactors: floats(section('rankerMovieFactors', 'f32', n * rk)),
-        ratingWeight: f32(rc.ratingWeight),
-        ratingSupport: f32(rc.ratingSupport),
-        popularityPenalty: f32(rc.popularityPenalty),
-        // Files written before the bonus existed get the core's default, as natively.
-        seriesBonus: f32(rc.seriesBonus ?? DEFAULT_SERIES_BONUS),
+        k: h.ranker.k,
+        userFactors: rankerFactors[0],
+        movieFactors: rankerFactors[1],
+        ratingWeight: rc.ratingWeight,
+        ratingSupport: rc.ratingSupport,
+        popularityPenalty: rc.popularityPenalty,
+        seriesBonus: rc.seriesBonus,
       }
     } else this.ranker = null
-    const c = h.catalog
-    c.ids.forEach((id, i) => {
-      this.catalog.set(id, { title: c.titles[i] ?? '', year: c.years[i] ?? null, genres: (c.genres[i] ?? []).map((g) => h.genreNames[g] ?? '') })
-    })
   }
 
   private describe(index: number, score: number, rating?: number): ReaderRecommendation {
     const movieId = this.movieIds[index] as number
-    const m = this.catalog.get(movieId)
-    return { movieId, title: m?.title ?? `movie ${movieId}`, year: m?.year ?? null, genres: m?.genres ?? [], score, ...(rating === undefined ? {} : { rating }) }
+    const m = this.catalog.get(this.movieKeys[index] as Id)
+    return { movieId, title: m?.title ?? `movie ${movieId}`, year: m?.year ?? null, genres: m ? [...m.genres] : [], score, ...(rating === undefined ? {} : { rating }) }
   }
 
   /** The ranking space of the core's `RankSpace`: q_u·w_i + offset_i, built on first use. */
@@ -272,9 +415,9 @@ export class ModelReader {
     if (!r) return { q: this.userFactors.subarray(u * k, (u + 1) * k), base: f32(this.globalMean + (this.userBias[u] as number)) }
     const q = new Float32Array(s.k)
     const norm = f32(Math.sqrt(dot(r.userFactors, u * r.k, r.userFactors, u * r.k, r.k)))
-    const scale = norm > 0 ? Math.max(f32(s.userNorm / norm), 1) : 0
+    const scale = norm > 0 ? fmax(f32(s.userNorm / norm), 1) : 0
     for (let j = 0; j < r.k; j++) q[j] = f32(scale * (r.userFactors[u * r.k + j] as number))
-    const ratings = (this.seenIndptr[u + 1] as number) - (this.seenIndptr[u] as number)
+    const ratings = f32((this.seenIndptr[u + 1] as number) - (this.seenIndptr[u] as number))
     const w = f32(f32(r.ratingWeight * ratings) / f32(ratings + r.ratingSupport))
     for (let j = 0; j < k; j++) q[r.k + j] = f32(w * (this.userFactors[u * k + j] as number))
     q[r.k + k] = w
@@ -287,6 +430,11 @@ export class ModelReader {
     const k = this.k
     const r = f32(f32(f32(this.globalMean + (this.userBias[u] as number)) + (this.movieBias[i] as number)) + dot(this.userFactors, u * k, this.movieFactors, i * k, k))
     return Math.min(Math.max(r, this.ratingRange[0]), this.ratingRange[1])
+  }
+
+  /** As the native API's `checkId`: ids are safe integers. */
+  private static checkId(name: string, id: unknown): void {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `${name} must be a whole number id (a safe integer; got ${String(id)})`)
   }
 
   private static checkN(n: number): void {
@@ -304,6 +452,7 @@ export class ModelReader {
     const n = options.n ?? 10
     ModelReader.checkN(n)
     const min = this.minRatings(options.minRatings)
+    ModelReader.checkId('userId', userId)
     const u = this.userIndex.get(userId)
     if (u === undefined) throw new AlsrecError('ALSREC_NOT_FOUND', `unknown user id ${userId}`)
     const space = this.space()
@@ -332,7 +481,7 @@ export class ModelReader {
   private likedSeries(u: number): Set<number> {
     const out = new Set<number>()
     if (!this.ranker || !(this.ranker.seriesBonus > 0)) return out
-    if (!this.series) this.series = seriesMembers(Array.from(this.movieIds, (id) => this.catalog.get(id)?.title))
+    if (!this.series) this.series = seriesMembers(Array.from(this.movieKeys, (id) => this.catalog.get(id)?.title))
     const start = this.seenIndptr[u] as number
     const end = this.seenIndptr[u + 1] as number
     if (end === start) return out
@@ -351,6 +500,7 @@ export class ModelReader {
     const n = options.n ?? 10
     ModelReader.checkN(n)
     const min = this.minRatings(options.minRatings)
+    ModelReader.checkId('movie', movieId)
     const q = this.movieIndex.get(movieId)
     if (q === undefined) throw new AlsrecError('ALSREC_NOT_FOUND', `unknown movie id ${movieId}`)
     if (this.k === 0) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'the bias-only model has no latent vectors to compare')
@@ -387,7 +537,10 @@ function popularityFloor(counts: Uint32Array): number {
   return 0
 }
 
-/** Parses a model file's bytes (e.g. from `fetch(url).then(r => r.arrayBuffer())`). */
+/**
+ * Parses a model file's bytes (e.g. from `fetch(url).then(r => r.arrayBuffer())`). A file the
+ * native `loadModel` would refuse is refused here too, with an ALSREC_BAD_MODEL_FILE error.
+ */
 export function readModel(bytes: Uint8Array | ArrayBuffer): ModelReader {
   return new ModelReader(bytes)
 }

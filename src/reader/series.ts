@@ -2,6 +2,28 @@
 // both test suites): the reader derives the ranker's series bonus from the file's titles, as the
 // native model does.
 
+// Rust's notion of whitespace, not JavaScript's (they differ on U+0085 and U+FEFF), so both
+// languages cut titles alike.
+/** Rust's `char::is_whitespace` (Unicode White_Space): what `str::trim` strips. */
+const RUST_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]'
+const TRIM_START = new RegExp(`^${RUST_SPACE}+`)
+const TRIM_END = new RegExp(`${RUST_SPACE}+$`)
+
+export function trimEnd(s: string): string {
+  // Most strings end in a printable ASCII character: no regular expression needed.
+  const last = s.charCodeAt(s.length - 1)
+  return last > 0x20 && last < 0x7f ? s : s.replace(TRIM_END, '')
+}
+
+export function trim(s: string): string {
+  return trimEnd(s).replace(TRIM_START, '')
+}
+
+/** Rust's `str::split_whitespace`. */
+function splitWhitespace(s: string): string[] {
+  return s.split(new RegExp(`${RUST_SPACE}+`)).filter((w) => w.length > 0)
+}
+
 /** A series with more members than this is a common word, not a franchise. */
 export const MAX_SERIES = 25
 
@@ -14,11 +36,11 @@ function isSequelMarker(word: string): boolean {
 
 /** The series name of a title, lower-case, or null (the core's `series_key`). */
 export function seriesKey(title: string): string | null {
-  let t = title.trim()
+  let t = trim(title)
   const last = t.lastIndexOf(' (')
   if (last >= 0 && t.endsWith(')')) {
     const year = t.slice(last + 2).replace(/\)+$/, '')
-    if (year.length >= 4 && /^[0-9-]+$/.test(year)) t = t.slice(0, last).trimEnd()
+    if (year.length >= 4 && /^[0-9-]+$/.test(year)) t = trimEnd(t.slice(0, last))
   }
   const first = t.indexOf(' (')
   if (first >= 0) t = t.slice(0, first)
@@ -36,7 +58,7 @@ export function seriesKey(title: string): string | null {
   }
   const cuts = [t.indexOf(':'), t.indexOf(' - ')].filter((c) => c >= 0)
   if (cuts.length > 0) t = t.slice(0, Math.min(...cuts))
-  const words = t.split(/\s+/).filter((w) => w.length > 0)
+  const words = splitWhitespace(t)
   let end = words.length
   for (let j = 1; j < words.length; j++) {
     if (isSequelMarker(words[j] as string)) {

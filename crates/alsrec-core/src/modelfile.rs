@@ -443,11 +443,20 @@ fn count_of(name: &str, rows: usize, width: usize) -> Result<usize> {
         .ok_or_else(|| bad(format!("section '{name}' would be impossibly large")))
 }
 
-/// Every value of a float section is finite: a NaN or an infinity in a vector or a bias would
-/// make every answer that touches it NaN.
+/// The largest |value| a float section may hold. Trained vectors, biases and ratings are far
+/// smaller; a bound this low keeps every score (sums of up to 2·1024 + 1 products) and every
+/// norm finite, where a merely finite 1e37 would overflow them to ∞ and NaN.
+pub const MAX_ABS_VALUE: f32 = 1e6;
+
+/// Every value of a float section is finite and within ±[`MAX_ABS_VALUE`]: a NaN or an infinity
+/// in a vector or a bias would make every answer that touches it NaN.
 fn finite(name: &str, values: &[f32]) -> Result<()> {
-    match values.iter().position(|v| !v.is_finite()) {
+    match values.iter().position(|v| !(v.abs() <= MAX_ABS_VALUE)) {
         None => Ok(()),
+        Some(i) if values[i].is_finite() => Err(bad(format!(
+            "section '{name}' holds {} at {i}, beyond ±{MAX_ABS_VALUE}",
+            values[i]
+        ))),
         Some(i) => Err(bad(format!(
             "section '{name}' holds a non-finite value ({}) at {i}",
             values[i]
@@ -486,8 +495,10 @@ fn check_header(h: &Header) -> Result<()> {
             )));
         }
     }
-    if !h.mu.is_finite() {
-        return Err(bad("header field 'mu' is not a finite number"));
+    if !(h.mu.abs() <= MAX_ABS_VALUE) {
+        return Err(bad(format!(
+            "header field 'mu' is not a number within ±{MAX_ABS_VALUE}"
+        )));
     }
     if h.genre_names.len() > u16::MAX as usize {
         return Err(bad(

@@ -380,6 +380,10 @@ fn crafted_headers_are_refused_naming_the_field() {
     let v = offset_of(&b, "movieFactors");
     b[v..v + 4].copy_from_slice(&f32::NAN.to_bits().to_le_bytes());
     assert!(refusal(&seal(b)).contains("non-finite"));
+    // A finite value so large that norms and scores would overflow to ∞ and NaN.
+    let mut b = files[0].clone();
+    b[v..v + 4].copy_from_slice(&1e37f32.to_bits().to_le_bytes());
+    assert!(refusal(&seal(b)).contains("beyond"));
 }
 
 #[test]

@@ -406,7 +406,12 @@ pub(crate) fn catalog_columns(c: &alsrec_core::catalog::Catalog) -> CatalogColum
         tag_counts: Uint32Array::new(
             c.movies
                 .iter()
-                .map(|m| c.tags.get(&m.id).map_or(0, |t| t.iter().map(|x| x.1).sum()))
+                .map(|m| {
+                    // Counts come from files; a sum past u32 saturates instead of wrapping.
+                    c.tags
+                        .get(&m.id)
+                        .map_or(0, |t| t.iter().fold(0u32, |a, x| a.saturating_add(x.1)))
+                })
                 .collect(),
         ),
     }

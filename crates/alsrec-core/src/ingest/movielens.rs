@@ -119,9 +119,10 @@ pub fn load_ratings(
 
 fn parse_options<'a>(format: &'a RatingsFormat, options: &LoadOptions) -> Result<ParseOptions<'a>> {
     if let Some((lo, hi)) = options.rating_scale {
-        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+        let bound = crate::modelfile::MAX_ABS_VALUE;
+        if !(lo.abs() <= bound && hi.abs() <= bound && lo <= hi) {
             return Err(Error::invalid_argument(format!(
-                "ratingScale must be [min, max] with finite min ≤ max (got [{lo}, {hi}])"
+                "ratingScale must be [min, max] with min ≤ max, both within ±{bound} (got [{lo}, {hi}])"
             )));
         }
     }
