@@ -448,10 +448,15 @@ fn count_of(name: &str, rows: usize, width: usize) -> Result<usize> {
 /// norm finite, where a merely finite 1e37 would overflow them to ∞ and NaN.
 pub const MAX_ABS_VALUE: f32 = 1e6;
 
+/// |v| ≤ [`MAX_ABS_VALUE`], false for NaN.
+fn within_bound(v: f32) -> bool {
+    v.is_finite() && v.abs() <= MAX_ABS_VALUE
+}
+
 /// Every value of a float section is finite and within ±[`MAX_ABS_VALUE`]: a NaN or an infinity
 /// in a vector or a bias would make every answer that touches it NaN.
 fn finite(name: &str, values: &[f32]) -> Result<()> {
-    match values.iter().position(|v| !(v.abs() <= MAX_ABS_VALUE)) {
+    match values.iter().position(|v| !within_bound(*v)) {
         None => Ok(()),
         Some(i) if values[i].is_finite() => Err(bad(format!(
             "section '{name}' holds {} at {i}, beyond ±{MAX_ABS_VALUE}",
@@ -495,7 +500,7 @@ fn check_header(h: &Header) -> Result<()> {
             )));
         }
     }
-    if !(h.mu.abs() <= MAX_ABS_VALUE) {
+    if !within_bound(h.mu) {
         return Err(bad(format!(
             "header field 'mu' is not a number within ±{MAX_ABS_VALUE}"
         )));

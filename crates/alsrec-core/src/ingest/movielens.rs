@@ -120,7 +120,8 @@ pub fn load_ratings(
 fn parse_options<'a>(format: &'a RatingsFormat, options: &LoadOptions) -> Result<ParseOptions<'a>> {
     if let Some((lo, hi)) = options.rating_scale {
         let bound = crate::modelfile::MAX_ABS_VALUE;
-        if !(lo.abs() <= bound && hi.abs() <= bound && lo <= hi) {
+        let within = |x: f32| x.is_finite() && x.abs() <= bound;
+        if !(within(lo) && within(hi) && lo <= hi) {
             return Err(Error::invalid_argument(format!(
                 "ratingScale must be [min, max] with min ≤ max, both within ±{bound} (got [{lo}, {hi}])"
             )));
