@@ -10,6 +10,7 @@ import path from 'node:path'
 
 import { AlsrecError, loadModelSync, loadMovieLensSync, readModel, trainSync } from '../dist/index.js'
 import { crc32c } from '../dist/reader/crc32c.js'
+import type { ReaderRecommendation } from '../dist/reader/index.js'
 import { sampleDir } from './helpers.js'
 
 const PREAMBLE = 24
@@ -247,14 +248,7 @@ function attempt<T>(f: () => T): Outcome<T> {
 }
 const codeOf = (e: unknown): string => (e instanceof AlsrecError ? e.code : `uncoded ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`)
 
-interface Answer {
-  movieId: number
-  title: string
-  year: number | null
-  genres: string[]
-  score: number
-  rating?: number
-}
+type Answer = ReaderRecommendation
 const shape = (list: Answer[]): Answer[] => list.map((a) => ({ movieId: a.movieId, title: a.title, year: a.year, genres: a.genres, score: a.score, ...(a.rating === undefined ? {} : { rating: a.rating }) }))
 
 test('the unmutated files load alike in both readers', (t) => {

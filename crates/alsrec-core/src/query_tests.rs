@@ -644,20 +644,11 @@ fn default_lists_keep_to_the_popularity_floor() {
 #[test]
 fn the_popularity_penalty_is_learned_from_the_grid_and_recorded() {
     let data = dataset_watched(0.6, 0.25);
-    let config = TrainConfig {
-        factors: 6,
-        epochs: 4,
-        threads: Some(1),
-        ranker: Some(RankerConfig {
-            factors: 6,
-            tau: 1.0,
-            epochs: 4,
-            popularity_penalty: 0.123,
-            learn_popularity_penalty: true,
-            ..RankerConfig::default()
-        }),
-        ..TrainConfig::default()
-    };
+    let config = with_small_ranker(RankerConfig {
+        popularity_penalty: 0.123,
+        learn_popularity_penalty: true,
+        ..RankerConfig::default()
+    });
     let one = als::train(&data, &config, TrainHooks::default()).unwrap();
     let rc = one.config.ranker.as_ref().unwrap();
     assert!(!rc.learn_popularity_penalty);
