@@ -1,5 +1,4 @@
 //! Cooperative cancellation and progress hooks shared by every long-running operation.
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -34,8 +33,8 @@ impl CancelToken {
 pub const MAX_THREADS: usize = 256;
 
 /// The rayon pool a call with this `threads` option runs on (all cores when `None`). Pools are
-/// built once per thread count and reused, so a per-call `threads` is honoured without paying
-/// for thread creation on every query; calls sharing a count share its workers.
+/// reused (the few most recently used counts are kept), so a per-call `threads` is honoured
+/// without paying for thread creation on every query; calls sharing a count share its workers.
 pub fn thread_pool(threads: Option<usize>) -> Result<Arc<rayon::ThreadPool>> {
     let n = match threads {
         Some(n) if (1..=MAX_THREADS).contains(&n) => n,
@@ -49,13 +48,19 @@ pub fn thread_pool(threads: Option<usize>) -> Result<Arc<rayon::ThreadPool>> {
             .unwrap_or(1)
             .min(MAX_THREADS),
     };
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    // Most recently used first, a few at most: a caller cycling through thread counts must not
+    // keep 1 + 2 + … + 256 idle threads alive (a dropped pool's threads end with its last user).
+    type Pools = Vec<(usize, Arc<rayon::ThreadPool>)>;
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    const KEPT: usize = 4;
     let mut pools = POOLS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(pool) = pools.get(&n) {
-        return Ok(pool.clone());
+    if let Some(at) = pools.iter().position(|(count, _)| *count == n) {
+        let entry = pools.remove(at);
+        pools.insert(0, entry.clone());
+        return Ok(entry.1);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
@@ -63,6 +68,28 @@ pub fn thread_pool(threads: Option<usize>) -> Result<Arc<rayon::ThreadPool>> {
         .build()
         .map_err(|e| Error::internal(format!("could not start {n} worker threads: {e}")))?;
     let pool = Arc::new(pool);
-    pools.insert(n, pool.clone());
+    pools.insert(0, (n, pool.clone()));
+    pools.truncate(KEPT);
     Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pools_are_reused_bounded_and_few() {
+        let a = thread_pool(Some(3)).unwrap();
+        assert!(Arc::ptr_eq(&a, &thread_pool(Some(3)).unwrap()));
+        assert_eq!(a.current_num_threads(), 3);
+        for n in [5, 6, 7, 9] {
+            thread_pool(Some(n)).unwrap();
+        }
+        // Four newer counts pushed 3 out of the cache: a new pool, the old one dropped with `a`.
+        assert!(!Arc::ptr_eq(&a, &thread_pool(Some(3)).unwrap()));
+        for bad in [0, MAX_THREADS + 1, usize::MAX] {
+            let e = thread_pool(Some(bad)).unwrap_err();
+            assert!(e.message.contains("from 1 to 256"), "{}", e.message);
+        }
+    }
 }
