@@ -66,3 +66,25 @@ PATH="$clean_path" npx --no-install alsrec demo --users 1 > demo.log
 grep -q "Test RMSE" demo.log || { cat demo.log; echo "pack-test: the demo did not report a test RMSE" >&2; exit 1; }
 grep -q "recommended movie" demo.log || { cat demo.log; echo "pack-test: the demo printed no recommendations" >&2; exit 1; }
 echo "pack-test: installed from tarballs without cargo/rustc; alsrec $version ran the demo: $(grep 'Test RMSE' demo.log)"
+
+# 5. The public entry points resolve through the package's exports map, from CommonJS and ESM:
+#    `alsrec`, `alsrec/reader` (pure JavaScript, no addon), `alsrec/experiment`, and
+#    `alsrec/package.json`; a dist path the map does not list is refused.
+PATH="$clean_path" node -e '
+  const assert = require("assert");
+  const root = require("alsrec");
+  const reader = require("alsrec/reader");
+  const experiment = require("alsrec/experiment");
+  assert.strictEqual(typeof root.train, "function", "alsrec: train");
+  assert.strictEqual(typeof reader.readModel, "function", "alsrec/reader: readModel");
+  assert.strictEqual(typeof experiment.runExperiment, "function", "alsrec/experiment: runExperiment");
+  assert.strictEqual(require("alsrec/package.json").version, process.argv[1], "alsrec/package.json");
+  assert.throws(() => require("alsrec/dist/index.js"), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
+' "$version" || { echo "pack-test: the CommonJS entry points of the packed package do not resolve" >&2; exit 1; }
+PATH="$clean_path" node --input-type=module -e '
+  import { train } from "alsrec";
+  import { readModel } from "alsrec/reader";
+  import { runExperiment, evaluateTarget } from "alsrec/experiment";
+  for (const [name, f] of Object.entries({ train, readModel, runExperiment, evaluateTarget })) if (typeof f !== "function") throw new Error(`${name} is not exported`);
+' || { echo "pack-test: the ESM entry points of the packed package do not resolve" >&2; exit 1; }
+echo "pack-test: alsrec, alsrec/reader and alsrec/experiment import from the installed package (CommonJS and ESM)"

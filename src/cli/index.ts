@@ -1,25 +1,27 @@
+// The `alsrec` program: builds the commander program from the commands in ./commands (one
+// module each, exporting a register function) and runs it. Helpers the commands share (option
+// parsing, output, progress, exit codes, the model-source flags) live in ./shared.
 import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 
 import { AlsrecError } from '../errors.js'
 import { packageRoot } from '../paths.js'
-import { registerDemo } from './demo.js'
-import { registerDownload } from './download.js'
-import { registerEvaluate } from './evaluate.js'
-import { registerExplain } from './explain.js'
-import { registerGenerate } from './generate.js'
-import { registerGrid } from './grid.js'
-import { registerInfo } from './info.js'
-import { registerPlot } from './plot.js'
-import { registerRecommend } from './recommend.js'
-import { registerSimilar } from './similar.js'
-import { registerTrain } from './train.js'
+import { registerDemo } from './commands/demo.js'
+import { registerDownload } from './commands/download.js'
+import { registerEvaluate } from './commands/evaluate.js'
+import { registerExplain } from './commands/explain.js'
+import { registerGenerate } from './commands/generate.js'
+import { registerGrid } from './commands/grid.js'
+import { registerInfo } from './commands/info.js'
+import { registerPlot } from './commands/plot.js'
+import { registerRecommend } from './commands/recommend.js'
+import { registerSimilar } from './commands/similar.js'
+import { registerTrain } from './commands/train.js'
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './shared/exit-codes.js'
 
-/** Exit codes: 0 success, 1 runtime error, 2 usage error. */
-export const EXIT_OK = 0
-export const EXIT_RUNTIME = 1
-export const EXIT_USAGE = 2
+/** Exit codes: 0 success, 1 runtime error, 2 usage error (130 interrupted). */
+export { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './shared/exit-codes.js'
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }

@@ -116,7 +116,7 @@ const modelShape = {
 export const RANK_BY = /^(rmse|coverage|(precision|recall|ndcg|map|hitrate)@\d+)$/
 
 const metricsShape = {
-  /** Ranking metrics on the test set after training (when the build provides them). */
+  /** Ranking metrics on the test set after training. */
   ranking: z.boolean().default(true),
   /** Cut-off of the top-N lists. */
   k: num(1, { int: true }).default(10),

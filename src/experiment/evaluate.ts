@@ -1,16 +1,14 @@
-// Scores a model on a dataset split: RMSE/MAE over the test ratings, ranking metrics when the
-// build has them. Used by `alsrec evaluate` on a saved model or an experiment folder.
+// Scores a model on a dataset split: RMSE/MAE over the test ratings and ranking metrics. Used by
+// `alsrec evaluate` on a saved model or an experiment folder.
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 
 import type { Dataset } from '../dataset.js'
 import { AlsrecError } from '../errors.js'
-import type { Model } from '../model.js'
+import { loadModel, type Model, type RankingMetrics } from '../model.js'
 import { train } from '../train.js'
-import { loadModel } from '../model.js'
-import { rankingMetricsOf, type RankingMetrics } from './capabilities.js'
 import { hasVectors, loadConfigFile, singleTrainConfig, type DataSection, type SplitSection } from './config.js'
-import { describeSplit, loadData, splitData } from './data.js'
+import { describeSplit, loadData, ratingArrays, splitData, type RatingArrays } from './data.js'
 import { MARKER_FILE, MODEL_FILE, readMarker } from './folder.js'
 
 export interface RatingErrors {
@@ -22,31 +20,84 @@ export interface RatingErrors {
   unscored: number
 }
 
-export function ratingErrors(model: Model, testSet: Dataset): RatingErrors {
-  let se = 0
-  let ae = 0
-  let n = 0
-  let unscored = 0
-  for (const userId of testSet.userIds()) {
-    const { movieIds, ratings } = testSet.userRatings(userId)
-    for (let i = 0; i < movieIds.length; i++) {
-      let predicted: number
-      try {
-        predicted = model.predict(userId, movieIds[i] ?? 0)
-      } catch (err) {
-        if (err instanceof AlsrecError && err.code === 'ALSREC_NOT_FOUND') {
-          unscored++
-          continue
-        }
-        throw err
+const isNotFound = (err: unknown): boolean => err instanceof AlsrecError && err.code === 'ALSREC_NOT_FOUND'
+
+/**
+ * The movies among `movieIds` (distinct) that the model does not know. predictMany refuses a
+ * whole batch with one unknown id, and the binding lists no model's movie ids, so the batch is
+ * halved until each unknown movie is alone: one call when every movie is known, about
+ * log2(movies) calls per unknown movie otherwise. A native `Model.movieIds()` would replace this.
+ */
+function unknownMovies(model: Model, movieIds: Float64Array, knownUser: number): Set<number> {
+  const unknown = new Set<number>()
+  const probe = (ids: Float64Array): void => {
+    if (ids.length === 0) return
+    try {
+      model.predictMany(new Float64Array(ids.length).fill(knownUser), ids)
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+      if (ids.length === 1) unknown.add(ids[0] as number)
+      else {
+        const half = ids.length >> 1
+        probe(ids.subarray(0, half))
+        probe(ids.subarray(half))
       }
-      const e = predicted - (ratings[i] ?? 0)
-      se += e * e
-      ae += Math.abs(e)
-      n++
     }
   }
-  return { rmse: n > 0 ? Math.sqrt(se / n) : Number.NaN, mae: n > 0 ? ae / n : Number.NaN, ratings: n, unscored }
+  probe(movieIds)
+  return unknown
+}
+
+/**
+ * RMSE and MAE of the model's predictions on every test rating, in one predictMany call.
+ * Ratings of users or movies the model does not know are counted in `unscored` and left out.
+ */
+export function ratingErrors(model: Model, testSet: Dataset): RatingErrors {
+  const test = ratingArrays(testSet)
+  const knownUsers = new Set(model.userIds())
+  let scored = pairsWhere(test, (j) => knownUsers.has(test.userIds[j] as number))
+  let predicted: Float32Array
+  try {
+    predicted = model.predictMany(scored.userIds, scored.movieIds)
+  } catch (err) {
+    if (!isNotFound(err)) throw err
+    // Some movie is unknown to the model (a model evaluated on other data): find which, once.
+    const ofKnownUsers = scored
+    const unknown = unknownMovies(model, Float64Array.from(new Set(ofKnownUsers.movieIds)), ofKnownUsers.userIds[0] as number)
+    scored = pairsWhere(ofKnownUsers, (j) => !unknown.has(ofKnownUsers.movieIds[j] as number))
+    predicted = model.predictMany(scored.userIds, scored.movieIds)
+  }
+  let se = 0
+  let ae = 0
+  for (let j = 0; j < predicted.length; j++) {
+    const e = (predicted[j] as number) - (scored.ratings[j] as number)
+    se += e * e
+    ae += Math.abs(e)
+  }
+  const n = predicted.length
+  return { rmse: n > 0 ? Math.sqrt(se / n) : Number.NaN, mae: n > 0 ? ae / n : Number.NaN, ratings: n, unscored: test.ratings.length - n }
+}
+
+/** The ratings j for which `keep(j)` holds, as parallel arrays (`all` itself when every one does). */
+function pairsWhere(all: RatingArrays, keep: (j: number) => boolean): RatingArrays {
+  const n = all.ratings.length
+  const mask = new Uint8Array(n)
+  let count = 0
+  for (let j = 0; j < n; j++) {
+    if (!keep(j)) continue
+    mask[j] = 1
+    count++
+  }
+  if (count === n) return all
+  const out: RatingArrays = { userIds: new Float64Array(count), movieIds: new Float64Array(count), ratings: new Float32Array(count) }
+  for (let j = 0, at = 0; j < n; j++) {
+    if (mask[j] === 0) continue
+    out.userIds[at] = all.userIds[j] as number
+    out.movieIds[at] = all.movieIds[j] as number
+    out.ratings[at] = all.ratings[j] as number
+    at++
+  }
+  return out
 }
 
 export interface EvaluateOptions {
@@ -117,6 +168,6 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
 
   const errors = ratingErrors(model, part.test)
   if (errors.unscored > 0) notes.push(`${errors.unscored} test ratings of users or movies unknown to the model were left out`)
-  const ranking = await rankingMetricsOf(model, part.test, { k: options.k ?? config?.metrics.k ?? 10, threshold: options.threshold ?? config?.metrics.threshold ?? 4 })
+  const ranking = await model.rankingMetrics(part.test, { k: options.k ?? config?.metrics.k ?? 10, threshold: options.threshold ?? config?.metrics.threshold ?? 4 })
   return { model: model.kind, factors: hasVectors(model.kind) ? model.factors : null, source, data: data.source, split: describeSplit(split), ...errors, ranking, notes }
 }

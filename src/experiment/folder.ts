@@ -4,9 +4,9 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync,
 import path from 'node:path'
 
 import { AlsrecError, invalidArgument } from '../errors.js'
+import type { RankingMetrics } from '../model.js'
 import type { EpochRecord } from '../train.js'
 import { removeStaleTemps, toCsv, writeFileAtomic, writeJsonAtomic } from './atomic.js'
-import type { RankingMetrics } from './capabilities.js'
 
 // The rules of output folders (`alsrec train --out`, `alsrec grid --out`, output.dir):
 //

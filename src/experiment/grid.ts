@@ -6,13 +6,12 @@
 import path from 'node:path'
 
 import { abortError } from '../errors.js'
-import type { Model } from '../model.js'
+import type { Model, RankingMetrics } from '../model.js'
 import { learningCurvesSpec, type CurveSeries } from '../plots/learning-curves.js'
 import { movieMapSpec } from '../plots/movie-map.js'
 import { writePlot } from '../plots/render.js'
 import { rmseVsKSpec } from '../plots/rmse-vs-k.js'
 import { toCsv, writeFileAtomic, writeJsonAtomic } from './atomic.js'
-import { movieMapOf, type RankingMetrics } from './capabilities.js'
 import { expandGrid, hasVectors, listedKeys, predictsRatings, resolveConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData } from './data.js'
 import { checkOutputFolder, MARKER_FILE, OutputFolder, RunLog } from './folder.js'
@@ -274,8 +273,8 @@ async function gridRuns(
     files.push('results.csv', 'results.md')
     if (config.output.plots) {
       files.push(...(await writeGridPlots(dir, succeeded, context, (...names) => folder.claim(...names))))
-      const map = bestModel ? movieMapOf(bestModel.model) : null
-      if (bestModel && map) {
+      if (bestModel && bestModel.model.factors > 0) {
+        const map = bestModel.model.movieMap()
         const mapPart = parts[0]
         folder.claim('movie-map.svg', 'movie-map.png')
         await writePlot(movieMapSpec(map, data.dataset.catalog, { popularity: mapPart ? moviePopularity(mapPart.train) : undefined, context: `best latent model (${bestModel.label}) on ${data.description}` }), path.join(dir, 'movie-map'))

@@ -2,5 +2,5 @@ export { resolveConfig, loadConfigFile, expandGrid, MODEL_KINDS, type Experiment
 export { runExperiment, type ExperimentEvent, type ExperimentOptions, type ExperimentResult } from './runner.js'
 export { runGrid, type GridResult, type GridRow } from './grid.js'
 export type { RunMetrics, FinalMetrics } from './folder.js'
-export type { RankingMetrics, MovieMap } from './capabilities.js'
+export type { RankingMetrics, MovieMap } from '../model.js'
 export { evaluateTarget, type EvaluateOptions, type EvaluateResult } from './evaluate.js'

@@ -3,13 +3,12 @@ import path from 'node:path'
 
 import type { Catalog } from '../catalog.js'
 import { abortError, invalidArgument } from '../errors.js'
-import type { Model } from '../model.js'
+import type { Model, RankingMetrics } from '../model.js'
 import { learningCurvesSpec } from '../plots/learning-curves.js'
 import { movieMapSpec } from '../plots/movie-map.js'
 import { writePlot } from '../plots/render.js'
 import { train, type EpochRecord, type TrainConfig } from '../train.js'
 import { writeJsonAtomic } from './atomic.js'
-import { movieMapOf, rankingMetricsOf, saveModel, type RankingMetrics } from './capabilities.js'
 import { hasVectors, resolveConfig, singleTrainConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey, type GridPoint } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData, type LoadedData, type SplitPart } from './data.js'
 import { checkOutputFolder, finalMetrics, MARKER_FILE, MODEL_FILE, OutputFolder, RunLog, writeMetrics, writeSummary, type RunMetrics } from './folder.js'
@@ -128,13 +127,13 @@ async function writeRun(spec: RunSpec, folder: OutputFolder, options: Experiment
   let ranking: RankingMetrics | null = null
   let rankingNote: string | undefined
   if (config.metrics.ranking) {
-    ranking = await rankingMetricsOf(model, part.test, { k: config.metrics.k, threshold: config.metrics.threshold })
+    ranking = await model.rankingMetrics(part.test, { k: config.metrics.k, threshold: config.metrics.threshold })
   } else rankingNote = 'ranking metrics disabled (metrics.ranking = false)'
   if (rankingNote) notes.push(rankingNote)
 
   if (config.output.saveModel) {
     folder.claim(MODEL_FILE)
-    await saveModel(model, path.join(dir, MODEL_FILE))
+    await model.save(path.join(dir, MODEL_FILE))
     files.push(MODEL_FILE)
   }
 
@@ -158,8 +157,8 @@ async function writeRun(spec: RunSpec, folder: OutputFolder, options: Experiment
     folder.claim('learning-curve.svg', 'learning-curve.png')
     await writePlot(learningCurvesSpec([{ label: modelLabel(resolvedTrain as TrainConfig), kind: model.kind, history: model.history }], context), path.join(dir, 'learning-curve'))
     files.push('learning-curve.svg', 'learning-curve.png')
-    const map = hasVectors(model.kind) ? movieMapOf(model) : null
-    if (map) {
+    if (hasVectors(model.kind) && model.factors > 0) {
+      const map = model.movieMap()
       folder.claim('movie-map.svg', 'movie-map.png')
       await writePlot(movieMapSpec(map, spec.catalog, { popularity: moviePopularity(part.train), context: `${modelLabel(resolvedTrain as TrainConfig)} on ${data.description}` }), path.join(dir, 'movie-map'))
       files.push('movie-map.svg', 'movie-map.png')

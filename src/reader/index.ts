@@ -84,7 +84,7 @@ function i64At(view: DataView, at: number): [number, Id] {
   return [value, idKey((BigInt(hi) << 32n) | BigInt(lo))]
 }
 
-/** The Rust core's `dot`: eight f32 accumulators, summed in order, then the tail. */
+/** The Rust core's `kernels::dot`: eight f32 accumulators, added pairwise, then the tail. */
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, k: number): number {
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0
   const chunks = Math.floor(k / 8)
@@ -100,7 +100,8 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, k: number
     a6 = f32(a6 + f32((a[x + 6] as number) * (b[y + 6] as number)))
     a7 = f32(a7 + f32((a[x + 7] as number) * (b[y + 7] as number)))
   }
-  let sum = f32(f32(f32(f32(f32(f32(f32(f32(-0 + a0) + a1) + a2) + a3) + a4) + a5) + a6) + a7)
+  // The lanes are added pairwise, as `kernels::dot` does: ((0+4) + (1+5)) + ((2+6) + (3+7)).
+  let sum = f32(f32(f32(a0 + a4) + f32(a1 + a5)) + f32(f32(a2 + a6) + f32(a3 + a7)))
   for (let j = chunks * 8; j < k; j++) sum = f32(sum + f32((a[ao + j] as number) * (b[bo + j] as number)))
   return sum
 }

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use alsrec_core::als::config::{ModelKind, TrainConfig};
 use alsrec_core::als::{apply_step, epoch_steps, initial_model, train_metrics};
 use alsrec_core::ingest::movielens::{load_movielens, LoadOptions};
+use alsrec_core::model::config::{ModelKind, TrainConfig};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -33,7 +33,7 @@ fn main() {
         // The defaults the API trains with.
         ..TrainConfig::defaults_for(model_kind)
     };
-    let pool = alsrec_core::cancel::thread_pool(threads).unwrap();
+    let pool = alsrec_core::runtime::pool::thread_pool(threads).unwrap();
     pool.install(|| {
         let mut model = initial_model(&data, &config, None).unwrap();
         for epoch in 0..epochs {

@@ -1,38 +1,23 @@
 //! alsrec-core: everything alsrec computes, with no knowledge of Node.
 //!
-//! Data flows one way: files → [`ingest`] → [`Dataset`] (CSR + CSC, id maps) → [`split`] →
-//! [`als::train`] → [`Model`] → [`query`].
+//! Data flows one way: files → [`ingest`] → [`data::Dataset`] (CSR + CSC, id maps) →
+//! [`data::split`] → [`als::train`] → [`model::Model`] → [`query`], [`foldin`] and [`eval`].
+//! `docs/architecture.md` maps the folders; `docs/model.md` has the math.
 pub mod als;
-pub mod analysis;
-pub mod cancel;
-pub mod catalog;
-pub mod checksum;
-pub mod dataset;
+pub mod data;
 pub mod error;
-pub mod explain;
-pub mod export;
-pub mod factors;
-pub mod files;
+pub mod eval;
 pub mod foldin;
-pub mod generator;
-pub mod ids;
 pub mod ingest;
+pub mod io;
+pub mod kernels;
 pub mod model;
-pub mod modelfile;
-pub mod newuser;
-pub mod partial_fit;
 pub mod query;
-#[cfg(test)]
-mod query_tests;
-pub mod ranking;
 pub mod robustness;
-#[cfg(test)]
-mod robustness_tests;
-pub mod series;
-pub mod sparse;
-pub mod split;
+pub mod runtime;
+pub mod synth;
 
-pub use cancel::CancelToken;
-pub use dataset::Dataset;
+pub use data::dataset::Dataset;
 pub use error::{Error, ErrorKind, Result};
 pub use model::Model;
+pub use runtime::cancel::CancelToken;

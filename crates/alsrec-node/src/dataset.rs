@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use alsrec_core::catalog::Links;
+use alsrec_core::data::catalog::Links;
 use alsrec_core::ingest::{self, ColumnMapping, LoadOptions, OnBadRow};
-use alsrec_core::{split, Dataset as CoreDataset};
+use alsrec_core::{data::split, Dataset as CoreDataset};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -39,7 +39,7 @@ pub struct TagCount {
     pub count: u32,
 }
 
-fn link(c: &alsrec_core::catalog::Catalog, pick: impl Fn(&Links) -> Option<i64>) -> Vec<f64> {
+fn link(c: &alsrec_core::data::catalog::Catalog, pick: impl Fn(&Links) -> Option<i64>) -> Vec<f64> {
     c.movies
         .iter()
         .map(|m| {
@@ -125,7 +125,7 @@ impl LoadJob {
         options: &LoadOptions,
         threads: Option<usize>,
     ) -> alsrec_core::Result<Vec<CoreDataset>> {
-        let pool = alsrec_core::cancel::thread_pool(threads)?;
+        let pool = alsrec_core::runtime::pool::thread_pool(threads)?;
         pool.install(|| match self {
             LoadJob::MovieLens(dir) => Ok(vec![ingest::load_movielens(dir, options)?]),
             LoadJob::Ratings(file, mapping) => {
@@ -386,7 +386,7 @@ pub struct RatedMovies {
 }
 
 /// The catalog as column arrays; shared by datasets and models.
-pub(crate) fn catalog_columns(c: &alsrec_core::catalog::Catalog) -> CatalogColumns {
+pub(crate) fn catalog_columns(c: &alsrec_core::data::catalog::Catalog) -> CatalogColumns {
     let mut offsets = Vec::with_capacity(c.len() + 1);
     let mut indices = Vec::new();
     offsets.push(0u32);
@@ -418,6 +418,6 @@ pub(crate) fn catalog_columns(c: &alsrec_core::catalog::Catalog) -> CatalogColum
 }
 
 /// Raw ids in index order; f64 holds every id up to 2^53 exactly.
-pub(crate) fn raw_ids(map: &alsrec_core::ids::IdMap) -> Float64Array {
+pub(crate) fn raw_ids(map: &alsrec_core::data::ids::IdMap) -> Float64Array {
     Float64Array::new(map.raw_ids().iter().map(|&i| i as f64).collect())
 }

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use alsrec_core::generator::{self, GenerateOptions};
+use alsrec_core::synth::{self, GenerateOptions};
 use alsrec_core::CancelToken as CoreCancel;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -23,8 +23,8 @@ fn run(
     options: &GenerateOptions,
     cancel: &CoreCancel,
 ) -> alsrec_core::Result<String> {
-    let pool = alsrec_core::cancel::thread_pool(options.threads)?;
-    let report = pool.install(|| generator::generate(out, options, cancel))?;
+    let pool = alsrec_core::runtime::pool::thread_pool(options.threads)?;
+    let report = pool.install(|| synth::generate(out, options, cancel))?;
     serde_json::to_string(&report).map_err(|e| alsrec_core::Error::internal(e.to_string()))
 }
 

@@ -1,12 +1,13 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use alsrec_core::export::{self, ExportFormat};
-use alsrec_core::newuser::NewUser;
-use alsrec_core::partial_fit::NewRatings;
+use alsrec_core::eval::ranking::{self, RankingMetrics};
+use alsrec_core::foldin::new_user::NewUser;
+use alsrec_core::foldin::partial_fit::NewRatings;
+use alsrec_core::model::export::{self, ExportFormat};
+use alsrec_core::model::file as modelfile;
 use alsrec_core::query::{Filter, QueryIndex, RecommendOptions, Scored};
-use alsrec_core::ranking::{self, RankingMetrics};
-use alsrec_core::{modelfile, CancelToken as CoreCancel, Error as CoreError, Model as CoreModel};
+use alsrec_core::{CancelToken as CoreCancel, Error as CoreError, Model as CoreModel};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -281,7 +282,7 @@ impl Task for RankingTask {
             let index = self
                 .index
                 .get_or_init(|| Arc::new(QueryIndex::new(&self.model)));
-            let pool = alsrec_core::cancel::thread_pool(None)?;
+            let pool = alsrec_core::runtime::pool::thread_pool(None)?;
             pool.install(|| {
                 ranking::ranking_metrics(
                     &self.model,

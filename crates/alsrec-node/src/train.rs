@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
-use alsrec_core::als::{self, config::TrainConfig, TrainHooks};
+use alsrec_core::als::{self, TrainHooks};
+use alsrec_core::model::config::TrainConfig;
 use alsrec_core::model::EpochStats;
 use alsrec_core::{Dataset as CoreDataset, Model as CoreModel};
 use napi::bindgen_prelude::*;

@@ -5,8 +5,8 @@
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
+use crate::data::sparse::Csr;
 use crate::model::Model;
-use crate::sparse::Csr;
 
 /// Every movie's prior mean p_n (movies × k), from the current genre vectors.
 pub fn priors(model: &Model) -> Vec<f32> {

@@ -2,13 +2,10 @@
 //!
 //! Every model is trained by exact block updates (`Step`), each of which minimizes the loss in
 //! its block, so the loss never rises across a step.
-mod cg_kernels;
-pub mod config;
+pub mod explicit;
 pub mod genre;
 pub mod implicit;
-pub mod kernels;
-mod lockstep;
-mod solve;
+pub mod schedule;
 mod warm;
 
 #[cfg(test)]
@@ -22,14 +19,15 @@ use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::cancel::{thread_pool, CancelToken};
-use crate::dataset::Dataset;
+use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::factors::Factors;
+use crate::model::config::{ImplicitSolver, ModelKind, RankerConfig, TrainConfig};
+use crate::model::factors::Factors;
 use crate::model::{EpochStats, Model};
-use config::{ImplicitSolver, ModelKind, TrainConfig};
+use crate::runtime::cancel::CancelToken;
+use crate::runtime::pool::thread_pool;
+pub use explicit::HalfStep;
 use implicit::ImplicitStep;
-pub use solve::HalfStep;
 
 /// Called after every epoch with its figures.
 pub type EpochCallback<'a> = Box<dyn FnMut(&EpochStats) + Send + 'a>;
@@ -120,9 +118,9 @@ pub fn train(train: &Dataset, config: &TrainConfig, mut hooks: TrainHooks<'_>) -
 /// are not reported through `on_epoch`, whose records are the explicit model's.
 fn train_ranker(
     data: &Dataset,
-    seen: Arc<crate::sparse::Csr>,
+    seen: Arc<crate::data::sparse::Csr>,
     parent: &TrainConfig,
-    ranker: &config::RankerConfig,
+    ranker: &RankerConfig,
     hooks: &TrainHooks<'_>,
 ) -> Result<Model> {
     let mut start = initial_model(data, &ranker.implicit_config(parent), None)?;
@@ -217,7 +215,7 @@ const PENALTY_USERS: usize = 2000;
 pub fn learn_rank_terms(
     train: &Dataset,
     model: &Model,
-    ranker: &config::RankerConfig,
+    ranker: &RankerConfig,
     hooks: &TrainHooks<'_>,
 ) -> Result<(f32, f32)> {
     let configured = (ranker.popularity_penalty, ranker.series_bonus);
@@ -225,7 +223,7 @@ pub fn learn_rank_terms(
         return Ok(configured);
     }
     // Too little data to hold some out: keep the configured values.
-    let Ok(split) = crate::split::random_split(train, 0.1, model.config.seed ^ 0x5eed) else {
+    let Ok(split) = crate::data::split::random_split(train, 0.1, model.config.seed ^ 0x5eed) else {
         return Ok(configured);
     };
     let (fit_set, validation) = (split.train, split.test);
@@ -251,7 +249,7 @@ pub fn learn_rank_terms(
             rc.series_bonus = b;
         }
         let index = crate::query::QueryIndex::new(&candidate);
-        let m = crate::ranking::ranking_metrics_of(
+        let m = crate::eval::ranking::ranking_metrics_of(
             &candidate,
             &validation,
             10,
@@ -429,7 +427,7 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
                 ImplicitSolver::Cholesky => None,
             },
             dense_row_bytes: implicit::DENSE_ROW_BYTES,
-            lockstep_min_degree: lockstep::MIN_DEGREE,
+            lockstep_min_degree: implicit::LOCKSTEP_MIN_DEGREE,
             cancel,
         }
         .run(own);
@@ -550,7 +548,7 @@ fn error_sums(model: &Model, data: &Dataset) -> [f64; 3] {
     sum_over_rows(data.by_user.nrows(), |u| {
         #[cfg(target_arch = "x86_64")]
         {
-            if kernels::has_avx2_fma() {
+            if crate::kernels::dense::has_avx2_fma() {
                 // SAFETY: the CPU supports the features the wrapper is compiled for.
                 return unsafe { row_error_sums_avx2(model, data, u, implicit) };
             }
@@ -572,7 +570,7 @@ fn row_error_sums(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f
     for (j, (&i, &r)) in cols.iter().zip(vals).enumerate() {
         // The movie vectors are scattered: fetch a few ahead so the misses overlap.
         if let Some(&ahead) = cols.get(j + 8) {
-            kernels::prefetch_vector(&model.item_factors, ahead as usize, model.k);
+            crate::kernels::dense::prefetch_vector(&model.item_factors, ahead as usize, model.k);
         }
         let s = model.predict(u, i as usize);
         let target = if implicit { 1.0 } else { r };
@@ -613,7 +611,7 @@ pub fn loss(model: &Model, train: &Dataset) -> f64 {
 fn explicit_loss(model: &Model, train: &Dataset, se: f64) -> f64 {
     let c = &model.config;
     let k = model.k;
-    let weight = |csr: &crate::sparse::Csr, r: usize| {
+    let weight = |csr: &crate::data::sparse::Csr, r: usize| {
         if c.weighted_regularization {
             csr.row_len(r) as f64
         } else {

@@ -2,10 +2,10 @@
 //! the thread count, early stopping, warm start, cancellation, cold start by genres, accuracy.
 use std::path::PathBuf;
 
-use super::config::{ImplicitSolver, ModelKind, TrainConfig};
 use super::*;
+use crate::data::split::random_split;
 use crate::ingest::movielens::{load_movielens, LoadOptions};
-use crate::split::random_split;
+use crate::model::config::{ImplicitSolver, ModelKind, TrainConfig};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -267,9 +267,10 @@ fn accuracy_on_ml_latest_small() {
 
 /// Movie 1: ten ratings two years old; movie 2: four ratings this week; movie 3: one, today.
 fn dated(timestamps: bool) -> Dataset {
-    use crate::catalog::Catalog;
-    use crate::dataset::{LoadReport, Triplets};
-    use crate::ids::IdMap;
+    use crate::data::catalog::Catalog;
+    use crate::data::dataset::Triplets;
+    use crate::data::ids::IdMap;
+    use crate::data::report::LoadReport;
     use std::sync::Arc;
     let (mut users, mut items) = (IdMap::new(), IdMap::new());
     let mut t = Triplets::default();

@@ -1,8 +1,8 @@
 //! Warm start: copies a trained model's parameters into a fresh one, matching users, movies and
 //! genres by their raw ids and names, so a model can be refit on new data or trained further.
 //! Rows the old model does not know keep their seeded random start.
+use crate::data::ids::IdMap;
 use crate::error::{Error, Result};
-use crate::ids::IdMap;
 use crate::model::Model;
 
 pub fn copy_parameters(from: &Model, to: &mut Model) -> Result<()> {

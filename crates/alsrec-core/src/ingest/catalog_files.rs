@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::numbers;
-use crate::catalog::{Catalog, Links};
+use crate::data::catalog::{Catalog, Links};
 use crate::error::{Error, Result};
 
 /// The catalog files found beside a ratings file, read into one catalog.
@@ -28,7 +28,7 @@ pub fn read_catalog_in(dir: &Path) -> Result<Catalog> {
 }
 
 fn open_csv(path: &Path, expected: &[&str]) -> Result<csv::Reader<std::fs::File>> {
-    let file = crate::files::open_regular(path)?;
+    let file = crate::io::files::open_regular(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -125,7 +125,7 @@ fn decode_line(bytes: &[u8]) -> String {
 }
 
 fn lines_of(path: &Path) -> Result<Vec<(u64, String)>> {
-    let bytes = crate::files::read_regular(path)?;
+    let bytes = crate::io::files::read_regular(path)?;
     Ok(bytes
         .split(|&b| b == b'\n')
         .enumerate()

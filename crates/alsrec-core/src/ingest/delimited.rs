@@ -9,9 +9,9 @@ use rayon::prelude::*;
 
 use super::format::{HeaderRule, RatingsFormat, Resolved};
 use super::numbers;
-use crate::dataset::Triplets;
+use crate::data::dataset::Triplets;
+use crate::data::ids::IdMap;
 use crate::error::{Error, Result};
-use crate::ids::IdMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnBadRow {
@@ -136,7 +136,7 @@ pub fn read_ratings(
     items: &mut Interner,
     out: &mut Triplets,
 ) -> Result<ParseStats> {
-    let mut file = crate::files::open_regular(path)?;
+    let mut file = crate::io::files::open_regular(path)?;
     let file_len = file.metadata().map_err(|e| Error::io(path, &e))?.len();
     let mut stats = ParseStats {
         bytes: file_len,

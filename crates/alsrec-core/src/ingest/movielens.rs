@@ -8,11 +8,11 @@ use super::catalog_files::read_catalog_in;
 pub use super::delimited::OnBadRow;
 use super::delimited::{read_ratings, Interner, ParseOptions, ParseStats};
 use super::format::{ColumnMapping, RatingsFormat};
-use crate::catalog::Catalog;
-use crate::dataset::{Dataset, LoadReport, Triplets};
+use crate::data::catalog::Catalog;
+use crate::data::dataset::{Dataset, Triplets};
+use crate::data::report::{LoadReport, SplitReport};
+use crate::data::sparse::RowOrder;
 use crate::error::{Error, Result};
-use crate::sparse::RowOrder;
-use crate::split::SplitReport;
 
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -61,7 +61,7 @@ fn detect(file: &Path) -> Result<RatingsFormat> {
     let mut head = [0u8; 4096];
     let n = {
         use std::io::Read;
-        let mut f = crate::files::open_regular(file)?;
+        let mut f = crate::io::files::open_regular(file)?;
         f.read(&mut head).map_err(|e| Error::io(file, &e))?
     };
     let first = head[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
@@ -119,7 +119,7 @@ pub fn load_ratings(
 
 fn parse_options<'a>(format: &'a RatingsFormat, options: &LoadOptions) -> Result<ParseOptions<'a>> {
     if let Some((lo, hi)) = options.rating_scale {
-        let bound = crate::modelfile::MAX_ABS_VALUE;
+        let bound = crate::data::MAX_ABS_VALUE;
         let within = |x: f32| x.is_finite() && x.abs() <= bound;
         if !(within(lo) && within(hi) && lo <= hi) {
             return Err(Error::invalid_argument(format!(

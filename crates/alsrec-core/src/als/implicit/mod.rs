@@ -1,0 +1,497 @@
+//! Implicit-feedback ALS (Hu, Koren, Volinsky 2008): every (user, movie) pair counts, with
+//! preference 1 and confidence c = 1 + α·r where rated, preference 0 and confidence 1 elsewhere.
+//!
+//! Row system: (λ YᵀY + λ Σ_{i∈Ω} (c_i − 1) y_i y_iᵀ + τ I) x = λ Σ_{i∈Ω} c_i y_i. The dense part
+//! λ YᵀY + τ I is shared by all rows and formed once per half-step, so a row costs O(deg·k) per
+//! conjugate-gradient step, or O(deg·k² + k³) with the exact Cholesky solver.
+
+mod lockstep;
+
+use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply};
+use crate::kernels::dense::{
+    axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded, prefetch_vector,
+    system_stride,
+};
+use lockstep::Lockstep;
+
+/// CG solves rows with at least this many ratings in lockstep.
+pub const LOCKSTEP_MIN_DEGREE: usize = lockstep::MIN_DEGREE;
+use crate::als::schedule::par_solve_rows;
+use crate::data::sparse::Csr;
+use crate::runtime::cancel::CancelToken;
+
+/// Ratings per Gram update in the exact solver and for long rows.
+const CHUNK: usize = 64;
+
+/// Gathered neighbours beyond this size (a share of L3; measured best of 1, 4 and 16 MiB on the
+/// 25M-rating benchmark) make a row "long".
+pub const DENSE_ROW_BYTES: usize = 4 << 20;
+
+pub struct ImplicitStep<'a> {
+    pub ratings: &'a Csr,
+    /// The fixed side's vectors (rows × k).
+    pub other_factors: &'a [f32],
+    pub k: usize,
+    pub lambda: f32,
+    pub tau: f32,
+    pub alpha: f32,
+    /// Conjugate-gradient steps per row, warm-started from the current vector; `None` solves
+    /// each row exactly by Cholesky.
+    pub cg_steps: Option<usize>,
+    /// CG on rows whose gathered neighbours exceed this many bytes forms their system first
+    /// ([`DENSE_ROW_BYTES`] in training; tests move it to exercise both paths).
+    pub dense_row_bytes: usize,
+    /// CG solves rows with at least this many ratings in lockstep ([`lockstep::MIN_DEGREE`] in
+    /// training; tests lower it).
+    pub lockstep_min_degree: usize,
+    pub cancel: Option<&'a CancelToken>,
+}
+
+struct Scratch {
+    block: Vec<f32>,
+    /// The row's neighbour vectors, gathered once (rows padded to a multiple of 8, columns to
+    /// `lanes(k)`, zeros) so every CG step reads contiguous, cached memory.
+    gathered: Vec<f32>,
+    /// λ α r per neighbour: the confidence above 1, weighted (zero on padding rows).
+    weights: Vec<f32>,
+    /// λ (1 + α r) per neighbour: the right-hand side's weights.
+    rhs_weights: Vec<f32>,
+    gram: Vec<f32>,
+    system: Vec<f32>,
+    rhs: Vec<f32>,
+    /// A long row's whole system, kl × kl (CG on rows too long to keep gathered).
+    dense: Vec<f32>,
+    /// The CG iterate, padded to `lanes(k)`.
+    iterate: Vec<f32>,
+    residual: Vec<f32>,
+    direction: Vec<f32>,
+    product: Vec<f32>,
+}
+
+/// k rounded up to whole 8-lane vectors: the width of the CG kernels' rows.
+fn lanes(k: usize) -> usize {
+    k.div_ceil(8) * 8
+}
+
+/// YᵀY of a row-major rows × k matrix, full and symmetric, accumulated in one fixed order.
+pub fn gramian(factors: &[f32], k: usize) -> Vec<f32> {
+    let kp = padded(k);
+    let mut block = vec![0f32; CHUNK * kp];
+    let mut gram = vec![0f32; kp * kp];
+    let mut total = vec![0f64; k * k];
+    for chunk in factors.chunks(CHUNK * k) {
+        let rows = chunk.len() / k;
+        for (r, v) in chunk.chunks_exact(k).enumerate() {
+            block[r * kp..r * kp + k].copy_from_slice(v);
+        }
+        gram.fill(0.0);
+        gram_accumulate(&block, rows, kp, &mut gram);
+        // Sum the chunks in f64 so that long factor matrices keep their precision.
+        for i in 0..k {
+            for j in i..k {
+                total[i * k + j] += gram[i * kp + j] as f64;
+            }
+        }
+    }
+    let mut full = vec![0f32; k * k];
+    for i in 0..k {
+        for j in i..k {
+            full[i * k + j] = total[i * k + j] as f32;
+            full[j * k + i] = total[i * k + j] as f32;
+        }
+    }
+    full
+}
+
+impl ImplicitStep<'_> {
+    /// Updates every row's vector in place (the current value is the CG starting point).
+    pub fn run(&self, factors: &mut [f32]) {
+        let k = self.k;
+        let kp = padded(k);
+        let kl = lanes(k);
+        // λ YᵀY + τ I, shared by every row: k × k for the exact solver, padded to kl × kl
+        // (zeros) for the CG kernels.
+        let gram = gramian(self.other_factors, k);
+        let stride = if self.cg_steps.is_some() { kl } else { k };
+        let mut base = vec![0f32; stride * stride];
+        for i in 0..k {
+            for j in 0..k {
+                base[i * stride + j] = self.lambda * gram[i * k + j];
+            }
+            base[i * stride + i] += self.tau;
+        }
+        let init = || Scratch {
+            block: vec![0.0; CHUNK * kp],
+            gathered: Vec::new(),
+            weights: Vec::new(),
+            rhs_weights: Vec::new(),
+            gram: vec![0.0; kp * kp],
+            system: vec![0.0; k * system_stride(k)],
+            rhs: vec![0.0; kl],
+            dense: if self.cg_steps.is_some() {
+                vec![0.0; kl * kl]
+            } else {
+                Vec::new()
+            },
+            iterate: vec![0.0; kl],
+            residual: vec![0.0; kl],
+            direction: vec![0.0; kl],
+            product: vec![0.0; kl],
+        };
+        // With CG, the longest rows are solved together in lockstep, after the others.
+        let long = match self.cg_steps {
+            Some(_) => lockstep::long_rows(self.ratings, kl, self.lockstep_min_degree),
+            None => Vec::new(),
+        };
+        let mut in_lockstep = vec![false; self.ratings.nrows()];
+        for &r in &long {
+            in_lockstep[r as usize] = true;
+        }
+        let is_long = |row: usize| in_lockstep[row];
+        let solve = |s: &mut Scratch, row: usize, x: &mut [f32], _: Option<&mut f32>| {
+            if is_long(row) || self.cancel.is_some_and(|c| c.is_cancelled()) {
+                return;
+            }
+            self.solve_row(row, x, &base, s)
+        };
+        // A row's dense k × k products cost about k/4 ratings' worth of work.
+        let cost = |row| match is_long(row) {
+            true => 0,
+            false => self.ratings.row_len(row) + k / 4 + 4,
+        };
+        let start: Vec<f32> = long
+            .iter()
+            .flat_map(|&r| &factors[r as usize * k..(r as usize + 1) * k])
+            .copied()
+            .collect();
+        // The lockstep rows run beside the others: its passes are cache-bound while the other
+        // rows' gathers are memory-bound, and it fills the threads' idle ends.
+        let (_, solved) = rayon::join(
+            || par_solve_rows(self.ratings, cost, k, factors, &mut [], init, solve),
+            || {
+                self.cg_steps.and_then(|steps| {
+                    Lockstep {
+                        step: self,
+                        kl,
+                        steps,
+                    }
+                    .run(&long, &base, &start)
+                })
+            },
+        );
+        for (&r, x) in long
+            .iter()
+            .zip(solved.iter().flat_map(|v| v.chunks_exact(k)))
+        {
+            factors[r as usize * k..(r as usize + 1) * k].copy_from_slice(x);
+        }
+    }
+
+    fn solve_row(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if crate::kernels::dense::has_avx2_fma() {
+                // SAFETY: the CPU supports the features the wrapper is compiled for.
+                unsafe { self.solve_row_avx2(row, x, base, s) };
+                return;
+            }
+        }
+        self.solve_row_body(row, x, base, s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn solve_row_avx2(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        self.solve_row_body(row, x, base, s)
+    }
+
+    #[inline(always)]
+    fn solve_row_body(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        match self.cg_steps {
+            Some(steps) => self.conjugate_gradient(row, x, base, s, steps),
+            None => {
+                let k = self.k;
+                let (cols, vals) = self.ratings.row(row);
+                // b = λ Σ c_i y_i.
+                s.rhs.fill(0.0);
+                for (&c, &r) in cols.iter().zip(vals) {
+                    let c = c as usize;
+                    let conf = 1.0 + self.alpha * r;
+                    axpy(
+                        self.lambda * conf,
+                        &self.other_factors[c * k..(c + 1) * k],
+                        &mut s.rhs[..k],
+                    );
+                }
+                self.exact(row, x, base, s)
+            }
+        }
+    }
+
+    /// Copies the row's neighbour vectors into `s.gathered` (prefetching ahead, since they are
+    /// scattered over the other side's matrix) with the confidence weights beside them.
+    #[inline(always)]
+    fn gather(&self, row: usize, s: &mut Scratch) -> usize {
+        let k = self.k;
+        let kl = lanes(k);
+        let (cols, vals) = self.ratings.row(row);
+        let deg = cols.len();
+        let padded_rows = deg.div_ceil(8) * 8;
+        // Grow only: every slot written below is overwritten, and the padding is zeroed here.
+        if s.gathered.len() < padded_rows * kl {
+            s.gathered.resize(padded_rows * kl, 0.0);
+            s.weights.resize(padded_rows, 0.0);
+            s.rhs_weights.resize(padded_rows, 0.0);
+        }
+        for (slot, (&c, &r)) in cols.iter().zip(vals).enumerate() {
+            if let Some(&ahead) = cols.get(slot + crate::als::explicit::PREFETCH_AHEAD) {
+                prefetch_vector(self.other_factors, ahead as usize, k);
+            }
+            let c = c as usize;
+            let dst = &mut s.gathered[slot * kl..(slot + 1) * kl];
+            for (d, &v) in dst.iter_mut().zip(&self.other_factors[c * k..(c + 1) * k]) {
+                *d = v;
+            }
+            dst[k..].fill(0.0);
+            s.weights[slot] = self.lambda * self.alpha * r;
+            s.rhs_weights[slot] = self.lambda * (1.0 + self.alpha * r);
+        }
+        s.gathered[deg * kl..padded_rows * kl].fill(0.0);
+        s.weights[deg..padded_rows].fill(0.0);
+        s.rhs_weights[deg..padded_rows].fill(0.0);
+        deg
+    }
+
+    /// The row's whole system into `s.dense` (kl × kl, full): λ YᵀY + τ I + λ Σ α r_i y_i y_iᵀ,
+    /// and b = λ Σ c_i y_i into `s.rhs`.
+    #[inline(always)]
+    fn form_dense_system(&self, row: usize, base: &[f32], s: &mut Scratch) {
+        let k = self.k;
+        let kp = padded(k);
+        let kl = lanes(k);
+        let (cols, vals) = self.ratings.row(row);
+        s.gram.fill(0.0);
+        s.rhs.fill(0.0);
+        for (start, (chunk_cols, chunk_vals)) in (0..)
+            .step_by(CHUNK)
+            .zip(cols.chunks(CHUNK).zip(vals.chunks(CHUNK)))
+        {
+            // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
+            for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
+                if let Some(&ahead) = cols.get(start + slot + crate::als::explicit::PREFETCH_AHEAD)
+                {
+                    prefetch_vector(self.other_factors, ahead as usize, k);
+                }
+                let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
+                let w = (self.lambda * self.alpha * r).max(0.0).sqrt();
+                let conf = self.lambda * (1.0 + self.alpha * r);
+                let dst = &mut s.block[slot * kp..slot * kp + k];
+                for ((d, b), &vi) in dst.iter_mut().zip(s.rhs.iter_mut()).zip(v) {
+                    *d = w * vi;
+                    *b += conf * vi;
+                }
+            }
+            gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+        }
+        s.dense.fill(0.0);
+        for i in 0..k {
+            for j in i..k {
+                let a = base[i * kl + j] + s.gram[i * kp + j];
+                s.dense[i * kl + j] = a;
+                s.dense[j * kl + i] = a;
+            }
+        }
+    }
+
+    /// y = A·p without forming A: the shared dense part plus the row's confidence corrections
+    /// over its gathered neighbours.
+    #[inline(always)]
+    fn apply(kl: usize, base: &[f32], s: &Scratch, deg: usize, p: &[f32], y: &mut [f32]) {
+        symmetric_matvec(base, kl, p, y);
+        weighted_gram_apply(&s.gathered, deg, kl, &s.weights, None, p, y);
+    }
+
+    #[inline(always)]
+    fn conjugate_gradient(
+        &self,
+        row: usize,
+        x: &mut [f32],
+        base: &[f32],
+        s: &mut Scratch,
+        steps: usize,
+    ) {
+        let k = self.k;
+        let kl = lanes(k);
+        s.iterate[..k].copy_from_slice(x);
+        let mut product = std::mem::take(&mut s.product);
+        // A row whose gathered neighbours would not stay in cache would stream them from memory
+        // on every CG step; for those, A is formed once (a chunked pass, as in the exact
+        // solver) and the same CG steps run on it.
+        let dense = self.ratings.row_len(row) * kl * 4 > self.dense_row_bytes;
+        let deg = if dense {
+            self.form_dense_system(row, base, s);
+            // r = b − A x.
+            symmetric_matvec(&s.dense, kl, &s.iterate, &mut product);
+            for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&product) {
+                *r = b - ax;
+            }
+            0
+        } else {
+            let deg = self.gather(row, s);
+            // r = b − A x = Σ_i (λ c_i − λ α r_i (y_i·x)) y_i − (λ YᵀY + τ I) x, in one pass
+            // over the neighbours.
+            symmetric_matvec(base, kl, &s.iterate, &mut product);
+            for (r, &ax) in s.residual.iter_mut().zip(&product) {
+                *r = -ax;
+            }
+            for w in &mut s.weights[..deg] {
+                *w = -*w;
+            }
+            weighted_gram_apply(
+                &s.gathered,
+                deg,
+                kl,
+                &s.weights,
+                Some(&s.rhs_weights),
+                &s.iterate,
+                &mut s.residual,
+            );
+            for w in &mut s.weights[..deg] {
+                *w = -*w;
+            }
+            deg
+        };
+        s.direction.copy_from_slice(&s.residual);
+        let mut rr = dot(&s.residual, &s.residual);
+        for _ in 0..steps {
+            if rr <= 1e-20 {
+                break;
+            }
+            if dense {
+                symmetric_matvec(&s.dense, kl, &s.direction, &mut product);
+            } else {
+                Self::apply(kl, base, s, deg, &s.direction, &mut product);
+            }
+            let curvature = dot(&s.direction, &product);
+            // Zero or NaN curvature: the direction cannot lower the objective.
+            if curvature.is_nan() || curvature <= 0.0 {
+                break;
+            }
+            let step = rr / curvature;
+            axpy(step, &s.direction, &mut s.iterate);
+            axpy(-step, &product, &mut s.residual);
+            let rr_next = dot(&s.residual, &s.residual);
+            let beta = rr_next / rr;
+            for (p, &r) in s.direction.iter_mut().zip(&s.residual) {
+                *p = r + beta * *p;
+            }
+            rr = rr_next;
+        }
+        s.product = product;
+        x.copy_from_slice(&s.iterate[..k]);
+    }
+
+    #[inline(always)]
+    fn exact(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        let k = self.k;
+        let kp = padded(k);
+        let (cols, vals) = self.ratings.row(row);
+        s.gram.fill(0.0);
+        for (chunk_cols, chunk_vals) in cols.chunks(CHUNK).zip(vals.chunks(CHUNK)) {
+            // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
+            for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
+                let w = (self.lambda * self.alpha * r).max(0.0).sqrt();
+                let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
+                for (b, &vi) in s.block[slot * kp..slot * kp + k].iter_mut().zip(v) {
+                    *b = w * vi;
+                }
+            }
+            gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+        }
+        let ld = system_stride(k);
+        for i in 0..k {
+            for j in i..k {
+                s.system[i * ld + j] = base[i * k + j] + s.gram[i * kp + j];
+            }
+        }
+        if cholesky_upper(&mut s.system, k, ld) {
+            cholesky_solve(&s.system, k, ld, &mut s.rhs[..k]);
+            x.copy_from_slice(&s.rhs[..k]);
+        }
+        // Otherwise (τ = 0 and a degenerate fixed side) keep the current vector: the loss does
+        // not rise.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five rows of 6000, 3000, 2000, 1500 and 1200 ratings; k = 20 is padded to 24 lanes, and
+    /// the 6000 neighbours span three lockstep tiles.
+    fn problem() -> (Csr, Vec<f32>, Vec<f32>, usize) {
+        let (rows, cols, k) = (5usize, 6000usize, 20usize);
+        let mut r = Vec::new();
+        let mut c = Vec::new();
+        let mut v = Vec::new();
+        for row in 0..rows {
+            for col in (row..cols).step_by(row + 1) {
+                r.push(row as u32);
+                c.push(col as u32);
+                v.push(((row * 7 + col * 3) % 9) as f32 * 0.5 + 0.5);
+            }
+        }
+        let ratings = Csr::from_triplets(rows, cols, &r, &c, &v);
+        let other: Vec<f32> = (0..cols * k)
+            .map(|i| ((i * 37 % 101) as f32 / 101.0) - 0.5)
+            .collect();
+        let start: Vec<f32> = (0..rows * k)
+            .map(|i| ((i * 13 % 29) as f32 / 29.0) - 0.5)
+            .collect();
+        (ratings, other, start, k)
+    }
+
+    fn solve(dense_row_bytes: usize, lockstep_min_degree: usize, threads: usize) -> Vec<f32> {
+        let (ratings, other, start, k) = problem();
+        let mut x = start.clone();
+        let pool = crate::runtime::pool::thread_pool(Some(threads)).unwrap();
+        pool.install(|| {
+            ImplicitStep {
+                ratings: &ratings,
+                other_factors: &other,
+                k,
+                lambda: 1.0,
+                tau: 0.5,
+                alpha: 2.0,
+                cg_steps: Some(3),
+                dense_row_bytes,
+                lockstep_min_degree,
+                cancel: None,
+            }
+            .run(&mut x)
+        });
+        assert_ne!(x, start);
+        x
+    }
+
+    /// The three ways of applying A (gathered neighbours, formed system, lockstep passes over
+    /// tiles of the neighbours) give the same CG iterates.
+    #[test]
+    fn long_row_paths_match_the_gathered_path() {
+        let gathered = solve(usize::MAX, usize::MAX, 2);
+        // 1300 ratings or more: rows 0–3 in lockstep, row 4 gathered.
+        for other in [solve(0, usize::MAX, 2), solve(usize::MAX, 1300, 2)] {
+            for (a, b) in gathered.iter().zip(&other) {
+                assert!((a - b).abs() < 1e-3 * (1.0 + a.abs()), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn lockstep_results_do_not_depend_on_the_thread_count() {
+        let one = solve(usize::MAX, 1300, 1);
+        for threads in [2, 3, 5] {
+            assert_eq!(one, solve(usize::MAX, 1300, threads));
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Why a user gets a score: the prediction split into its terms, and the user's rated movies
+//! that pull it up or down.
+//!
+//! The user's (u, b) solve the block update [u; b] = A⁻¹ Σ_j w_j ṽ_j, with
+//! w_j = λ (r_j − μ − c_j) and ṽ_j = [v_j; 1] (`foldin.rs`). So the personal part of the score,
+//! b + u·v_n = ṽ_nᵀ [u; b], is a sum over rated movies: movie j contributes w_j · ṽ_nᵀ A⁻¹ ṽ_j.
+//! The contributions are computed against the final movie vectors, so they add up to the
+//! personal part of a user refitted to those vectors (`refitPersonal`), which differs from the
+//! stored one by the last half-step of training.
+use nalgebra::DVector;
+
+use crate::error::Result;
+use crate::foldin::RowSystem;
+use crate::kernels::dot;
+use crate::model::Model;
+use crate::query::QueryIndex;
+
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    pub item: u32,
+    pub rating: f32,
+    /// Rating points this movie adds to the score.
+    pub points: f32,
+    /// |points| as a fraction of the sum of all |points|.
+    pub share: f32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub score: f32,
+    pub global_mean: f32,
+    pub user_bias: f32,
+    pub movie_bias: f32,
+    /// u·p_n: what the movie's genres predict (0 outside the genre model).
+    pub genre_part: f32,
+    /// u·(v_n − p_n): the movie's own taste profile beyond its genres.
+    pub latent_part: f32,
+    /// b + u·v_n of the user refitted to the final movie vectors: what the contributions sum to.
+    pub refit_personal: f32,
+    /// The most influential rated movies, largest |points| first.
+    pub contributions: Vec<Contribution>,
+}
+
+impl Model {
+    pub fn explain(
+        &self,
+        user: usize,
+        item: usize,
+        top: usize,
+        index: &QueryIndex,
+    ) -> Result<Explanation> {
+        let k = self.k;
+        let u = self.user_vector(user);
+        let v = self.item_vector(item);
+        let mut prior = vec![0f32; k];
+        self.genre_prior(item, &mut prior);
+        let genre_part = dot(u, &prior);
+        let latent_part = dot(u, v) - genre_part;
+        let (cols, vals) = self.seen.row(user);
+        let rows = self.movie_rows(cols, vals);
+        let system = RowSystem::build(self, &rows, None, index.item_gram.as_ref())?;
+        let dim = system.rhs.len();
+        let mut target = DVector::<f64>::zeros(dim);
+        for i in 0..k {
+            target[i] = v[i] as f64;
+        }
+        if dim > k {
+            target[k] = 1.0;
+        }
+        let mut points: Vec<f64> = vec![0.0; cols.len()];
+        if let Some(chol) = &system.chol {
+            let z = chol.solve(&target);
+            for (j, p) in points.iter_mut().enumerate() {
+                let vj = &rows.vectors[j * k..(j + 1) * k];
+                let mut s: f64 = vj.iter().zip(z.iter()).map(|(&a, &b)| a as f64 * b).sum();
+                if dim > k {
+                    s += z[k];
+                }
+                *p = system.weights[j] * s;
+            }
+        }
+        let total_abs: f64 = points.iter().map(|p| p.abs()).sum();
+        let mut order: Vec<usize> = (0..cols.len()).collect();
+        order.sort_by(|&a, &b| points[b].abs().total_cmp(&points[a].abs()).then(a.cmp(&b)));
+        let contributions = order
+            .into_iter()
+            .take(top)
+            .map(|j| Contribution {
+                item: cols[j],
+                rating: vals[j],
+                points: points[j] as f32,
+                share: if total_abs > 0.0 {
+                    (points[j].abs() / total_abs) as f32
+                } else {
+                    0.0
+                },
+            })
+            .collect();
+        Ok(Explanation {
+            score: self.predict(user, item),
+            global_mean: self.mu,
+            user_bias: self.user_bias[user],
+            movie_bias: self.item_bias[item],
+            genre_part,
+            latent_part,
+            refit_personal: points.iter().sum::<f64>() as f32,
+            contributions,
+        })
+    }
+}

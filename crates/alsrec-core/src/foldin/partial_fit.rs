@@ -1,0 +1,215 @@
+//! Updating a model with new ratings without retraining: new users and movies get rows, and
+//! the users with new ratings are refitted, each by the fold-in update of `foldin.rs` with the
+//! other side fixed. Order: users against the old movies, then the new movies against those
+//! users, then the users again so they see the new movies' vectors.
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::data::sparse::Csr;
+use crate::error::{Error, Result};
+use crate::foldin::{gram, RowSystem, Rows};
+use crate::ingest::numbers::MAX_ID;
+use crate::model::Model;
+
+/// New ratings by raw ids, in parallel arrays; a later rating of the same pair wins.
+#[derive(Debug, Clone, Default)]
+pub struct NewRatings {
+    pub user_ids: Vec<i64>,
+    pub movie_ids: Vec<i64>,
+    pub ratings: Vec<f32>,
+}
+
+impl Model {
+    pub fn partial_fit(&self, new: &NewRatings) -> Result<Model> {
+        let len = new.ratings.len();
+        if new.user_ids.len() != len || new.movie_ids.len() != len {
+            return Err(Error::invalid_argument(format!(
+                "userIds, movieIds and ratings must have the same length (got {}, {}, {len})",
+                new.user_ids.len(),
+                new.movie_ids.len()
+            )));
+        }
+        if self.config.model.is_baseline() {
+            return Err(Error::invalid_argument(format!(
+                "the '{}' baseline has nothing to fold in; train it again on the new ratings",
+                self.config.model.name()
+            )));
+        }
+        if len == 0 {
+            return Err(Error::invalid_argument(
+                "partialFit needs at least one rating",
+            ));
+        }
+        // The checks of ingest: ids whole, non-negative and exact as JavaScript numbers.
+        for (what, ids) in [("userIds", &new.user_ids), ("movieIds", &new.movie_ids)] {
+            if let Some((j, id)) = ids
+                .iter()
+                .enumerate()
+                .find(|(_, &id)| id < 0 || id as u64 > MAX_ID)
+            {
+                return Err(Error::invalid_argument(format!(
+                    "{what}[{j}] = {id} is not an id (a whole number from 0 to 2^53 − 1)"
+                )));
+            }
+        }
+        // The checks of recommendForNewUser: on the scale the model was trained on, which
+        // partialFit must not widen (every later fold-in and displayed rating depends on it).
+        let (lo, hi) = self.seen_rating_bounds();
+        if let Some((j, r)) = new
+            .ratings
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !r.is_finite() || (lo <= hi && !(lo..=hi).contains(*r)))
+        {
+            return Err(Error::invalid_argument(if r.is_finite() {
+                format!("ratings[{j}] = {r} is outside the model's rating scale {lo}–{hi}")
+            } else {
+                format!("ratings[{j}] = {r} is not a finite number")
+            }));
+        }
+        let k = self.k;
+        let (old_m, old_n) = (self.num_users(), self.num_items());
+        let mut users = (*self.users).clone();
+        let mut items = (*self.items).clone();
+        let mut entries: Vec<(u32, u32, f32, usize)> = (0..len)
+            .map(|j| {
+                let u = users.intern(new.user_ids[j]);
+                let i = items.intern(new.movie_ids[j]);
+                (u, i, new.ratings[j], j)
+            })
+            .collect();
+        // Sort by (user, movie, arrival) and keep the last rating of each pair.
+        entries.sort_unstable_by_key(|e| (e.0, e.1, e.3));
+        let mut dedup: Vec<(u32, u32, f32)> = Vec::with_capacity(entries.len());
+        for e in entries {
+            match dedup.last_mut() {
+                Some(last) if last.0 == e.0 && last.1 == e.1 => last.2 = e.2,
+                _ => dedup.push((e.0, e.1, e.2)),
+            }
+        }
+        let (m, n) = (users.len(), items.len());
+        let mut model = self.clone();
+        model.users = Arc::new(users);
+        model.items = Arc::new(items);
+        model.user_factors.resize(m * k, 0.0);
+        model.user_bias.resize(m, 0.0);
+        model.item_factors.resize(n * k, 0.0);
+        model.item_bias.resize(n, 0.0);
+        let mut prior = vec![0f32; k];
+        for i in old_n..n {
+            model.genre_prior(i, &mut prior);
+            model.item_factors[i * k..(i + 1) * k].copy_from_slice(&prior);
+        }
+        model.seen = Arc::new(merge_rows(&self.seen, m, n, &dedup));
+        let mut touched: Vec<u32> = dedup.iter().map(|e| e.0).collect();
+        touched.dedup();
+        let new_items: Vec<u32> = (old_n as u32..n as u32).collect();
+        let mut item_ratings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n - old_n];
+        for &(u, i, r) in &dedup {
+            if i as usize >= old_n {
+                item_ratings[i as usize - old_n].push((u, r));
+            }
+        }
+        refit_users(&mut model, &touched)?;
+        if !new_items.is_empty() {
+            let user_gram = model
+                .implicit_item_gram()
+                .map(|_| gram(&model.user_factors, k));
+            let solved: Vec<(Vec<f32>, f32)> = new_items
+                .par_iter()
+                .zip(&item_ratings)
+                .map(|(&i, ratings)| {
+                    let mut rows = Rows::default();
+                    for &(u, r) in ratings {
+                        rows.push(
+                            model.user_vector(u as usize),
+                            model.user_bias[u as usize],
+                            r,
+                        );
+                    }
+                    let mut p = vec![0f32; k];
+                    model.genre_prior(i as usize, &mut p);
+                    RowSystem::build(&model, &rows, Some(&p), user_gram.as_ref())?.solve()
+                })
+                .collect::<Result<_>>()?;
+            for (&i, (v, b)) in new_items.iter().zip(solved) {
+                model.item_factors[i as usize * k..(i as usize + 1) * k].copy_from_slice(&v);
+                model.item_bias[i as usize] = b;
+            }
+            refit_users(&mut model, &touched)?;
+        }
+        debug_assert!(model.num_users() == m && old_m <= m);
+        if let Some(ranker) = &self.ranker {
+            // The ranker interns the same ids in the same order; share the model's maps.
+            let mut fitted = ranker.partial_fit(new)?;
+            fitted.users = model.users.clone();
+            fitted.items = model.items.clone();
+            fitted.seen = model.seen.clone();
+            model.ranker = Some(Arc::new(fitted));
+        }
+        Ok(model)
+    }
+}
+
+fn refit_users(model: &mut Model, users: &[u32]) -> Result<()> {
+    let k = model.k;
+    let item_gram = model.implicit_item_gram();
+    let solved: Vec<(Vec<f32>, f32)> = users
+        .par_iter()
+        .map(|&u| {
+            let (cols, vals) = model.seen.row(u as usize);
+            model.fold_in_user(&model.movie_rows(cols, vals), item_gram.as_ref())
+        })
+        .collect::<Result<_>>()?;
+    for (&u, (v, b)) in users.iter().zip(solved) {
+        model.user_factors[u as usize * k..(u as usize + 1) * k].copy_from_slice(&v);
+        model.user_bias[u as usize] = b;
+    }
+    Ok(())
+}
+
+/// The old rows with the new (user, movie, rating) entries merged in; `add` is sorted by
+/// (user, movie) without repeats, and a new rating replaces an old one of the same pair.
+fn merge_rows(old: &Csr, rows: usize, ncols: usize, add: &[(u32, u32, f32)]) -> Csr {
+    let mut indptr = Vec::with_capacity(rows + 1);
+    let mut indices = Vec::with_capacity(old.nnz() + add.len());
+    let mut values = Vec::with_capacity(old.nnz() + add.len());
+    indptr.push(0);
+    let mut a = 0;
+    for r in 0..rows {
+        let (cols, vals) = if r < old.nrows() {
+            old.row(r)
+        } else {
+            (&[][..], &[][..])
+        };
+        let start = a;
+        while a < add.len() && add[a].0 as usize == r {
+            a += 1;
+        }
+        let extra = &add[start..a];
+        let (mut p, mut q) = (0, 0);
+        while p < cols.len() || q < extra.len() {
+            let take_new = q < extra.len() && (p == cols.len() || extra[q].1 <= cols[p]);
+            if take_new {
+                if p < cols.len() && extra[q].1 == cols[p] {
+                    p += 1;
+                }
+                indices.push(extra[q].1);
+                values.push(extra[q].2);
+                q += 1;
+            } else {
+                indices.push(cols[p]);
+                values.push(vals[p]);
+                p += 1;
+            }
+        }
+        indptr.push(indices.len());
+    }
+    Csr {
+        indptr,
+        indices,
+        values,
+        ncols,
+    }
+}

@@ -1,0 +1,116 @@
+import { type Command } from 'commander'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+
+import { moviePopularity } from '../../experiment/data.js'
+import { AlsrecError, loadModel, loadMovieLens, type Dataset } from '../../index.js'
+import { wholeNumber } from '../shared/options.js'
+import { fmt, formatTable, printJson, thousands } from '../shared/output.js'
+
+interface InfoOptions {
+  json?: boolean
+  genres: string
+}
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description("summarize a dataset folder (ratings, users, movies, scale, density, top genres) or a model file")
+    .argument('<path>', 'a MovieLens folder (ratings.csv + movies.csv) or a saved model file')
+    .option('--genres <n>', 'how many top genres to list', '10')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExamples:\n  $ alsrec info data/sample\n  $ alsrec info ~/.cache/alsrec/ml-latest-small --json\n  $ alsrec info runs/biased-k32/model.alsrec')
+    .action(async (target: string, o: InfoOptions) => {
+      const kind = await stat(target).then(
+        (s) => (s.isDirectory() ? 'dir' : 'file'),
+        () => {
+          throw new AlsrecError('ALSREC_NOT_FOUND', `${target}: no such file or folder`)
+        },
+      )
+      const top = wholeNumber('--genres', o.genres, 0)
+      if (kind === 'dir') await datasetInfo(target, top, o.json === true)
+      else await modelInfo(target, o.json === true)
+    })
+}
+
+interface GenreCount {
+  genre: string
+  movies: number
+  ratings: number
+}
+
+/** Movies per genre in the catalog and ratings per genre in the data, most rated first. */
+function genreCounts(data: Dataset): GenreCount[] {
+  const counts = new Map<string, GenreCount>()
+  const entry = (genre: string): GenreCount => {
+    let c = counts.get(genre)
+    if (!c) counts.set(genre, (c = { genre, movies: 0, ratings: 0 }))
+    return c
+  }
+  for (const m of data.catalog.movies) for (const g of m.genres) entry(g).movies++
+  for (const [movieId, n] of moviePopularity(data)) for (const g of data.catalog.describe(movieId).genres) entry(g).ratings += n
+  return [...counts.values()].sort((a, b) => b.ratings - a.ratings || b.movies - a.movies || a.genre.localeCompare(b.genre))
+}
+
+async function datasetInfo(dir: string, top: number, json: boolean): Promise<void> {
+  const data = await loadMovieLens(dir, { onBadRow: 'skip' })
+  const report = data.report
+  const genres = genreCounts(data).slice(0, top)
+  const summary = {
+    kind: 'dataset' as const,
+    path: dir,
+    ratings: data.numRatings,
+    users: data.numUsers,
+    movies: data.numMovies,
+    catalogMovies: data.catalog.size,
+    meanRating: data.meanRating,
+    minRating: report.minRating,
+    maxRating: report.maxRating,
+    density: report.density,
+    rowsRead: report.rowsRead,
+    rowsSkipped: report.rowsSkipped,
+    skippedReasons: report.skippedReasons,
+    duplicates: report.duplicates,
+    topGenres: genres,
+  }
+  if (json) return printJson(summary)
+  const rows: Array<[string, string]> = [
+    ['ratings', thousands(summary.ratings)],
+    ['users', thousands(summary.users)],
+    ['movies rated', thousands(summary.movies)],
+    ['movies in catalog', thousands(summary.catalogMovies)],
+    ['rating scale', `${summary.minRating} – ${summary.maxRating} (mean ${fmt(summary.meanRating, 3)})`],
+    ['density', `${(summary.density * 100).toFixed(3)} % of the user × movie matrix`],
+    ['rows skipped', thousands(summary.rowsSkipped) + summary.skippedReasons.map(([why, n]) => `; ${why}: ${thousands(n)}`).join('')],
+    ['duplicates', thousands(summary.duplicates)],
+  ]
+  console.log(`Dataset ${dir} (${path.basename(report.ratingsFile)})`)
+  console.log(formatTable(['', ''], rows, ['l', 'l']).split('\n').slice(1).map((l) => `  ${l}`).join('\n'))
+  if (genres.length > 0) {
+    console.log(`\nTop ${genres.length} genres by ratings:`)
+    const total = Math.max(summary.ratings, 1)
+    console.log(formatTable(['  genre', 'ratings', 'share', 'movies'], genres.map((g) => [`  ${g.genre}`, thousands(g.ratings), `${((100 * g.ratings) / total).toFixed(1)} %`, thousands(g.movies)])))
+  }
+}
+
+async function modelInfo(file: string, json: boolean): Promise<void> {
+  const model = await loadModel(file)
+  const last = model.history.at(-1)
+  const summary = {
+    kind: 'model' as const,
+    path: file,
+    model: model.kind,
+    factors: model.factors,
+    globalMean: model.globalMean,
+    catalogMovies: model.catalog.size,
+    config: model.config,
+    epochs: model.history.length,
+    final: last ?? null,
+    history: model.history,
+  }
+  if (json) return printJson(summary)
+  console.log(`Model ${file}`)
+  console.log(`  kind ${summary.model}, k = ${summary.factors}, global mean ${fmt(summary.globalMean, 3)}, ${thousands(summary.catalogMovies)} movies in its catalog`)
+  console.log(`  config ${JSON.stringify(summary.config)}`)
+  if (last) console.log(`  ${summary.epochs} epochs; last: train RMSE ${fmt(last.trainRmse)}, test RMSE ${fmt(last.testRmse)}`)
+}
