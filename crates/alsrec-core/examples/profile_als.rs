@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use alsrec_core::als::{apply_step, epoch_steps, initial_model, train_metrics};
+use alsrec_core::als::epochs::{apply_step, epoch_steps};
+use alsrec_core::als::init::initial_model;
+use alsrec_core::als::metrics::train_metrics;
 use alsrec_core::ingest::movielens::{load_movielens, LoadOptions};
 use alsrec_core::model::config::{ModelKind, TrainConfig};
 

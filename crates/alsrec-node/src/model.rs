@@ -6,7 +6,9 @@ use alsrec_core::foldin::new_user::NewUser;
 use alsrec_core::foldin::partial_fit::NewRatings;
 use alsrec_core::model::export::{self, ExportFormat};
 use alsrec_core::model::file as modelfile;
-use alsrec_core::query::{Filter, QueryIndex, RecommendOptions, Scored};
+use alsrec_core::query::options::{Filter, RecommendOptions};
+use alsrec_core::query::stats::QueryStats;
+use alsrec_core::query::topn::Scored;
 use alsrec_core::{CancelToken as CoreCancel, Error as CoreError, Model as CoreModel};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -20,7 +22,7 @@ use crate::train::EpochRecord;
 pub struct Model {
     pub(crate) inner: Arc<CoreModel>,
     /// Built on the first query that needs it (counts, norms, scale), then shared.
-    index: Arc<OnceLock<Arc<QueryIndex>>>,
+    index: Arc<OnceLock<Arc<QueryStats>>>,
 }
 
 impl Model {
@@ -31,9 +33,9 @@ impl Model {
         }
     }
 
-    fn index(&self) -> Arc<QueryIndex> {
+    fn index(&self) -> Arc<QueryStats> {
         self.index
-            .get_or_init(|| Arc::new(QueryIndex::new(&self.inner)))
+            .get_or_init(|| Arc::new(QueryStats::new(&self.inner)))
             .clone()
     }
 }
@@ -140,12 +142,12 @@ pub struct RecommendAllResult {
 }
 
 pub struct AllOutput {
-    lists: alsrec_core::query::ManyLists,
+    lists: alsrec_core::query::batch::ManyLists,
 }
 
 fn recommend_all(
     m: &CoreModel,
-    index: &QueryIndex,
+    index: &QueryStats,
     options: &RecommendOptions,
     cancel: &CoreCancel,
 ) -> alsrec_core::Result<AllOutput> {
@@ -178,7 +180,7 @@ fn all_result(m: &CoreModel, n: usize, out: AllOutput) -> RecommendAllResult {
 
 pub struct RecommendAllTask {
     model: Arc<CoreModel>,
-    index: Arc<OnceLock<Arc<QueryIndex>>>,
+    index: Arc<OnceLock<Arc<QueryStats>>>,
     options: RecommendOptions,
     cancel: CoreCancel,
 }
@@ -190,7 +192,7 @@ impl Task for RecommendAllTask {
         guard(|| {
             let index = self
                 .index
-                .get_or_init(|| Arc::new(QueryIndex::new(&self.model)));
+                .get_or_init(|| Arc::new(QueryStats::new(&self.model)));
             recommend_all(&self.model, index, &self.options, &self.cancel)
         })
     }
@@ -267,7 +269,7 @@ impl From<RankingMetrics> for RankingMetricsJs {
 
 pub struct RankingTask {
     model: Arc<CoreModel>,
-    index: Arc<OnceLock<Arc<QueryIndex>>>,
+    index: Arc<OnceLock<Arc<QueryStats>>>,
     test: Arc<alsrec_core::Dataset>,
     k: usize,
     threshold: f32,
@@ -281,7 +283,7 @@ impl Task for RankingTask {
         guard(|| {
             let index = self
                 .index
-                .get_or_init(|| Arc::new(QueryIndex::new(&self.model)));
+                .get_or_init(|| Arc::new(QueryStats::new(&self.model)));
             let pool = alsrec_core::runtime::pool::thread_pool(None)?;
             pool.install(|| {
                 ranking::ranking_metrics(

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use alsrec_core::als::{self, TrainHooks};
+use alsrec_core::als::{self, epochs::TrainHooks};
 use alsrec_core::model::config::TrainConfig;
 use alsrec_core::model::EpochStats;
 use alsrec_core::{Dataset as CoreDataset, Model as CoreModel};
@@ -62,7 +62,7 @@ impl TrainTask {
                     EpochRecord::from(s),
                     ThreadsafeFunctionCallMode::NonBlocking,
                 );
-            }) as als::EpochCallback
+            }) as als::epochs::EpochCallback
         });
         let hooks = TrainHooks {
             test: self.test.as_deref(),

@@ -3,9 +3,13 @@
 use std::path::PathBuf;
 
 use super::*;
+use crate::als::epochs::{apply_step, epoch_steps};
+use crate::als::metrics::loss;
 use crate::data::split::random_split;
+use crate::eval::rating::errors;
 use crate::ingest::movielens::{load_movielens, LoadOptions};
 use crate::model::config::{ImplicitSolver, ModelKind, TrainConfig};
+use crate::runtime::cancel::CancelToken;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

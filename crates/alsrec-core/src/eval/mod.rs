@@ -1,2 +1,3 @@
-//! How good a model is on held-out ratings: ranking metrics of its lists.
+//! How good a model is on held-out ratings: rating errors and ranking metrics of its lists.
 pub mod ranking;
+pub mod rating;

@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::query::{QueryIndex, RecommendOptions};
+use crate::query::options::RecommendOptions;
+use crate::query::stats::QueryStats;
 use crate::runtime::cancel::CancelToken;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -37,7 +38,7 @@ pub fn ranking_metrics(
     test: &Dataset,
     k: usize,
     threshold: f32,
-    index: &QueryIndex,
+    index: &QueryStats,
     cancel: &CancelToken,
 ) -> Result<RankingMetrics> {
     ranking_metrics_of(model, test, k, threshold, index, cancel, 1)
@@ -50,7 +51,7 @@ pub fn ranking_metrics_of(
     test: &Dataset,
     k: usize,
     threshold: f32,
-    index: &QueryIndex,
+    index: &QueryStats,
     cancel: &CancelToken,
     stride: usize,
 ) -> Result<RankingMetrics> {

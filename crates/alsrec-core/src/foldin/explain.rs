@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::foldin::RowSystem;
 use crate::kernels::dot;
 use crate::model::Model;
-use crate::query::QueryIndex;
+use crate::query::stats::QueryStats;
 
 #[derive(Debug, Clone)]
 pub struct Contribution {
@@ -47,7 +47,7 @@ impl Model {
         user: usize,
         item: usize,
         top: usize,
-        index: &QueryIndex,
+        index: &QueryStats,
     ) -> Result<Explanation> {
         let k = self.k;
         let u = self.user_vector(user);

@@ -4,7 +4,10 @@ use crate::error::{Error, Result};
 use crate::foldin::{RowSystem, Rows};
 use crate::model::config::ModelKind;
 use crate::model::Model;
-use crate::query::{add_series_bonus, QueryIndex, RecommendOptions, Scored};
+use crate::query::options::RecommendOptions;
+use crate::query::recommend::add_series_bonus;
+use crate::query::stats::QueryStats;
+use crate::query::topn::Scored;
 
 /// How many of a liked genre's most-rated movies stand for it.
 const GENRE_EXAMPLES: usize = 50;
@@ -23,7 +26,7 @@ impl Model {
     /// (at μ + c, no personal deviation). The contrast makes the user vector point from "other"
     /// to "liked" instead of the bias absorbing the enthusiasm. The genre model also gets each
     /// genre's learned vector (the prior of a movie of that genre alone) rated at the top.
-    fn genre_rows(&self, genres: &[u16], top: f32, index: &QueryIndex, rows: &mut Rows) {
+    fn genre_rows(&self, genres: &[u16], top: f32, index: &QueryStats, rows: &mut Rows) {
         if genres.is_empty() {
             return;
         }
@@ -57,7 +60,7 @@ impl Model {
 
     /// Folds the new user into the ranker (implicit: the rated movies and the liked genres'
     /// most-rated movies are what the user watched); an empty vector without a ranker.
-    pub fn fold_in_new_user_ranker(&self, user: &NewUser, index: &QueryIndex) -> Result<Vec<f32>> {
+    pub fn fold_in_new_user_ranker(&self, user: &NewUser, index: &QueryStats) -> Result<Vec<f32>> {
         let Some(ranker) = &self.ranker else {
             return Ok(Vec::new());
         };
@@ -81,7 +84,7 @@ impl Model {
     }
 
     /// Folds the new user in and returns (vector, bias).
-    pub fn fold_in_new_user(&self, user: &NewUser, index: &QueryIndex) -> Result<(Vec<f32>, f32)> {
+    pub fn fold_in_new_user(&self, user: &NewUser, index: &QueryStats) -> Result<(Vec<f32>, f32)> {
         if user.items.is_empty() && user.genres.is_empty() {
             return Err(Error::invalid_argument(
                 "a new user needs at least one rating or one liked genre",
@@ -110,7 +113,7 @@ impl Model {
         &self,
         user: &NewUser,
         options: &RecommendOptions,
-        index: &QueryIndex,
+        index: &QueryStats,
     ) -> Result<Vec<Scored>> {
         options.validate()?;
         let options = &*options.clamped(self.num_items());

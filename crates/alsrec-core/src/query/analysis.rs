@@ -5,7 +5,9 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::query::{check_n, QueryIndex, Scored};
+use crate::query::options::check_n;
+use crate::query::stats::QueryStats;
+use crate::query::topn::Scored;
 
 /// Rows per partial sum: fixed, so the covariance is the same for any thread count.
 const CHUNK: usize = 1024;
@@ -19,7 +21,7 @@ pub struct MovieMap {
 }
 
 impl Model {
-    fn movies_with(&self, min_ratings: u32, index: &QueryIndex) -> Vec<u32> {
+    fn movies_with(&self, min_ratings: u32, index: &QueryStats) -> Vec<u32> {
         (0..self.num_items() as u32)
             .filter(|&i| index.item_counts[i as usize] >= min_ratings)
             .collect()
@@ -31,7 +33,7 @@ impl Model {
         &self,
         n: usize,
         min_ratings: u32,
-        index: &QueryIndex,
+        index: &QueryStats,
     ) -> Result<(Vec<Scored>, Vec<Scored>)> {
         check_n(n)?;
         let mut all: Vec<Scored> = self
@@ -46,7 +48,7 @@ impl Model {
     }
 
     /// The movie vectors projected on their first two principal components.
-    pub fn movie_map(&self, min_ratings: u32, index: &QueryIndex) -> Result<MovieMap> {
+    pub fn movie_map(&self, min_ratings: u32, index: &QueryStats) -> Result<MovieMap> {
         let k = self.k;
         if k < 2 {
             return Err(Error::invalid_argument(

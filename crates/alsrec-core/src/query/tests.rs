@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::als::{self, TrainHooks};
+use crate::als::{self, epochs::TrainHooks};
 use crate::data::catalog::Catalog;
 use crate::data::dataset::{Dataset, Triplets};
 use crate::data::ids::IdMap;
@@ -16,7 +16,8 @@ use crate::foldin::new_user::NewUser;
 use crate::foldin::partial_fit::NewRatings;
 use crate::model::config::{ModelKind, RankerConfig, TrainConfig};
 use crate::model::file as modelfile;
-use crate::query::{Filter, QueryIndex, RecommendOptions};
+use crate::query::options::{Filter, RecommendOptions};
+use crate::query::stats::QueryStats;
 use crate::runtime::cancel::CancelToken;
 use crate::runtime::pool::thread_pool;
 use crate::Model;
@@ -149,9 +150,9 @@ fn model_file_round_trips_and_rejects_every_fault() {
 fn fold_in_is_the_training_update() {
     let data = dataset();
     let mut model = trained(&data);
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     // One more user half-step: every user is now the exact solve against the final movies.
-    als::apply_step(als::Step::Users, &data, &mut model, None);
+    als::epochs::apply_step(als::epochs::Step::Users, &data, &mut model, None);
     for u in [0usize, 17, 99] {
         let (cols, vals) = model.seen.row(u);
         let (v, b) = model
@@ -200,7 +201,7 @@ fn fold_in_is_the_training_update_for_every_kind_and_option() {
             ..TrainConfig::defaults_for(kind)
         };
         let mut model = als::train(&data, &config, TrainHooks::default()).unwrap();
-        als::apply_step(als::Step::Users, &data, &mut model, None);
+        als::epochs::apply_step(als::epochs::Step::Users, &data, &mut model, None);
         let gram = model.implicit_item_gram();
         for u in [0usize, 42, 119] {
             let (cols, vals) = model.seen.row(u);
@@ -226,7 +227,7 @@ fn fold_in_is_the_training_update_for_every_kind_and_option() {
 fn batch_and_single_recommendations_agree_with_filters_and_diversity() {
     let data = dataset();
     let model = trained(&data);
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     let fantasy = model.genre_by_name("fantasy").unwrap();
     let cases = [
         RecommendOptions {
@@ -318,7 +319,7 @@ fn batch_and_single_recommendations_agree_with_filters_and_diversity() {
 fn new_users_partial_fit_and_similarity() {
     let data = dataset();
     let model = trained(&data);
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     let fantasy = model.genre_by_name("Fantasy").unwrap();
     // A visitor who loves three fantasy movies gets fantasy movies.
     let liked: Vec<u32> = [3i64, 7, 11]
@@ -387,7 +388,7 @@ fn new_users_partial_fit_and_similarity() {
         })
         .unwrap();
     assert_eq!(grown.num_items(), model.num_items() + 1);
-    let gi = QueryIndex::new(&grown);
+    let gi = QueryStats::new(&grown);
     let near = grown
         .similar_items(grown.item_index(5000).unwrap(), 5, &Filter::default(), &gi)
         .unwrap();
@@ -407,7 +408,7 @@ fn ranking_metrics_are_bounded_and_thread_independent() {
     let data = dataset();
     let split = crate::data::split::random_split(&data, 0.2, 3).unwrap();
     let model = trained(&split.train);
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     let run = |threads| {
         thread_pool(Some(threads)).unwrap().install(|| {
             ranking_metrics(&model, &split.test, 5, 4.0, &index, &CancelToken::new()).unwrap()
@@ -436,7 +437,7 @@ fn ranking_metrics_are_bounded_and_thread_independent() {
 fn analyses_find_norms_and_a_map() {
     let data = dataset();
     let model = trained(&data);
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     let (largest, smallest) = model.vector_norms(3, 1, &index).unwrap();
     assert!(largest[0].score >= largest[2].score && smallest[0].score <= smallest[2].score);
     assert!(largest[2].score >= smallest[2].score);
@@ -476,7 +477,7 @@ fn the_ranker_survives_the_model_file_and_old_files_have_none() {
     assert_eq!(back_ranker.config, ranker.config);
     assert_eq!(back_ranker.history, ranker.history);
     assert_eq!(back.config, model.config);
-    let (index, back_index) = (QueryIndex::new(&model), QueryIndex::new(&back));
+    let (index, back_index) = (QueryStats::new(&model), QueryStats::new(&back));
     let o = RecommendOptions::default();
     for u in 0..model.num_users() {
         assert_eq!(
@@ -505,7 +506,7 @@ fn ranked_lists_hit_the_planted_tastes_and_show_ratings_on_the_scale() {
     let data = dataset_watched(0.6, 0.25);
     let split = crate::data::split::random_split(&data, 0.2, 3).unwrap();
     let model = ranked(&split.train);
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     let run = |threads| {
         thread_pool(Some(threads)).unwrap().install(|| {
             ranking_metrics(&model, &split.test, 5, 4.0, &index, &CancelToken::new()).unwrap()
@@ -552,7 +553,7 @@ fn ranked_lists_hit_the_planted_tastes_and_show_ratings_on_the_scale() {
 fn ranked_new_users_and_partial_fit_agree() {
     let data = dataset_watched(0.6, 0.25);
     let model = ranked(&data);
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     let fantasy = model.genre_by_name("Fantasy").unwrap();
     let liked: Vec<u32> = [3i64, 7, 11]
         .iter()
@@ -603,13 +604,13 @@ fn ranked_new_users_and_partial_fit_agree() {
 fn default_lists_keep_to_the_popularity_floor() {
     // 90 % of 100 ratings: the movies with 40, 30, 10, 5 and 5 ratings hold 90.
     assert_eq!(
-        crate::query::popularity_floor(&[40, 30, 10, 5, 5, 4, 3, 3, 0]),
+        crate::query::stats::popularity_floor(&[40, 30, 10, 5, 5, 4, 3, 3, 0]),
         5
     );
-    assert_eq!(crate::query::popularity_floor(&[]), 0);
+    assert_eq!(crate::query::stats::popularity_floor(&[]), 0);
     let data = dataset();
     let model = trained(&data);
-    let mut index = QueryIndex::new(&model);
+    let mut index = QueryStats::new(&model);
     // Force a floor that excludes some movies of this small, even set.
     let mut counts = index.item_counts.clone();
     counts.sort_unstable();
@@ -651,7 +652,10 @@ fn the_popularity_penalty_is_learned_from_the_grid_and_recorded() {
     let one = als::train(&data, &config, TrainHooks::default()).unwrap();
     let rc = one.config.ranker.as_ref().unwrap();
     assert!(!rc.learn_popularity_penalty);
-    assert!(als::PENALTY_GRID.contains(&rc.popularity_penalty), "{rc:?}");
+    assert!(
+        als::ranker::PENALTY_GRID.contains(&rc.popularity_penalty),
+        "{rc:?}"
+    );
     // Deterministic for a seed and any thread count.
     let two = als::train(
         &data,
@@ -699,7 +703,7 @@ fn baselines_rank_by_popularity_and_by_damped_mean() {
         .unwrap()
     };
     let popular = fit(ModelKind::Popular);
-    let index = QueryIndex::new(&popular);
+    let index = QueryStats::new(&popular);
     let all = RecommendOptions {
         n: 5,
         filter: Filter {
@@ -803,11 +807,11 @@ fn the_series_bonus_lifts_a_liked_series_exactly_in_every_query() {
         ..RankerConfig::default()
     });
     let model = als::train(&data, &config, TrainHooks::default()).unwrap();
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     assert_eq!(index.series.members.len(), 20);
     let mut without = model.clone();
     without.config.ranker.as_mut().unwrap().series_bonus = 0.0;
-    let plain_index = QueryIndex::new(&without);
+    let plain_index = QueryStats::new(&without);
     let o = RecommendOptions {
         n: 6,
         ..RecommendOptions::default()
@@ -887,7 +891,10 @@ fn the_series_bonus_is_learned_from_its_grid_and_recorded() {
     let model = als::train(&data, &config, TrainHooks::default()).unwrap();
     let rc = model.config.ranker.as_ref().unwrap();
     assert!(!rc.learn_series_bonus && !rc.learn_popularity_penalty);
-    assert!(als::SERIES_GRID.contains(&rc.series_bonus), "{rc:?}");
+    assert!(
+        als::ranker::SERIES_GRID.contains(&rc.series_bonus),
+        "{rc:?}"
+    );
     // The chosen b survives the model file.
     let bytes = modelfile::encode(&model).unwrap();
     let back = modelfile::decode(&bytes).unwrap();

@@ -6,7 +6,9 @@
 mod tests;
 use crate::error::ErrorKind;
 use crate::foldin::new_user::NewUser;
-use crate::query::{Filter, QueryIndex, RecommendOptions, Scored};
+use crate::query::options::{Filter, RecommendOptions};
+use crate::query::stats::QueryStats;
+use crate::query::topn::Scored;
 use crate::runtime::cancel::CancelToken;
 use crate::Model;
 
@@ -48,7 +50,7 @@ fn check_list(what: &str, list: &[Scored], model: &Model, ratings: bool) -> Resu
 /// and users, explanations. Errors a query may rightly give (an empty model has no user 0) are
 /// fine if coded as such; answers must be finite.
 pub fn exercise_model(model: &Model) -> Result<(), String> {
-    let index = QueryIndex::new(model);
+    let index = QueryStats::new(model);
     let rated = model.config.model.predicts_ratings();
     let options = RecommendOptions::default();
     let wide = RecommendOptions {

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::Value;
 
-use crate::als::{self, TrainHooks};
+use crate::als::{self, epochs::TrainHooks};
 use crate::data::catalog::Catalog;
 use crate::data::dataset::{Dataset, Triplets};
 use crate::data::ids::IdMap;
@@ -386,10 +386,11 @@ fn crafted_headers_are_refused_naming_the_field() {
 
 #[test]
 fn huge_n_is_clamped_and_huge_batches_refused() {
-    use crate::query::{QueryIndex, RecommendOptions};
+    use crate::query::options::RecommendOptions;
+    use crate::query::stats::QueryStats;
     use crate::runtime::cancel::CancelToken;
     let model = modelfile::decode(&model_files()[0]).unwrap();
-    let index = QueryIndex::new(&model);
+    let index = QueryStats::new(&model);
     let o = RecommendOptions {
         n: u32::MAX as usize,
         ..RecommendOptions::default()
@@ -406,7 +407,7 @@ fn huge_n_is_clamped_and_huge_batches_refused() {
         .recommend_many(&users, &o, &index, &CancelToken::new())
         .unwrap();
     assert_eq!(many.items.len(), users.len() * model.num_items());
-    let lots = vec![0u32; crate::query::MAX_BATCH_CELLS / model.num_items() + 1];
+    let lots = vec![0u32; crate::query::options::MAX_BATCH_CELLS / model.num_items() + 1];
     let e = model
         .recommend_many(&lots, &o, &index, &CancelToken::new())
         .unwrap_err();
@@ -438,10 +439,10 @@ fn partial_fit_applies_the_checks_of_ingest_and_fold_in() {
         assert!(e.message.contains(needle), "{}", e.message);
     }
     let fitted = model.partial_fit(&one(77, 100, 4.5)).unwrap();
-    let index = crate::query::QueryIndex::new(&fitted);
+    let index = crate::query::stats::QueryStats::new(&fitted);
     assert_eq!(
         index.rating_range,
-        crate::query::QueryIndex::new(&model).rating_range
+        crate::query::stats::QueryStats::new(&model).rating_range
     );
 }
 

@@ -1,0 +1,123 @@
+//! What each epoch reports: the loss the updates minimize, in f64, and train/test errors.
+use super::{genre, implicit};
+use crate::data::dataset::Dataset;
+use crate::eval::rating::{error_sums, errors, rmse_mae, sum_over_rows};
+use crate::model::config::ModelKind;
+use crate::model::{EpochStats, Model};
+
+/// The record of an epoch that took `seconds`: the model's errors on `train` and `test`.
+pub(crate) fn epoch_stats(
+    epoch: usize,
+    model: &Model,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    seconds: f64,
+) -> EpochStats {
+    let (train_rmse, train_mae, loss) = train_metrics(model, train);
+    let (test_rmse, test_mae) = test_errors(model, test);
+    EpochStats {
+        epoch,
+        train_rmse,
+        train_mae,
+        test_rmse,
+        test_mae,
+        loss,
+        seconds,
+    }
+}
+
+/// (RMSE, MAE) on a test set, when there is one with ratings.
+pub(crate) fn test_errors(model: &Model, test: Option<&Dataset>) -> (Option<f64>, Option<f64>) {
+    match test {
+        Some(t) if t.num_ratings() > 0 => {
+            let (r, a) = errors(model, t);
+            (Some(r), Some(a))
+        }
+        _ => (None, None),
+    }
+}
+
+/// Train RMSE, MAE and loss after an epoch, from one pass over the ratings where possible.
+pub fn train_metrics(model: &Model, train: &Dataset) -> (f64, f64, f64) {
+    let sums = error_sums(model, train);
+    let (rmse, mae) = rmse_mae(sums, train);
+    let loss = if model.config.model == ModelKind::Implicit {
+        implicit_loss(model, sums[2])
+    } else {
+        explicit_loss(model, train, sums[0])
+    };
+    (rmse, mae, loss)
+}
+
+/// The objective the model's updates minimize, in f64: L of `../shared/GUIDE.md` §1 for the
+/// explicit models (with ALS-WR weights and genre priors when enabled), the weighted loss of
+/// Hu, Koren and Volinsky for the implicit model.
+pub fn loss(model: &Model, train: &Dataset) -> f64 {
+    if model.config.model == ModelKind::Implicit {
+        return implicit_loss(model, error_sums(model, train)[2]);
+    }
+    explicit_loss(model, train, error_sums(model, train)[0])
+}
+
+/// The explicit loss given Σ e² over the training ratings.
+pub(crate) fn explicit_loss(model: &Model, train: &Dataset, se: f64) -> f64 {
+    let c = &model.config;
+    let k = model.k;
+    let weight = |csr: &crate::data::sparse::Csr, r: usize| {
+        if c.weighted_regularization {
+            csr.row_len(r) as f64
+        } else {
+            1.0
+        }
+    };
+    let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
+    let [users, _] = sum_over_rows(train.by_user.nrows(), |u| {
+        let w = weight(&train.by_user, u);
+        let reg = w
+            * (c.tau as f64 * sq(model.user_vector(u))
+                + c.gamma as f64 * (model.user_bias[u] as f64).powi(2));
+        [reg, 0.0]
+    });
+    let genre_model = c.model == ModelKind::Genre;
+    let [items, _] = sum_over_rows(model.num_items(), |i| {
+        let v = model.item_vector(i);
+        let mut dist = 0.0;
+        if genre_model {
+            // One small allocation per movie: the loss is evaluated once per epoch.
+            let mut prior = vec![0f32; k];
+            model.genre_prior(i, &mut prior);
+            for (&a, &b) in v.iter().zip(&prior) {
+                dist += (a as f64 - b as f64).powi(2);
+            }
+        } else {
+            dist = sq(v);
+        }
+        let w = weight(&train.by_item, i);
+        [
+            w * (c.tau as f64 * dist + c.gamma as f64 * (model.item_bias[i] as f64).powi(2)),
+            0.0,
+        ]
+    });
+    let genres = if genre_model {
+        genre::genre_penalty(model)
+    } else {
+        0.0
+    };
+    c.lambda as f64 / 2.0 * se + (users + items) / 2.0 + genres
+}
+
+/// λ/2 Σ_{all u,i} c_ui (p_ui − x_u·y_i)² + τ/2 (|X|² + |Y|²). The sum over all pairs is
+/// trace(XᵀX · YᵀY) plus corrections on the observed pairs, O((m+n)k² + nnz·k).
+pub(crate) fn implicit_loss(model: &Model, observed: f64) -> f64 {
+    let c = &model.config;
+    let k = model.k;
+    let gram64 = |f: &[f32]| {
+        let g = implicit::gramian(f, k);
+        g.iter().map(|&x| x as f64).collect::<Vec<f64>>()
+    };
+    let (xx, yy) = (gram64(&model.user_factors), gram64(&model.item_factors));
+    let all_pairs: f64 = xx.iter().zip(&yy).map(|(a, b)| a * b).sum();
+    let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
+    c.lambda as f64 / 2.0 * (all_pairs + observed)
+        + c.tau as f64 / 2.0 * (sq(&model.user_factors) + sq(&model.item_factors))
+}

@@ -1,0 +1,98 @@
+//! What a query may ask for: the movie filter, list length, diversity, and the bounds on them.
+use crate::error::{Error, Result};
+
+/// Which movies may be recommended. Empty / `None` fields do not restrict.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Keep movies with at least one of these genres (indices into the genre vocabulary).
+    pub genres: Vec<u16>,
+    /// Keep movies with at least this many training ratings; `None`: the model's floor
+    /// ([`QueryStats::floor`]), `Some(0)` keeps every movie.
+    pub min_ratings: Option<u32>,
+    /// Keep movies whose year lies in [from, to]; movies without a year are dropped.
+    pub years: Option<(i32, i32)>,
+    /// Only these movies (dense indices).
+    pub candidates: Option<Vec<u32>>,
+}
+
+impl Filter {
+    /// No restriction beyond the floor.
+    pub fn is_empty(&self) -> bool {
+        self.genres.is_empty()
+            && self.min_ratings.is_none()
+            && self.years.is_none()
+            && self.candidates.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RecommendOptions {
+    pub n: usize,
+    pub exclude_seen: bool,
+    pub filter: Filter,
+    /// MMR weight in [0, 1] for genre diversity; 0 keeps the plain ranking.
+    pub diversity: f32,
+}
+
+impl Default for RecommendOptions {
+    fn default() -> Self {
+        RecommendOptions {
+            n: 10,
+            exclude_seen: true,
+            filter: Filter::default(),
+            diversity: 0.0,
+        }
+    }
+}
+
+impl RecommendOptions {
+    pub fn validate(&self) -> Result<()> {
+        check_n(self.n)?;
+        if !(self.diversity.is_finite() && (0.0..=1.0).contains(&self.diversity)) {
+            return Err(Error::invalid_argument(format!(
+                "diversity must be a number from 0 to 1 (got {})",
+                self.diversity
+            )));
+        }
+        if let Some((from, to)) = self.filter.years {
+            if from > to {
+                return Err(Error::invalid_argument(format!(
+                    "years must be [from, to] with from ≤ to (got [{from}, {to}])"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// How many candidates to rank before re-ranking for diversity.
+    pub(crate) fn pool(&self) -> usize {
+        if self.diversity > 0.0 {
+            self.n.saturating_mul(4).max(50)
+        } else {
+            self.n
+        }
+    }
+
+    /// These options with n at most the number of movies: a list cannot be longer, and an n
+    /// taken from a request must never size an allocation.
+    pub fn clamped(&self, items: usize) -> std::borrow::Cow<'_, RecommendOptions> {
+        if self.n <= items.max(1) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        std::borrow::Cow::Owned(RecommendOptions {
+            n: items.max(1),
+            ..self.clone()
+        })
+    }
+}
+
+pub fn check_n(n: usize) -> Result<()> {
+    if n == 0 {
+        Err(Error::invalid_argument("n must be at least 1 (got 0)"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The most list entries (users × n) one batch call returns: 12 bytes each, 3 GB in all.
+pub const MAX_BATCH_CELLS: usize = 1 << 28;
