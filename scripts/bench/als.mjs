@@ -1,6 +1,6 @@
 // ALS training speed on the 25,000,095-rating generated set (ml-25m sized): seconds per epoch
 // (median over epochs), GFLOP/s, peak RSS for load + train at k = 64, and the 1 → 2 thread
-// speed-up. Explicit flops per epoch: 2·nnz·k² + (m+n)·k³/3 (`../shared/GUIDE.md` §1).
+// speed-up. Explicit flops per epoch: 2·nnz·k² + (m+n)·k³/3 (docs/model.md, "Cost per epoch").
 import { alsrec, ensureMl25m, median, peakRssMb, writeResult } from './_common.mjs'
 
 const out = process.argv[2] ?? 'bench-results/als.json'

@@ -1,7 +1,7 @@
 //! The epoch loop: the block updates of each model kind, in order, with metrics, stopping
 //! and cancellation between them.
 use super::explicit::HalfStep;
-use super::implicit::ImplicitStep;
+use super::implicit::step::ImplicitStep;
 use super::metrics::epoch_stats;
 use super::{genre, implicit};
 use crate::data::dataset::Dataset;

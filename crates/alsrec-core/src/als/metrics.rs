@@ -1,7 +1,9 @@
 //! What each epoch reports: the loss the updates minimize, in f64, and train/test errors.
-use super::{genre, implicit};
+use super::genre;
 use crate::data::dataset::Dataset;
 use crate::eval::rating::{error_sums, errors, rmse_mae, sum_over_rows};
+use crate::kernels::dense::gramian;
+use crate::kernels::isa::Isa;
 use crate::model::config::ModelKind;
 use crate::model::{EpochStats, Model};
 
@@ -49,7 +51,7 @@ pub fn train_metrics(model: &Model, train: &Dataset) -> (f64, f64, f64) {
     (rmse, mae, loss)
 }
 
-/// The objective the model's updates minimize, in f64: L of `../shared/GUIDE.md` §1 for the
+/// The objective the model's updates minimize, in f64: L of docs/model.md ("The explicit loss") for the
 /// explicit models (with ALS-WR weights and genre priors when enabled), the weighted loss of
 /// Hu, Koren and Volinsky for the implicit model.
 pub fn loss(model: &Model, train: &Dataset) -> f64 {
@@ -112,7 +114,7 @@ pub(crate) fn implicit_loss(model: &Model, observed: f64) -> f64 {
     let c = &model.config;
     let k = model.k;
     let gram64 = |f: &[f32]| {
-        let g = implicit::gramian(f, k);
+        let g = gramian(Isa::detected(), f, k);
         g.iter().map(|&x| x as f64).collect::<Vec<f64>>()
     };
     let (xx, yy) = (gram64(&model.user_factors), gram64(&model.item_factors));

@@ -9,6 +9,7 @@ pub mod implicit;
 pub mod init;
 pub mod metrics;
 pub mod ranker;
+pub mod row;
 pub mod schedule;
 mod warm;
 

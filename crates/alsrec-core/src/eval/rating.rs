@@ -1,6 +1,7 @@
 //! Rating errors of a model on a dataset (RMSE, MAE), summed in fixed chunks of users so the
 //! result is the same for any thread count.
 use crate::data::dataset::Dataset;
+use crate::kernels::isa::Isa;
 use crate::model::config::ModelKind;
 use crate::model::Model;
 use rayon::prelude::*;
@@ -48,22 +49,13 @@ pub(crate) fn rmse_mae([se, ae, _]: [f64; 3], data: &Dataset) -> (f64, f64) {
 /// the metrics and the loss.
 pub(crate) fn error_sums(model: &Model, data: &Dataset) -> [f64; 3] {
     let implicit = model.config.model == ModelKind::Implicit;
+    let isa = Isa::detected();
     sum_over_rows(data.by_user.nrows(), |u| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if crate::kernels::dense::has_avx2_fma() {
-                // SAFETY: the CPU supports the features the wrapper is compiled for.
-                return unsafe { row_error_sums_avx2(model, data, u, implicit) };
-            }
-        }
-        row_error_sums(model, data, u, implicit)
+        isa.run(
+            #[inline(always)]
+            || row_error_sums(model, data, u, implicit),
+        )
     })
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn row_error_sums_avx2(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 3] {
-    row_error_sums(model, data, u, implicit)
 }
 
 #[inline(always)]

@@ -2,16 +2,18 @@
 //! that pull it up or down.
 //!
 //! The user's (u, b) solve the block update [u; b] = A⁻¹ Σ_j w_j ṽ_j, with
-//! w_j = λ (r_j − μ − c_j) and ṽ_j = [v_j; 1] (`foldin.rs`). So the personal part of the score,
+//! w_j = λ (r_j − μ − c_j) and ṽ_j = [v_j; 1] ([`crate::als::row`]). So the personal part of the score,
 //! b + u·v_n = ṽ_nᵀ [u; b], is a sum over rated movies: movie j contributes w_j · ṽ_nᵀ A⁻¹ ṽ_j.
 //! The contributions are computed against the final movie vectors, so they add up to the
 //! personal part of a user refitted to those vectors (`refitPersonal`), which differs from the
 //! stored one by the last half-step of training.
-use nalgebra::DVector;
-
+use crate::als::row::Neighbours;
 use crate::error::Result;
-use crate::foldin::RowSystem;
-use crate::kernels::dot;
+use crate::foldin::Factorized;
+use crate::kernels::dense::cholesky_solve;
+use crate::kernels::dense::dot;
+use crate::kernels::isa::{lane_stride, Isa};
+use crate::model::config::ModelKind;
 use crate::model::Model;
 use crate::query::stats::QueryStats;
 
@@ -58,25 +60,34 @@ impl Model {
         let latent_part = dot(u, v) - genre_part;
         let (cols, vals) = self.seen.row(user);
         let rows = self.movie_rows(cols, vals);
-        let system = RowSystem::build(self, &rows, None, index.item_gram.as_ref())?;
-        let dim = system.rhs.len();
-        let mut target = DVector::<f64>::zeros(dim);
-        for i in 0..k {
-            target[i] = v[i] as f64;
-        }
-        if dim > k {
-            target[k] = 1.0;
-        }
+        let implicit = self.config.model == ModelKind::Implicit;
+        // Row j adds w_j ṽ_j to the right-hand side.
+        let weight = |j: usize| -> f64 {
+            let c = &self.config;
+            match implicit {
+                true => c.lambda as f64 * (1.0 + c.alpha as f64 * vals[j] as f64),
+                false => c.lambda as f64 * (vals[j] - self.mu - rows.bias[j]) as f64,
+            }
+        };
         let mut points: Vec<f64> = vec![0.0; cols.len()];
-        if let Some(chol) = &system.chol {
-            let z = chol.solve(&target);
+        if let Some(Factorized { scratch, dim }) =
+            self.factorized_user_row(&rows, index.item_base.as_deref())?
+        {
+            // z = A⁻¹ ṽ_n, then movie j contributes w_j · ṽ_jᵀ z.
+            let mut z = vec![0f32; scratch.rhs.len()];
+            z[..k].copy_from_slice(v);
+            if dim > k {
+                z[k] = 1.0;
+            }
+            let isa = Isa::detected();
+            cholesky_solve(isa, &scratch.system, dim, lane_stride(dim), &mut z);
             for (j, p) in points.iter_mut().enumerate() {
-                let vj = &rows.vectors[j * k..(j + 1) * k];
-                let mut s: f64 = vj.iter().zip(z.iter()).map(|(&a, &b)| a as f64 * b).sum();
+                let vj = rows.vector(j);
+                let mut s: f64 = vj.iter().zip(&z).map(|(&a, &b)| a as f64 * b as f64).sum();
                 if dim > k {
-                    s += z[k];
+                    s += z[k] as f64;
                 }
-                *p = system.weights[j] * s;
+                *p = weight(j) * s;
             }
         }
         let total_abs: f64 = points.iter().map(|p| p.abs()).sum();

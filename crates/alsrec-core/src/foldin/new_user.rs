@@ -1,7 +1,7 @@
 //! Recommendations for a visitor the model has never seen, from a few ratings and/or liked
 //! genres: fold the visitor in with the movies fixed, then rank as for a known user.
+use crate::als::row::{Gathered, Neighbours};
 use crate::error::{Error, Result};
-use crate::foldin::{RowSystem, Rows};
 use crate::model::config::ModelKind;
 use crate::model::Model;
 use crate::query::options::RecommendOptions;
@@ -20,13 +20,28 @@ pub struct NewUser {
     pub genres: Vec<u16>,
 }
 
+impl NewUser {
+    /// The ratings in movie order, as a trained user's row holds them: the fold-in then adds in
+    /// training's order, so a visitor equals the same ratings added by `partialFit`.
+    fn by_movie(&self) -> (Vec<u32>, Vec<f32>) {
+        let mut pairs: Vec<(u32, f32)> = self
+            .items
+            .iter()
+            .copied()
+            .zip(self.ratings.iter().copied())
+            .collect();
+        pairs.sort_by_key(|&(item, _)| item);
+        pairs.into_iter().unzip()
+    }
+}
+
 impl Model {
     /// The fixed rows standing for liked genres: their most-rated movies rated at the top of
     /// the scale, contrasted with as many most-rated movies of other genres rated neutrally
     /// (at μ + c, no personal deviation). The contrast makes the user vector point from "other"
     /// to "liked" instead of the bias absorbing the enthusiasm. The genre model also gets each
     /// genre's learned vector (the prior of a movie of that genre alone) rated at the top.
-    fn genre_rows(&self, genres: &[u16], top: f32, index: &QueryStats, rows: &mut Rows) {
+    fn genre_rows(&self, genres: &[u16], top: f32, index: &QueryStats, rows: &mut Gathered) {
         if genres.is_empty() {
             return;
         }
@@ -64,7 +79,8 @@ impl Model {
         let Some(ranker) = &self.ranker else {
             return Ok(Vec::new());
         };
-        let mut rows = ranker.movie_rows(&user.items, &user.ratings);
+        let (items, ratings) = user.by_movie();
+        let mut rows = ranker.movie_rows(&items, &ratings);
         if !user.genres.is_empty() {
             let top = index.rating_range.1;
             let liked = |i: usize| self.item_genres(i).iter().any(|g| user.genres.contains(g));
@@ -76,11 +92,9 @@ impl Model {
                 rows.push(ranker.item_vector(i), 0.0, top);
             }
         }
-        Ok(
-            RowSystem::build(ranker, &rows, None, index.ranker_gram.as_ref())?
-                .solve()?
-                .0,
-        )
+        Ok(ranker
+            .fold_in_row(&rows, None, index.ranker_base.as_deref())?
+            .0)
     }
 
     /// Folds the new user in and returns (vector, bias).
@@ -99,14 +113,15 @@ impl Model {
                 )));
             }
         }
-        let mut rows = self.movie_rows(&user.items, &user.ratings);
+        let (items, ratings) = user.by_movie();
+        let mut rows = self.movie_rows(&items, &ratings);
         self.genre_rows(&user.genres, hi, index, &mut rows);
         if rows.is_empty() {
             return Err(Error::invalid_argument(
                 "none of the liked genres has a rated movie",
             ));
         }
-        self.fold_in_user(&rows, index.item_gram.as_ref())
+        self.fold_in_user(&rows, index.item_base.as_deref())
     }
 
     pub fn recommend_for_new_user(

@@ -1,14 +1,14 @@
 //! Updating a model with new ratings without retraining: new users and movies get rows, and
-//! the users with new ratings are refitted, each by the fold-in update of `foldin.rs` with the
+//! the users with new ratings are refitted, each by the fold-in update of [`crate::foldin`] with the
 //! other side fixed. Order: users against the old movies, then the new movies against those
 //! users, then the users again so they see the new movies' vectors.
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::als::row::Gathered;
 use crate::data::sparse::Csr;
 use crate::error::{Error, Result};
-use crate::foldin::{gram, RowSystem, Rows};
 use crate::ingest::numbers::MAX_ID;
 use crate::model::Model;
 
@@ -113,14 +113,12 @@ impl Model {
         }
         refit_users(&mut model, &touched)?;
         if !new_items.is_empty() {
-            let user_gram = model
-                .implicit_item_gram()
-                .map(|_| gram(&model.user_factors, k));
+            let user_base = model.implicit_base(&model.user_factors);
             let solved: Vec<(Vec<f32>, f32)> = new_items
                 .par_iter()
                 .zip(&item_ratings)
                 .map(|(&i, ratings)| {
-                    let mut rows = Rows::default();
+                    let mut rows = Gathered::new(k);
                     for &(u, r) in ratings {
                         rows.push(
                             model.user_vector(u as usize),
@@ -130,7 +128,7 @@ impl Model {
                     }
                     let mut p = vec![0f32; k];
                     model.genre_prior(i as usize, &mut p);
-                    RowSystem::build(&model, &rows, Some(&p), user_gram.as_ref())?.solve()
+                    model.fold_in_row(&rows, Some(&p), user_base.as_deref())
                 })
                 .collect::<Result<_>>()?;
             for (&i, (v, b)) in new_items.iter().zip(solved) {
@@ -154,12 +152,12 @@ impl Model {
 
 fn refit_users(model: &mut Model, users: &[u32]) -> Result<()> {
     let k = model.k;
-    let item_gram = model.implicit_item_gram();
+    let item_base = model.implicit_base(&model.item_factors);
     let solved: Vec<(Vec<f32>, f32)> = users
         .par_iter()
         .map(|&u| {
             let (cols, vals) = model.seen.row(u as usize);
-            model.fold_in_user(&model.movie_rows(cols, vals), item_gram.as_ref())
+            model.fold_in_user(&model.movie_rows(cols, vals), item_base.as_deref())
         })
         .collect::<Result<_>>()?;
     for (&u, (v, b)) in users.iter().zip(solved) {

@@ -1,6 +1,7 @@
 //! The parallel ratings parser. The file is read in blocks cut at newlines; each block is split
 //! into pieces (again at newlines) that the pool parses at once, and the pieces' rows are then
 //! interned in file order, so ids get the same dense indices for any thread count.
+use super::numbers::MAX_FIELDS;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -61,14 +62,6 @@ impl Interner {
         Self::default()
     }
 
-    pub fn from_idmap(map: &IdMap) -> Self {
-        let mut me = Interner::new();
-        for &id in map.raw_ids() {
-            me.intern(id as u64);
-        }
-        me
-    }
-
     #[inline]
     pub fn intern(&mut self, id: u64) -> u32 {
         let next = self.raw.len() as u32;
@@ -122,7 +115,6 @@ const BLOCK: usize = 32 << 20;
 /// are exercised by small files.
 #[cfg(test)]
 const BLOCK: usize = 64 << 10;
-pub(crate) const MAX_FIELDS: usize = 64;
 
 /// The largest |rating| accepted from a file without a rating scale (`ratingScale` lifts it).
 pub const PLAUSIBLE_RATING: f32 = 10_000.0;

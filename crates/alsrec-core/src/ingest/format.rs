@@ -4,7 +4,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::ingest::delimited::MAX_FIELDS;
+use crate::ingest::numbers::MAX_FIELDS;
 
 /// A column given by position (0-based) or, when the file has a header, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

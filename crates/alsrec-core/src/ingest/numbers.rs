@@ -160,3 +160,7 @@ mod tests {
         assert_eq!(parse_timestamp(b""), Err(TIMESTAMP_NOT_WHOLE));
     }
 }
+
+/// The columns of a line the delimited reader splits: a ratings column past it is refused
+/// with a message that says so.
+pub(crate) const MAX_FIELDS: usize = 64;

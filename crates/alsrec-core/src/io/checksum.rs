@@ -72,6 +72,8 @@ fn crc32c_table(crc: u32, data: &[u8]) -> u32 {
     !crc
 }
 
+/// # Safety
+/// The CPU must support SSE4.2 (checked by the caller). Slice accesses are checked.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse4.2")]
 unsafe fn crc32c_sse42(crc: u32, data: &[u8]) -> u32 {

@@ -5,27 +5,36 @@
 //! horizontal reduction, and the rank-8 update of the result stays in registers. Either path
 //! adds in a fixed order, so results do not depend on the thread count.
 #[cfg(target_arch = "x86_64")]
-use super::dense::{has_avx2_fma, hsum8};
+use super::dense::hsum8;
+use super::isa::Isa;
+
+/// The per-row weights of [`weighted_gram_apply`]: w_r, and a_r (zero when `offsets` is None).
+#[derive(Clone, Copy)]
+pub struct RowWeights<'a> {
+    pub w: &'a [f32],
+    pub offsets: Option<&'a [f32]>,
+}
 
 /// y += Σ_r (a_r + w_r (g_r · p)) g_r over the block rows g_r, with a_r = 0 when `offsets` is
 /// None: the confidence part of A·p, or with a = b's weights and w negated, b − (A − dense)·p in
 /// the same single pass.
 pub fn weighted_gram_apply(
+    isa: Isa,
     block: &[f32],
     rows: usize,
     kp: usize,
-    w: &[f32],
-    offsets: Option<&[f32]>,
+    weights: RowWeights<'_>,
     p: &[f32],
     y: &mut [f32],
 ) {
+    let RowWeights { w, offsets } = weights;
     assert!(kp.is_multiple_of(8) && block.len() >= rows.div_ceil(8) * 8 * kp);
     assert!(w.len() >= rows.div_ceil(8) * 8 && p.len() >= kp && y.len() >= kp);
     assert!(offsets.is_none_or(|a| a.len() >= rows.div_ceil(8) * 8));
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            // SAFETY: AVX2 + FMA are present; the asserts bound every access (the block and the
+        if isa.has_avx2_fma() {
+            // SAFETY: the token proves AVX2 + FMA; the asserts bound every access (the block and the
             // weights are padded to whole groups of 8 rows).
             unsafe { weighted_gram_apply_avx2(block, rows, kp, w, offsets, p, y) };
             return;
@@ -39,12 +48,12 @@ pub fn weighted_gram_apply(
 
 /// y = M·p for a symmetric kp × kp matrix M (row-major, zero padding): y = Σ_j p_j M[j], so every
 /// step is a broadcast and a row of FMAs into register accumulators.
-pub fn symmetric_matvec(m: &[f32], kp: usize, p: &[f32], y: &mut [f32]) {
+pub fn symmetric_matvec(isa: Isa, m: &[f32], kp: usize, p: &[f32], y: &mut [f32]) {
     assert!(kp.is_multiple_of(8) && m.len() >= kp * kp && p.len() >= kp && y.len() >= kp);
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            // SAFETY: AVX2 + FMA are present; the assert bounds every access.
+        if isa.has_avx2_fma() {
+            // SAFETY: the token proves AVX2 + FMA; the assert bounds every access.
             unsafe { symmetric_matvec_avx2(m, kp, p, y) };
             return;
         }
@@ -55,6 +64,10 @@ pub fn symmetric_matvec(m: &[f32], kp: usize, p: &[f32], y: &mut [f32]) {
     }
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them);
+/// `block` holds `rows` rounded up to 8 rows of `kp` floats (zero padding), `w` and `offsets` as
+/// many weights, `p` and `y` at least `kp` floats, `kp` a multiple of 8.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn weighted_gram_apply_avx2(
@@ -94,6 +107,9 @@ unsafe fn weighted_gram_apply_avx2(
     }
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); `m`
+/// holds `kp × kp` floats, `p` and `y` at least `kp`, `kp` a multiple of 8.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn symmetric_matvec_avx2(m: &[f32], kp: usize, p: &[f32], y: &mut [f32]) {
@@ -114,6 +130,10 @@ unsafe fn symmetric_matvec_avx2(m: &[f32], kp: usize, p: &[f32], y: &mut [f32]) 
 }
 
 /// Columns 8·c0 .. 8·(c0 + W) of y = M·p, W ≤ 8 register accumulators.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); as
+/// [`symmetric_matvec_avx2`], and columns `8·c0 .. 8·(c0 + W)` lie within `kp`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn matvec_columns_avx2<const W: usize>(
@@ -158,19 +178,27 @@ impl PassWeights {
     }
 }
 
+/// The rows a lockstep pass reads: row j is `m[(cols[j] − first)·kl ..][..kl]` of a matrix `kl`
+/// floats wide (zero padding), the tile of neighbour vectors the pass works on.
+#[derive(Clone, Copy)]
+pub struct IndexedRows<'a> {
+    pub m: &'a [f32],
+    pub kl: usize,
+    pub cols: &'a [u32],
+    pub first: u32,
+}
+
 /// The lockstep CG passes' kernel ([`super::lockstep`]): y += Σ_j coef_j · g_j over the rows
 /// g_j = m[cols_j − first] of a kl-wide matrix (zero padding), coef_j from [`PassWeights`].
-#[allow(clippy::too_many_arguments)]
 pub fn indexed_apply(
-    m: &[f32],
-    kl: usize,
-    cols: &[u32],
-    first: u32,
+    isa: Isa,
+    rows: IndexedRows<'_>,
     ratings: &[f32],
     weights: PassWeights,
     p: &[f32],
     y: &mut [f32],
 ) {
+    let IndexedRows { m, kl, cols, first } = rows;
     assert!(kl.is_multiple_of(8) && p.len() >= kl && y.len() >= kl);
     assert_eq!(cols.len(), ratings.len());
     // Every listed row must lie inside `m` (the AVX2 path relies on it).
@@ -179,9 +207,9 @@ pub fn indexed_apply(
         .all(|&c| c >= first && ((c - first) as usize + 1) * kl <= m.len()));
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            // SAFETY: AVX2 + FMA are present; the asserts bound every access.
-            unsafe { indexed_apply_avx2((m, kl, cols, first), ratings, weights, p, y) };
+        if isa.has_avx2_fma() {
+            // SAFETY: the token proves AVX2 + FMA; the asserts bound every access.
+            unsafe { indexed_apply_avx2(rows, ratings, weights, p, y) };
             return;
         }
     }
@@ -195,10 +223,15 @@ pub fn indexed_apply(
 /// Groups of 8 rows: their 8 dot products share one horizontal reduction, and each lane block
 /// of y takes all 8 updates in registers. A short last group repeats its first row with a zero
 /// coefficient, so every group runs the same straight-line code.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them);
+/// every `cols[j] − first` names a whole row of `kl` floats inside `m`, `ratings` is as long as
+/// `cols`, `p` and `y` hold at least `kl` floats, `kl` a multiple of 8.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn indexed_apply_avx2(
-    (m, kl, cols, first): (&[f32], usize, &[u32], u32),
+    IndexedRows { m, kl, cols, first }: IndexedRows<'_>,
     ratings: &[f32],
     weights: PassWeights,
     p: &[f32],
@@ -246,6 +279,11 @@ unsafe fn indexed_apply_avx2(
 /// y += Σ_r s_r · rows_r over 8 rows of `kl` floats: up to 64 columns of y at a time stay in
 /// registers while the 8 rows stream past, so the FMAs into different columns are independent.
 /// Each element still adds its rows in order 0..8, as a column-at-a-time loop would.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them) (it
+/// is inlined only into AVX2 code); each of the 8 row pointers and `y` point to `kl` valid floats,
+/// `kl` a multiple of 8.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn rank8_update(rows: &[*const f32; 8], s: &[f32; 8], y: *mut f32, kl: usize) {
@@ -268,6 +306,10 @@ unsafe fn rank8_update(rows: &[*const f32; 8], s: &[f32; 8], y: *mut f32, kl: us
 }
 
 /// Columns 8·c0 .. 8·(c0 + W) of [`rank8_update`], W ≤ 8 register accumulators.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); as
+/// [`rank8_update`], and columns `8·c0 .. 8·(c0 + W)` lie within each row and `y`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn rank8_columns<const W: usize>(
@@ -305,55 +347,79 @@ mod tests {
 
     #[test]
     fn kernels_match_their_definitions() {
-        for (rows, k) in [
-            (1usize, 8usize),
-            (7, 24),
-            (8, 16),
-            (37, 64),
-            (70, 72),
-            (13, 136),
-        ] {
-            let kp = k;
-            let padded_rows = rows.div_ceil(8) * 8;
-            let mut block = data(padded_rows * kp, 1);
-            block[rows * kp..].fill(0.0);
-            let w = data(padded_rows, 2);
-            let p = data(kp, 3);
-            let mut y = data(kp, 4);
-            let y0 = y.clone();
-            weighted_gram_apply(&block, rows, kp, &w, None, &p, &mut y);
-            let offsets = data(padded_rows, 6);
-            let mut with_offsets = y0.clone();
-            weighted_gram_apply(&block, rows, kp, &w, Some(&offsets), &p, &mut with_offsets);
-            for c in 0..kp {
-                let mut want = y0[c] as f64;
-                let mut want_offsets = y0[c] as f64;
-                for r in 0..rows {
-                    let g = &block[r * kp..(r + 1) * kp];
-                    let d: f64 = g.iter().zip(&p).map(|(&a, &b)| a as f64 * b as f64).sum();
-                    want += w[r] as f64 * d * g[c] as f64;
-                    want_offsets += (offsets[r] as f64 + w[r] as f64 * d) * g[c] as f64;
-                }
-                let close = |got: f32, want: f64| (got as f64 - want).abs() < 1e-3;
-                assert!(close(y[c], want), "rows {rows} k {k} col {c}");
-                assert!(
-                    close(with_offsets[c], want_offsets),
-                    "rows {rows} k {k} col {c}"
+        for isa in Isa::available() {
+            for (rows, k) in [
+                (1usize, 8usize),
+                (7, 24),
+                (8, 16),
+                (37, 64),
+                (70, 72),
+                (13, 136),
+            ] {
+                let kp = k;
+                let padded_rows = rows.div_ceil(8) * 8;
+                let mut block = data(padded_rows * kp, 1);
+                block[rows * kp..].fill(0.0);
+                let w = data(padded_rows, 2);
+                let p = data(kp, 3);
+                let mut y = data(kp, 4);
+                let y0 = y.clone();
+                weighted_gram_apply(
+                    isa,
+                    &block,
+                    rows,
+                    kp,
+                    RowWeights {
+                        w: &w,
+                        offsets: None,
+                    },
+                    &p,
+                    &mut y,
                 );
-            }
-            // M = symmetric part of a random matrix.
-            let a = data(kp * kp, 5);
-            let mut m = vec![0f32; kp * kp];
-            for i in 0..kp {
-                for j in 0..kp {
-                    m[i * kp + j] = a[i * kp + j] + a[j * kp + i];
+                let offsets = data(padded_rows, 6);
+                let mut with_offsets = y0.clone();
+                weighted_gram_apply(
+                    isa,
+                    &block,
+                    rows,
+                    kp,
+                    RowWeights {
+                        w: &w,
+                        offsets: Some(&offsets),
+                    },
+                    &p,
+                    &mut with_offsets,
+                );
+                for c in 0..kp {
+                    let mut want = y0[c] as f64;
+                    let mut want_offsets = y0[c] as f64;
+                    for r in 0..rows {
+                        let g = &block[r * kp..(r + 1) * kp];
+                        let d: f64 = g.iter().zip(&p).map(|(&a, &b)| a as f64 * b as f64).sum();
+                        want += w[r] as f64 * d * g[c] as f64;
+                        want_offsets += (offsets[r] as f64 + w[r] as f64 * d) * g[c] as f64;
+                    }
+                    let close = |got: f32, want: f64| (got as f64 - want).abs() < 1e-3;
+                    assert!(close(y[c], want), "rows {rows} k {k} col {c}");
+                    assert!(
+                        close(with_offsets[c], want_offsets),
+                        "rows {rows} k {k} col {c}"
+                    );
                 }
-            }
-            let mut out = vec![0f32; kp];
-            symmetric_matvec(&m, kp, &p, &mut out);
-            for i in 0..kp {
-                let want: f64 = (0..kp).map(|j| m[i * kp + j] as f64 * p[j] as f64).sum();
-                assert!((out[i] as f64 - want).abs() < 1e-3, "k {k} row {i}");
+                // M = symmetric part of a random matrix.
+                let a = data(kp * kp, 5);
+                let mut m = vec![0f32; kp * kp];
+                for i in 0..kp {
+                    for j in 0..kp {
+                        m[i * kp + j] = a[i * kp + j] + a[j * kp + i];
+                    }
+                }
+                let mut out = vec![0f32; kp];
+                symmetric_matvec(isa, &m, kp, &p, &mut out);
+                for i in 0..kp {
+                    let want: f64 = (0..kp).map(|j| m[i * kp + j] as f64 * p[j] as f64).sum();
+                    assert!((out[i] as f64 - want).abs() < 1e-3, "{isa:?} k {k} row {i}");
+                }
             }
         }
     }
@@ -365,38 +431,49 @@ mod indexed_tests {
 
     #[test]
     fn indexed_apply_matches_its_definition() {
-        for (n, kl, first) in [(1usize, 8usize, 0u32), (7, 24, 5), (8, 64, 0), (21, 72, 3)] {
-            let rows = 40usize;
-            let m: Vec<f32> = (0..rows * kl)
-                .map(|i| ((i * 7919 % 1009) as f32 / 1009.0) - 0.5)
-                .collect();
-            let cols: Vec<u32> = (0..n).map(|j| first + (j * 13 % rows) as u32).collect();
-            let ratings: Vec<f32> = (0..n).map(|j| 0.5 + (j % 9) as f32 * 0.5).collect();
-            let p: Vec<f32> = (0..kl).map(|i| (i as f32 * 0.37).sin()).collect();
-            let (lambda, alpha) = (0.7f32, 1.9f32);
-            for residual in [false, true] {
-                let mut y: Vec<f32> = (0..kl).map(|i| i as f32 * 0.01).collect();
-                let mut want: Vec<f64> = y.iter().map(|&v| v as f64).collect();
-                for (&c, &r) in cols.iter().zip(&ratings) {
-                    let g = &m[(c - first) as usize * kl..((c - first) as usize + 1) * kl];
-                    let d: f64 = g.iter().zip(&p).map(|(&a, &b)| a as f64 * b as f64).sum();
-                    let w = (lambda * alpha * r) as f64;
-                    let coef = match residual {
-                        true => (lambda * (1.0 + alpha * r)) as f64 - w * d,
-                        false => w * d,
-                    };
-                    for (o, &gi) in want.iter_mut().zip(g) {
-                        *o += coef * gi as f64;
+        for isa in Isa::available() {
+            for (n, kl, first) in [(1usize, 8usize, 0u32), (7, 24, 5), (8, 64, 0), (21, 72, 3)] {
+                let rows = 40usize;
+                let m: Vec<f32> = (0..rows * kl)
+                    .map(|i| ((i * 7919 % 1009) as f32 / 1009.0) - 0.5)
+                    .collect();
+                let cols: Vec<u32> = (0..n).map(|j| first + (j * 13 % rows) as u32).collect();
+                let ratings: Vec<f32> = (0..n).map(|j| 0.5 + (j % 9) as f32 * 0.5).collect();
+                let p: Vec<f32> = (0..kl).map(|i| (i as f32 * 0.37).sin()).collect();
+                let (lambda, alpha) = (0.7f32, 1.9f32);
+                for residual in [false, true] {
+                    let mut y: Vec<f32> = (0..kl).map(|i| i as f32 * 0.01).collect();
+                    let mut want: Vec<f64> = y.iter().map(|&v| v as f64).collect();
+                    for (&c, &r) in cols.iter().zip(&ratings) {
+                        let g = &m[(c - first) as usize * kl..((c - first) as usize + 1) * kl];
+                        let d: f64 = g.iter().zip(&p).map(|(&a, &b)| a as f64 * b as f64).sum();
+                        let w = (lambda * alpha * r) as f64;
+                        let coef = match residual {
+                            true => (lambda * (1.0 + alpha * r)) as f64 - w * d,
+                            false => w * d,
+                        };
+                        for (o, &gi) in want.iter_mut().zip(g) {
+                            *o += coef * gi as f64;
+                        }
                     }
-                }
-                let weights = PassWeights {
-                    lambda,
-                    alpha,
-                    residual,
-                };
-                indexed_apply(&m, kl, &cols, first, &ratings, weights, &p, &mut y);
-                for (c, (&got, &want)) in y.iter().zip(&want).enumerate() {
-                    assert!((got as f64 - want).abs() < 1e-3, "n {n} kl {kl} col {c}");
+                    let weights = PassWeights {
+                        lambda,
+                        alpha,
+                        residual,
+                    };
+                    let rows = IndexedRows {
+                        m: &m,
+                        kl,
+                        cols: &cols,
+                        first,
+                    };
+                    indexed_apply(isa, rows, &ratings, weights, &p, &mut y);
+                    for (c, (&got, &want)) in y.iter().zip(&want).enumerate() {
+                        assert!(
+                            (got as f64 - want).abs() < 1e-3,
+                            "{isa:?} n {n} kl {kl} col {c}"
+                        );
+                    }
                 }
             }
         }
@@ -436,7 +513,13 @@ mod indexed_tests {
                     alpha: 1.0,
                     residual: false,
                 };
-                indexed_apply(&m, kl, c, 0, r, weights, pi, yi);
+                let rows = IndexedRows {
+                    m: &m,
+                    kl,
+                    cols: c,
+                    first: 0,
+                };
+                indexed_apply(Isa::detected(), rows, r, weights, pi, yi);
             }
             best = best.min(t.elapsed().as_nanos() as f64 / (256 * per) as f64);
         }

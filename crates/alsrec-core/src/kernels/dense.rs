@@ -5,6 +5,7 @@
 //! On x86-64 with AVX2 + FMA (detected once at run time) the Gram product uses a register-blocked
 //! 4 × 16 tile kernel; elsewhere a portable loop. Either way every row is computed by one thread
 //! in a fixed order, so results do not depend on the thread count.
+use super::isa::{lane_stride, Isa};
 
 /// Block widths are padded to this many lanes so the tile kernel needs no edge cases.
 pub const LANES: usize = 16;
@@ -17,12 +18,13 @@ pub fn padded(k: usize) -> usize {
 /// Adds Σ_r x_r x_rᵀ over the `rows` rows of `block` (row-major, `kp` columns, `kp % 16 == 0`)
 /// into `gram` (kp × kp, row-major). Only entries with i ≤ j are meant; tiles that straddle the
 /// diagonal also write a few entries below it, which callers ignore.
-pub fn gram_accumulate(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
-    gram_accumulate_ahead(block, rows, kp, gram, &mut Lookahead::none());
+pub fn gram_accumulate(isa: Isa, block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
+    gram_accumulate_ahead(isa, block, rows, kp, gram, &mut Lookahead::none());
 }
 
 /// [`gram_accumulate`], prefetching about `rows` of the lookahead's vectors along the way.
 pub fn gram_accumulate_ahead(
+    isa: Isa,
     block: &[f32],
     rows: usize,
     kp: usize,
@@ -33,9 +35,9 @@ pub fn gram_accumulate_ahead(
     assert!(block.len() >= rows * kp && gram.len() >= kp * kp);
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked above) and the asserts above bound
-            // every access the kernel makes.
+        if isa.has_avx2_fma() {
+            // SAFETY: the token proves AVX2 and FMA, and the asserts above bound every access the
+            // kernel makes.
             unsafe { gram_avx2(block.as_ptr(), rows, kp, gram.as_mut_ptr(), ahead) };
             return;
         }
@@ -89,6 +91,7 @@ impl<'a> Lookahead<'a> {
 /// (row-major, `kp` columns, a multiple of 8): the data side of a row's right-hand side and the
 /// bias column of its system, from the block already in L1.
 pub fn rhs_and_column_sums(
+    isa: Isa,
     block: &[f32],
     rows: usize,
     kp: usize,
@@ -100,8 +103,8 @@ pub fn rhs_and_column_sums(
     assert!(rhs.len() >= kp && col_sum.len() >= kp);
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            // SAFETY: AVX2 + FMA are present; the asserts bound every access.
+        if isa.has_avx2_fma() {
+            // SAFETY: the token proves AVX2 + FMA; the asserts bound every access.
             unsafe { rhs_and_column_sums_avx2(block, rows, kp, t, rhs, col_sum) };
             return;
         }
@@ -116,6 +119,11 @@ pub fn rhs_and_column_sums(
 
 /// One 8-column chunk at a time, 4 rows per step into independent accumulators, so the adds
 /// pipeline instead of waiting on each other.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them);
+/// `block` holds `rows × kp` floats, `t` at least `rows`, `rhs` and `col_sum` at least `kp`, and
+/// `kp` is a multiple of 8.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn rhs_and_column_sums_avx2(
@@ -170,11 +178,6 @@ pub fn copy_row(dst: &mut [f32], src: &[f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-pub fn has_avx2_fma() -> bool {
-    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-}
-
 fn gram_portable(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
     for x in block[..rows * kp].chunks_exact(kp) {
         for (i, &xi) in x.iter().enumerate() {
@@ -190,6 +193,11 @@ fn gram_portable(block: &[f32], rows: usize, kp: usize, gram: &mut [f32]) {
 /// block streams past; per block row, 2 loads and 4 broadcasts feed 8 FMAs. Each band of 4 rows
 /// starts at its diagonal's 8-column chunk, with one 4 × 8 tile where 16 would overshoot into
 /// the lower triangle: 17 % fewer products than whole 16-column tiles at k = 32.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them);
+/// `block` points to `rows × kp` readable floats and `gram` to `kp × kp` writable ones, `kp` a
+/// multiple of 16.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gram_avx2(
@@ -255,6 +263,11 @@ unsafe fn gram_avx2(
 
 /// The 4 × 8 tile at the diagonal: even and odd rows into separate accumulators, so 8 FMA
 /// chains are in flight as in the 4 × 16 tile.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); as
+/// [`gram_avx2`], and rows `i0..i0 + 4` and columns `j0..j0 + 8` lie inside the `kp × kp` Gram
+/// matrix.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gram_tile_4x8(
@@ -291,12 +304,6 @@ unsafe fn gram_tile_4x8(
     }
 }
 
-/// Row stride for an n × n system handed to [`cholesky_upper`]: whole 8-lane chunks, so the
-/// trailing update needs no edge cases.
-pub fn system_stride(n: usize) -> usize {
-    n.div_ceil(8) * 8
-}
-
 /// Rows per panel of the blocked factorization.
 const PANEL: usize = 8;
 
@@ -330,19 +337,19 @@ pub fn prefetch_vector(factors: &[f32], row: usize, k: usize) {
 }
 
 /// Factorizes the symmetric positive-definite matrix whose upper triangle is in `a` (n × n,
-/// row stride `ld ≥ system_stride(n)`) as UᵀU, writing U over that triangle; entries below the
+/// row stride `ld ≥ lane_stride(n)`) as UᵀU, writing U over that triangle; entries below the
 /// diagonal and past column n are scratch. Returns false when a pivot is not positive (the
 /// matrix is singular or indefinite to working precision).
 ///
 /// Blocked right-looking: a panel of 8 rows is factored with long row axpys, then the trailing
 /// matrix takes all 8 rank-1 updates in one pass (8 FMAs per load/store of the trailing row), so
 /// memory traffic on `a` is 8× lower than updating row by row.
-pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
-    assert!(ld >= system_stride(n) && a.len() >= n * ld);
+pub fn cholesky_upper(isa: Isa, a: &mut [f32], n: usize, ld: usize) -> bool {
+    assert!(ld >= lane_stride(n) && a.len() >= n * ld);
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA; the assert above bounds every access.
+        if isa.has_avx2_fma() {
+            // SAFETY: the token proves AVX2 and FMA; the assert above bounds every access.
             return unsafe { cholesky_upper_avx2(a, n, ld) };
         }
     }
@@ -351,13 +358,16 @@ pub fn cholesky_upper(a: &mut [f32], n: usize, ld: usize) -> bool {
     })
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them).
+/// Slice accesses are checked.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
     use std::arch::x86_64::*;
     // The blocked algorithm of `cholesky_blocked`, with the panel's own work on whole 8-lane
     // chunks too: entries left of the diagonal and past n are scratch, so no scalar edges.
-    let end = system_stride(n);
+    let end = lane_stride(n);
     for p0 in (0..n).step_by(PANEL) {
         let pb = PANEL.min(n - p0);
         for i in p0..p0 + pb {
@@ -440,6 +450,10 @@ fn trailing_update_portable(a: &mut [f32], n: usize, ld: usize, p0: usize, pb: u
 
 /// The same update, 8 columns at a time from q's chunk to n rounded up to 8: the columns below
 /// the diagonal and past n are scratch, so no edge cases. Full panels take an unrolled path.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); `a`
+/// holds `n` rows of stride `ld ≥ lane_stride(n)`, and `p0 + pb ≤ q0 ≤ n`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn trailing_update_avx2(
@@ -461,6 +475,10 @@ unsafe fn trailing_update_avx2(
     dispatch!(1 2 3 4 5 6 7 8)
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); `a`
+/// holds `n` rows of stride `ld ≥ lane_stride(n)`, the panel rows `p0..p0 + PB` and `rows` lie
+/// below `n`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn trailing_rows_avx2<const PB: usize>(
@@ -471,7 +489,7 @@ unsafe fn trailing_rows_avx2<const PB: usize>(
     rows: std::ops::Range<usize>,
 ) {
     use std::arch::x86_64::*;
-    let end = system_stride(n);
+    let end = lane_stride(n);
     let base = a.as_mut_ptr();
     let panel = base.add(p0 * ld);
     for q in rows {
@@ -490,11 +508,11 @@ unsafe fn trailing_rows_avx2<const PB: usize>(
 }
 
 /// Solves UᵀU x = b in place (`b` becomes x), U from [`cholesky_upper`].
-pub fn cholesky_solve(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
+pub fn cholesky_solve(isa: Isa, u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
-            // SAFETY: the CPU supports the features the wrapper is compiled for.
+        if isa.has_avx2_fma() {
+            // SAFETY: the token proves the features the kernel is compiled for.
             return unsafe { cholesky_solve_avx2(u, n, ld, b) };
         }
     }
@@ -507,13 +525,17 @@ const SOLVE_MAX: usize = 1040;
 /// Both triangular solves in blocks of 8 rows: a block's scalar 8 × 8 triangle, then one
 /// vectorized rank-8 update (forward) or 8 dot products sharing one reduction (backward). The
 /// row-at-a-time version is one long dependency chain of divisions and reductions.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them).
+/// Slice accesses are checked (an assert bounds `u` and `b`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 // Indices into x, U and the pivots follow the triangular-solve formulas.
 #[allow(clippy::needless_range_loop)]
 unsafe fn cholesky_solve_avx2(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
     use std::arch::x86_64::*;
-    if system_stride(n) > SOLVE_MAX || n == 0 {
+    if lane_stride(n) > SOLVE_MAX || n == 0 {
         return cholesky_solve_body(u, n, ld, b);
     }
     assert!(u.len() >= n * ld && ld >= n && b.len() >= n);
@@ -595,6 +617,10 @@ unsafe fn cholesky_solve_avx2(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
 }
 
 /// Lane r of the result is the sum of the 8 lanes of `v[r]`.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them). No
+/// memory is accessed.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn hsum8(v: [std::arch::x86_64::__m256; 8]) -> std::arch::x86_64::__m256 {
@@ -626,6 +652,60 @@ fn cholesky_solve_body(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
         let s = dot(&row[i + 1..], &b[i + 1..n]);
         b[i] = (b[i] - s) / row[i];
     }
+}
+
+/// Rows per Gram update of [`gramian`].
+const GRAMIAN_CHUNK: usize = 64;
+
+/// YᵀY of a row-major rows × k matrix, full and symmetric, accumulated in one fixed order.
+pub fn gramian(isa: Isa, factors: &[f32], k: usize) -> Vec<f32> {
+    let kp = padded(k);
+    let mut block = vec![0f32; GRAMIAN_CHUNK * kp];
+    let mut gram = vec![0f32; kp * kp];
+    let mut total = vec![0f64; k * k];
+    for chunk in factors.chunks(GRAMIAN_CHUNK * k) {
+        let rows = chunk.len() / k;
+        for (r, v) in chunk.chunks_exact(k).enumerate() {
+            block[r * kp..r * kp + k].copy_from_slice(v);
+        }
+        gram.fill(0.0);
+        gram_accumulate(isa, &block, rows, kp, &mut gram);
+        // Sum the chunks in f64 so that long factor matrices keep their precision.
+        for i in 0..k {
+            for j in i..k {
+                total[i * k + j] += gram[i * kp + j] as f64;
+            }
+        }
+    }
+    let mut full = vec![0f32; k * k];
+    for i in 0..k {
+        for j in i..k {
+            full[i * k + j] = total[i * k + j] as f32;
+            full[j * k + i] = total[i * k + j] as f32;
+        }
+    }
+    full
+}
+
+/// λ FᵀF + τ I of a factor matrix (rows × k), with row stride `stride` ≥ k (zero padding): the
+/// part of an implicit model's row systems that every row shares.
+pub fn regularized_gram(
+    isa: Isa,
+    factors: &[f32],
+    k: usize,
+    stride: usize,
+    lambda: f32,
+    tau: f32,
+) -> Vec<f32> {
+    let gram = gramian(isa, factors, k);
+    let mut base = vec![0f32; stride * stride];
+    for i in 0..k {
+        for j in 0..k {
+            base[i * stride + j] = lambda * gram[i * k + j];
+        }
+        base[i * stride + i] += tau;
+    }
+    base
 }
 
 /// y += a·x.
@@ -667,76 +747,134 @@ mod tests {
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
     }
 
-    #[test]
-    fn gram_kernels_match_the_definition() {
-        let (rows, k) = (37, 40);
-        let kp = padded(k);
-        let mut s = 7;
+    fn block(rows: usize, k: usize, kp: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
         let mut block = vec![0f32; rows * kp];
         for r in 0..rows {
             for c in 0..k {
                 block[r * kp + c] = lcg(&mut s);
             }
         }
-        let mut fast = vec![0f32; kp * kp];
-        gram_accumulate(&block, rows, kp, &mut fast);
-        let mut slow = vec![0f32; kp * kp];
-        gram_portable(&block, rows, kp, &mut slow);
-        for i in 0..k {
-            for j in i..k {
-                let want: f64 = (0..rows)
-                    .map(|r| block[r * kp + i] as f64 * block[r * kp + j] as f64)
-                    .sum();
-                assert!((fast[i * kp + j] as f64 - want).abs() < 1e-4, "{i},{j}");
-                assert!((slow[i * kp + j] as f64 - want).abs() < 1e-4, "{i},{j}");
+        block
+    }
+
+    /// Every instruction set this CPU has, each against an f64 reference.
+    #[test]
+    fn gram_kernels_match_the_definition() {
+        for isa in Isa::available() {
+            for (rows, k) in [(37, 40), (1, 1), (8, 16), (300, 64)] {
+                let kp = padded(k);
+                let block = block(rows, k, kp, 7);
+                let mut got = vec![0f32; kp * kp];
+                gram_accumulate(isa, &block, rows, kp, &mut got);
+                for i in 0..k {
+                    for j in i..k {
+                        let want: f64 = (0..rows)
+                            .map(|r| block[r * kp + i] as f64 * block[r * kp + j] as f64)
+                            .sum();
+                        let got = got[i * kp + j] as f64;
+                        assert!(
+                            (got - want).abs() < 1e-4 * (1.0 + want.abs()),
+                            "{isa:?} {i},{j}"
+                        );
+                    }
+                }
             }
         }
     }
 
     #[test]
-    fn cholesky_solves_a_spd_system() {
-        let n = 21;
-        let ld = 24;
-        let mut s = 3;
-        let m: Vec<f32> = (0..n * n).map(|_| lcg(&mut s)).collect();
-        // A = MᵀM + I is symmetric positive definite.
-        let mut a = vec![0f32; n * ld];
-        let mut full = vec![0f64; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                let v: f64 = (0..n)
-                    .map(|r| m[r * n + i] as f64 * m[r * n + j] as f64)
-                    .sum::<f64>()
-                    + if i == j { 1.0 } else { 0.0 };
-                full[i * n + j] = v;
-                if j >= i {
-                    a[i * ld + j] = v as f32;
+    fn rhs_and_column_sums_match_the_definition() {
+        for isa in Isa::available() {
+            for (rows, k) in [(37, 40), (1, 3), (256, 64)] {
+                let kp = padded(k);
+                let block = block(rows, k, kp, 9);
+                let mut s = 5;
+                let t: Vec<f32> = (0..rows).map(|_| lcg(&mut s)).collect();
+                let (mut rhs, mut sums) = (vec![0.5f32; kp], vec![0.25f32; kp]);
+                rhs_and_column_sums(isa, &block, rows, kp, &t, &mut rhs, &mut sums);
+                for c in 0..kp {
+                    let want_rhs: f64 = 0.5
+                        + (0..rows)
+                            .map(|r| t[r] as f64 * block[r * kp + c] as f64)
+                            .sum::<f64>();
+                    let want_sum: f64 =
+                        0.25 + (0..rows).map(|r| block[r * kp + c] as f64).sum::<f64>();
+                    assert!((rhs[c] as f64 - want_rhs).abs() < 1e-4 * (1.0 + want_rhs.abs()));
+                    assert!((sums[c] as f64 - want_sum).abs() < 1e-4 * (1.0 + want_sum.abs()));
                 }
             }
         }
-        let x_true: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
-        let mut b: Vec<f32> = (0..n)
-            .map(|i| {
-                (0..n)
-                    .map(|j| full[i * n + j] * x_true[j] as f64)
-                    .sum::<f64>() as f32
-            })
-            .collect();
-        assert!(cholesky_upper(&mut a, n, ld));
-        cholesky_solve(&a, n, ld, &mut b);
-        for (x, t) in b.iter().zip(&x_true) {
-            assert!((x - t).abs() < 1e-3, "{x} vs {t}");
-        }
-        let mut singular = vec![0f32; 16];
-        assert!(!cholesky_upper(&mut singular, 2, 8));
     }
 
-    /// Every size around the panel and lane widths, both code paths, against an f64 reference.
+    #[test]
+    fn dot_and_axpy_match_the_definition() {
+        let mut s = 13;
+        for n in 0..40 {
+            let a: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
+            let b: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
+            let want: f64 = a.iter().zip(&b).map(|(&x, &y)| x as f64 * y as f64).sum();
+            for isa in Isa::available() {
+                // The same bits whichever instruction set the caller is compiled for.
+                let got = isa.run(|| dot(&a, &b));
+                assert_eq!(got.to_bits(), dot(&a, &b).to_bits(), "{isa:?} n={n}");
+                assert!((got as f64 - want).abs() < 1e-5, "n={n}");
+            }
+            let mut y = b.clone();
+            axpy(0.5, &a, &mut y);
+            for i in 0..n {
+                assert!(((y[i] - b[i] - 0.5 * a[i]) as f64).abs() < 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_solves_a_spd_system_and_refuses_a_singular_one() {
+        for isa in Isa::available() {
+            let n = 21;
+            let ld = 24;
+            let mut s = 3;
+            let m: Vec<f32> = (0..n * n).map(|_| lcg(&mut s)).collect();
+            // A = MᵀM + I is symmetric positive definite.
+            let mut a = vec![0f32; n * ld];
+            let mut full = vec![0f64; n * n];
+            for i in 0..n {
+                for j in 0..n {
+                    let v: f64 = (0..n)
+                        .map(|r| m[r * n + i] as f64 * m[r * n + j] as f64)
+                        .sum::<f64>()
+                        + if i == j { 1.0 } else { 0.0 };
+                    full[i * n + j] = v;
+                    if j >= i {
+                        a[i * ld + j] = v as f32;
+                    }
+                }
+            }
+            let x_true: Vec<f32> = (0..n).map(|_| lcg(&mut s)).collect();
+            let mut b: Vec<f32> = (0..n)
+                .map(|i| {
+                    (0..n)
+                        .map(|j| full[i * n + j] * x_true[j] as f64)
+                        .sum::<f64>() as f32
+                })
+                .collect();
+            assert!(cholesky_upper(isa, &mut a, n, ld));
+            cholesky_solve(isa, &a, n, ld, &mut b);
+            for (x, t) in b.iter().zip(&x_true) {
+                assert!((x - t).abs() < 1e-3, "{isa:?}: {x} vs {t}");
+            }
+            let mut singular = vec![0f32; 16];
+            assert!(!cholesky_upper(isa, &mut singular, 2, 8));
+        }
+    }
+
+    /// Every size around the panel and lane widths, every instruction set, against an f64
+    /// reference.
     #[test]
     fn blocked_cholesky_matches_the_reference_for_every_size() {
         let mut s = 11;
         for n in 1..=70 {
-            let ld = system_stride(n);
+            let ld = lane_stride(n);
             let m: Vec<f64> = (0..n * n).map(|_| lcg(&mut s) as f64).collect();
             let mut full = vec![0f64; n * n];
             for i in 0..n {
@@ -758,7 +896,11 @@ mod tests {
                     }
                 }
             }
-            let fresh = || {
+            let x_true: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n)
+                .map(|i| (0..n).map(|j| full[i * n + j] * x_true[j]).sum::<f64>() as f32)
+                .collect();
+            for isa in Isa::available() {
                 // Garbage below the diagonal and in the padding must not matter.
                 let mut a = vec![f32::NAN; n * ld];
                 for i in 0..n {
@@ -766,41 +908,46 @@ mod tests {
                         a[i * ld + j] = full[i * n + j] as f32;
                     }
                 }
-                a
-            };
-            let mut fast = fresh();
-            assert!(cholesky_upper(&mut fast, n, ld), "n={n}");
-            let mut portable = fresh();
-            assert!(cholesky_blocked(&mut portable, n, ld, |a, p0, pb, q0| {
-                trailing_update_portable(a, n, ld, p0, pb, q0)
-            }));
-            // Solve A x = b for a known x with both solve paths.
-            let x_true: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
-            let b: Vec<f32> = (0..n)
-                .map(|i| (0..n).map(|j| full[i * n + j] * x_true[j]).sum::<f64>() as f32)
-                .collect();
-            let mut fast_x = b.clone();
-            cholesky_solve(&fast, n, ld, &mut fast_x);
-            let mut plain_x = b.clone();
-            cholesky_solve_body(&portable, n, ld, &mut plain_x);
-            for i in 0..n {
-                let tol = 2e-2 * (1.0 + x_true[i].abs());
-                assert!((fast_x[i] as f64 - x_true[i]).abs() < tol, "n={n} x[{i}]");
-                assert!((plain_x[i] as f64 - x_true[i]).abs() < tol, "n={n} x[{i}]");
-            }
-            for i in 0..n {
-                for j in i..n {
-                    let want = u[i * n + j];
-                    let tol = 2e-3 * (1.0 + want.abs());
+                assert!(cholesky_upper(isa, &mut a, n, ld), "{isa:?} n={n}");
+                for i in 0..n {
+                    for j in i..n {
+                        let want = u[i * n + j];
+                        let tol = 2e-3 * (1.0 + want.abs());
+                        let got = a[i * ld + j] as f64;
+                        assert!((got - want).abs() < tol, "{isa:?} n={n} ({i},{j})");
+                    }
+                }
+                let mut x = b.clone();
+                cholesky_solve(isa, &a, n, ld, &mut x);
+                for i in 0..n {
+                    let tol = 2e-2 * (1.0 + x_true[i].abs());
                     assert!(
-                        (fast[i * ld + j] as f64 - want).abs() < tol,
-                        "n={n} ({i},{j})"
-                    );
-                    assert!(
-                        (portable[i * ld + j] as f64 - want).abs() < tol,
-                        "n={n} ({i},{j})"
+                        (x[i] as f64 - x_true[i]).abs() < tol,
+                        "{isa:?} n={n} x[{i}]"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn gramian_and_its_regularized_form_match_the_definition() {
+        let (rows, k) = (130, 12);
+        let mut s = 21;
+        let f: Vec<f32> = (0..rows * k).map(|_| lcg(&mut s)).collect();
+        for isa in Isa::available() {
+            let g = gramian(isa, &f, k);
+            let base = regularized_gram(isa, &f, k, 16, 2.0, 0.5);
+            for i in 0..k {
+                for j in 0..k {
+                    let want: f64 = (0..rows)
+                        .map(|r| f[r * k + i] as f64 * f[r * k + j] as f64)
+                        .sum();
+                    assert!((g[i * k + j] as f64 - want).abs() < 1e-4 * (1.0 + want.abs()));
+                    let want_base = 2.0 * g[i * k + j] + if i == j { 0.5 } else { 0.0 };
+                    assert_eq!(base[i * 16 + j], want_base);
+                }
+                assert!(base[i * 16 + k..(i + 1) * 16].iter().all(|&v| v == 0.0));
             }
         }
     }
@@ -822,13 +969,13 @@ mod timing {
             let reps = 2000;
             let t = std::time::Instant::now();
             for _ in 0..reps {
-                gram_accumulate(&block, rows, kp, &mut gram);
+                gram_accumulate(Isa::detected(), &block, rows, kp, &mut gram);
             }
             let s = t.elapsed().as_secs_f64();
             let flops = 2.0 * (rows * k * k) as f64 * reps as f64;
             eprintln!("k={k} gram: {:.1} GFLOP/s (k² convention)", flops / s / 1e9);
             let n = k + 1;
-            let ld = system_stride(n);
+            let ld = lane_stride(n);
             let mut spd = vec![0f32; n * ld];
             for i in 0..n {
                 for j in i..n {
@@ -841,13 +988,13 @@ mod timing {
             let t = std::time::Instant::now();
             for _ in 0..reps {
                 a.copy_from_slice(&spd);
-                assert!(cholesky_upper(&mut a, n, ld));
+                assert!(cholesky_upper(Isa::detected(), &mut a, n, ld));
             }
             let solve_start = std::time::Instant::now();
             for _ in 0..reps {
                 // Fresh right-hand side: solving in place repeatedly would decay into denormals.
                 x.fill(1.0);
-                cholesky_solve(&a, n, ld, &mut x);
+                cholesky_solve(Isa::detected(), &a, n, ld, &mut x);
             }
             let solve = solve_start.elapsed().as_secs_f64() / reps as f64;
             eprintln!("k={k} cholesky_solve: {:.2} µs each", solve * 1e6);

@@ -3,7 +3,10 @@ pub mod config;
 pub mod export;
 pub mod factors;
 pub mod file;
-use crate::kernels::dot;
+use crate::kernels::dense::dot;
+use crate::kernels::dense::regularized_gram;
+use crate::kernels::isa::Isa;
+use crate::model::config::ModelKind;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -89,7 +92,7 @@ impl Model {
     }
 
     /// p_n = |G_n|^(-1/2) Σ_{g ∈ G_n} f_g, the genre model's prior mean of a movie's vector
-    /// (`../shared/GUIDE.md` §1); zero for other models and for movies without genres.
+    /// (docs/model.md, "The genre model"); zero for other models and for movies without genres.
     pub fn genre_prior(&self, item: usize, out: &mut [f32]) {
         out.fill(0.0);
         let genres = self.item_genres(item);
@@ -103,5 +106,23 @@ impl Model {
                 *o += scale * x;
             }
         }
+    }
+}
+
+impl Model {
+    /// λ VᵀV + τ I of `other_factors` (k × k) when the model is implicit, as a training
+    /// half-step forms it: what every fold-in against that side shares. None otherwise.
+    pub fn implicit_base(&self, other_factors: &[f32]) -> Option<Vec<f32>> {
+        (self.config.model == ModelKind::Implicit).then(|| {
+            let c = &self.config;
+            regularized_gram(
+                Isa::detected(),
+                other_factors,
+                self.k,
+                self.k,
+                c.lambda,
+                c.tau,
+            )
+        })
     }
 }

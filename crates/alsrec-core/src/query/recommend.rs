@@ -1,6 +1,6 @@
 //! The top list of one user (known, or folded in): scoring, seen movies, the series bonus.
 use crate::error::Result;
-use crate::kernels::dot;
+use crate::kernels::dense::dot;
 use crate::model::Model;
 use crate::query::options::RecommendOptions;
 use crate::query::stats::QueryStats;

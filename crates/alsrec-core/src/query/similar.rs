@@ -1,6 +1,6 @@
 //! Movies and users like a given one, by vector cosine (and genre overlap).
 use crate::error::{Error, Result};
-use crate::kernels::dot;
+use crate::kernels::dense::dot;
 use crate::model::Model;
 use crate::query::options::{check_n, Filter};
 use crate::query::stats::QueryStats;

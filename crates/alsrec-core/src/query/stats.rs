@@ -1,6 +1,6 @@
 //! What a model's queries derive from it once: per-movie counts, norms, the rating scale, the
 //! ranker's scoring space and the title series.
-use crate::kernels::dot;
+use crate::kernels::dense::dot;
 use crate::model::Model;
 use crate::query::series::Series;
 use rayon::prelude::*;
@@ -18,12 +18,12 @@ pub struct QueryStats {
     /// count n such that the movies with at least n ratings hold 90 % of all ratings (the head
     /// of the catalog: 4 on ml-latest-small, 16 on the bundled sample). A filter's `min_ratings` overrides it.
     pub floor: u32,
-    /// VᵀV of the movie vectors, for implicit models' fold-ins (None for explicit ones).
-    pub item_gram: Option<nalgebra::DMatrix<f64>>,
+    /// λ VᵀV + τ I of the movie vectors, for implicit models' fold-ins (None for explicit ones).
+    pub item_base: Option<Vec<f32>>,
     /// How lists are ranked: see [`RankSpace`].
     pub rank: RankSpace,
-    /// The ranker's YᵀY, for the ranker's fold-ins (None without a ranker).
-    pub ranker_gram: Option<nalgebra::DMatrix<f64>>,
+    /// The same of the ranker's movie vectors, for the ranker's fold-ins (None without one).
+    pub ranker_base: Option<Vec<f32>>,
     /// Norms of the vectors similar-movie queries compare (the ranker's, where there is one).
     pub similar_norms: Vec<f32>,
     /// Title series, for the ranker's series bonus (empty without one).
@@ -189,8 +189,11 @@ impl QueryStats {
             similar_norms: pad(similar_norms, model.num_items()),
             item_counts,
             rating_range: if lo.is_finite() { (lo, hi) } else { (0.5, 5.0) },
-            item_gram: model.implicit_item_gram(),
-            ranker_gram: model.ranker.as_ref().and_then(|r| r.implicit_item_gram()),
+            item_base: model.implicit_base(&model.item_factors),
+            ranker_base: model
+                .ranker
+                .as_ref()
+                .and_then(|r| r.implicit_base(&r.item_factors)),
         }
     }
 }

@@ -560,3 +560,22 @@ fn mutated_ratings_and_catalog_files_are_refused_or_load_consistently() {
         assert!(accepted > 20, "{target}: {accepted} accepted");
     }
 }
+
+/// The loaders open files through `io::files::open_regular`: a FIFO where a ratings file or a
+/// model file should be is refused at once instead of blocking the call forever.
+#[cfg(unix)]
+#[test]
+fn loaders_refuse_fifos_without_blocking() {
+    let dir = std::env::temp_dir().join(format!("alsrec-fifo-loaders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("ratings.csv");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let e = crate::ingest::movielens::load_movielens(&dir, &Default::default()).unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{}", e.message);
+    let e = modelfile::load(&fifo).unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{}", e.message);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

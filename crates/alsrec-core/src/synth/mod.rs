@@ -380,7 +380,8 @@ pub fn generate(
         let mut sq = 0.0;
         for (j, &m) in items.iter().enumerate() {
             let movie = &movies[m as usize];
-            let planted = mu + bias + movie.bias + crate::kernels::dot(&vector, &movie.vector);
+            let planted =
+                mu + bias + movie.bias + crate::kernels::dense::dot(&vector, &movie.vector);
             let noisy = planted as f64
                 + if o.noise > 0.0 {
                     noise.sample(&mut rng)

@@ -14,10 +14,11 @@
 
 use rayon::prelude::*;
 
-use super::ImplicitStep;
+use super::step::ImplicitStep;
 use crate::data::sparse::Csr;
-use crate::kernels::cg::{indexed_apply, symmetric_matvec, PassWeights};
+use crate::kernels::cg::{indexed_apply, symmetric_matvec, IndexedRows, PassWeights};
 use crate::kernels::dense::{axpy, dot};
+use crate::kernels::isa::Isa;
 
 /// Rows with fewer ratings are solved one by one: their gathered neighbours (≤ 256 KiB at k = 64)
 /// stay in cache across CG steps.
@@ -55,6 +56,7 @@ pub struct Lockstep<'a> {
     /// k rounded up to whole 8-lane vectors.
     pub kl: usize,
     pub steps: usize,
+    pub isa: Isa,
 }
 
 /// Where each long row's ratings fall in each tile.
@@ -88,7 +90,7 @@ impl Lockstep<'_> {
         self.pass(rows, &tiling, &iterate, true, &mut residual);
         let mut product = vec![0f32; kl];
         for (r, x) in residual.chunks_exact_mut(kl).zip(iterate.chunks_exact(kl)) {
-            symmetric_matvec(base, kl, x, &mut product);
+            symmetric_matvec(self.isa, base, kl, x, &mut product);
             axpy(-1.0, &product, r);
         }
         let mut direction = residual.clone();
@@ -107,7 +109,7 @@ impl Lockstep<'_> {
                 }
                 let row = i * kl..(i + 1) * kl;
                 // A p = dense part · p + the neighbours' part just accumulated.
-                symmetric_matvec(base, kl, &direction[row.clone()], &mut product);
+                symmetric_matvec(self.isa, base, kl, &direction[row.clone()], &mut product);
                 axpy(1.0, &products[row.clone()], &mut product);
                 let curvature = dot(&direction[row.clone()], &product);
                 if curvature.is_nan() || curvature <= 0.0 {
@@ -244,11 +246,15 @@ impl Lockstep<'_> {
                         continue;
                     }
                     let (cols, vals) = self.step.ratings.row(rows[i] as usize);
-                    indexed_apply(
-                        source,
+                    let tile_rows = IndexedRows {
+                        m: source,
                         kl,
-                        &cols[start..end],
-                        lo as u32,
+                        cols: &cols[start..end],
+                        first: lo as u32,
+                    };
+                    indexed_apply(
+                        self.isa,
+                        tile_rows,
                         &vals[start..end],
                         weights,
                         &dir[i * kl..(i + 1) * kl],

@@ -6,101 +6,49 @@
 //! conjugate-gradient step, or O(deg·k² + k³) with the exact Cholesky solver.
 
 mod lockstep;
+pub mod step;
 
-use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply};
-use crate::kernels::dense::{
-    axpy, cholesky_solve, cholesky_upper, dot, gram_accumulate, padded, prefetch_vector,
-    system_stride,
-};
 use lockstep::Lockstep;
+use step::ImplicitStep;
+
+use super::row::{ImplicitRow, IndexedRow, RowScratch, IMPLICIT_CHUNK, PREFETCH_AHEAD};
+use super::schedule::par_solve_rows;
+use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply, RowWeights};
+use crate::kernels::dense::{
+    axpy, dot, gram_accumulate, padded, prefetch_vector, regularized_gram,
+};
+use crate::kernels::isa::{lane_stride, Isa};
 
 /// CG solves rows with at least this many ratings in lockstep.
 pub const LOCKSTEP_MIN_DEGREE: usize = lockstep::MIN_DEGREE;
-use crate::als::schedule::par_solve_rows;
-use crate::data::sparse::Csr;
-use crate::runtime::cancel::CancelToken;
 
-/// Ratings per Gram update in the exact solver and for long rows.
-const CHUNK: usize = 64;
+/// Ratings per Gram update for long rows and the Gramian.
+const CHUNK: usize = IMPLICIT_CHUNK;
 
 /// Gathered neighbours beyond this size (a share of L3; measured best of 1, 4 and 16 MiB on the
 /// 25M-rating benchmark) make a row "long".
 pub const DENSE_ROW_BYTES: usize = 4 << 20;
 
-pub struct ImplicitStep<'a> {
-    pub ratings: &'a Csr,
-    /// The fixed side's vectors (rows × k).
-    pub other_factors: &'a [f32],
-    pub k: usize,
-    pub lambda: f32,
-    pub tau: f32,
-    pub alpha: f32,
-    /// Conjugate-gradient steps per row, warm-started from the current vector; `None` solves
-    /// each row exactly by Cholesky.
-    pub cg_steps: Option<usize>,
-    /// CG on rows whose gathered neighbours exceed this many bytes forms their system first
-    /// ([`DENSE_ROW_BYTES`] in training; tests move it to exercise both paths).
-    pub dense_row_bytes: usize,
-    /// CG solves rows with at least this many ratings in lockstep ([`lockstep::MIN_DEGREE`] in
-    /// training; tests lower it).
-    pub lockstep_min_degree: usize,
-    pub cancel: Option<&'a CancelToken>,
-}
-
 struct Scratch {
     block: Vec<f32>,
     /// The row's neighbour vectors, gathered once (rows padded to a multiple of 8, columns to
-    /// `lanes(k)`, zeros) so every CG step reads contiguous, cached memory.
+    /// `lane_stride(k)`, zeros) so every CG step reads contiguous, cached memory.
     gathered: Vec<f32>,
     /// λ α r per neighbour: the confidence above 1, weighted (zero on padding rows).
     weights: Vec<f32>,
     /// λ (1 + α r) per neighbour: the right-hand side's weights.
     rhs_weights: Vec<f32>,
     gram: Vec<f32>,
-    system: Vec<f32>,
     rhs: Vec<f32>,
+    /// The exact solver's buffers.
+    row: RowScratch,
     /// A long row's whole system, kl × kl (CG on rows too long to keep gathered).
     dense: Vec<f32>,
-    /// The CG iterate, padded to `lanes(k)`.
+    /// The CG iterate, padded to `lane_stride(k)`.
     iterate: Vec<f32>,
     residual: Vec<f32>,
     direction: Vec<f32>,
     product: Vec<f32>,
-}
-
-/// k rounded up to whole 8-lane vectors: the width of the CG kernels' rows.
-fn lanes(k: usize) -> usize {
-    k.div_ceil(8) * 8
-}
-
-/// YᵀY of a row-major rows × k matrix, full and symmetric, accumulated in one fixed order.
-pub fn gramian(factors: &[f32], k: usize) -> Vec<f32> {
-    let kp = padded(k);
-    let mut block = vec![0f32; CHUNK * kp];
-    let mut gram = vec![0f32; kp * kp];
-    let mut total = vec![0f64; k * k];
-    for chunk in factors.chunks(CHUNK * k) {
-        let rows = chunk.len() / k;
-        for (r, v) in chunk.chunks_exact(k).enumerate() {
-            block[r * kp..r * kp + k].copy_from_slice(v);
-        }
-        gram.fill(0.0);
-        gram_accumulate(&block, rows, kp, &mut gram);
-        // Sum the chunks in f64 so that long factor matrices keep their precision.
-        for i in 0..k {
-            for j in i..k {
-                total[i * k + j] += gram[i * kp + j] as f64;
-            }
-        }
-    }
-    let mut full = vec![0f32; k * k];
-    for i in 0..k {
-        for j in i..k {
-            full[i * k + j] = total[i * k + j] as f32;
-            full[j * k + i] = total[i * k + j] as f32;
-        }
-    }
-    full
 }
 
 impl ImplicitStep<'_> {
@@ -108,25 +56,19 @@ impl ImplicitStep<'_> {
     pub fn run(&self, factors: &mut [f32]) {
         let k = self.k;
         let kp = padded(k);
-        let kl = lanes(k);
+        let kl = lane_stride(k);
         // λ YᵀY + τ I, shared by every row: k × k for the exact solver, padded to kl × kl
         // (zeros) for the CG kernels.
-        let gram = gramian(self.other_factors, k);
+        let isa = Isa::detected();
         let stride = if self.cg_steps.is_some() { kl } else { k };
-        let mut base = vec![0f32; stride * stride];
-        for i in 0..k {
-            for j in 0..k {
-                base[i * stride + j] = self.lambda * gram[i * k + j];
-            }
-            base[i * stride + i] += self.tau;
-        }
+        let base = regularized_gram(isa, self.other_factors, k, stride, self.lambda, self.tau);
         let init = || Scratch {
             block: vec![0.0; CHUNK * kp],
             gathered: Vec::new(),
             weights: Vec::new(),
             rhs_weights: Vec::new(),
             gram: vec![0.0; kp * kp],
-            system: vec![0.0; k * system_stride(k)],
+            row: RowScratch::new(k),
             rhs: vec![0.0; kl],
             dense: if self.cg_steps.is_some() {
                 vec![0.0; kl * kl]
@@ -152,7 +94,7 @@ impl ImplicitStep<'_> {
             if is_long(row) || self.cancel.is_some_and(|c| c.is_cancelled()) {
                 return;
             }
-            self.solve_row(row, x, &base, s)
+            self.solve_row(isa, row, x, &base, s)
         };
         // A row's dense k × k products cost about k/4 ratings' worth of work.
         let cost = |row| match is_long(row) {
@@ -174,6 +116,7 @@ impl ImplicitStep<'_> {
                         step: self,
                         kl,
                         steps,
+                        isa,
                     }
                     .run(&long, &base, &start)
                 })
@@ -187,45 +130,33 @@ impl ImplicitStep<'_> {
         }
     }
 
-    fn solve_row(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if crate::kernels::dense::has_avx2_fma() {
-                // SAFETY: the CPU supports the features the wrapper is compiled for.
-                unsafe { self.solve_row_avx2(row, x, base, s) };
-                return;
-            }
-        }
-        self.solve_row_body(row, x, base, s)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn solve_row_avx2(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
-        self.solve_row_body(row, x, base, s)
-    }
-
-    #[inline(always)]
-    fn solve_row_body(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
-        match self.cg_steps {
-            Some(steps) => self.conjugate_gradient(row, x, base, s, steps),
-            None => {
-                let k = self.k;
-                let (cols, vals) = self.ratings.row(row);
-                // b = λ Σ c_i y_i.
-                s.rhs.fill(0.0);
-                for (&c, &r) in cols.iter().zip(vals) {
-                    let c = c as usize;
-                    let conf = 1.0 + self.alpha * r;
-                    axpy(
-                        self.lambda * conf,
-                        &self.other_factors[c * k..(c + 1) * k],
-                        &mut s.rhs[..k],
-                    );
+    fn solve_row(&self, isa: Isa, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
+        isa.run(
+            #[inline(always)]
+            || match self.cg_steps {
+                Some(steps) => self.conjugate_gradient(isa, row, x, base, s, steps),
+                None => {
+                    let (cols, vals) = self.ratings.row(row);
+                    let neighbours = IndexedRow {
+                        cols,
+                        vals,
+                        factors: self.other_factors,
+                        bias: &[],
+                        k: self.k,
+                        next_row: &[],
+                    };
+                    let problem = ImplicitRow {
+                        k: self.k,
+                        lambda: self.lambda,
+                        alpha: self.alpha,
+                        base,
+                    };
+                    // A singular system (τ = 0 and a degenerate fixed side) keeps the current
+                    // vector: the loss does not rise.
+                    problem.solve(isa, &neighbours, &mut s.row, x);
                 }
-                self.exact(row, x, base, s)
-            }
-        }
+            },
+        )
     }
 
     /// Copies the row's neighbour vectors into `s.gathered` (prefetching ahead, since they are
@@ -233,7 +164,7 @@ impl ImplicitStep<'_> {
     #[inline(always)]
     fn gather(&self, row: usize, s: &mut Scratch) -> usize {
         let k = self.k;
-        let kl = lanes(k);
+        let kl = lane_stride(k);
         let (cols, vals) = self.ratings.row(row);
         let deg = cols.len();
         let padded_rows = deg.div_ceil(8) * 8;
@@ -244,7 +175,7 @@ impl ImplicitStep<'_> {
             s.rhs_weights.resize(padded_rows, 0.0);
         }
         for (slot, (&c, &r)) in cols.iter().zip(vals).enumerate() {
-            if let Some(&ahead) = cols.get(slot + crate::als::explicit::PREFETCH_AHEAD) {
+            if let Some(&ahead) = cols.get(slot + PREFETCH_AHEAD) {
                 prefetch_vector(self.other_factors, ahead as usize, k);
             }
             let c = c as usize;
@@ -265,10 +196,10 @@ impl ImplicitStep<'_> {
     /// The row's whole system into `s.dense` (kl × kl, full): λ YᵀY + τ I + λ Σ α r_i y_i y_iᵀ,
     /// and b = λ Σ c_i y_i into `s.rhs`.
     #[inline(always)]
-    fn form_dense_system(&self, row: usize, base: &[f32], s: &mut Scratch) {
+    fn form_dense_system(&self, isa: Isa, row: usize, base: &[f32], s: &mut Scratch) {
         let k = self.k;
         let kp = padded(k);
-        let kl = lanes(k);
+        let kl = lane_stride(k);
         let (cols, vals) = self.ratings.row(row);
         s.gram.fill(0.0);
         s.rhs.fill(0.0);
@@ -278,8 +209,7 @@ impl ImplicitStep<'_> {
         {
             // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
             for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
-                if let Some(&ahead) = cols.get(start + slot + crate::als::explicit::PREFETCH_AHEAD)
-                {
+                if let Some(&ahead) = cols.get(start + slot + PREFETCH_AHEAD) {
                     prefetch_vector(self.other_factors, ahead as usize, k);
                 }
                 let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
@@ -291,7 +221,7 @@ impl ImplicitStep<'_> {
                     *b += conf * vi;
                 }
             }
-            gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
+            gram_accumulate(isa, &s.block, chunk_cols.len(), kp, &mut s.gram);
         }
         s.dense.fill(0.0);
         for i in 0..k {
@@ -306,14 +236,19 @@ impl ImplicitStep<'_> {
     /// y = A·p without forming A: the shared dense part plus the row's confidence corrections
     /// over its gathered neighbours.
     #[inline(always)]
-    fn apply(kl: usize, base: &[f32], s: &Scratch, deg: usize, p: &[f32], y: &mut [f32]) {
-        symmetric_matvec(base, kl, p, y);
-        weighted_gram_apply(&s.gathered, deg, kl, &s.weights, None, p, y);
+    fn apply(isa: Isa, kl: usize, base: &[f32], s: &Scratch, deg: usize, p: &[f32], y: &mut [f32]) {
+        symmetric_matvec(isa, base, kl, p, y);
+        let weights = RowWeights {
+            w: &s.weights,
+            offsets: None,
+        };
+        weighted_gram_apply(isa, &s.gathered, deg, kl, weights, p, y);
     }
 
     #[inline(always)]
     fn conjugate_gradient(
         &self,
+        isa: Isa,
         row: usize,
         x: &mut [f32],
         base: &[f32],
@@ -321,7 +256,7 @@ impl ImplicitStep<'_> {
         steps: usize,
     ) {
         let k = self.k;
-        let kl = lanes(k);
+        let kl = lane_stride(k);
         s.iterate[..k].copy_from_slice(x);
         let mut product = std::mem::take(&mut s.product);
         // A row whose gathered neighbours would not stay in cache would stream them from memory
@@ -329,9 +264,9 @@ impl ImplicitStep<'_> {
         // solver) and the same CG steps run on it.
         let dense = self.ratings.row_len(row) * kl * 4 > self.dense_row_bytes;
         let deg = if dense {
-            self.form_dense_system(row, base, s);
+            self.form_dense_system(isa, row, base, s);
             // r = b − A x.
-            symmetric_matvec(&s.dense, kl, &s.iterate, &mut product);
+            symmetric_matvec(isa, &s.dense, kl, &s.iterate, &mut product);
             for ((r, &b), &ax) in s.residual.iter_mut().zip(&s.rhs).zip(&product) {
                 *r = b - ax;
             }
@@ -340,7 +275,7 @@ impl ImplicitStep<'_> {
             let deg = self.gather(row, s);
             // r = b − A x = Σ_i (λ c_i − λ α r_i (y_i·x)) y_i − (λ YᵀY + τ I) x, in one pass
             // over the neighbours.
-            symmetric_matvec(base, kl, &s.iterate, &mut product);
+            symmetric_matvec(isa, base, kl, &s.iterate, &mut product);
             for (r, &ax) in s.residual.iter_mut().zip(&product) {
                 *r = -ax;
             }
@@ -348,11 +283,14 @@ impl ImplicitStep<'_> {
                 *w = -*w;
             }
             weighted_gram_apply(
+                isa,
                 &s.gathered,
                 deg,
                 kl,
-                &s.weights,
-                Some(&s.rhs_weights),
+                RowWeights {
+                    w: &s.weights,
+                    offsets: Some(&s.rhs_weights),
+                },
                 &s.iterate,
                 &mut s.residual,
             );
@@ -368,9 +306,9 @@ impl ImplicitStep<'_> {
                 break;
             }
             if dense {
-                symmetric_matvec(&s.dense, kl, &s.direction, &mut product);
+                symmetric_matvec(isa, &s.dense, kl, &s.direction, &mut product);
             } else {
-                Self::apply(kl, base, s, deg, &s.direction, &mut product);
+                Self::apply(isa, kl, base, s, deg, &s.direction, &mut product);
             }
             let curvature = dot(&s.direction, &product);
             // Zero or NaN curvature: the direction cannot lower the objective.
@@ -390,42 +328,12 @@ impl ImplicitStep<'_> {
         s.product = product;
         x.copy_from_slice(&s.iterate[..k]);
     }
-
-    #[inline(always)]
-    fn exact(&self, row: usize, x: &mut [f32], base: &[f32], s: &mut Scratch) {
-        let k = self.k;
-        let kp = padded(k);
-        let (cols, vals) = self.ratings.row(row);
-        s.gram.fill(0.0);
-        for (chunk_cols, chunk_vals) in cols.chunks(CHUNK).zip(vals.chunks(CHUNK)) {
-            // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
-            for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
-                let w = (self.lambda * self.alpha * r).max(0.0).sqrt();
-                let v = &self.other_factors[c as usize * k..(c as usize + 1) * k];
-                for (b, &vi) in s.block[slot * kp..slot * kp + k].iter_mut().zip(v) {
-                    *b = w * vi;
-                }
-            }
-            gram_accumulate(&s.block, chunk_cols.len(), kp, &mut s.gram);
-        }
-        let ld = system_stride(k);
-        for i in 0..k {
-            for j in i..k {
-                s.system[i * ld + j] = base[i * k + j] + s.gram[i * kp + j];
-            }
-        }
-        if cholesky_upper(&mut s.system, k, ld) {
-            cholesky_solve(&s.system, k, ld, &mut s.rhs[..k]);
-            x.copy_from_slice(&s.rhs[..k]);
-        }
-        // Otherwise (τ = 0 and a degenerate fixed side) keep the current vector: the loss does
-        // not rise.
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::sparse::Csr;
 
     /// Five rows of 6000, 3000, 2000, 1500 and 1200 ratings; k = 20 is padded to 24 lanes, and
     /// the 6000 neighbours span three lockstep tiles.

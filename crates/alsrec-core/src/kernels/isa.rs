@@ -1,0 +1,84 @@
+//! The instruction set the kernels run on, chosen once per process.
+use std::sync::OnceLock;
+
+/// The instruction set the kernels run on: a token that can only be made for a CPU that has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Isa(Kind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2Fma,
+}
+
+impl Isa {
+    /// The best instruction set of this CPU, probed once per process.
+    pub fn detected() -> Isa {
+        static DETECTED: OnceLock<Isa> = OnceLock::new();
+        *DETECTED.get_or_init(|| Isa::available().pop().unwrap_or(Isa::portable()))
+    }
+
+    /// Plain Rust loops: any CPU.
+    pub fn portable() -> Isa {
+        Isa(Kind::Portable)
+    }
+
+    /// Every instruction set this CPU can run, portable first: what the kernel tests compare.
+    pub fn available() -> Vec<Isa> {
+        #[allow(unused_mut)]
+        let mut all = vec![Isa::portable()];
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            all.push(Isa(Kind::Avx2Fma));
+        }
+        all
+    }
+
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            Kind::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2Fma => "avx2+fma",
+        }
+    }
+
+    /// True for the AVX2 + FMA token (only ever made on a CPU that has both).
+    #[inline(always)]
+    pub(crate) fn has_avx2_fma(self) -> bool {
+        match self.0 {
+            Kind::Portable => false,
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2Fma => true,
+        }
+    }
+
+    /// Runs `body` compiled for this instruction set: with AVX2 + FMA, `body` (mark the closure
+    /// `#[inline(always)]`) is inlined into a function compiled with those features, so the
+    /// small vector helpers it inlines ([`dot`], [`dense::axpy`], [`dense::copy_row`]) use
+    /// 8-lane instructions. The arithmetic is the same either way; only its speed differs.
+    #[inline(always)]
+    pub fn run<R>(self, body: impl FnOnce() -> R) -> R {
+        match self.0 {
+            Kind::Portable => body(),
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2Fma => {
+                /// # Safety
+                /// The CPU must support AVX2 and FMA.
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn compiled_for_avx2<R>(body: impl FnOnce() -> R) -> R {
+                    body()
+                }
+                // SAFETY: an `Avx2Fma` token is only made when the CPU has both features.
+                unsafe { compiled_for_avx2(body) }
+            }
+        }
+    }
+}
+
+/// `n` rounded up to whole 8-lane vectors: the row stride of the systems and CG blocks, so the
+/// vector loops need no edge cases.
+#[inline(always)]
+pub fn lane_stride(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
