@@ -3,6 +3,7 @@ pub mod config;
 pub mod export;
 pub mod factors;
 pub mod file;
+pub mod lookup;
 use crate::kernels::dot;
 use std::sync::Arc;
 
