@@ -27,18 +27,18 @@ export declare class Dataset {
   /** Movies with at least one rating in this set. */
   get numMovies(): number
   get meanRating(): number
-  /** The load report as JSON. */
-  reportJson(): string
+  /** What the load (and split) did. */
+  get report(): LoadReport
   /** Raw user ids, in index order. */
   userIds(): Float64Array
-  /** [train, test], a seeded random split. */
-  splitRandom(testFraction: number, seed: number): Array<Dataset>
-  /** [train, test] by a SplitOptions object as JSON; the split report is in both reports. */
-  split(optionsJson: string): Array<Dataset>
-  /** [train0, test0, train1, test1, …]: k folds. */
-  folds(k: number, seed: number, dropColdStart: boolean): Array<Dataset>
   /** Raw movie ids, in index order (rated movies first, then catalog-only ones). */
   movieIds(): Float64Array
+  /** Every rating of this set once, in the set's row order, as raw ids and ratings. */
+  ratingTriplets(): RatingTriplets
+  /** [train, test]; the split report is in both reports. */
+  split(options?: SplitOptions | undefined | null): Array<Dataset>
+  /** [train0, test0, train1, test1, …]: k folds. */
+  folds(k: number, seed: number, coldStart?: ColdStart | undefined | null): Array<Dataset>
   /** The dense index of a raw user id, or -1. */
   userIndex(userId: number): number
   /** The dense index of a raw movie id, or -1. */
@@ -56,6 +56,7 @@ export declare class Model {
   get globalMean(): number
   get numUsers(): number
   get numMovies(): number
+  /** The resolved training config as the model file stores it (JSON). */
   get configJson(): string
   get history(): Array<EpochRecord>
   /** The catalog the model's movie ids refer to (kept in the model file). */
@@ -65,35 +66,37 @@ export declare class Model {
   /** Whether lists are ranked by a ranker (see docs/ranking.md). */
   get hasRanker(): boolean
   /** The smallest and largest training rating: the scale new ratings must lie on. */
-  ratingRange(): Array<number>
+  ratingRange(): [number, number]
   /** Raw user ids, in index order. */
   userIds(): Float64Array
-  recommend(userId: number, options?: QueryOptionsJs | undefined | null): ScoredMovies
-  recommendAll(options?: QueryOptionsJs | undefined | null, cancel?: CancelToken | undefined | null): Promise<RecommendAllResult>
-  recommendAllSync(options?: QueryOptionsJs | undefined | null): RecommendAllResult
+  /** Raw movie ids, in index order (rated movies first, then catalog-only ones). */
+  movieIds(): Float64Array
+  recommend(userId: number, options?: RecommendOptions | undefined | null): ScoredMovies
+  recommendAll(options?: RecommendOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<RecommendAllResult>
+  recommendAllSync(options?: RecommendOptions | undefined | null): RecommendAllResult
   predict(userId: number, movieId: number): number
   /** Predictions for pairs (userIds[j], movieIds[j]). */
   predictMany(userIds: Float64Array, movieIds: Float64Array): Float32Array
-  recommendForNewUser(movieIds: Float64Array, ratings: Float32Array, genres: Array<string>, options?: QueryOptionsJs | undefined | null): ScoredMovies
-  similarMovies(movieId: number, options?: QueryOptionsJs | undefined | null): ScoredMovies
+  recommendForNewUser(movieIds: Float64Array, ratings: Float32Array, genres: Array<string>, options?: RecommendOptions | undefined | null): ScoredMovies
+  similarMovies(movieId: number, options?: RecommendOptions | undefined | null): ScoredMovies
   similarUsers(userId: number, n: number): ScoredUsers
   explain(userId: number, movieId: number, top: number): ExplanationJs
   vectorNorms(n: number, minRatings: number): VectorNorms
-  movieMap(minRatings: number): MovieMapJs
+  movieMap(minRatings: number): MovieMap
   partialFit(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array): Promise<Model>
   partialFitSync(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array): Model
   rankingMetrics(test: Dataset, k: number, threshold: number, cancel?: CancelToken | undefined | null): Promise<RankingMetrics>
-  rankingMetricsSync(test: Dataset, k: number, threshold: number): RankingMetricsJs
+  rankingMetricsSync(test: Dataset, k: number, threshold: number): RankingMetrics
   /** Writes the model file atomically (temporary file, fsync, rename). */
   save(path: string): Promise<void>
   saveSync(path: string): void
-  /** Writes factors and biases into `dir` as 'csv' or 'npy'; returns the file names. */
-  exportFactors(dir: string, format: string): Array<string>
+  /** Writes factors and biases into `dir`; returns the file names. */
+  exportFactors(dir: string, format: ExportFormat): Array<string>
 }
 
 export declare function __panicForTest(message: string): void
 
-export declare function __panicInTaskForTest(message: string): Promise<unknown>
+export declare function __panicInTaskForTest(message: string): Promise<void>
 
 /** The movie catalog as column arrays, so 62k movies cross the boundary in a few copies. */
 export interface CatalogColumns {
@@ -112,6 +115,22 @@ export interface CatalogColumns {
   tagCounts: Uint32Array
 }
 
+/** Test rows whose user or movie has no rating in train: kept (the default) or dropped. */
+export type ColdStart = 'keep' | 'drop'
+
+/** How to read a delimited ratings file that is not a MovieLens one. */
+export interface ColumnMapping {
+  /** Field separator, any non-empty string: ',' (default), '\t', '::', ';', '|'. */
+  delimiter?: string
+  /** Whether the first line names the columns (default true). */
+  header?: boolean
+  /** A column by 0-based position, or by header name. */
+  user: number | string
+  movie: number | string
+  rating: number | string
+  timestamp?: number | string
+}
+
 export interface ContributionJs {
   movieId: number
   rating: number
@@ -119,11 +138,17 @@ export interface ContributionJs {
   share: number
 }
 
-/** One epoch's figures, as given to `onEpoch` and kept in `model.history`. */
+/**
+ * One record per epoch. Explicit models: RMSE and MAE of the predicted ratings, and the loss L
+ * of the guide. Implicit model: RMSE and MAE of the predicted preference x·y against 1 on the
+ * rated pairs (of the training or test set), and the confidence-weighted loss over all pairs.
+ * `seconds` is the time of the block updates (metrics excluded).
+ */
 export interface EpochRecord {
   epoch: number
   trainRmse: number
   trainMae: number
+  /** With a test set. */
   testRmse?: number
   testMae?: number
   loss: number
@@ -141,93 +166,248 @@ export interface ExplanationJs {
   contributions: Array<ContributionJs>
 }
 
-/** Writes a synthetic MovieLens-format set into `outDir`; resolves to the report as JSON. */
-export declare function generate(outDir: string, optionsJson: string, cancel?: CancelToken | undefined | null): Promise<string>
+/** The file format of `exportFactors`. */
+export type ExportFormat = 'csv' | 'npy'
 
-export declare function generateSync(outDir: string, optionsJson: string): string
+/** Writes a synthetic MovieLens-format set (ratings.csv, movies.csv, truth.json) into `outDir`. */
+export declare function generate(outDir: string, options?: GenerateOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<GenerateReport>
+
+/** What to generate; unknown keys and values of the wrong type are rejected. */
+export interface GenerateOptions {
+  /** Default 600. */
+  users?: number
+  /** Default 2000. */
+  movies?: number
+  /** Default 80000. */
+  ratings?: number
+  /** Default 42. */
+  seed?: number
+  /** Rank of the planted tastes (default 8). */
+  factors?: number
+  /** Standard deviation of the rating noise (default 0.6). */
+  noise?: number
+  /** Every user rates at least this many movies (default 20). */
+  minUserRatings?: number
+  /** Genre names with weights, e.g. read from a real catalog. */
+  genres?: Array<[string, number]>
+  /** A real movies.csv whose genre mix to copy, e.g. ml-25m's. */
+  catalog?: string
+  /** Worker threads; all cores by default. */
+  threads?: number
+}
+
+/** What was written, and the best RMSE any model can reach on it. */
+export interface GenerateReport {
+  users: number
+  movies: number
+  ratings: number
+  seed: number
+  factors: number
+  noise: number
+  globalMean: number
+  /** The best test RMSE any model can reach on this data. */
+  noiseFloorRmse: number
+  seconds: number
+}
+
+export declare function generateSync(outDir: string, options?: GenerateOptions | undefined | null): GenerateReport
+
+/** How the implicit model solves a row. */
+export type ImplicitSolver = 'cg' | 'cholesky'
 
 /** Reads a model file off the JavaScript thread, checking magic, version, sizes and checksum. */
 export declare function loadModel(path: string): Promise<Model>
 
 export declare function loadModelSync(path: string): Model
 
-/** Resolves to [dataset]: a MovieLens directory (or ratings file) with its catalog. */
-export declare function loadMovieLens(dir: string, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
+/** A MovieLens directory (or ratings file) with its catalog, read off the JavaScript thread. */
+export declare function loadMovieLens(dir: string, options?: LoadOptions | undefined | null): Promise<Dataset>
 
-export declare function loadMovieLensSync(dir: string, options?: LoadOptionsJs | undefined | null): Dataset
+export declare function loadMovieLensSync(dir: string, options?: LoadOptions | undefined | null): Dataset
 
-export interface LoadOptionsJs {
-  /** 'error' (default) or 'skip'. */
-  onBadRow?: string
-  /** [min, max]: ratings outside are bad rows. MovieLens files default to [0.5, 5]. */
-  ratingScale?: Array<number>
-  /** Drop users / movies with fewer ratings, repeatedly until stable. */
+/** Options of the loaders; unknown keys and values of the wrong type are rejected. */
+export interface LoadOptions {
+  /** 'error' (default) stops at the first bad row; 'skip' skips and counts it in the report. */
+  onBadRow?: OnBadRow
+  /** Ratings outside [min, max] are bad rows. MovieLens files default to [0.5, 5]. */
+  ratingScale?: [number, number]
+  /** Drop users / movies with fewer ratings, repeatedly until none is left below. */
   minUserRatings?: number
   minMovieRatings?: number
-  /** Drop ratings of movies the catalog does not list. */
+  /** Drop ratings of movies the catalog does not list (counted in report.ratingsNotInCatalog). */
   catalogOnly?: boolean
-  /** loadSplit: drop test rows whose user or movie has no training rating. */
-  dropColdStart?: boolean
+  /** Worker threads for parsing; default all cores. */
   threads?: number
 }
 
-/** Resolves to [dataset]: one ratings file, detected (MovieLens) or read by `mappingJson`. */
-export declare function loadRatings(file: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
+/** One ratings file: a MovieLens one (detected) or read by `mapping`. */
+export declare function loadRatings(file: string, mapping?: ColumnMapping | undefined | null, options?: LoadOptions | undefined | null): Promise<Dataset>
 
-export declare function loadRatingsSync(file: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Dataset
+export declare function loadRatingsSync(file: string, mapping?: ColumnMapping | undefined | null, options?: LoadOptions | undefined | null): Dataset
 
-/** Resolves to [train, test] sharing id maps; the cold-start counts are in both reports. */
-export declare function loadSplit(trainFile: string, testFile: string, mappingJson?: string | undefined | null, options?: LoadOptionsJs | undefined | null): Promise<Array<Dataset>>
+/** What a load did, so that nothing is dropped silently. */
+export interface LoadReport {
+  ratingsFile: string
+  /** 'movielens-csv' | 'movielens-dat' | 'movielens-100k' | 'mapped' */
+  format: string
+  rowsRead: number
+  rowsKept: number
+  rowsSkipped: number
+  /** [reason, count] pairs, in first-seen order. */
+  skippedReasons: Array<[string, number]>
+  blankLines: number
+  /** Repeated (user, movie) pairs dropped; the latest rating is kept. */
+  duplicates: number
+  hasTimestamps: boolean
+  /** Ratings, users and movies dropped by the minUserRatings / minMovieRatings filters. */
+  filteredRatings: number
+  filteredUsers: number
+  filteredMovies: number
+  /** Ratings of movies a (non-empty) catalog does not list; dropped with catalogOnly. */
+  ratingsNotInCatalog: number
+  /** Rated users and movies that remain. */
+  users: number
+  movies: number
+  catalogMovies: number
+  minRating: number
+  maxRating: number
+  /** ratings / (users × movies). */
+  density: number
+  bytes: number
+  /** Wall time of the whole load, and of its parse (read, split, intern) part. */
+  seconds: number
+  parseSeconds: number
+  /** Present on the parts of a split. */
+  split?: SplitReport
+}
 
-export interface MovieMapJs {
+/** [train, test] sharing id maps; the cold-start counts are in both reports. */
+export declare function loadSplit(trainFile: string, testFile: string, mapping?: ColumnMapping | undefined | null, options?: LoadSplitOptions | undefined | null): Promise<Array<Dataset>>
+
+/**
+ * Options of `loadSplit`: those of the loaders that apply to a predefined split, and what to do
+ * with its cold-start test rows. `minUserRatings`, `minMovieRatings` and `catalogOnly` are
+ * rejected: the split is kept as given, and filtering the two files would change it (which
+ * ratings count, and on which side). Filter the files first, or load one file and `split` it.
+ */
+export interface LoadSplitOptions {
+  /** 'error' (default) stops at the first bad row; 'skip' skips and counts it in the report. */
+  onBadRow?: OnBadRow
+  /** Ratings outside [min, max] are bad rows. MovieLens files default to [0.5, 5]. */
+  ratingScale?: [number, number]
+  /** Worker threads for parsing; default all cores. */
+  threads?: number
+  /** Test rows whose user or movie has no training rating: 'keep' (default) or 'drop'. */
+  coldStart?: ColdStart
+}
+
+/** Which model to train. */
+export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit' | 'popular' | 'toprated'
+
+/** 2-D coordinates of the movie vectors on their first two principal components. */
+export interface MovieMap {
   movieIds: Float64Array
   x: Float32Array
   y: Float32Array
-  explained: Array<number>
+  /** Fraction of the variance along x and along y. */
+  explained: [number, number]
 }
 
-/** Filters and ranking options shared by the recommendation queries. */
-export interface QueryOptionsJs {
-  n?: number
-  excludeSeen?: boolean
-  /** Keep movies with at least one of these genres. */
-  genres?: Array<string>
-  minRatings?: number
-  /** [from, to], inclusive. */
-  years?: Array<number>
-  /** Only these movie ids. */
-  candidates?: Float64Array
-  /** MMR weight in [0, 1] for genre diversity. */
-  diversity?: number
+/** What a loader does with a row it cannot read. */
+export type OnBadRow = 'error' | 'skip'
+
+/** The ranker of an explicit model: s(u, i) = s_u·x_u·y_i + w_u·(r̂ − μ − b_u) − d·ln(1 + n_i) (docs/ranking.md). */
+export interface RankerConfig {
+  /** k of the ranker's vectors (default 128). */
+  factors?: number
+  /** τ of the ranker (default 30). */
+  tau?: number
+  /** α of the ranker's confidence 1 + α·r (default 1). */
+  alpha?: number
+  /** Epochs of the ranker (default 15). */
+  epochs?: number
+  /** CG steps per row and half-step (default 3). */
+  cgSteps?: number
+  /** w: weight of the predicted rating in the ranking (default 0.1). */
+  ratingWeight?: number
+  /** n₀: a user with n ratings weighs the predicted rating w·n/(n + n₀) (default 10). */
+  ratingSupport?: number
+  /** d: penalty per unit of ln(1 + ratings of the movie); the starting value when it is learned. */
+  popularityPenalty?: number
+  /** Choose d on a 10 % validation split of the training ratings (default true); the trained model's config holds the chosen d. */
+  learnPopularityPenalty?: boolean
+  /** b: added to the score of films sharing a title series with a film the user rated at or above their mean (docs/ranking.md); the starting value when it is learned (default 0.1). */
+  seriesBonus?: number
+  /** Choose b on the same validation split as d (default true); the trained model's config holds the chosen b. */
+  learnSeriesBonus?: boolean
 }
 
-export interface RankingMetricsJs {
+/** Ranking quality at k on a test set (docs/ranking.md). */
+export interface RankingMetrics {
   k: number
   threshold: number
+  /** Test users evaluated (known to the model, with at least one relevant test rating). */
   users: number
   precision: number
   recall: number
   ndcg: number
   map: number
   hitRate: number
+  /** Distinct movies recommended to anyone, over the model's movies. */
   coverage: number
-  /** Mean popularity rank of the recommended movies (1 = the most rated). */
+  /** Mean popularity rank of the recommended movies (1 = the most rated in training): higher reaches further from the obvious. */
   novelty: number
 }
 
+/** A user's ratings in this set. */
 export interface RatedMovies {
   movieIds: Float64Array
   ratings: Float32Array
 }
 
-/** recommendAll's result: row r holds user `userIds[r]`'s top `n`, NaN-padded. */
-export interface RecommendAllResult {
-  n: number
+/** Every rating of a set once, as three parallel arrays. */
+export interface RatingTriplets {
   userIds: Float64Array
   movieIds: Float64Array
-  scores: Float32Array
-  /** Predicted ratings on the model's scale; NaN where the model predicts none. */
   ratings: Float32Array
+}
+
+/** Top-N of every user as flat typed arrays: row r holds user `userIds[r]`'s `n` best. */
+export interface RecommendAllResult {
+  /** The row length: the requested n, at most the number of movies. */
+  n: number
+  userIds: Float64Array
+  /** userIds.length × n movie ids, best first; NaN where a user has fewer candidates. */
+  movieIds: Float64Array
+  /** What each list is ranked by (see `Recommendation.score`). */
+  scores: Float32Array
+  /** Predicted ratings clamped to the rating scale; NaN where the model predicts none or a list is short. */
+  ratings: Float32Array
+}
+
+/**
+ * Which movies may be returned, and how they are ranked. Unknown keys and values of the wrong
+ * type are rejected (ALSREC_INVALID_ARGUMENT).
+ */
+export interface RecommendOptions {
+  /** How many movies (default 10). */
+  n?: number
+  /** Leave out movies the user rated in training (default true). */
+  excludeSeen?: boolean
+  /** Only movies with at least one of these genres. */
+  genres?: Array<string>
+  /**
+   * Only movies with at least this many training ratings. Default: the model's floor
+   * (`model.popularityFloor`, derived from the data: the movies at or above it hold 90 % of the
+   * ratings); 0 keeps every movie.
+   */
+  minRatings?: number
+  /** Only movies from these years, inclusive. */
+  years?: [number, number]
+  /** Only these movie ids. */
+  candidates?: Float64Array
+  /** Genre diversity: MMR re-ranking weight from 0 (off, default) to 1. */
+  diversity?: number
 }
 
 /** Top-N results as parallel typed arrays, best first. */
@@ -243,19 +423,115 @@ export interface ScoredUsers {
   scores: Float32Array
 }
 
+/** Which protocol a split follows. */
+export type SplitKind = 'random' | 'user' | 'temporal'
+
+/** How `dataset.split` divides the ratings; unknown keys and values of the wrong type are rejected. */
+export interface SplitOptions {
+  /**
+   * 'random' (default): a random fraction of all ratings. 'user': each user with at least
+   * `minRatings` ratings keeps a random fraction in test. 'temporal': each user's latest
+   * fraction, or with `cutoff` every rating at or after that Unix time.
+   */
+  kind?: SplitKind
+  /** Fraction of ratings put in the test set, in (0, 1). Default 0.2. */
+  testFraction?: number
+  /** Default 42. */
+  seed?: number
+  /** 'user' and 'temporal': users with fewer ratings stay wholly in train (default 2). */
+  minRatings?: number
+  /** 'temporal': a global cutoff in Unix seconds instead of a per-user fraction. */
+  cutoff?: number
+  /** Test rows whose user or movie is absent from train: 'keep' (default) or 'drop'. */
+  coldStart?: ColdStart
+}
+
+/** Sizes of a split, and the test rows whose user or movie has no rating in train. */
+export interface SplitReport {
+  trainRows: number
+  testRows: number
+  coldUserRows: number
+  coldMovieRows: number
+  /** Rows with a cold user or a cold movie (or both). */
+  coldRows: number
+  /** Cold rows removed from the test set (coldStart: 'drop'). */
+  dropped: number
+}
+
 export interface TagCount {
   tag: string
   count: number
 }
 
+/** Trains off the JavaScript thread; `initial` warm-starts from a model's parameters. */
+export declare function train(train: Dataset, test: Dataset | undefined | null, config: TrainConfig, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null, initial?: Model | undefined | null): Promise<Model>
+
 /**
- * Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON; `initial`
- * warm-starts from a model's parameters.
+ * Training options. Defaults depend on `model` (the best settings of `scripts/tune-als.mjs` on
+ * ml-latest-small); given keys override them. Unknown keys are rejected.
  */
-export declare function train(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, cancel?: CancelToken | undefined | null, initial?: Model | undefined | null): Promise<Model>
+export interface TrainConfig {
+  /**
+   * 'genre' (default: biases + vectors drawn toward their genres), 'biased' (μ + b + c + u·v),
+   * 'bias' (μ + b + c), 'implicit' (Hu–Koren–Volinsky), and two non-personalized baselines:
+   * 'popular' (most rated; predicts no ratings) and 'toprated' (damped mean rating, with γ/λ the
+   * number of prior ratings at μ; default 10).
+   */
+  model?: ModelKind
+  /** k, the length of the latent vectors (1–1024). */
+  factors?: number
+  /** λ, weight of the data term. */
+  lambda?: number
+  /** τ, regularization of the latent vectors. */
+  tau?: number
+  /** γ, regularization of the biases. */
+  gamma?: number
+  /** β, regularization of the genre vectors (genre model). */
+  beta?: number
+  /** α, confidence slope (implicit model). */
+  alpha?: number
+  epochs?: number
+  seed?: number
+  /** Worker threads; all cores by default (or null). */
+  threads?: number | null
+  /** Standard deviation of the initial latent vectors. */
+  initScale?: number
+  /** Stop when the loss improves by less than this fraction in an epoch (0 disables). */
+  tolerance?: number
+  /** Stop after this many epochs without a better test RMSE and keep the best; needs `testSet` (an error without one). */
+  patience?: number | null
+  /** ALS-WR (as in Spark): scale each user's and movie's τ and γ by its number of ratings. */
+  weightedRegularization?: boolean
+  /** Implicit model: 'cg' (a few conjugate-gradient steps from the previous vector) or 'cholesky' (exact). */
+  solver?: ImplicitSolver
+  /** Implicit model with the CG solver: steps per row and half-step (1–256, default 3). */
+  cgSteps?: number
+  /**
+   * 'biased' and 'genre' models: the implicit model trained beside them that ranks their lists
+   * (on by default; `null` ranks by the predicted rating). Given keys override the defaults.
+   * See docs/ranking.md.
+   */
+  ranker?: RankerConfig | null
+  /** 'popular' only: weigh each rating 2^(−age/h), h in days counted back from the newest training rating, so the list is what is popular lately (needs timestamps; absent or null: every rating counts 1). */
+  recencyHalfLife?: number | null
+}
+
+export declare function trainConfigSchema(): TrainConfigSchema
+
+/**
+ * The core's schema of a training config: its keys and its ranker's (the keys the model file
+ * stores, in order) and the names of its enums. The TypeScript layer's checks, the experiment
+ * schema, the CLI flags and the model-file reader are tested against these lists.
+ */
+export interface TrainConfigSchema {
+  keys: Array<string>
+  rankerKeys: Array<string>
+  modelKinds: Array<string>
+  solvers: Array<string>
+}
 
 /** Trains on the calling thread; for scripts. */
-export declare function trainSync(train: Dataset, test: Dataset | undefined | null, configJson: string, onEpoch?: ((record: EpochRecord) => void) | undefined | null, initial?: Model | undefined | null): Model
+export declare function trainSync(train: Dataset, test: Dataset | undefined | null, config: TrainConfig, onEpoch?: ((record: EpochRecord) => void) | undefined | null, initial?: Model | undefined | null): Model
 
 export interface VectorNorms {
   largest: ScoredMovies

@@ -134,11 +134,44 @@ test('the other MovieLens layouts, a mapped file and a predefined split', async 
   const dropped = await loadSplit(path.join(k100, 'u1.base'), path.join(k100, 'u1.test'), undefined, { coldStart: 'drop' })
   t.is(dropped.test.numRatings, 1)
   const mapped = dirWith({ 'plays.tsv': 'who\twhat\twhen\tscore\nana\t1\t5\t0.25\nbo\t1\t6\t0.75\n' })
-  const err = await t.throwsAsync(loadRatings(path.join(mapped, 'plays.tsv'), { delimiter: '\t', user: 'who', item: 'what', rating: 'score' }), { instanceOf: AlsrecError })
+  const err = await t.throwsAsync(loadRatings(path.join(mapped, 'plays.tsv'), { delimiter: '\t', user: 'who', movie: 'what', rating: 'score' }), { instanceOf: AlsrecError })
   t.regex(err?.message ?? '', /plays\.tsv line 2: user id id is not a whole number/)
   const ok = dirWith({ 'plays.tsv': 'who\twhat\twhen\tscore\n7\t1\t5\t0.25\n8\t1\t6\t0.75\n' })
-  const p = await loadRatings(path.join(ok, 'plays.tsv'), { delimiter: '\t', user: 'who', item: 'what', rating: 'score', timestamp: 'when' })
+  const p = await loadRatings(path.join(ok, 'plays.tsv'), { delimiter: '\t', user: 'who', movie: 'what', rating: 'score', timestamp: 'when' })
   t.like(p.report, { format: 'mapped', rowsKept: 2, hasTimestamps: true, minRating: 0.25, maxRating: 0.75 })
+  // `item`, the old name of the movie column, is still read (deprecated); both at once is refused.
+  const legacy = await loadRatings(path.join(ok, 'plays.tsv'), { delimiter: '\t', user: 'who', item: 'what', rating: 'score' })
+  t.deepEqual(legacy.movieIds(), p.movieIds())
+  await t.throwsAsync(loadRatings(path.join(ok, 'plays.tsv'), { delimiter: '\t', user: 'who', movie: 'what', item: 'what', rating: 'score' } as never), { message: /mapping\.movie only/ })
+})
+
+test('ratingTriplets holds every rating once, as typed arrays that agree with userRatings', async (t) => {
+  const data = await loadMovieLens(sampleDir)
+  const { userIds, movieIds, ratings } = data.ratingTriplets()
+  t.true(userIds instanceof Float64Array && movieIds instanceof Float64Array && ratings instanceof Float32Array)
+  t.is(userIds.length, data.numRatings)
+  t.is(movieIds.length, data.numRatings)
+  t.is(ratings.length, data.numRatings)
+  const byUser = new Map<number, Map<number, number>>()
+  for (let j = 0; j < userIds.length; j++) {
+    const row = byUser.get(userIds[j] ?? -1) ?? new Map<number, number>()
+    t.false(row.has(movieIds[j] ?? -1), 'each (user, movie) pair once')
+    row.set(movieIds[j] ?? -1, ratings[j] ?? Number.NaN)
+    byUser.set(userIds[j] ?? -1, row)
+  }
+  t.is(byUser.size, data.numUsers)
+  for (const userId of data.userIds().slice(0, 40)) {
+    const { movieIds: rated, ratings: values } = data.userRatings(userId)
+    t.is(byUser.get(userId)?.size, rated.length)
+    rated.forEach((m, i) => t.is(byUser.get(userId)?.get(m), values[i]))
+  }
+  // The parts of a split hold the whole set's ratings between them, in raw ids.
+  const { train, test: held } = data.split({ testFraction: 0.25, seed: 9 })
+  const a = train.ratingTriplets()
+  const b = held.ratingTriplets()
+  t.is(a.ratings.length + b.ratings.length, data.numRatings)
+  t.is(b.ratings.length, held.numRatings)
+  for (let j = 0; j < 200; j++) t.is(byUser.get(b.userIds[j] ?? -1)?.get(b.movieIds[j] ?? -1), b.ratings[j])
 })
 
 test('splits are seeded, partition the data and report cold rows', async (t) => {

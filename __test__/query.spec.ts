@@ -65,6 +65,19 @@ test('recommendAll returns every user as typed arrays, matching recommend', asyn
   await t.throwsAsync(model.recommendAll({ signal: controller.signal }), { name: 'AbortError' })
 })
 
+test('model.movieIds mirrors model.userIds: raw ids in index order, as the dataset has them', (t) => {
+  const ids = model.movieIds()
+  t.true(ids instanceof Float64Array)
+  t.is(ids.length, model.numMovies)
+  t.deepEqual(ids, trainSet.movieIds())
+  t.deepEqual(model.userIds(), trainSet.userIds())
+  t.is(new Set(ids).size, ids.length)
+  // Every movie of the catalog has an index, rated or not; every listed movie is one of them.
+  const known = new Set(ids)
+  t.true(movies.every((m) => known.has(m.movieId)))
+  t.true(model.recommend(user, { n: 20 }).every((r) => known.has(r.movieId)))
+})
+
 test('predictMany agrees with predict', (t) => {
   const ids = movies.slice(0, 6).map((m) => m.movieId)
   const got = model.predictMany(ids.map(() => user), ids)

@@ -1,108 +1,41 @@
 import { Catalog } from './catalog.js'
 import { call, callAsync, invalidArgument } from './errors.js'
 import { native, type Native } from './native.js'
-import { boolean, checkId, checkOptions, checkPath, describe, int, oneOf, pair, finite, type Check } from './validate.js'
+import { boolean, checkId, checkOptions, checkPath, describe, int, oneOf, pair, finite, valuesOf, type Check, type ChecksOf } from './validate.js'
 
-/** Options of the loaders; unknown keys and values of the wrong type are rejected. */
-export interface LoadOptions {
-  /** 'error' (default) stops at the first bad row; 'skip' skips and counts it in the report. */
-  onBadRow?: 'error' | 'skip'
-  /** Ratings outside [min, max] are bad rows. MovieLens files default to [0.5, 5]. */
-  ratingScale?: [number, number]
-  /** Drop users / movies with fewer ratings, repeatedly until none is left below. */
-  minUserRatings?: number
-  minMovieRatings?: number
-  /** Drop ratings of movies the catalog does not list (counted in report.ratingsNotInCatalog). */
-  catalogOnly?: boolean
-  /** Worker threads for parsing; default all cores. */
-  threads?: number
-}
+/** Options of the loaders (generated from the binding's `LoadOptions`); unknown keys and values of the wrong type are rejected. */
+export type LoadOptions = Native.LoadOptions
 
 /**
- * Options of `loadSplit`: those of the loaders that apply to a predefined split, and what to do
- * with its cold-start test rows. `minUserRatings`, `minMovieRatings` and `catalogOnly` are
- * rejected: the split is kept as given, and filtering the two files would change it (which
- * ratings count, and on which side). Filter the files first, or load one file and `split` it.
+ * Options of `loadSplit` (generated from the binding's `LoadSplitOptions`): those of the loaders
+ * that apply to a predefined split, and what to do with its cold-start test rows.
  */
-export type LoadSplitOptions = Omit<LoadOptions, 'minUserRatings' | 'minMovieRatings' | 'catalogOnly'> & {
-  /** Test rows whose user or movie has no training rating: 'keep' (default) or 'drop'. */
-  coldStart?: 'keep' | 'drop'
-}
+export type LoadSplitOptions = Native.LoadSplitOptions
 
-/** How to read a delimited ratings file that is not a MovieLens one. */
-export interface ColumnMapping {
-  /** Field separator, any non-empty string: ',' (default), '\t', '::', ';', '|'. */
-  delimiter?: string
-  /** Whether the first line names the columns (default true). */
-  header?: boolean
-  /** A column by 0-based position, or by header name. */
-  user: number | string
+/**
+ * How to read a delimited ratings file that is not a MovieLens one (generated from the
+ * binding's `ColumnMapping`). The movie column was once called `item`; that name is still read
+ * (see `LegacyColumnMapping`) but is deprecated.
+ */
+export type ColumnMapping = Native.ColumnMapping | LegacyColumnMapping
+
+/** @deprecated The old spelling of a ColumnMapping, with `item` for the movie column; use `movie`. */
+export type LegacyColumnMapping = Omit<Native.ColumnMapping, 'movie'> & {
+  /** @deprecated use `movie`. */
   item: number | string
-  rating: number | string
-  timestamp?: number | string
 }
 
-/** Sizes of a split, and the test rows whose user or movie has no rating in train. */
-export interface SplitReport {
-  trainRows: number
-  testRows: number
-  coldUserRows: number
-  coldMovieRows: number
-  /** Rows with a cold user or a cold movie (or both). */
-  coldRows: number
-  /** Cold rows removed from the test set (coldStart: 'drop'). */
-  dropped: number
-}
+/** Sizes of a split (generated from the binding's `SplitReport`). */
+export type SplitReport = Native.SplitReport
 
-export interface LoadReport {
-  ratingsFile: string
-  /** 'movielens-csv' | 'movielens-dat' | 'movielens-100k' | 'mapped' */
-  format: string
-  rowsRead: number
-  rowsKept: number
-  rowsSkipped: number
-  /** [reason, count] pairs, in first-seen order. */
-  skippedReasons: Array<[string, number]>
-  blankLines: number
-  /** Repeated (user, movie) pairs dropped; the latest rating is kept. */
-  duplicates: number
-  hasTimestamps: boolean
-  filteredRatings: number
-  filteredUsers: number
-  filteredMovies: number
-  /** Ratings of movies a (non-empty) catalog does not list; dropped with catalogOnly. */
-  ratingsNotInCatalog: number
-  users: number
-  movies: number
-  catalogMovies: number
-  minRating: number
-  maxRating: number
-  density: number
-  bytes: number
-  /** Wall time of the whole load, and of its parse (read, split, intern) part. */
-  seconds: number
-  parseSeconds: number
-  /** Present on the parts of a split. */
-  split?: SplitReport
-}
+/** What a load did (generated from the binding's `LoadReport`). */
+export type LoadReport = Native.LoadReport
 
-export interface SplitOptions {
-  /**
-   * 'random' (default): a random fraction of all ratings. 'user': each user with at least
-   * `minRatings` ratings keeps a random fraction in test. 'temporal': each user's latest
-   * fraction, or with `cutoff` every rating at or after that Unix time.
-   */
-  kind?: 'random' | 'user' | 'temporal'
-  /** Fraction of ratings put in the test set, in (0, 1). Default 0.2. */
-  testFraction?: number
-  seed?: number
-  /** 'user' and 'temporal': users with fewer ratings stay wholly in train (default 2). */
-  minRatings?: number
-  /** 'temporal': a global cutoff in Unix seconds instead of a per-user fraction. */
-  cutoff?: number
-  /** Test rows whose user or movie is absent from train: 'keep' (default) or 'drop'. */
-  coldStart?: 'keep' | 'drop'
-}
+/** How `dataset.split` divides the ratings (generated from the binding's `SplitOptions`). */
+export type SplitOptions = Native.SplitOptions
+
+/** Every rating of a set once, as three parallel arrays in raw ids. */
+export type RatingTriplets = Native.RatingTriplets
 
 export interface SplitResult {
   train: Dataset
@@ -111,51 +44,61 @@ export interface SplitResult {
 }
 
 const seedCheck = int(0, 0xffffffff)
-const coldStartCheck = oneOf('keep', 'drop')
+const coldStartCheck = oneOf(...valuesOf<Native.ColdStart>({ keep: true, drop: true }))
+const onBadRowCheck = oneOf(...valuesOf<Native.OnBadRow>({ error: true, skip: true }))
+const ratingScaleCheck = pair(finite(), '[min, max], two finite numbers')
 
 const LOAD_CHECKS = {
-  onBadRow: oneOf('error', 'skip'),
-  ratingScale: pair(finite(), '[min, max], two finite numbers'),
+  onBadRow: onBadRowCheck,
+  ratingScale: ratingScaleCheck,
   minUserRatings: int(0),
   minMovieRatings: int(0),
   catalogOnly: boolean,
   threads: int(1),
-} satisfies Record<string, Check>
+} satisfies ChecksOf<Native.LoadOptions>
 
-const LOAD_SPLIT_CHECKS: Record<string, Check> = {
-  onBadRow: LOAD_CHECKS.onBadRow,
-  ratingScale: LOAD_CHECKS.ratingScale,
-  threads: LOAD_CHECKS.threads,
+const LOAD_SPLIT_CHECKS = {
+  onBadRow: onBadRowCheck,
+  ratingScale: ratingScaleCheck,
+  threads: int(1),
   coldStart: coldStartCheck,
-}
+} satisfies ChecksOf<Native.LoadSplitOptions>
 /** Loader options a predefined split does not apply (see `LoadSplitOptions`). */
-const NOT_FOR_LOAD_SPLIT = ['minUserRatings', 'minMovieRatings', 'catalogOnly']
+const NOT_FOR_LOAD_SPLIT = Object.keys(LOAD_CHECKS).filter((key) => !(key in LOAD_SPLIT_CHECKS))
 
 const column: Check = (value, name) => {
   if (typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) return
   throw invalidArgument(`${name} must be a 0-based column number or a header name (got ${describe(value)})`)
 }
 
-const MAPPING_CHECKS: Record<string, Check> = {
+const MAPPING_CHECKS = {
   delimiter: (value, name) => {
     if (typeof value !== 'string' || value === '') throw invalidArgument(`${name} must be a non-empty string (got ${describe(value)})`)
   },
   header: boolean,
   user: column,
-  item: column,
+  movie: column,
   rating: column,
   timestamp: column,
-}
+} satisfies ChecksOf<Native.ColumnMapping>
 
-function mappingJson(mapping: ColumnMapping | undefined): string | undefined {
+/** The mapping as the native layer takes it: the deprecated `item` read as `movie`, keys checked. */
+function nativeMapping(mapping: ColumnMapping | undefined): Native.ColumnMapping | undefined {
   if (mapping === undefined || mapping === null) return undefined
-  checkOptions('column mapping', mapping, MAPPING_CHECKS, 'mapping.')
-  for (const key of ['user', 'item', 'rating'] as const) if (mapping[key] === undefined) throw invalidArgument(`column mapping: mapping.${key} is required (a 0-based column number or a header name)`)
-  return JSON.stringify(mapping)
+  let given: unknown = mapping
+  if (typeof mapping === 'object' && !Array.isArray(mapping) && 'item' in mapping) {
+    const { item, ...rest } = mapping
+    if ('movie' in rest) throw invalidArgument('column mapping: give the movie column as mapping.movie only (mapping.item is its deprecated name)')
+    given = { ...rest, movie: item }
+  }
+  checkOptions('column mapping', given, MAPPING_CHECKS, 'mapping.')
+  const m = given as Native.ColumnMapping
+  for (const key of ['user', 'movie', 'rating'] as const) if (m[key] === undefined) throw invalidArgument(`column mapping: mapping.${key} is required (a 0-based column number or a header name)`)
+  return m
 }
 
-const SPLIT_CHECKS: Record<string, Check> = {
-  kind: oneOf('random', 'user', 'temporal'),
+const SPLIT_CHECKS = {
+  kind: oneOf(...valuesOf<Native.SplitKind>({ random: true, user: true, temporal: true })),
   testFraction: (value, name) => {
     if (typeof value === 'number' && value > 0 && value < 1) return
     throw invalidArgument(`${name} must be a number between 0 and 1, exclusive (got ${describe(value)})`)
@@ -167,7 +110,7 @@ const SPLIT_CHECKS: Record<string, Check> = {
     throw invalidArgument(`${name} must be a whole number of Unix seconds (got ${describe(value)})`)
   },
   coldStart: coldStartCheck,
-}
+} satisfies ChecksOf<Native.SplitOptions>
 
 /** Ratings with their id maps and movie catalog; the arrays stay in native memory. */
 export class Dataset {
@@ -196,7 +139,7 @@ export class Dataset {
     return this.handle.meanRating
   }
   get report(): LoadReport {
-    return JSON.parse(call(() => this.handle.reportJson())) as LoadReport
+    return this.handle.report
   }
   get catalog(): Catalog {
     this.catalogCache ??= new Catalog(call(() => this.handle.catalog()))
@@ -217,6 +160,11 @@ export class Dataset {
   /** Raw movie ids (as in the file), in index order: rated movies first, then catalog-only. */
   movieIds(): Float64Array {
     return this.handle.movieIds()
+  }
+
+  /** Every rating of this set once, as raw user ids, raw movie ids and ratings in three parallel arrays. */
+  ratingTriplets(): RatingTriplets {
+    return this.handle.ratingTriplets()
   }
 
   /** The dense index of a raw user id, or undefined when the user is unknown. */
@@ -242,9 +190,7 @@ export class Dataset {
   /** A seeded train/test split; both parts share this dataset's ids and catalog. */
   split(options: SplitOptions = {}): SplitResult {
     checkOptions('split options', options, SPLIT_CHECKS)
-    const { kind = 'random', testFraction = 0.2, seed = 42, minRatings = 2, cutoff, coldStart } = options
-    const json = JSON.stringify({ kind, testFraction, seed, minRatings, cutoff, dropColdStart: coldStart === 'drop' })
-    const [train, test] = call(() => this.handle.split(json))
+    const [train, test] = call(() => this.handle.split(options))
     if (!train || !test) throw new Error('split returned no parts')
     return this.parts(train, test)
   }
@@ -254,7 +200,7 @@ export class Dataset {
     int(2)(k, 'k')
     seedCheck(seed, 'seed')
     checkOptions('folds options', options, { coldStart: coldStartCheck })
-    const handles = call(() => this.handle.folds(k, seed, options.coldStart === 'drop'))
+    const handles = call(() => this.handle.folds(k, seed, options.coldStart))
     const out: SplitResult[] = []
     for (let i = 0; i + 1 < handles.length; i += 2) {
       const [train, test] = [handles[i], handles[i + 1]]
@@ -271,12 +217,6 @@ export class Dataset {
   }
 }
 
-function only(sets: Native.Dataset[]): Dataset {
-  const [first] = sets
-  if (!first) throw new Error('load returned no data set')
-  return new Dataset(first)
-}
-
 /**
  * Loads a MovieLens directory off the main thread: ratings.csv (ml-latest-small, ml-20m/25m/32m),
  * ratings.dat (ml-1m, ml-10m) or u.data (ml-100k), with movies.csv / movies.dat / u.item and
@@ -285,7 +225,7 @@ function only(sets: Native.Dataset[]): Dataset {
 export async function loadMovieLens(dir: string, options: LoadOptions = {}): Promise<Dataset> {
   checkPath('dir', dir)
   checkOptions('load options', options, LOAD_CHECKS)
-  return only(await callAsync(() => native.loadMovieLens(dir, options)))
+  return new Dataset(await callAsync(() => native.loadMovieLens(dir, options)))
 }
 
 export function loadMovieLensSync(dir: string, options: LoadOptions = {}): Dataset {
@@ -297,16 +237,16 @@ export function loadMovieLensSync(dir: string, options: LoadOptions = {}): Datas
 /** Loads one ratings file: a MovieLens one (detected) or any delimited file read by `mapping`. */
 export async function loadRatings(file: string, mapping?: ColumnMapping, options: LoadOptions = {}): Promise<Dataset> {
   checkPath('file', file)
-  const json = mappingJson(mapping)
+  const m = nativeMapping(mapping)
   checkOptions('load options', options, LOAD_CHECKS)
-  return only(await callAsync(() => native.loadRatings(file, json, options)))
+  return new Dataset(await callAsync(() => native.loadRatings(file, m, options)))
 }
 
 export function loadRatingsSync(file: string, mapping?: ColumnMapping, options: LoadOptions = {}): Dataset {
   checkPath('file', file)
-  const json = mappingJson(mapping)
+  const m = nativeMapping(mapping)
   checkOptions('load options', options, LOAD_CHECKS)
-  return new Dataset(call(() => native.loadRatingsSync(file, json, options)))
+  return new Dataset(call(() => native.loadRatingsSync(file, m, options)))
 }
 
 /**
@@ -319,7 +259,7 @@ export function loadRatingsSync(file: string, mapping?: ColumnMapping, options: 
 export async function loadSplit(trainFile: string, testFile: string, mapping?: ColumnMapping, options: LoadSplitOptions = {}): Promise<SplitResult> {
   checkPath('trainFile', trainFile)
   checkPath('testFile', testFile)
-  const json = mappingJson(mapping)
+  const m = nativeMapping(mapping)
   if (options !== null && typeof options === 'object') {
     const given = NOT_FOR_LOAD_SPLIT.filter((key) => (options as Record<string, unknown>)[key] !== undefined)
     if (given.length > 0)
@@ -328,9 +268,7 @@ export async function loadSplit(trainFile: string, testFile: string, mapping?: C
       )
   }
   checkOptions('loadSplit options', options, LOAD_SPLIT_CHECKS)
-  const { coldStart, ...rest } = options
-  const nativeOptions = { ...rest, dropColdStart: coldStart === 'drop' }
-  const [train, test] = await callAsync(() => native.loadSplit(trainFile, testFile, json, nativeOptions))
+  const [train, test] = await callAsync(() => native.loadSplit(trainFile, testFile, m, options))
   if (!train || !test) throw new Error('loadSplit returned no parts')
   const trainSet = new Dataset(train)
   const testSet = new Dataset(test)

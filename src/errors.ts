@@ -19,6 +19,9 @@ export class AlsrecError extends Error {
 
 const CODED = /^\[(ALSREC_[A-Z_]+)\] ([\s\S]*)$/
 
+/** The napi-rs statuses of a JavaScript value that does not convert to the Rust type. */
+const NAPI_ARGUMENT_STATUSES = new Set<unknown>(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected', 'ArrayBufferExpected'])
+
 /**
  * The native layer encodes the code as a "[ALSREC_…] " message prefix (napi-rs fixes `code` to
  * its own status names); this moves it to `err.code`. Aborts become a DOMException-style
@@ -27,7 +30,9 @@ const CODED = /^\[(ALSREC_[A-Z_]+)\] ([\s\S]*)$/
 export function fromNative(err: unknown): Error {
   if (!(err instanceof Error)) return new AlsrecError('ALSREC_INTERNAL', String(err))
   const match = CODED.exec(err.message)
-  if (!match) return err
+  // napi-rs refuses an argument it cannot convert (a value the checks in validate.ts let
+  // through) with one of its own status codes: still the caller's mistake, so still coded.
+  if (!match) return NAPI_ARGUMENT_STATUSES.has((err as Error & { code?: unknown }).code) ? new AlsrecError('ALSREC_INVALID_ARGUMENT', err.message, { cause: err }) : err
   const code = match[1] as AlsrecErrorCode
   const message = match[2] ?? ''
   if (code === 'ALSREC_ABORTED') return abortError(message)

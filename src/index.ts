@@ -2,9 +2,9 @@
 // exist where blocking the caller is cheap or wanted (scripts).
 export { AlsrecError, type AlsrecErrorCode } from './errors.js'
 export { Catalog, normalizeTitle, type Movie } from './catalog.js'
-export { Dataset, loadMovieLens, loadMovieLensSync, type LoadOptions, type LoadReport, type SplitOptions } from './dataset.js'
-export { loadRatings, loadRatingsSync, loadSplit, type ColumnMapping, type LoadSplitOptions, type SplitReport, type SplitResult } from './dataset.js'
-export { train, trainSync, type TrainConfig, type TrainOptions, type EpochRecord, type ModelKind } from './train.js'
+export { Dataset, loadMovieLens, loadMovieLensSync, type LoadOptions, type LoadReport, type SplitOptions, type RatingTriplets } from './dataset.js'
+export { loadRatings, loadRatingsSync, loadSplit, type ColumnMapping, type LegacyColumnMapping, type LoadSplitOptions, type SplitReport, type SplitResult } from './dataset.js'
+export { train, trainSync, type TrainConfig, type RankerConfig, type TrainOptions, type EpochRecord, type ModelKind } from './train.js'
 export {
   Model,
   loadModel,
@@ -20,6 +20,7 @@ export {
   type RankingOptions,
   type MovieMap,
   type NewRatings,
+  type ResolvedConfig,
 } from './model.js'
 export { readModel, ModelReader, type ReaderRecommendation } from './reader/index.js'
 export { generate, generateSync, type GenerateOptions, type GenerateReport } from './generate.js'

@@ -3,8 +3,7 @@ import { Dataset } from './dataset.js'
 import { call, callAsync, invalidArgument } from './errors.js'
 import { native, type Native } from './native.js'
 import { linkSignal } from './signal.js'
-import type { EpochRecord, TrainConfig } from './train.js'
-import { abortSignal, boolean, checkedLater, checkId, checkIds, checkOptions, checkPath, checkRatings, describe, finite, i32, instanceOf, int, oneOf, pair, stringArray, type Check } from './validate.js'
+import { abortSignal, boolean, checkedLater, checkId, checkIds, checkOptions, checkPath, checkRatings, describe, finite, i32, instanceOf, int, oneOf, pair, stringArray, valuesOf, type Check, type ChecksOf } from './validate.js'
 
 export interface Recommendation extends Movie {
   /**
@@ -18,41 +17,20 @@ export interface Recommendation extends Movie {
 }
 
 /**
- * Which movies may be returned, and how they are ranked. Unknown keys and values of the wrong
- * type are rejected (ALSREC_INVALID_ARGUMENT).
+ * Which movies may be returned, and how they are ranked (generated from the binding's
+ * `RecommendOptions`; `candidates` may be any array-like of ids here, it is checked and copied).
+ * Unknown keys and values of the wrong type are rejected (ALSREC_INVALID_ARGUMENT).
  */
-export interface RecommendOptions {
-  /** How many movies (default 10). */
-  n?: number
-  /** Leave out movies the user rated in training (default true). */
-  excludeSeen?: boolean
-  /** Only movies with at least one of these genres. */
-  genres?: string[]
-  /**
-   * Only movies with at least this many training ratings. Default: the model's floor
-   * (`model.popularityFloor`, derived from the data: the movies at or above it hold 90 % of the
-   * ratings); 0 keeps every movie.
-   */
-  minRatings?: number
-  /** Only movies from these years, inclusive. */
-  years?: [number, number]
+export type RecommendOptions = Omit<Native.RecommendOptions, 'candidates'> & {
   /** Only these movie ids. */
   candidates?: ArrayLike<number>
-  /** Genre diversity: MMR re-ranking weight from 0 (off, default) to 1. */
-  diversity?: number
 }
 
-/** Top-N of every user as flat typed arrays: row r holds user `userIds[r]`'s `n` best. */
-export interface RecommendAllResult {
-  n: number
-  userIds: Float64Array
-  /** userIds.length × n movie ids, best first; NaN where a user has fewer candidates. */
-  movieIds: Float64Array
-  /** What each list is ranked by (see `Recommendation.score`). */
-  scores: Float32Array
-  /** Predicted ratings clamped to the rating scale; NaN where the model predicts none or a list is short. */
-  ratings: Float32Array
-}
+/** Top-N of every user as flat typed arrays (generated from the binding's `RecommendAllResult`). */
+export type RecommendAllResult = Native.RecommendAllResult
+
+/** A model's training config with every default filled in (`model.config`). */
+export type ResolvedConfig = Required<Omit<Native.TrainConfig, 'ranker'>> & { ranker: Required<Native.RankerConfig> | null }
 
 /** A movie by id, or by a title that `catalog.findOne` resolves to exactly one movie. */
 export type MovieRef = number | string
@@ -90,21 +68,8 @@ export interface Explanation {
   contributions: Contribution[]
 }
 
-export interface RankingMetrics {
-  k: number
-  threshold: number
-  /** Test users evaluated (known to the model, with at least one relevant test rating). */
-  users: number
-  precision: number
-  recall: number
-  ndcg: number
-  map: number
-  hitRate: number
-  /** Distinct movies recommended to anyone, over the model's movies. */
-  coverage: number
-  /** Mean popularity rank of the recommended movies (1 = the most rated in training): higher reaches further from the obvious. */
-  novelty: number
-}
+/** Precision, recall, NDCG, MAP, hit rate, coverage and novelty at k (generated from the binding's `RankingMetrics`). */
+export type RankingMetrics = Native.RankingMetrics
 
 export interface RankingOptions {
   /** List length (default 10). */
@@ -114,13 +79,8 @@ export interface RankingOptions {
   signal?: AbortSignal
 }
 
-export interface MovieMap {
-  movieIds: Float64Array
-  x: Float32Array
-  y: Float32Array
-  /** Fraction of the variance along x and along y. */
-  explained: [number, number]
-}
+/** 2-D coordinates of the movie vectors (generated from the binding's `MovieMap`). */
+export type MovieMap = Native.MovieMap
 
 export interface NewRatings {
   userIds: ArrayLike<number>
@@ -134,25 +94,20 @@ const FILTER_CHECKS = {
   minRatings: int(0),
   years: pair(i32, '[from, to], two whole numbers'),
   candidates: checkedLater,
-} satisfies Record<string, Check>
-const RECOMMEND_CHECKS: Record<string, Check> = { ...FILTER_CHECKS, excludeSeen: boolean, diversity: finite(0, 1) }
+} satisfies Partial<ChecksOf<Native.RecommendOptions>>
+const RECOMMEND_CHECKS = { ...FILTER_CHECKS, excludeSeen: boolean, diversity: finite(0, 1) } satisfies ChecksOf<Native.RecommendOptions>
 const RECOMMEND_ALL_CHECKS: Record<string, Check> = { ...RECOMMEND_CHECKS, signal: abortSignal }
 const SIMILAR_MOVIES_CHECKS: Record<string, Check> = FILTER_CHECKS
 const RANKING_CHECKS = { k: int(1), threshold: finite() } satisfies Record<string, Check>
 const RANKING_ASYNC_CHECKS: Record<string, Check> = { ...RANKING_CHECKS, signal: abortSignal }
+const EXPORT_FORMATS = valuesOf<Native.ExportFormat>({ csv: true, npy: true })
 const testSetCheck = instanceOf(Dataset)
 
-function nativeOptions(what: string, o: RecommendOptions, checks: Record<string, Check>): Native.QueryOptionsJs {
+/** The options as the native layer takes them; absent keys take the core's defaults. */
+function nativeOptions(what: string, o: RecommendOptions, checks: Record<string, Check>): Native.RecommendOptions {
   checkOptions(what, o, checks)
-  return {
-    n: o.n ?? 10,
-    excludeSeen: o.excludeSeen ?? true,
-    genres: o.genres,
-    minRatings: o.minRatings,
-    years: o.years,
-    candidates: o.candidates === undefined ? undefined : checkIds('candidates', o.candidates),
-    diversity: o.diversity ?? 0,
-  }
+  const { candidates, ...rest } = o
+  return candidates === undefined ? rest : { ...rest, candidates: checkIds('candidates', candidates) }
 }
 
 /** A trained model and the catalog its movie ids refer to. */
@@ -182,16 +137,21 @@ export class Model {
   get numMovies(): number {
     return this.handle.numMovies
   }
-  get config(): Required<Omit<TrainConfig, 'threads' | 'patience'>> & Pick<TrainConfig, 'threads' | 'patience'> {
-    return JSON.parse(this.handle.configJson) as Required<Omit<TrainConfig, 'threads' | 'patience'>> & Pick<TrainConfig, 'threads' | 'patience'>
+  /** The resolved training config, as the model file stores it: every key, null where unset. */
+  get config(): ResolvedConfig {
+    return JSON.parse(this.handle.configJson) as ResolvedConfig
   }
   /** One record per epoch trained. */
-  get history(): EpochRecord[] {
+  get history(): Native.EpochRecord[] {
     return this.handle.history
   }
   /** Raw user ids, in the model's order. */
   userIds(): Float64Array {
     return this.handle.userIds()
+  }
+  /** Raw movie ids, in the model's order: rated movies first, then catalog-only ones. */
+  movieIds(): Float64Array {
+    return this.handle.movieIds()
   }
   /** The fewest training ratings a movie needs to appear in a list unless `minRatings` says otherwise. */
   get popularityFloor(): number {
@@ -205,8 +165,7 @@ export class Model {
 
   /** [lowest, highest] training rating: the scale new ratings must lie on. */
   ratingRange(): [number, number] {
-    const [lo, hi] = this.handle.ratingRange()
-    return [lo ?? 0, hi ?? 0]
+    return this.handle.ratingRange()
   }
 
   private movies(r: Native.ScoredMovies): Recommendation[] {
@@ -231,8 +190,10 @@ export class Model {
 
   /** Top-N for every user at once, on all cores, as typed arrays. */
   async recommendAll(options: RecommendOptions & { signal?: AbortSignal } = {}): Promise<RecommendAllResult> {
-    const o = nativeOptions('recommendAll options', options, RECOMMEND_ALL_CHECKS)
-    const { token, done } = linkSignal(options.signal)
+    checkOptions('recommendAll options', options, RECOMMEND_ALL_CHECKS)
+    const { signal, ...query } = options
+    const o = nativeOptions('recommendAll options', query, RECOMMEND_CHECKS)
+    const { token, done } = linkSignal(signal)
     try {
       return await callAsync(() => this.handle.recommendAll(o, token))
     } finally {
@@ -340,8 +301,7 @@ export class Model {
   /** 2-D coordinates of the movie vectors on their first two principal components. */
   movieMap(options: { minRatings?: number } = {}): MovieMap {
     checkOptions('movieMap options', options, { minRatings: int(0) })
-    const r = call(() => this.handle.movieMap(options.minRatings ?? 1))
-    return { movieIds: r.movieIds, x: r.x, y: r.y, explained: [r.explained[0] ?? 0, r.explained[1] ?? 0] }
+    return call(() => this.handle.movieMap(options.minRatings ?? 1))
   }
 
   /** Precision, recall, NDCG, MAP and hit rate at k on a test set, catalog coverage and novelty (docs/ranking.md). */
@@ -379,7 +339,7 @@ export class Model {
   /** Writes factors and biases into `dir` as CSV or `.npy` files; returns the file names. */
   exportFactors(dir: string, options: { format?: 'csv' | 'npy' } = {}): string[] {
     checkPath('dir', dir)
-    checkOptions('exportFactors options', options, { format: oneOf('csv', 'npy') })
+    checkOptions('exportFactors options', options, { format: oneOf(...EXPORT_FORMATS) })
     return call(() => this.handle.exportFactors(dir, options.format ?? 'npy'))
   }
 }

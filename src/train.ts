@@ -3,91 +3,21 @@ import { call, callAsync, invalidArgument } from './errors.js'
 import { Model } from './model.js'
 import { native, type Native } from './native.js'
 import { linkSignal } from './signal.js'
-import { abortSignal, boolean, checkOptions, describe, func, instanceOf, int, string, type Check } from './validate.js'
+import { abortSignal, boolean, checkOptions, describe, func, instanceOf, int, nullable, oneOf, valuesOf, type Check, type ChecksOf } from './validate.js'
 
-export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit' | 'popular' | 'toprated'
-
-/**
- * Training options. Defaults depend on `model` (the best settings of `scripts/tune-als.mjs` on
- * ml-latest-small); given keys override them. Unknown keys are rejected.
- */
-export interface TrainConfig {
-  /**
-   * 'genre' (default: biases + vectors drawn toward their genres), 'biased' (μ + b + c + u·v),
-   * 'bias' (μ + b + c), 'implicit' (Hu–Koren–Volinsky), and two non-personalized baselines:
-   * 'popular' (most rated; predicts no ratings) and 'toprated' (damped mean rating, with γ/λ the
-   * number of prior ratings at μ; default 10).
-   */
-  model?: ModelKind
-  /** k, the length of the latent vectors (1–1024). */
-  factors?: number
-  /** λ, weight of the data term. */
-  lambda?: number
-  /** τ, regularization of the latent vectors. */
-  tau?: number
-  /** γ, regularization of the biases. */
-  gamma?: number
-  /** β, regularization of the genre vectors (genre model). */
-  beta?: number
-  /** α, confidence slope (implicit model). */
-  alpha?: number
-  epochs?: number
-  seed?: number
-  /** Worker threads; all cores by default. */
-  threads?: number
-  initScale?: number
-  /** Stop when the loss improves by less than this fraction in an epoch (0 disables). */
-  tolerance?: number
-  /** Stop after this many epochs without a better test RMSE and keep the best; needs `testSet` (an error without one). */
-  patience?: number
-  /** ALS-WR (as in Spark): scale each user's and movie's τ and γ by its number of ratings. */
-  weightedRegularization?: boolean
-  /** Implicit model: 'cg' (a few conjugate-gradient steps from the previous vector) or 'cholesky' (exact). */
-  solver?: 'cg' | 'cholesky'
-  /** Implicit model with the CG solver: steps per row and half-step (1–256, default 3). */
-  cgSteps?: number
-  /** 'popular' only: weigh each rating 2^(−age/h), h in days counted back from the newest training rating, so the list is what is popular lately (needs timestamps; absent: every rating counts 1). */
-  recencyHalfLife?: number
-  /**
-   * 'biased' and 'genre' models: the implicit model trained beside them that ranks their lists
-   * (on by default; `null` ranks by the predicted rating). Given keys override the defaults.
-   * See docs/ranking.md.
-   */
-  ranker?: RankerConfig | null
-}
-
-/** The ranker of an explicit model: s(u, i) = s_u·x_u·y_i + w_u·(r̂ − μ − b_u) − d·ln(1 + n_i) (docs/ranking.md). */
-export interface RankerConfig {
-  /** k of the ranker's vectors (default 128). */
-  factors?: number
-  /** τ of the ranker (default 30). */
-  tau?: number
-  /** α of the ranker's confidence 1 + α·r (default 1). */
-  alpha?: number
-  /** Epochs of the ranker (default 15). */
-  epochs?: number
-  /** CG steps per row and half-step (default 3). */
-  cgSteps?: number
-  /** w: weight of the predicted rating in the ranking (default 0.1). */
-  ratingWeight?: number
-  /** n₀: a user with n ratings weighs the predicted rating w·n/(n + n₀) (default 10). */
-  ratingSupport?: number
-  /** d: penalty per unit of ln(1 + ratings of the movie); the starting value when it is learned. */
-  popularityPenalty?: number
-  /** Choose d on a 10 % validation split of the training ratings (default true); the trained model's config holds the chosen d. */
-  learnPopularityPenalty?: boolean
-  /** b: added to the score of films sharing a title series with a film the user rated at or above their mean (docs/ranking.md); the starting value when it is learned (default 0.1). */
-  seriesBonus?: number
-  /** Choose b on the same validation split as d (default true); the trained model's config holds the chosen b. */
-  learnSeriesBonus?: boolean
-}
+/** The model kinds (see `TrainConfig.model`). */
+export type ModelKind = Native.ModelKind
 
 /**
- * One record per epoch. Explicit models: RMSE and MAE of the predicted ratings, and the loss L
- * of the guide. Implicit model: RMSE and MAE of the predicted preference x·y against 1 on the
- * rated pairs (of the training or test set), and the confidence-weighted loss over all pairs.
- * `seconds` is the time of the block updates (metrics excluded).
+ * Training options (generated from the binding's `TrainConfig`). Defaults depend on `model`;
+ * given keys override them. Unknown keys are rejected.
  */
+export type TrainConfig = Native.TrainConfig
+
+/** The ranker of an explicit model (generated from the binding's `RankerConfig`). */
+export type RankerConfig = Native.RankerConfig
+
+/** One record per epoch (generated from the binding's `EpochRecord`). */
 export type EpochRecord = Native.EpochRecord
 
 /** Unknown keys and values of the wrong type are rejected. */
@@ -126,10 +56,23 @@ const number: Check = (value, name) => {
 }
 const seed = int(0, Number.MAX_SAFE_INTEGER)
 
-// Types of the known keys, so a wrong type names its key (serde's message would not). Unknown
-// keys and ranges are the core's: it lists the allowed keys and knows each model's bounds.
-const CONFIG_TYPES: Record<string, Check> = {
-  model: string,
+/** @internal */
+export const MODEL_KINDS = valuesOf<Native.ModelKind>({ bias: true, biased: true, genre: true, implicit: true, popular: true, toprated: true })
+/** @internal */
+export const SOLVERS = valuesOf<Native.ImplicitSolver>({ cg: true, cholesky: true })
+
+const ranker: Check = (value, name) => {
+  if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw invalidArgument(`${name} must be an object, or null for no ranker (got ${describe(value)})`)
+}
+
+/**
+ * The type of each key, so a wrong type names its key (the native layer would coerce it or
+ * fail without naming it). Ranges are the core's: it knows each model's bounds. The table has
+ * exactly the keys of the generated `TrainConfig`, and a test holds them to the core's list.
+ * @internal
+ */
+export const TRAIN_CONFIG_CHECKS = {
+  model: oneOf(...MODEL_KINDS),
   factors: count,
   lambda: number,
   tau: number,
@@ -138,16 +81,19 @@ const CONFIG_TYPES: Record<string, Check> = {
   alpha: number,
   epochs: count,
   seed,
-  threads: count,
+  threads: nullable(count),
   initScale: number,
   tolerance: number,
-  patience: count,
+  patience: nullable(count),
   weightedRegularization: boolean,
-  solver: string,
+  solver: oneOf(...SOLVERS),
   cgSteps: count,
-  recencyHalfLife: number,
-}
-const RANKER_TYPES: Record<string, Check> = {
+  ranker,
+  recencyHalfLife: nullable(number),
+} satisfies ChecksOf<Native.TrainConfig>
+
+/** @internal */
+export const RANKER_CONFIG_CHECKS = {
   factors: count,
   tau: number,
   alpha: number,
@@ -159,31 +105,33 @@ const RANKER_TYPES: Record<string, Check> = {
   learnPopularityPenalty: boolean,
   seriesBonus: number,
   learnSeriesBonus: boolean,
-}
+} satisfies ChecksOf<Native.RankerConfig>
 
-function checkTypes(object: object, types: Record<string, Check>, prefix: string): void {
+/** The core's lists of keys (the keys a model file stores), for the messages. */
+const SCHEMA = native.trainConfigSchema()
+
+function checkKeys(object: object, checks: Record<string, Check>, allowed: string[], prefix: string): void {
   for (const [key, value] of Object.entries(object)) {
-    // JSON turns NaN and ±Infinity into null: name the key here instead.
-    if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${prefix}${key} must be a finite number (got ${value})`)
-    if (value === undefined || value === null) continue
-    types[key]?.(value, `${prefix}${key}`)
+    const check = checks[key]
+    if (!check || !allowed.includes(key)) throw invalidArgument(`invalid training config: ${prefix ? `${prefix}: ` : ''}unknown field \`${key}\`; allowed keys: ${allowed.join(', ')}`)
+    if (value === undefined) continue
+    // Name the key of a non-finite number here (the core would see it as a float, not the key).
+    if (typeof value === 'number' && !Number.isFinite(value)) throw invalidArgument(`${prefix ? `${prefix}.` : ''}${key} must be a finite number (got ${value})`)
+    check(value, `${prefix ? `${prefix}.` : ''}${key}`)
   }
 }
 
-function configJson(config: TrainConfig): string {
+/** The config as the native layer takes it: keys known, values of the right type. */
+function checkConfig(config: TrainConfig): TrainConfig {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalidArgument(`config must be an object (got ${describe(config)})`)
-  checkTypes(config, CONFIG_TYPES, '')
-  const ranker: unknown = config.ranker
-  if (ranker !== undefined && ranker !== null) {
-    if (typeof ranker !== 'object' || Array.isArray(ranker)) throw invalidArgument(`ranker must be an object, or null for no ranker (got ${describe(ranker)})`)
-    checkTypes(ranker, RANKER_TYPES, 'ranker.')
-  }
-  return JSON.stringify(config)
+  checkKeys(config, TRAIN_CONFIG_CHECKS, SCHEMA.keys, '')
+  if (config.ranker !== undefined && config.ranker !== null) checkKeys(config.ranker, RANKER_CONFIG_CHECKS, SCHEMA.rankerKeys, 'ranker')
+  return config
 }
 
 /** Trains a model off the JavaScript thread; the event loop keeps running. */
 export async function train(trainSet: Dataset, config: TrainConfig = {}, options: TrainOptions = {}): Promise<Model> {
-  const json = configJson(config)
+  const checked = checkConfig(config)
   checkTrainArguments('train', trainSet, config, options, TRAIN_CHECKS)
   const { token, done } = linkSignal(options.signal)
   // Progress arrives through a non-blocking queue, so the last records can land after the
@@ -209,9 +157,7 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
   try {
     let handle: Native.Model
     try {
-      handle = await callAsync(() =>
-        native.train(trainSet.handle, options.testSet?.handle, json, onEpoch, token, options.initialModel?.handle),
-      )
+      handle = await callAsync(() => native.train(trainSet.handle, options.testSet?.handle, checked, onEpoch, token, options.initialModel?.handle))
     } catch (err) {
       throw failure ? (failure as { error: unknown }).error : err
     }
@@ -226,10 +172,8 @@ export async function train(trainSet: Dataset, config: TrainConfig = {}, options
 
 /** Trains on the calling thread (blocks it); `onEpoch` is called once training ends. */
 export function trainSync(trainSet: Dataset, config: TrainConfig = {}, options: Omit<TrainOptions, 'signal'> = {}): Model {
-  const json = configJson(config)
+  const checked = checkConfig(config)
   checkTrainArguments('trainSync', trainSet, config, options, TRAIN_SYNC_CHECKS)
-  const handle = call(() =>
-    native.trainSync(trainSet.handle, options.testSet?.handle, json, options.onEpoch ?? null, options.initialModel?.handle),
-  )
+  const handle = call(() => native.trainSync(trainSet.handle, options.testSet?.handle, checked, options.onEpoch ?? null, options.initialModel?.handle))
   return new Model(handle, trainSet.catalog)
 }

@@ -25,6 +25,28 @@ export function describe(value: unknown): string {
 /** A check of one option value; `name` is how the message refers to it. */
 export type Check = (value: unknown, name: string) => void
 
+/**
+ * One check per key of a generated option type (index.d.ts). A table declared with
+ * `satisfies ChecksOf<Native.X>` fails to compile when the napi type gains or loses a key, so
+ * the table's keys, which `checkOptions` allows, are the napi type's.
+ */
+export type ChecksOf<T> = { [K in keyof Required<T>]: Check }
+
+/**
+ * The values of a generated string union (a `#[napi(string_enum)]`), in the order given. A
+ * `Record` over the union must name each value once, so tsc keeps the list complete.
+ */
+export function valuesOf<T extends string>(all: Record<T, true>): T[] {
+  return Object.keys(all) as T[]
+}
+
+/** `check`, or null (the option's "none", e.g. `threads: null` for all cores). */
+export function nullable(check: Check): Check {
+  return (value, name) => {
+    if (value !== null) check(value, name)
+  }
+}
+
 /** For values checked where they are converted (large id arrays are checked while copied). */
 export const checkedLater: Check = () => {}
 

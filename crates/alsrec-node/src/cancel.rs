@@ -25,3 +25,8 @@ impl CancelToken {
         self.inner.is_cancelled()
     }
 }
+
+/// The core token behind an optional JavaScript one (a fresh token nobody raises).
+pub(crate) fn token(cancel: Option<&CancelToken>) -> alsrec_core::CancelToken {
+    cancel.map(|c| c.inner.clone()).unwrap_or_default()
+}

@@ -1,18 +1,30 @@
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use alsrec_core::data::catalog::Links;
-use alsrec_core::ingest::{self, ColumnMapping, LoadOptions, OnBadRow};
-use alsrec_core::{data::split, Dataset as CoreDataset};
+use alsrec_core::data::columns::CatalogColumns as CoreCatalogColumns;
+use alsrec_core::data::ids::IdMap;
+use alsrec_core::data::split as core_split;
+use alsrec_core::{ingest, Dataset as CoreDataset};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::error::guard;
+use crate::ingest::{ColumnMapping, LoadOptions, LoadSplitOptions};
+use crate::reports::LoadReport;
+use crate::split::{ColdStart, SplitOptions};
+use crate::task::{spawn, CoreTask};
 
 /// A loaded ratings set; the arrays stay in Rust and JavaScript holds this handle.
 #[napi]
 pub struct Dataset {
     pub(crate) inner: Arc<CoreDataset>,
+}
+
+impl Dataset {
+    fn new(data: CoreDataset) -> Self {
+        Dataset {
+            inner: Arc::new(data),
+        }
+    }
 }
 
 /// The movie catalog as column arrays, so 62k movies cross the boundary in a few copies.
@@ -33,202 +45,124 @@ pub struct CatalogColumns {
     pub tag_counts: Uint32Array,
 }
 
+/// Raw ids as JavaScript numbers; f64 holds every id up to 2^53 exactly.
+pub(crate) fn ids_js(ids: &[i64]) -> Float64Array {
+    Float64Array::new(ids.iter().map(|&i| i as f64).collect())
+}
+
+fn link_js(ids: &[Option<i64>]) -> Float64Array {
+    Float64Array::new(
+        ids.iter()
+            .map(|i| i.map_or(f64::NAN, |v| v as f64))
+            .collect(),
+    )
+}
+
+impl From<CoreCatalogColumns> for CatalogColumns {
+    fn from(c: CoreCatalogColumns) -> Self {
+        CatalogColumns {
+            ids: ids_js(&c.ids),
+            titles: c.titles,
+            years: Int32Array::new(c.years.iter().map(|y| y.unwrap_or(0)).collect()),
+            genre_offsets: Uint32Array::new(c.genre_offsets),
+            genre_indices: Uint16Array::new(c.genre_indices),
+            genre_names: c.genre_names,
+            imdb_ids: link_js(&c.imdb_ids),
+            tmdb_ids: link_js(&c.tmdb_ids),
+            tag_counts: Uint32Array::new(c.tag_counts),
+        }
+    }
+}
+
 #[napi(object)]
 pub struct TagCount {
     pub tag: String,
     pub count: u32,
 }
 
-fn link(c: &alsrec_core::data::catalog::Catalog, pick: impl Fn(&Links) -> Option<i64>) -> Vec<f64> {
-    c.movies
-        .iter()
-        .map(|m| {
-            c.links
-                .get(&m.id)
-                .and_then(&pick)
-                .map_or(f64::NAN, |v| v as f64)
-        })
-        .collect()
+/// A user's ratings in this set.
+#[napi(object, object_from_js = false)]
+pub struct RatedMovies {
+    pub movie_ids: Float64Array,
+    pub ratings: Float32Array,
 }
 
-#[napi(object)]
-pub struct LoadOptionsJs {
-    /// 'error' (default) or 'skip'.
-    pub on_bad_row: Option<String>,
-    /// [min, max]: ratings outside are bad rows. MovieLens files default to [0.5, 5].
-    pub rating_scale: Option<Vec<f64>>,
-    /// Drop users / movies with fewer ratings, repeatedly until stable.
-    pub min_user_ratings: Option<u32>,
-    pub min_movie_ratings: Option<u32>,
-    /// Drop ratings of movies the catalog does not list.
-    pub catalog_only: Option<bool>,
-    /// loadSplit: drop test rows whose user or movie has no training rating.
-    pub drop_cold_start: Option<bool>,
-    pub threads: Option<u32>,
+/// Every rating of a set once, as three parallel arrays.
+#[napi(object, object_from_js = false)]
+pub struct RatingTriplets {
+    pub user_ids: Float64Array,
+    pub movie_ids: Float64Array,
+    pub ratings: Float32Array,
 }
 
-fn load_options(
-    options: Option<LoadOptionsJs>,
-) -> alsrec_core::Result<(LoadOptions, Option<usize>)> {
-    let Some(o) = options else {
-        return Ok((LoadOptions::default(), None));
-    };
-    let on_bad_row = match o.on_bad_row.as_deref() {
-        None | Some("error") => OnBadRow::Error,
-        Some("skip") => OnBadRow::Skip,
-        Some(other) => {
-            return Err(alsrec_core::Error::invalid_argument(format!(
-                "onBadRow must be 'error' or 'skip' (got '{other}')"
-            )))
-        }
-    };
-    let rating_scale = match o.rating_scale.as_deref() {
-        None => None,
-        Some(&[lo, hi]) => Some((lo as f32, hi as f32)),
-        Some(other) => {
-            return Err(alsrec_core::Error::invalid_argument(format!(
-                "ratingScale must be [min, max] (got {} numbers)",
-                other.len()
-            )))
-        }
-    };
-    let options = LoadOptions {
-        on_bad_row,
-        rating_scale,
-        min_user_ratings: o.min_user_ratings.unwrap_or(0) as usize,
-        min_movie_ratings: o.min_movie_ratings.unwrap_or(0) as usize,
-        drop_cold_start: o.drop_cold_start.unwrap_or(false),
-        catalog_only: o.catalog_only.unwrap_or(false),
-    };
-    Ok((options, o.threads.map(|t| t as usize)))
+/// Raw ids of an id map in index order.
+pub(crate) fn raw_ids(map: &IdMap) -> Float64Array {
+    ids_js(map.raw_ids())
 }
 
-fn parse_mapping(json: Option<String>) -> alsrec_core::Result<Option<ColumnMapping>> {
-    json.map(|j| {
-        serde_json::from_str(&j).map_err(|e| {
-            alsrec_core::Error::invalid_argument(format!("invalid column mapping: {e}"))
-        })
+fn datasets(sets: impl IntoIterator<Item = CoreDataset>) -> Vec<Dataset> {
+    sets.into_iter().map(Dataset::new).collect()
+}
+
+/// A MovieLens directory (or ratings file) with its catalog, read off the JavaScript thread.
+#[napi(ts_return_type = "Promise<Dataset>")]
+pub fn load_movie_lens(dir: String, options: Option<LoadOptions>) -> AsyncTask<CoreTask<Dataset>> {
+    let options = options.unwrap_or_default().into();
+    spawn(None, move |_| {
+        ingest::load_movielens(dir.as_ref(), &options).map(Dataset::new)
     })
-    .transpose()
-}
-
-/// What a load task reads.
-pub enum LoadJob {
-    MovieLens(PathBuf),
-    Ratings(PathBuf, Option<ColumnMapping>),
-    Split(PathBuf, PathBuf, Option<ColumnMapping>),
-}
-
-impl LoadJob {
-    fn run(
-        &self,
-        options: &LoadOptions,
-        threads: Option<usize>,
-    ) -> alsrec_core::Result<Vec<CoreDataset>> {
-        let pool = alsrec_core::runtime::pool::thread_pool(threads)?;
-        pool.install(|| match self {
-            LoadJob::MovieLens(dir) => Ok(vec![ingest::load_movielens(dir, options)?]),
-            LoadJob::Ratings(file, mapping) => {
-                Ok(vec![ingest::load_ratings(file, mapping.as_ref(), options)?])
-            }
-            LoadJob::Split(train, test, mapping) => {
-                let (a, b, _) = ingest::load_split(train, test, mapping.as_ref(), options)?;
-                Ok(vec![a, b])
-            }
-        })
-    }
-}
-
-pub struct LoadTask {
-    job: LoadJob,
-    options: LoadOptions,
-    threads: Option<usize>,
-}
-
-impl Task for LoadTask {
-    type Output = Vec<CoreDataset>;
-    type JsValue = Vec<Dataset>;
-    fn compute(&mut self) -> Result<Vec<CoreDataset>> {
-        guard(|| self.job.run(&self.options, self.threads))
-    }
-    fn resolve(&mut self, _env: Env, output: Vec<CoreDataset>) -> Result<Vec<Dataset>> {
-        Ok(wrap(output))
-    }
-}
-
-fn wrap(sets: Vec<CoreDataset>) -> Vec<Dataset> {
-    sets.into_iter()
-        .map(|d| Dataset { inner: Arc::new(d) })
-        .collect()
-}
-
-fn task(job: LoadJob, options: Option<LoadOptionsJs>) -> Result<AsyncTask<LoadTask>> {
-    let (options, threads) = guard(|| load_options(options))?;
-    Ok(AsyncTask::new(LoadTask {
-        job,
-        options,
-        threads,
-    }))
-}
-
-fn run_sync(job: LoadJob, options: Option<LoadOptionsJs>) -> Result<Vec<Dataset>> {
-    guard(|| {
-        let (options, threads) = load_options(options)?;
-        job.run(&options, threads)
-    })
-    .map(wrap)
-}
-
-fn first(mut sets: Vec<Dataset>) -> Result<Dataset> {
-    sets.pop()
-        .ok_or_else(|| Error::from_reason("[ALSREC_INTERNAL] a load returned no data set"))
-}
-
-/// Resolves to [dataset]: a MovieLens directory (or ratings file) with its catalog.
-#[napi(ts_return_type = "Promise<Array<Dataset>>")]
-pub fn load_movie_lens(dir: String, options: Option<LoadOptionsJs>) -> Result<AsyncTask<LoadTask>> {
-    task(LoadJob::MovieLens(dir.into()), options)
 }
 
 #[napi]
-pub fn load_movie_lens_sync(dir: String, options: Option<LoadOptionsJs>) -> Result<Dataset> {
-    first(run_sync(LoadJob::MovieLens(dir.into()), options)?)
+pub fn load_movie_lens_sync(dir: String, options: Option<LoadOptions>) -> Result<Dataset> {
+    let options = options.unwrap_or_default().into();
+    guard(|| ingest::load_movielens(dir.as_ref(), &options).map(Dataset::new))
 }
 
-/// Resolves to [dataset]: one ratings file, detected (MovieLens) or read by `mappingJson`.
-#[napi(ts_return_type = "Promise<Array<Dataset>>")]
+/// One ratings file: a MovieLens one (detected) or read by `mapping`.
+#[napi(ts_return_type = "Promise<Dataset>")]
 pub fn load_ratings(
     file: String,
-    mapping_json: Option<String>,
-    options: Option<LoadOptionsJs>,
-) -> Result<AsyncTask<LoadTask>> {
-    let mapping = guard(|| parse_mapping(mapping_json))?;
-    task(LoadJob::Ratings(file.into(), mapping), options)
+    mapping: Option<ColumnMapping>,
+    options: Option<LoadOptions>,
+) -> AsyncTask<CoreTask<Dataset>> {
+    let mapping = mapping.map(ingest::ColumnMapping::from);
+    let options = options.unwrap_or_default().into();
+    spawn(None, move |_| {
+        ingest::load_ratings(file.as_ref(), mapping.as_ref(), &options).map(Dataset::new)
+    })
 }
 
 #[napi]
 pub fn load_ratings_sync(
     file: String,
-    mapping_json: Option<String>,
-    options: Option<LoadOptionsJs>,
+    mapping: Option<ColumnMapping>,
+    options: Option<LoadOptions>,
 ) -> Result<Dataset> {
-    let mapping = guard(|| parse_mapping(mapping_json))?;
-    first(run_sync(LoadJob::Ratings(file.into(), mapping), options)?)
+    let mapping = mapping.map(ingest::ColumnMapping::from);
+    let options = options.unwrap_or_default().into();
+    guard(|| ingest::load_ratings(file.as_ref(), mapping.as_ref(), &options).map(Dataset::new))
 }
 
-/// Resolves to [train, test] sharing id maps; the cold-start counts are in both reports.
+/// [train, test] sharing id maps; the cold-start counts are in both reports.
 #[napi(ts_return_type = "Promise<Array<Dataset>>")]
 pub fn load_split(
     train_file: String,
     test_file: String,
-    mapping_json: Option<String>,
-    options: Option<LoadOptionsJs>,
-) -> Result<AsyncTask<LoadTask>> {
-    let mapping = guard(|| parse_mapping(mapping_json))?;
-    task(
-        LoadJob::Split(train_file.into(), test_file.into(), mapping),
-        options,
-    )
+    mapping: Option<ColumnMapping>,
+    options: Option<LoadSplitOptions>,
+) -> AsyncTask<CoreTask<Vec<Dataset>>> {
+    let mapping = mapping.map(ingest::ColumnMapping::from);
+    let options = options.unwrap_or_default().into();
+    spawn(None, move |_| {
+        let (train, test, _) = ingest::load_split(
+            train_file.as_ref(),
+            test_file.as_ref(),
+            mapping.as_ref(),
+            &options,
+        )?;
+        Ok(datasets([train, test]))
+    })
 }
 
 #[napi]
@@ -255,13 +189,10 @@ impl Dataset {
         self.inner.mean_rating()
     }
 
-    /// The load report as JSON.
-    #[napi]
-    pub fn report_json(&self) -> Result<String> {
-        guard(|| {
-            serde_json::to_string(&self.inner.report)
-                .map_err(|e| alsrec_core::Error::internal(e.to_string()))
-        })
+    /// What the load (and split) did.
+    #[napi(getter)]
+    pub fn report(&self) -> LoadReport {
+        LoadReport::from(&self.inner.report)
     }
 
     /// Raw user ids, in index order.
@@ -270,61 +201,49 @@ impl Dataset {
         raw_ids(&self.inner.users)
     }
 
-    /// [train, test], a seeded random split.
-    #[napi]
-    pub fn split_random(&self, test_fraction: f64, seed: u32) -> Result<Vec<Dataset>> {
-        guard(|| {
-            let s = split::random_split(&self.inner, test_fraction, seed as u64)?;
-            Ok(vec![
-                Dataset {
-                    inner: Arc::new(s.train),
-                },
-                Dataset {
-                    inner: Arc::new(s.test),
-                },
-            ])
-        })
-    }
-
-    /// [train, test] by a SplitOptions object as JSON; the split report is in both reports.
-    #[napi]
-    pub fn split(&self, options_json: String) -> Result<Vec<Dataset>> {
-        guard(|| {
-            let o: split::SplitOptions = serde_json::from_str(&options_json).map_err(|e| {
-                alsrec_core::Error::invalid_argument(format!("invalid split options: {e}"))
-            })?;
-            let (s, _) = split::split(&self.inner, &o)?;
-            Ok(vec![s.train, s.test])
-        })
-        .map(wrap)
-    }
-
-    /// [train0, test0, train1, test1, …]: k folds.
-    #[napi]
-    pub fn folds(&self, k: u32, seed: u32, drop_cold_start: bool) -> Result<Vec<Dataset>> {
-        guard(|| {
-            let folds = split::folds(&self.inner, k as usize, seed as u64, drop_cold_start)?;
-            Ok(folds
-                .into_iter()
-                .flat_map(|(s, _)| [s.train, s.test])
-                .collect::<Vec<_>>())
-        })
-        .map(wrap)
-    }
-
     /// Raw movie ids, in index order (rated movies first, then catalog-only ones).
     #[napi]
     pub fn movie_ids(&self) -> Float64Array {
         raw_ids(&self.inner.items)
     }
 
+    /// Every rating of this set once, in the set's row order, as raw ids and ratings.
+    #[napi]
+    pub fn rating_triplets(&self) -> RatingTriplets {
+        let t = self.inner.rating_triplets();
+        RatingTriplets {
+            user_ids: ids_js(&t.user_ids),
+            movie_ids: ids_js(&t.movie_ids),
+            ratings: Float32Array::new(t.ratings),
+        }
+    }
+
+    /// [train, test]; the split report is in both reports.
+    #[napi]
+    pub fn split(&self, options: Option<SplitOptions>) -> Result<Vec<Dataset>> {
+        let options = options.unwrap_or_default().into();
+        guard(|| {
+            let (s, _) = core_split::split(&self.inner, &options)?;
+            Ok(datasets([s.train, s.test]))
+        })
+    }
+
+    /// [train0, test0, train1, test1, …]: k folds.
+    #[napi]
+    pub fn folds(&self, k: u32, seed: u32, cold_start: Option<ColdStart>) -> Result<Vec<Dataset>> {
+        let drop_cold = cold_start.is_some_and(|c| c == ColdStart::Drop);
+        guard(|| {
+            let folds = core_split::folds(&self.inner, k as usize, seed as u64, drop_cold)?;
+            Ok(datasets(
+                folds.into_iter().flat_map(|(s, _)| [s.train, s.test]),
+            ))
+        })
+    }
+
     /// The dense index of a raw user id, or -1.
     #[napi]
     pub fn user_index(&self, user_id: f64) -> i64 {
-        self.inner
-            .users
-            .index(user_id as i64)
-            .map_or(-1, |i| i as i64)
+        self.inner.users.index(user_id as i64).map_or(-1, i64::from)
     }
 
     /// The dense index of a raw movie id, or -1.
@@ -333,7 +252,7 @@ impl Dataset {
         self.inner
             .items
             .index(movie_id as i64)
-            .map_or(-1, |i| i as i64)
+            .map_or(-1, i64::from)
     }
 
     /// The distinct tags given to a movie (tags.csv) and how often, most frequent first.
@@ -341,83 +260,27 @@ impl Dataset {
     pub fn movie_tags(&self, movie_id: f64) -> Vec<TagCount> {
         self.inner
             .catalog
-            .tags
-            .get(&(movie_id as i64))
-            .map(|tags| {
-                tags.iter()
-                    .map(|(tag, n)| TagCount {
-                        tag: tag.clone(),
-                        count: *n,
-                    })
-                    .collect()
+            .tags_of(movie_id as i64)
+            .iter()
+            .map(|(tag, count)| TagCount {
+                tag: tag.clone(),
+                count: *count,
             })
-            .unwrap_or_default()
+            .collect()
     }
 
     #[napi]
-    pub fn catalog(&self) -> Result<CatalogColumns> {
-        guard(|| Ok(catalog_columns(&self.inner.catalog)))
+    pub fn catalog(&self) -> CatalogColumns {
+        self.inner.catalog.columns().into()
     }
 
     /// The movie ids this user rated here, with the ratings.
     #[napi]
     pub fn user_ratings(&self, user_id: f64) -> Result<RatedMovies> {
-        guard(|| {
-            let u = self.inner.users.index(user_id as i64).ok_or_else(|| {
-                alsrec_core::Error::not_found(format!("unknown user id {user_id}"))
-            })?;
-            let (cols, vals) = self.inner.by_user.row(u as usize);
-            Ok(RatedMovies {
-                movie_ids: Float64Array::new(
-                    cols.iter()
-                        .map(|&c| self.inner.items.raw(c) as f64)
-                        .collect(),
-                ),
-                ratings: Float32Array::new(vals.to_vec()),
-            })
+        let (movies, ratings) = guard(|| self.inner.user_ratings(user_id as i64))?;
+        Ok(RatedMovies {
+            movie_ids: ids_js(&movies),
+            ratings: Float32Array::new(ratings),
         })
     }
-}
-
-#[napi(object, object_from_js = false)]
-pub struct RatedMovies {
-    pub movie_ids: Float64Array,
-    pub ratings: Float32Array,
-}
-
-/// The catalog as column arrays; shared by datasets and models.
-pub(crate) fn catalog_columns(c: &alsrec_core::data::catalog::Catalog) -> CatalogColumns {
-    let mut offsets = Vec::with_capacity(c.len() + 1);
-    let mut indices = Vec::new();
-    offsets.push(0u32);
-    for m in &c.movies {
-        indices.extend_from_slice(&m.genres);
-        offsets.push(indices.len() as u32);
-    }
-    CatalogColumns {
-        ids: Float64Array::new(c.movies.iter().map(|m| m.id as f64).collect()),
-        titles: c.movies.iter().map(|m| m.title.clone()).collect(),
-        years: Int32Array::new(c.movies.iter().map(|m| m.year.unwrap_or(0)).collect()),
-        genre_offsets: Uint32Array::new(offsets),
-        genre_indices: Uint16Array::new(indices),
-        genre_names: c.genre_names.clone(),
-        imdb_ids: Float64Array::new(link(c, |l| l.imdb_id)),
-        tmdb_ids: Float64Array::new(link(c, |l| l.tmdb_id)),
-        tag_counts: Uint32Array::new(
-            c.movies
-                .iter()
-                .map(|m| {
-                    // Counts come from files; a sum past u32 saturates instead of wrapping.
-                    c.tags
-                        .get(&m.id)
-                        .map_or(0, |t| t.iter().fold(0u32, |a, x| a.saturating_add(x.1)))
-                })
-                .collect(),
-        ),
-    }
-}
-
-/// Raw ids in index order; f64 holds every id up to 2^53 exactly.
-pub(crate) fn raw_ids(map: &alsrec_core::data::ids::IdMap) -> Float64Array {
-    Float64Array::new(map.raw_ids().iter().map(|&i| i as f64).collect())
 }

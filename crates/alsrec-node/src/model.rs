@@ -1,28 +1,36 @@
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use alsrec_core::eval::ranking::{self, RankingMetrics};
-use alsrec_core::foldin::new_user::NewUser;
+use alsrec_core::eval::ranking;
 use alsrec_core::foldin::partial_fit::NewRatings;
-use alsrec_core::model::export::{self, ExportFormat};
+use alsrec_core::model::export::{self, ExportFormat as CoreExportFormat};
 use alsrec_core::model::file as modelfile;
-use alsrec_core::query::options::{Filter, RecommendOptions};
+use alsrec_core::model::lookup::AllLists;
 use alsrec_core::query::stats::QueryStats;
 use alsrec_core::query::topn::Scored;
-use alsrec_core::{CancelToken as CoreCancel, Error as CoreError, Model as CoreModel};
+use alsrec_core::{CancelToken as CoreCancel, Model as CoreModel};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::cancel::CancelToken;
-use crate::dataset::{catalog_columns, raw_ids, CatalogColumns, Dataset};
+use crate::dataset::{ids_js, raw_ids, CatalogColumns, Dataset};
 use crate::error::guard;
-use crate::train::EpochRecord;
+use crate::query::{resolve, RecommendOptions};
+use crate::reports::{EpochRecord, RankingMetrics};
+use crate::task::{spawn, CoreTask};
+
+/// Built on the first query that needs it (counts, norms, scale), then shared by the model's
+/// handle and its tasks.
+type StatsCell = Arc<OnceLock<Arc<QueryStats>>>;
+
+fn stats(model: &CoreModel, cell: &StatsCell) -> Arc<QueryStats> {
+    cell.get_or_init(|| Arc::new(QueryStats::new(model)))
+        .clone()
+}
 
 #[napi]
 pub struct Model {
     pub(crate) inner: Arc<CoreModel>,
-    /// Built on the first query that needs it (counts, norms, scale), then shared.
-    index: Arc<OnceLock<Arc<QueryStats>>>,
+    index: StatsCell,
 }
 
 impl Model {
@@ -34,9 +42,26 @@ impl Model {
     }
 
     fn index(&self) -> Arc<QueryStats> {
-        self.index
-            .get_or_init(|| Arc::new(QueryStats::new(&self.inner)))
-            .clone()
+        stats(&self.inner, &self.index)
+    }
+}
+
+/// The file format of `exportFactors`.
+#[napi(string_enum = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// users.csv and movies.csv: id, bias and factors per row.
+    Csv,
+    /// NumPy .npy arrays of ids, factors and biases.
+    Npy,
+}
+
+impl From<ExportFormat> for CoreExportFormat {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Csv => CoreExportFormat::Csv,
+            ExportFormat::Npy => CoreExportFormat::Npy,
+        }
     }
 }
 
@@ -55,73 +80,6 @@ pub struct ScoredUsers {
     pub scores: Float32Array,
 }
 
-/// Filters and ranking options shared by the recommendation queries.
-#[napi(object)]
-pub struct QueryOptionsJs {
-    pub n: Option<u32>,
-    pub exclude_seen: Option<bool>,
-    /// Keep movies with at least one of these genres.
-    pub genres: Option<Vec<String>>,
-    pub min_ratings: Option<u32>,
-    /// [from, to], inclusive.
-    pub years: Option<Vec<i32>>,
-    /// Only these movie ids.
-    pub candidates: Option<Float64Array>,
-    /// MMR weight in [0, 1] for genre diversity.
-    pub diversity: Option<f64>,
-}
-
-fn filter_of(m: &CoreModel, o: &QueryOptionsJs) -> alsrec_core::Result<Filter> {
-    let genres = o
-        .genres
-        .iter()
-        .flatten()
-        .map(|g| m.genre_by_name(g))
-        .collect::<alsrec_core::Result<_>>()?;
-    let years = match o.years.as_deref() {
-        None => None,
-        Some([from, to]) => Some((*from, *to)),
-        Some(other) => {
-            return Err(CoreError::invalid_argument(format!(
-                "years must be [from, to] (got {} numbers)",
-                other.len()
-            )))
-        }
-    };
-    let candidates = match &o.candidates {
-        None => None,
-        Some(ids) => Some(
-            ids.iter()
-                .map(|&id| m.item_index(id as i64).map(|i| i as u32))
-                .collect::<alsrec_core::Result<_>>()?,
-        ),
-    };
-    Ok(Filter {
-        genres,
-        min_ratings: o.min_ratings,
-        years,
-        candidates,
-    })
-}
-
-fn options_of(m: &CoreModel, o: Option<&QueryOptionsJs>) -> alsrec_core::Result<RecommendOptions> {
-    let mut r = RecommendOptions::default();
-    if let Some(o) = o {
-        if let Some(n) = o.n {
-            r.n = n as usize;
-        }
-        if let Some(e) = o.exclude_seen {
-            r.exclude_seen = e;
-        }
-        if let Some(d) = o.diversity {
-            r.diversity = d as f32;
-        }
-        r.filter = filter_of(m, o)?;
-    }
-    r.validate()?;
-    Ok(r)
-}
-
 fn scored_movies(m: &CoreModel, top: &[Scored]) -> ScoredMovies {
     ScoredMovies {
         movie_ids: Float64Array::new(top.iter().map(|s| m.items.raw(s.item) as f64).collect()),
@@ -130,74 +88,35 @@ fn scored_movies(m: &CoreModel, top: &[Scored]) -> ScoredMovies {
     }
 }
 
-/// recommendAll's result: row r holds user `userIds[r]`'s top `n`, NaN-padded.
+/// Top-N of every user as flat typed arrays: row r holds user `userIds[r]`'s `n` best.
 #[napi(object, object_from_js = false)]
 pub struct RecommendAllResult {
+    /// The row length: the requested n, at most the number of movies.
     pub n: u32,
     pub user_ids: Float64Array,
+    /// userIds.length × n movie ids, best first; NaN where a user has fewer candidates.
     pub movie_ids: Float64Array,
+    /// What each list is ranked by (see `Recommendation.score`).
     pub scores: Float32Array,
-    /// Predicted ratings on the model's scale; NaN where the model predicts none.
+    /// Predicted ratings clamped to the rating scale; NaN where the model predicts none or a list is short.
     pub ratings: Float32Array,
 }
 
-pub struct AllOutput {
-    lists: alsrec_core::query::batch::ManyLists,
-}
-
-fn recommend_all(
-    m: &CoreModel,
-    index: &QueryStats,
-    options: &RecommendOptions,
-    cancel: &CoreCancel,
-) -> alsrec_core::Result<AllOutput> {
-    let users: Vec<u32> = (0..m.num_users() as u32).collect();
-    let lists = m.recommend_many(&users, options, index, cancel)?;
-    Ok(AllOutput { lists })
-}
-
-fn all_result(m: &CoreModel, n: usize, out: AllOutput) -> RecommendAllResult {
-    RecommendAllResult {
-        n: n as u32,
-        user_ids: raw_ids(&m.users),
-        movie_ids: Float64Array::new(
-            out.lists
-                .items
-                .iter()
-                .map(|&i| {
-                    if i == u32::MAX {
-                        f64::NAN
-                    } else {
-                        m.items.raw(i) as f64
-                    }
-                })
-                .collect(),
-        ),
-        scores: Float32Array::new(out.lists.scores),
-        ratings: Float32Array::new(out.lists.ratings),
-    }
-}
-
-pub struct RecommendAllTask {
-    model: Arc<CoreModel>,
-    index: Arc<OnceLock<Arc<QueryStats>>>,
-    options: RecommendOptions,
-    cancel: CoreCancel,
-}
-
-impl Task for RecommendAllTask {
-    type Output = AllOutput;
-    type JsValue = RecommendAllResult;
-    fn compute(&mut self) -> Result<AllOutput> {
-        guard(|| {
-            let index = self
-                .index
-                .get_or_init(|| Arc::new(QueryStats::new(&self.model)));
-            recommend_all(&self.model, index, &self.options, &self.cancel)
-        })
-    }
-    fn resolve(&mut self, _env: Env, out: AllOutput) -> Result<RecommendAllResult> {
-        Ok(all_result(&self.model, self.options.n, out))
+impl From<AllLists> for RecommendAllResult {
+    fn from(lists: AllLists) -> Self {
+        RecommendAllResult {
+            n: lists.n as u32,
+            user_ids: ids_js(&lists.user_ids),
+            movie_ids: Float64Array::new(
+                lists
+                    .movie_ids
+                    .iter()
+                    .map(|i| i.map_or(f64::NAN, |i| i as f64))
+                    .collect(),
+            ),
+            scores: Float32Array::new(lists.scores),
+            ratings: Float32Array::new(lists.ratings),
+        }
     }
 }
 
@@ -227,137 +146,14 @@ pub struct VectorNorms {
     pub smallest: ScoredMovies,
 }
 
+/// 2-D coordinates of the movie vectors on their first two principal components.
 #[napi(object, object_from_js = false)]
-pub struct MovieMapJs {
+pub struct MovieMap {
     pub movie_ids: Float64Array,
     pub x: Float32Array,
     pub y: Float32Array,
-    pub explained: Vec<f64>,
-}
-
-#[napi(object, object_from_js = false)]
-pub struct RankingMetricsJs {
-    pub k: u32,
-    pub threshold: f64,
-    pub users: u32,
-    pub precision: f64,
-    pub recall: f64,
-    pub ndcg: f64,
-    pub map: f64,
-    pub hit_rate: f64,
-    pub coverage: f64,
-    /// Mean popularity rank of the recommended movies (1 = the most rated).
-    pub novelty: f64,
-}
-
-impl From<RankingMetrics> for RankingMetricsJs {
-    fn from(r: RankingMetrics) -> Self {
-        RankingMetricsJs {
-            k: r.k as u32,
-            threshold: r.threshold as f64,
-            users: r.users as u32,
-            precision: r.precision,
-            recall: r.recall,
-            ndcg: r.ndcg,
-            map: r.map,
-            hit_rate: r.hit_rate,
-            coverage: r.coverage,
-            novelty: r.novelty,
-        }
-    }
-}
-
-pub struct RankingTask {
-    model: Arc<CoreModel>,
-    index: Arc<OnceLock<Arc<QueryStats>>>,
-    test: Arc<alsrec_core::Dataset>,
-    k: usize,
-    threshold: f32,
-    cancel: CoreCancel,
-}
-
-impl Task for RankingTask {
-    type Output = RankingMetrics;
-    type JsValue = RankingMetricsJs;
-    fn compute(&mut self) -> Result<RankingMetrics> {
-        guard(|| {
-            let index = self
-                .index
-                .get_or_init(|| Arc::new(QueryStats::new(&self.model)));
-            let pool = alsrec_core::runtime::pool::thread_pool(None)?;
-            pool.install(|| {
-                ranking::ranking_metrics(
-                    &self.model,
-                    &self.test,
-                    self.k,
-                    self.threshold,
-                    index,
-                    &self.cancel,
-                )
-            })
-        })
-    }
-    fn resolve(&mut self, _env: Env, out: RankingMetrics) -> Result<RankingMetricsJs> {
-        Ok(out.into())
-    }
-}
-
-pub struct SaveTask {
-    model: Arc<CoreModel>,
-    path: PathBuf,
-}
-
-impl Task for SaveTask {
-    type Output = ();
-    type JsValue = ();
-    fn compute(&mut self) -> Result<()> {
-        guard(|| modelfile::save(&self.model, &self.path))
-    }
-    fn resolve(&mut self, _env: Env, _out: ()) -> Result<()> {
-        Ok(())
-    }
-}
-
-pub struct LoadModelTask {
-    path: PathBuf,
-}
-
-impl Task for LoadModelTask {
-    type Output = CoreModel;
-    type JsValue = Model;
-    fn compute(&mut self) -> Result<CoreModel> {
-        guard(|| modelfile::load(&self.path))
-    }
-    fn resolve(&mut self, _env: Env, out: CoreModel) -> Result<Model> {
-        Ok(Model::new(out))
-    }
-}
-
-/// Reads a model file off the JavaScript thread, checking magic, version, sizes and checksum.
-#[napi(ts_return_type = "Promise<Model>")]
-pub fn load_model(path: String) -> AsyncTask<LoadModelTask> {
-    AsyncTask::new(LoadModelTask { path: path.into() })
-}
-
-#[napi]
-pub fn load_model_sync(path: String) -> Result<Model> {
-    guard(|| modelfile::load(std::path::Path::new(&path)).map(Model::new))
-}
-
-pub struct PartialFitTask {
-    model: Arc<CoreModel>,
-    ratings: NewRatings,
-}
-
-impl Task for PartialFitTask {
-    type Output = CoreModel;
-    type JsValue = Model;
-    fn compute(&mut self) -> Result<CoreModel> {
-        guard(|| self.model.partial_fit(&self.ratings))
-    }
-    fn resolve(&mut self, _env: Env, out: CoreModel) -> Result<Model> {
-        Ok(Model::new(out))
-    }
+    /// Fraction of the variance along x and along y.
+    pub explained: (f64, f64),
 }
 
 fn new_ratings(user_ids: &[f64], movie_ids: &[f64], ratings: &[f32]) -> NewRatings {
@@ -366,6 +162,23 @@ fn new_ratings(user_ids: &[f64], movie_ids: &[f64], ratings: &[f32]) -> NewRatin
         movie_ids: movie_ids.iter().map(|&i| i as i64).collect(),
         ratings: ratings.to_vec(),
     }
+}
+
+fn ids_of(ids: &[f64]) -> Vec<i64> {
+    ids.iter().map(|&i| i as i64).collect()
+}
+
+/// Reads a model file off the JavaScript thread, checking magic, version, sizes and checksum.
+#[napi(ts_return_type = "Promise<Model>")]
+pub fn load_model(path: String) -> AsyncTask<CoreTask<Model>> {
+    spawn(None, move |_| {
+        modelfile::load(path.as_ref()).map(Model::new)
+    })
+}
+
+#[napi]
+pub fn load_model_sync(path: String) -> Result<Model> {
+    guard(|| modelfile::load(path.as_ref()).map(Model::new))
 }
 
 #[napi]
@@ -395,6 +208,7 @@ impl Model {
         self.inner.num_items() as u32
     }
 
+    /// The resolved training config as the model file stores it (JSON).
     #[napi(getter)]
     pub fn config_json(&self) -> Result<String> {
         guard(|| {
@@ -411,7 +225,7 @@ impl Model {
     /// The catalog the model's movie ids refer to (kept in the model file).
     #[napi]
     pub fn catalog(&self) -> CatalogColumns {
-        catalog_columns(&self.inner.catalog)
+        self.inner.catalog.columns().into()
     }
 
     /// The fewest training ratings a movie needs to appear in a list by default.
@@ -428,9 +242,9 @@ impl Model {
 
     /// The smallest and largest training rating: the scale new ratings must lie on.
     #[napi]
-    pub fn rating_range(&self) -> Vec<f64> {
+    pub fn rating_range(&self) -> (f64, f64) {
         let (lo, hi) = self.index().rating_range;
-        vec![lo as f64, hi as f64]
+        (lo as f64, hi as f64)
     }
 
     /// Raw user ids, in index order.
@@ -439,12 +253,22 @@ impl Model {
         raw_ids(&self.inner.users)
     }
 
+    /// Raw movie ids, in index order (rated movies first, then catalog-only ones).
     #[napi]
-    pub fn recommend(&self, user_id: f64, options: Option<QueryOptionsJs>) -> Result<ScoredMovies> {
+    pub fn movie_ids(&self) -> Float64Array {
+        raw_ids(&self.inner.items)
+    }
+
+    #[napi]
+    pub fn recommend(
+        &self,
+        user_id: f64,
+        options: Option<RecommendOptions>,
+    ) -> Result<ScoredMovies> {
         guard(|| {
             let m = &self.inner;
             let user = m.user_index(user_id as i64)?;
-            let o = options_of(m, options.as_ref())?;
+            let o = resolve(m, options)?;
             let top = m.recommend(user, &o, &self.index())?;
             Ok(scored_movies(m, &top))
         })
@@ -453,28 +277,28 @@ impl Model {
     #[napi(ts_return_type = "Promise<RecommendAllResult>")]
     pub fn recommend_all(
         &self,
-        options: Option<QueryOptionsJs>,
+        options: Option<RecommendOptions>,
         cancel: Option<&CancelToken>,
-    ) -> Result<AsyncTask<RecommendAllTask>> {
-        let options = guard(|| options_of(&self.inner, options.as_ref()))?;
-        Ok(AsyncTask::new(RecommendAllTask {
-            model: self.inner.clone(),
-            index: self.index.clone(),
-            options,
-            cancel: cancel.map(|c| c.inner.clone()).unwrap_or_default(),
+    ) -> Result<AsyncTask<CoreTask<RecommendAllResult>>> {
+        let options = guard(|| resolve(&self.inner, options))?;
+        let (model, cell) = (self.inner.clone(), self.index.clone());
+        Ok(spawn(cancel, move |cancel| {
+            let lists = model.recommend_all(&options, &stats(&model, &cell), cancel)?;
+            Ok(lists.into())
         }))
     }
 
     #[napi]
     pub fn recommend_all_sync(
         &self,
-        options: Option<QueryOptionsJs>,
+        options: Option<RecommendOptions>,
     ) -> Result<RecommendAllResult> {
         guard(|| {
-            let m = &self.inner;
-            let o = options_of(m, options.as_ref())?;
-            let out = recommend_all(m, &self.index(), &o, &CoreCancel::new())?;
-            Ok(all_result(m, o.n, out))
+            let o = resolve(&self.inner, options)?;
+            let lists = self
+                .inner
+                .recommend_all(&o, &self.index(), &CoreCancel::new())?;
+            Ok(lists.into())
         })
     }
 
@@ -497,23 +321,9 @@ impl Model {
         movie_ids: Float64Array,
     ) -> Result<Float32Array> {
         guard(|| {
-            let m = &self.inner;
-            if user_ids.len() != movie_ids.len() {
-                return Err(CoreError::invalid_argument(format!(
-                    "userIds and movieIds must have the same length (got {} and {})",
-                    user_ids.len(),
-                    movie_ids.len()
-                )));
-            }
-            let users = user_ids
-                .iter()
-                .map(|&u| m.user_index(u as i64))
-                .collect::<alsrec_core::Result<Vec<_>>>()?;
-            let items = movie_ids
-                .iter()
-                .map(|&i| m.item_index(i as i64))
-                .collect::<alsrec_core::Result<Vec<_>>>()?;
-            Ok(Float32Array::new(m.predict_many(&users, &items)))
+            self.inner
+                .predict_by_id(&ids_of(&user_ids), &ids_of(&movie_ids))
+                .map(Float32Array::new)
         })
     }
 
@@ -523,27 +333,12 @@ impl Model {
         movie_ids: Float64Array,
         ratings: Float32Array,
         genres: Vec<String>,
-        options: Option<QueryOptionsJs>,
+        options: Option<RecommendOptions>,
     ) -> Result<ScoredMovies> {
         guard(|| {
             let m = &self.inner;
-            if movie_ids.len() != ratings.len() {
-                return Err(CoreError::invalid_argument(
-                    "movieIds and ratings must have the same length",
-                ));
-            }
-            let user = NewUser {
-                items: movie_ids
-                    .iter()
-                    .map(|&i| m.item_index(i as i64).map(|i| i as u32))
-                    .collect::<alsrec_core::Result<_>>()?,
-                ratings: ratings.to_vec(),
-                genres: genres
-                    .iter()
-                    .map(|g| m.genre_by_name(g))
-                    .collect::<alsrec_core::Result<_>>()?,
-            };
-            let o = options_of(m, options.as_ref())?;
+            let user = m.new_user_by_id(&ids_of(&movie_ids), &ratings, &genres)?;
+            let o = resolve(m, options)?;
             let top = m.recommend_for_new_user(&user, &o, &self.index())?;
             Ok(scored_movies(m, &top))
         })
@@ -553,12 +348,12 @@ impl Model {
     pub fn similar_movies(
         &self,
         movie_id: f64,
-        options: Option<QueryOptionsJs>,
+        options: Option<RecommendOptions>,
     ) -> Result<ScoredMovies> {
         guard(|| {
             let m = &self.inner;
             let item = m.item_index(movie_id as i64)?;
-            let o = options_of(m, options.as_ref())?;
+            let o = resolve(m, options)?;
             let top = m.similar_items(item, o.n, &o.filter, &self.index())?;
             Ok(scored_movies(m, &top))
         })
@@ -624,17 +419,17 @@ impl Model {
     }
 
     #[napi]
-    pub fn movie_map(&self, min_ratings: u32) -> Result<MovieMapJs> {
+    pub fn movie_map(&self, min_ratings: u32) -> Result<MovieMap> {
         guard(|| {
             let m = &self.inner;
             let map = m.movie_map(min_ratings, &self.index())?;
-            Ok(MovieMapJs {
+            Ok(MovieMap {
                 movie_ids: Float64Array::new(
                     map.items.iter().map(|&i| m.items.raw(i) as f64).collect(),
                 ),
                 x: Float32Array::new(map.x),
                 y: Float32Array::new(map.y),
-                explained: map.explained.to_vec(),
+                explained: (map.explained[0], map.explained[1]),
             })
         })
     }
@@ -645,11 +440,12 @@ impl Model {
         user_ids: Float64Array,
         movie_ids: Float64Array,
         ratings: Float32Array,
-    ) -> AsyncTask<PartialFitTask> {
-        AsyncTask::new(PartialFitTask {
-            model: self.inner.clone(),
-            ratings: new_ratings(&user_ids, &movie_ids, &ratings),
-        })
+    ) -> AsyncTask<CoreTask<Model>> {
+        let (model, ratings) = (
+            self.inner.clone(),
+            new_ratings(&user_ids, &movie_ids, &ratings),
+        );
+        spawn(None, move |_| model.partial_fit(&ratings).map(Model::new))
     }
 
     #[napi]
@@ -659,11 +455,8 @@ impl Model {
         movie_ids: Float64Array,
         ratings: Float32Array,
     ) -> Result<Model> {
-        guard(|| {
-            self.inner
-                .partial_fit(&new_ratings(&user_ids, &movie_ids, &ratings))
-                .map(Model::new)
-        })
+        let ratings = new_ratings(&user_ids, &movie_ids, &ratings);
+        guard(|| self.inner.partial_fit(&ratings).map(Model::new))
     }
 
     #[napi(ts_return_type = "Promise<RankingMetrics>")]
@@ -673,14 +466,12 @@ impl Model {
         k: u32,
         threshold: f64,
         cancel: Option<&CancelToken>,
-    ) -> AsyncTask<RankingTask> {
-        AsyncTask::new(RankingTask {
-            model: self.inner.clone(),
-            index: self.index.clone(),
-            test: test.inner.clone(),
-            k: k as usize,
-            threshold: threshold as f32,
-            cancel: cancel.map(|c| c.inner.clone()).unwrap_or_default(),
+    ) -> AsyncTask<CoreTask<RankingMetrics>> {
+        let (model, cell, test) = (self.inner.clone(), self.index.clone(), test.inner.clone());
+        spawn(cancel, move |cancel| {
+            let index = stats(&model, &cell);
+            ranking::ranking_metrics(&model, &test, k as usize, threshold as f32, &index, cancel)
+                .map(Into::into)
         })
     }
 
@@ -690,7 +481,7 @@ impl Model {
         test: &Dataset,
         k: u32,
         threshold: f64,
-    ) -> Result<RankingMetricsJs> {
+    ) -> Result<RankingMetrics> {
         guard(|| {
             ranking::ranking_metrics(
                 &self.inner,
@@ -706,32 +497,19 @@ impl Model {
 
     /// Writes the model file atomically (temporary file, fsync, rename).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn save(&self, path: String) -> AsyncTask<SaveTask> {
-        AsyncTask::new(SaveTask {
-            model: self.inner.clone(),
-            path: path.into(),
-        })
+    pub fn save(&self, path: String) -> AsyncTask<CoreTask<()>> {
+        let model = self.inner.clone();
+        spawn(None, move |_| modelfile::save(&model, path.as_ref()))
     }
 
     #[napi]
     pub fn save_sync(&self, path: String) -> Result<()> {
-        guard(|| modelfile::save(&self.inner, std::path::Path::new(&path)))
+        guard(|| modelfile::save(&self.inner, path.as_ref()))
     }
 
-    /// Writes factors and biases into `dir` as 'csv' or 'npy'; returns the file names.
+    /// Writes factors and biases into `dir`; returns the file names.
     #[napi]
-    pub fn export_factors(&self, dir: String, format: String) -> Result<Vec<String>> {
-        guard(|| {
-            let format = match format.as_str() {
-                "csv" => ExportFormat::Csv,
-                "npy" => ExportFormat::Npy,
-                other => {
-                    return Err(CoreError::invalid_argument(format!(
-                        "format must be 'csv' or 'npy' (got '{other}')"
-                    )))
-                }
-            };
-            export::export(&self.inner, std::path::Path::new(&dir), format)
-        })
+    pub fn export_factors(&self, dir: String, format: ExportFormat) -> Result<Vec<String>> {
+        guard(|| export::export(&self.inner, dir.as_ref(), format.into()))
     }
 }

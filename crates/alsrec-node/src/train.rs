@@ -1,61 +1,46 @@
-use std::sync::Arc;
+//! Training: a TrainConfig object in, a Model out; epochs reach JavaScript as `EpochRecord`s.
 
 use alsrec_core::als::{self, epochs::TrainHooks};
-use alsrec_core::model::config::TrainConfig;
+use alsrec_core::model::config as core;
 use alsrec_core::model::EpochStats;
-use alsrec_core::{Dataset as CoreDataset, Model as CoreModel};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::cancel::CancelToken;
+use crate::config::TrainConfig;
 use crate::dataset::Dataset;
 use crate::error::guard;
 use crate::model::Model;
-
-/// One epoch's figures, as given to `onEpoch` and kept in `model.history`.
-#[napi(object)]
-#[derive(Clone)]
-pub struct EpochRecord {
-    pub epoch: u32,
-    pub train_rmse: f64,
-    pub train_mae: f64,
-    pub test_rmse: Option<f64>,
-    pub test_mae: Option<f64>,
-    pub loss: f64,
-    pub seconds: f64,
-}
-
-impl From<&EpochStats> for EpochRecord {
-    fn from(s: &EpochStats) -> Self {
-        EpochRecord {
-            epoch: s.epoch as u32,
-            train_rmse: s.train_rmse,
-            train_mae: s.train_mae,
-            test_rmse: s.test_rmse,
-            test_mae: s.test_mae,
-            loss: s.loss,
-            seconds: s.seconds,
-        }
-    }
-}
+use crate::reports::EpochRecord;
+use crate::task::{spawn, CoreTask};
 
 /// Progress callback: non-blocking with a bounded queue, so a busy event loop drops progress
 /// records (they are all in `model.history`) instead of stalling or piling up behind training.
 type ProgressFn = ThreadsafeFunction<EpochRecord, (), EpochRecord, Status, false, false, 16>;
 
-pub struct TrainTask {
-    train: Arc<CoreDataset>,
-    test: Option<Arc<CoreDataset>>,
-    initial: Option<Arc<CoreModel>>,
-    config: TrainConfig,
-    on_epoch: Option<ProgressFn>,
-    cancel: alsrec_core::CancelToken,
+fn core_config(config: TrainConfig) -> Result<core::TrainConfig> {
+    guard(|| core::TrainConfig::try_from(config))
 }
 
-impl TrainTask {
-    fn run(&self) -> alsrec_core::Result<CoreModel> {
-        let on_epoch = self.on_epoch.as_ref().map(|f| {
+/// Trains off the JavaScript thread; `initial` warm-starts from a model's parameters.
+#[napi(ts_return_type = "Promise<Model>")]
+pub fn train(
+    train: &Dataset,
+    test: Option<&Dataset>,
+    config: TrainConfig,
+    #[napi(ts_arg_type = "((record: EpochRecord) => void) | undefined | null")] on_epoch: Option<
+        ProgressFn,
+    >,
+    cancel: Option<&CancelToken>,
+    initial: Option<&Model>,
+) -> Result<AsyncTask<CoreTask<Model>>> {
+    let config = core_config(config)?;
+    let train = train.inner.clone();
+    let test = test.map(|t| t.inner.clone());
+    let initial = initial.map(|m| m.inner.clone());
+    Ok(spawn(cancel, move |cancel| {
+        let on_epoch = on_epoch.as_ref().map(|f| {
             Box::new(move |s: &EpochStats| {
                 // Non-blocking: a slow listener must never stall training.
                 f.call(
@@ -65,51 +50,12 @@ impl TrainTask {
             }) as als::epochs::EpochCallback
         });
         let hooks = TrainHooks {
-            test: self.test.as_deref(),
-            cancel: Some(self.cancel.clone()),
+            test: test.as_deref(),
+            cancel: Some(cancel.clone()),
             on_epoch,
-            initial: self.initial.as_deref(),
+            initial: initial.as_deref(),
         };
-        als::train(&self.train, &self.config, hooks)
-    }
-}
-
-impl Task for TrainTask {
-    type Output = CoreModel;
-    type JsValue = Model;
-    fn compute(&mut self) -> Result<CoreModel> {
-        guard(|| self.run())
-    }
-    fn resolve(&mut self, _env: Env, output: CoreModel) -> Result<Model> {
-        Ok(Model::new(output))
-    }
-}
-
-fn parse_config(config_json: &str) -> Result<TrainConfig> {
-    guard(|| TrainConfig::from_json(config_json))
-}
-
-/// Trains off the JavaScript thread. `configJson` is a TrainConfig object as JSON; `initial`
-/// warm-starts from a model's parameters.
-#[napi(ts_return_type = "Promise<Model>")]
-pub fn train(
-    train: &Dataset,
-    test: Option<&Dataset>,
-    config_json: String,
-    #[napi(ts_arg_type = "((record: EpochRecord) => void) | undefined | null")] on_epoch: Option<
-        ProgressFn,
-    >,
-    cancel: Option<&CancelToken>,
-    initial: Option<&Model>,
-) -> Result<AsyncTask<TrainTask>> {
-    let config = parse_config(&config_json)?;
-    Ok(AsyncTask::new(TrainTask {
-        train: train.inner.clone(),
-        test: test.map(|t| t.inner.clone()),
-        initial: initial.map(|m| m.inner.clone()),
-        config,
-        on_epoch,
-        cancel: cancel.map(|c| c.inner.clone()).unwrap_or_default(),
+        als::train(&train, &config, hooks).map(Model::new)
     }))
 }
 
@@ -118,13 +64,13 @@ pub fn train(
 pub fn train_sync(
     train: &Dataset,
     test: Option<&Dataset>,
-    config_json: String,
+    config: TrainConfig,
     #[napi(ts_arg_type = "((record: EpochRecord) => void) | undefined | null")] on_epoch: Option<
         Function<EpochRecord, ()>,
     >,
     initial: Option<&Model>,
 ) -> Result<Model> {
-    let config = parse_config(&config_json)?;
+    let config = core_config(config)?;
     let mut records = Vec::new();
     let model = guard(|| {
         let hooks = TrainHooks {

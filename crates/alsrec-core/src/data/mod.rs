@@ -1,6 +1,7 @@
 //! Ratings in memory: id maps, the movie catalog, sparse layouts, datasets, splits and the
 //! reports that say what a load or split did.
 pub mod catalog;
+pub mod columns;
 pub mod dataset;
 pub mod ids;
 pub mod report;

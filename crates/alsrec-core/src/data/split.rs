@@ -10,6 +10,7 @@ use crate::data::dataset::Dataset;
 use crate::data::report::SplitReport;
 use crate::data::sparse::RowOrder;
 use crate::error::{Error, Result};
+use crate::model::config::serde_names;
 use rayon::prelude::*;
 
 pub struct Split {
@@ -45,7 +46,7 @@ pub fn random_split(data: &Dataset, test_fraction: f64, seed: u64) -> Result<Spl
 
 /// Which protocol `split` follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "lowercase")]
 pub enum SplitKind {
     /// A uniformly random fraction of all ratings.
     #[default]
@@ -57,10 +58,40 @@ pub enum SplitKind {
     Temporal,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+impl SplitKind {
+    /// Every kind's name, in declaration order.
+    pub fn names() -> &'static [&'static str] {
+        serde_names::<SplitKind>()
+    }
+}
+
+/// What happens to test rows whose user or movie has no rating in the training part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColdStart {
+    /// They stay in the test set (and are counted in the report).
+    #[default]
+    Keep,
+    /// They are removed from the test set (and counted as dropped).
+    Drop,
+}
+
+impl ColdStart {
+    pub fn names() -> &'static [&'static str] {
+        serde_names::<ColdStart>()
+    }
+
+    pub fn drops(self) -> bool {
+        self == ColdStart::Drop
+    }
+}
+
+/// A split's options, with the keys the API takes; unknown keys are refused.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct SplitOptions {
     pub kind: SplitKind,
+    /// Fraction of ratings put in the test set, in (0, 1).
     pub test_fraction: f64,
     pub seed: u64,
     /// Per-user and temporal splits: users with fewer ratings stay wholly in training.
@@ -68,7 +99,7 @@ pub struct SplitOptions {
     /// Temporal split: a global cutoff (Unix seconds) instead of a per-user fraction.
     pub cutoff: Option<i64>,
     /// Keep (default) or drop test rows whose user or movie has no rating in train.
-    pub drop_cold_start: bool,
+    pub cold_start: ColdStart,
 }
 
 impl Default for SplitOptions {
@@ -79,8 +110,15 @@ impl Default for SplitOptions {
             seed: 42,
             min_ratings: 2,
             cutoff: None,
-            drop_cold_start: false,
+            cold_start: ColdStart::Keep,
         }
+    }
+}
+
+impl SplitOptions {
+    /// Keys as the API takes them, in declaration order.
+    pub fn keys() -> &'static [&'static str] {
+        serde_names::<SplitOptions>()
     }
 }
 
@@ -114,7 +152,7 @@ pub fn split(data: &Dataset, options: &SplitOptions) -> Result<(Split, SplitRepo
         }
         SplitKind::Temporal => temporal_mask(data, options)?,
     };
-    Ok(apply_mask(data, &in_test, options.drop_cold_start))
+    Ok(apply_mask(data, &in_test, options.cold_start.drops()))
 }
 
 /// How many of a user's n ratings go to test: the rounded fraction, at least one, and never all.
@@ -400,7 +438,7 @@ mod tests {
         let (dropped, r2) = split(
             &d,
             &SplitOptions {
-                drop_cold_start: true,
+                cold_start: ColdStart::Drop,
                 ..o
             },
         )

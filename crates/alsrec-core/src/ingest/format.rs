@@ -25,10 +25,28 @@ pub struct ColumnMapping {
     #[serde(default)]
     pub header: Option<bool>,
     pub user: Column,
+    /// The movie column, `movie` in options. The core calls movies items, as everywhere;
+    /// `item` is still read as a deprecated alias (see [`ColumnMapping::DEPRECATED_KEYS`]).
+    #[serde(rename = "movie", alias = "item")]
     pub item: Column,
     pub rating: Column,
     #[serde(default)]
     pub timestamp: Option<Column>,
+}
+
+impl ColumnMapping {
+    /// Old names still read but not offered: `item` for `movie`. It goes once no caller (the
+    /// core's ingest tests among them) spells the movie column `item`.
+    pub const DEPRECATED_KEYS: &'static [&'static str] = &["item"];
+
+    /// Keys as the API takes them, in declaration order, without the deprecated aliases.
+    pub fn keys() -> Vec<&'static str> {
+        crate::model::config::serde_names::<ColumnMapping>()
+            .iter()
+            .copied()
+            .filter(|k| !Self::DEPRECATED_KEYS.contains(k))
+            .collect()
+    }
 }
 
 /// The resolved layout the parser works with.
@@ -207,7 +225,7 @@ impl RatingsFormat {
         Ok(Resolved {
             fields,
             user: find(&self.user, "user")?,
-            item: find(&self.item, "item")?,
+            item: find(&self.item, "movie")?,
             rating: find(&self.rating, "rating")?,
             timestamp,
         })

@@ -13,9 +13,16 @@ use crate::data::dataset::{Dataset, Triplets};
 use crate::data::report::{LoadReport, SplitReport};
 use crate::data::sparse::RowOrder;
 use crate::error::{Error, Result};
+use crate::model::config::serde_names;
+use serde::Deserialize;
 
-#[derive(Debug, Clone, Default)]
+/// How a loader reads and filters ratings. Deserialized with the keys the API takes; unknown keys
+/// are refused.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct LoadOptions {
+    /// A bad row stops the load (`error`, the default) or is skipped and counted (`skip`).
+    #[serde(with = "OnBadRowName")]
     pub on_bad_row: OnBadRow,
     /// Ratings outside [min, max] are bad rows. MovieLens formats default to [0.5, 5].
     pub rating_scale: Option<(f32, f32)>,
@@ -26,6 +33,58 @@ pub struct LoadOptions {
     pub catalog_only: bool,
     /// For `load_split`: drop test rows whose user or movie has no training rating.
     pub drop_cold_start: bool,
+    /// Worker threads of the parse; all cores when absent.
+    pub threads: Option<usize>,
+}
+
+/// The names of [`OnBadRow`] (defined beside the parser) as options spell them.
+#[derive(Deserialize)]
+#[serde(remote = "OnBadRow", rename_all = "lowercase")]
+#[allow(dead_code)] // only its Deserialize impl is used: it builds `OnBadRow` values
+enum OnBadRowName {
+    Error,
+    Skip,
+}
+
+impl OnBadRow {
+    /// Every policy's name, in declaration order.
+    pub fn names() -> &'static [&'static str] {
+        #[derive(Deserialize)]
+        #[serde(transparent)]
+        #[allow(dead_code)] // read for its Deserialize impl only
+        struct Named(#[serde(with = "OnBadRowName")] OnBadRow);
+        // A transparent wrapper deserializes as its field: the remote enum's variants.
+        serde_names::<Named>()
+    }
+}
+
+impl LoadOptions {
+    /// Keys as the API takes them, in declaration order.
+    pub fn keys() -> &'static [&'static str] {
+        serde_names::<LoadOptions>()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if let Some((lo, hi)) = self.rating_scale {
+            let bound = crate::data::MAX_ABS_VALUE;
+            let within = |x: f32| x.is_finite() && x.abs() <= bound;
+            if !(within(lo) && within(hi) && lo <= hi) {
+                return Err(Error::invalid_argument(format!(
+                    "ratingScale must be [min, max] with min ≤ max, both within ±{bound} (got [{lo}, {hi}])"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `load` on the thread pool `threads` asks for, once the options are checked.
+    fn run<T>(&self, load: impl FnOnce() -> Result<T> + Send) -> Result<T>
+    where
+        T: Send,
+    {
+        self.validate()?;
+        crate::runtime::pool::thread_pool(self.threads)?.install(load)
+    }
 }
 
 /// The ratings files a MovieLens directory may hold, newest layout first.
@@ -52,6 +111,7 @@ pub fn ratings_path(path: &Path) -> Result<PathBuf> {
 
 /// Loads a MovieLens directory (ratings.csv | ratings.dat | u.data, with movies.csv |
 /// movies.dat | u.item, links.csv, tags.csv) or one MovieLens ratings file.
+/// Runs on the pool `options.threads` asks for.
 pub fn load_movielens(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     let file = ratings_path(path)?;
     load_ratings(&file, None, options)
@@ -76,6 +136,14 @@ fn detect(file: &Path) -> Result<RatingsFormat> {
 /// Loads one ratings file: MovieLens by detection when `mapping` is None (its catalog files
 /// beside it are read too), else the mapped columns.
 pub fn load_ratings(
+    file: &Path,
+    mapping: Option<&ColumnMapping>,
+    options: &LoadOptions,
+) -> Result<Dataset> {
+    options.run(|| read_one(file, mapping, options))
+}
+
+fn read_one(
     file: &Path,
     mapping: Option<&ColumnMapping>,
     options: &LoadOptions,
@@ -118,15 +186,7 @@ pub fn load_ratings(
 }
 
 fn parse_options<'a>(format: &'a RatingsFormat, options: &LoadOptions) -> Result<ParseOptions<'a>> {
-    if let Some((lo, hi)) = options.rating_scale {
-        let bound = crate::data::MAX_ABS_VALUE;
-        let within = |x: f32| x.is_finite() && x.abs() <= bound;
-        if !(within(lo) && within(hi) && lo <= hi) {
-            return Err(Error::invalid_argument(format!(
-                "ratingScale must be [min, max] with min ≤ max, both within ±{bound} (got [{lo}, {hi}])"
-            )));
-        }
-    }
+    options.validate()?;
     Ok(ParseOptions {
         format,
         on_bad_row: options.on_bad_row,
@@ -361,6 +421,15 @@ fn finish(
 /// Reads a predefined split (ml-100k `u1.base`/`u1.test`, ml-10m `r1.train`/`r1.test`, or a
 /// user's own pair) so that both sets share one pair of id maps.
 pub fn load_split(
+    train_file: &Path,
+    test_file: &Path,
+    mapping: Option<&ColumnMapping>,
+    options: &LoadOptions,
+) -> Result<(Dataset, Dataset, SplitReport)> {
+    options.run(|| read_split(train_file, test_file, mapping, options))
+}
+
+fn read_split(
     train_file: &Path,
     test_file: &Path,
     mapping: Option<&ColumnMapping>,

@@ -23,6 +23,11 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    /// Every kind's name, in declaration order.
+    pub fn names() -> &'static [&'static str] {
+        serde_names::<ModelKind>()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Bias => "bias",
@@ -147,22 +152,12 @@ impl Default for RankerConfig {
     }
 }
 
-/// Keys a ranker config may hold, for error messages.
-pub const RANKER_KEYS: &[&str] = &[
-    "factors",
-    "tau",
-    "alpha",
-    "epochs",
-    "cgSteps",
-    "ratingWeight",
-    "ratingSupport",
-    "popularityPenalty",
-    "learnPopularityPenalty",
-    "seriesBonus",
-    "learnSeriesBonus",
-];
-
 impl RankerConfig {
+    /// The keys a ranker config holds, in declaration order (see [`serde_names`]).
+    pub fn keys() -> &'static [&'static str] {
+        serde_names::<RankerConfig>()
+    }
+
     pub fn validate(&self) -> Result<()> {
         if !(1..=1024).contains(&self.factors) {
             return Err(Error::invalid_argument(format!(
@@ -234,27 +229,63 @@ pub enum ImplicitSolver {
     Cholesky,
 }
 
-/// Keys a config may hold, for error messages.
-pub const CONFIG_KEYS: &[&str] = &[
-    "model",
-    "factors",
-    "lambda",
-    "tau",
-    "gamma",
-    "beta",
-    "alpha",
-    "epochs",
-    "seed",
-    "threads",
-    "initScale",
-    "tolerance",
-    "patience",
-    "weightedRegularization",
-    "solver",
-    "cgSteps",
-    "ranker",
-    "recencyHalfLife",
-];
+impl ImplicitSolver {
+    /// Every solver's name, in declaration order.
+    pub fn names() -> &'static [&'static str] {
+        serde_names::<ImplicitSolver>()
+    }
+}
+
+/// The field names of a struct (or the variant names of an enum) as its `Deserialize` impl
+/// accepts them, aliases included, in declaration order. Read from the derived impl itself, so
+/// an option set's list of keys is its type and cannot drift from it.
+pub fn serde_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+
+    /// A deserializer that only records the names `deserialize_struct` / `deserialize_enum` is
+    /// given, then stops.
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(
+            self,
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            Err(de::Error::custom("names probe"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("names probe"))
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            variants: &'static [&'static str],
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            *self.0 = variants;
+            Err(de::Error::custom("names probe"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map identifier ignored_any
+        }
+    }
+
+    let mut names: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut names));
+    names
+}
 
 /// The biased model's defaults (see [`TrainConfig::defaults_for`]).
 impl Default for TrainConfig {
@@ -283,6 +314,12 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The keys a training config holds, in declaration order: the names the API takes and the
+    /// model file stores (see [`serde_names`]).
+    pub fn keys() -> &'static [&'static str] {
+        serde_names::<TrainConfig>()
+    }
+
     /// The defaults of a model kind: the best settings of the grid search in
     /// `scripts/tune-als.mjs` on ml-latest-small (seeded 80/20 random split, λ = 1):
     /// bias γ = 2 → test RMSE 0.860; biased k = 32, τ = 15, γ = 2 → 0.844; genre k = 32, τ = 20,
@@ -337,10 +374,11 @@ impl TrainConfig {
                 "invalid training config: expected an object",
             ));
         };
-        if let Some(key) = given.keys().find(|k| !CONFIG_KEYS.contains(&k.as_str())) {
+        let keys = TrainConfig::keys();
+        if let Some(key) = given.keys().find(|k| !keys.contains(&k.as_str())) {
             return Err(Error::invalid_argument(format!(
                 "invalid training config: unknown field `{key}`; allowed keys: {}",
-                CONFIG_KEYS.join(", ")
+                keys.join(", ")
             )));
         }
         let kind = match given.get("model") {
@@ -491,5 +529,32 @@ mod tests {
         let c = TrainConfig::from_json(r#"{"model": "implicit", "alpha": 3}"#).unwrap();
         assert_eq!(c.tau, TrainConfig::defaults_for(ModelKind::Implicit).tau);
         assert_eq!(c.alpha, 3.0);
+    }
+
+    #[test]
+    fn key_lists_come_from_the_types() {
+        let keys = TrainConfig::keys();
+        assert_eq!(keys.len(), 18, "{keys:?}");
+        assert_eq!(keys[0], "model");
+        assert!(keys.contains(&"cgSteps") && keys.contains(&"recencyHalfLife"));
+        // The stored config (Serialize) has exactly the keys the API takes (Deserialize).
+        let stored = serde_json::to_value(TrainConfig::default()).unwrap();
+        let stored: Vec<&str> = stored
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        let mut stored_sorted = stored.clone();
+        stored_sorted.sort_unstable();
+        assert_eq!(sorted, stored_sorted);
+        assert_eq!(RankerConfig::keys().len(), 11);
+        assert_eq!(
+            ModelKind::names(),
+            ["bias", "biased", "genre", "implicit", "popular", "toprated"]
+        );
+        assert_eq!(ImplicitSolver::names(), ["cg", "cholesky"]);
     }
 }

@@ -2,14 +2,28 @@
 use std::io::Write;
 use std::path::Path;
 
+use serde::Deserialize;
+
 use crate::error::{Error, Result};
 use crate::io::files::write_atomic;
 use crate::model::Model;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The file format of an export, named as options spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
+    /// `users.csv` and `movies.csv`: id, bias and factors per row.
     Csv,
+    /// NumPy `.npy` arrays of ids, factors and biases (and genre factors).
+    #[default]
     Npy,
+}
+
+impl ExportFormat {
+    /// Every format's name, in declaration order.
+    pub fn names() -> &'static [&'static str] {
+        crate::model::config::serde_names::<ExportFormat>()
+    }
 }
 
 /// An `.npy` (version 1.0) file: magic, a Python-dict header padded to 64 bytes, raw data.

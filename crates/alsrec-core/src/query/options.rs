@@ -1,5 +1,10 @@
 //! What a query may ask for: the movie filter, list length, diversity, and the bounds on them.
+//! [`QueryOptions`] is the form callers give (raw movie ids, genre names); it resolves against a
+//! model into the [`RecommendOptions`] the queries take (dense indices).
+use serde::Deserialize;
+
 use crate::error::{Error, Result};
+use crate::model::Model;
 
 /// Which movies may be recommended. Empty / `None` fields do not restrict.
 #[derive(Debug, Clone, Default)]
@@ -83,6 +88,76 @@ impl RecommendOptions {
             n: items.max(1),
             ..self.clone()
         })
+    }
+}
+
+/// The options of a recommendation query as a caller gives them: movies by raw id, genres by
+/// name. Unknown keys are refused. Absent keys take the defaults of [`RecommendOptions`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct QueryOptions {
+    /// How many movies (default 10).
+    pub n: usize,
+    /// Leave out the movies the user rated in training (default true).
+    pub exclude_seen: bool,
+    /// Only movies with at least one of these genres (names, case-insensitive).
+    pub genres: Vec<String>,
+    /// Only movies with at least this many training ratings; absent: the model's floor.
+    pub min_ratings: Option<u32>,
+    /// Only movies from these years, inclusive.
+    pub years: Option<(i32, i32)>,
+    /// Only these movies (raw ids).
+    pub candidates: Option<Vec<i64>>,
+    /// MMR weight in [0, 1] for genre diversity.
+    pub diversity: f32,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        let d = RecommendOptions::default();
+        QueryOptions {
+            n: d.n,
+            exclude_seen: d.exclude_seen,
+            genres: Vec::new(),
+            min_ratings: None,
+            years: None,
+            candidates: None,
+            diversity: d.diversity,
+        }
+    }
+}
+
+impl QueryOptions {
+    /// Keys as the API takes them, in declaration order.
+    pub fn keys() -> &'static [&'static str] {
+        crate::model::config::serde_names::<QueryOptions>()
+    }
+
+    /// The options in the model's indices: an unknown genre or movie id is `NotFound`; the
+    /// bounds are checked ([`RecommendOptions::validate`]).
+    pub fn resolve(&self, model: &Model) -> Result<RecommendOptions> {
+        let genres = self
+            .genres
+            .iter()
+            .map(|g| model.genre_by_name(g))
+            .collect::<Result<_>>()?;
+        let candidates = match &self.candidates {
+            None => None,
+            Some(ids) => Some(model.item_indices(ids)?),
+        };
+        let options = RecommendOptions {
+            n: self.n,
+            exclude_seen: self.exclude_seen,
+            filter: Filter {
+                genres,
+                min_ratings: self.min_ratings,
+                years: self.years,
+                candidates,
+            },
+            diversity: self.diversity,
+        };
+        options.validate()?;
+        Ok(options)
     }
 }
 

@@ -94,6 +94,16 @@ pub struct GenerateReport {
 }
 
 impl GenerateOptions {
+    /// Keys as the API takes them, in declaration order.
+    pub fn keys() -> &'static [&'static str] {
+        crate::model::config::serde_names::<GenerateOptions>()
+    }
+
+    /// Writes the set into `out` ([`generate`]) on the pool `threads` asks for.
+    pub fn write(&self, out: &Path, cancel: &CancelToken) -> Result<GenerateReport> {
+        crate::runtime::pool::thread_pool(self.threads)?.install(|| generate(out, self, cancel))
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.users == 0 || self.movies == 0 {
             return Err(Error::invalid_argument(
