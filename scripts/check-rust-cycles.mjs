@@ -762,7 +762,21 @@ function checkCrate(crate, crates) {
   const library = analyse(libModules, libEdges)
   const libraryKeys = new Set(library.map((c) => c.modules.join('\n')))
   const withTests = analyse(allModules, graph.edges).filter((c) => !libraryKeys.has(c.modules.join('\n')))
-  return { crate, graph, libModules, libEdges, library, withTests }
+  // The folders must layer too: collapse every module to its top-level domain (`query::topn` →
+  // `query`), so that two files of different folders cannot lean on each other's folder through
+  // a third file (query::a → model, model::b → query::c is a cycle of `query` and `model`).
+  const domain = (m) => m.split('::')[0]
+  const domainEdges = new Map()
+  for (const e of libEdges) {
+    const [from, to] = [domain(e.from), domain(e.to)]
+    if (from === to) continue
+    const k = `${from}\n${to}`
+    if (!domainEdges.has(k)) domainEdges.set(k, { from, to, locations: [] })
+    domainEdges.get(k).locations.push(...e.locations)
+  }
+  const domains = [...new Set(libModules.map(domain))]
+  const domainCycles = analyse(domains, [...domainEdges.values()])
+  return { crate, graph, libModules, libEdges, library, withTests, domains, domainCycles }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -794,6 +808,11 @@ function report(results) {
       out.push(`${name}: ${r.library.length} ${r.library.length === 1 ? 'cycle' : 'cycles'} among ${count}`)
       r.library.forEach((c, i) => out.push(formatCycle(c, `error: ${name}: cycle ${i + 1}`)))
     }
+    if (r.domainCycles.length === 0) out.push(`${name}: no cycles among its ${r.domains.length} top-level folders`)
+    else {
+      failures += r.domainCycles.length
+      r.domainCycles.forEach((c, i) => out.push(formatCycle(c, `error: ${name}: folder cycle ${i + 1}`)))
+    }
     const all = `${r.graph.modules.length} modules (${r.graph.edges.length} edges)`
     if (r.withTests.length === 0) out.push(`${name} with test code: no further cycles among ${all}`)
     else {
@@ -820,6 +839,7 @@ function toJson(results) {
       edges: r.graph.edges.map((e) => ({ from: e.from, to: e.to, test: !e.locations.some((l) => !l.test) || testModule(r, e.from) || testModule(r, e.to), locations: e.locations })),
       external: r.graph.external.map((e) => ({ from: e.from, to: e.to, locations: e.locations })),
       cycles: r.library.map(cycle),
+      domainCycles: r.domainCycles.map(cycle),
       testCycles: r.withTests.map(cycle),
       unreachableFiles: r.crate.unreachable.map(rel),
     })),

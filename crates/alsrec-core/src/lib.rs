@@ -4,6 +4,7 @@
 //! [`data::split`] → [`als::train`] → [`model::Model`] → [`query`], [`foldin`] and [`eval`].
 //! `docs/architecture.md` maps the folders; `docs/model.md` has the math.
 pub mod als;
+pub mod api;
 pub mod data;
 pub mod error;
 pub mod eval;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod query;
 pub mod robustness;
 pub mod runtime;
+pub mod schema;
 pub mod synth;
 
 pub use data::dataset::Dataset;

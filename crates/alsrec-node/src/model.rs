@@ -1,10 +1,10 @@
 use std::sync::{Arc, OnceLock};
 
+use alsrec_core::api::AllLists;
 use alsrec_core::eval::ranking;
 use alsrec_core::foldin::partial_fit::NewRatings;
 use alsrec_core::model::export::{self, ExportFormat as CoreExportFormat};
 use alsrec_core::model::file as modelfile;
-use alsrec_core::model::lookup::AllLists;
 use alsrec_core::query::stats::QueryStats;
 use alsrec_core::query::topn::Scored;
 use alsrec_core::{CancelToken as CoreCancel, Model as CoreModel};

@@ -10,7 +10,7 @@ use crate::data::dataset::Dataset;
 use crate::data::report::SplitReport;
 use crate::data::sparse::RowOrder;
 use crate::error::{Error, Result};
-use crate::model::config::serde_names;
+use crate::schema::serde_names;
 use rayon::prelude::*;
 
 pub struct Split {

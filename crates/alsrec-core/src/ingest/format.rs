@@ -41,7 +41,7 @@ impl ColumnMapping {
 
     /// Keys as the API takes them, in declaration order, without the deprecated aliases.
     pub fn keys() -> Vec<&'static str> {
-        crate::model::config::serde_names::<ColumnMapping>()
+        crate::schema::serde_names::<ColumnMapping>()
             .iter()
             .copied()
             .filter(|k| !Self::DEPRECATED_KEYS.contains(k))

@@ -13,7 +13,7 @@ use crate::data::dataset::{Dataset, Triplets};
 use crate::data::report::{LoadReport, SplitReport};
 use crate::data::sparse::RowOrder;
 use crate::error::{Error, Result};
-use crate::model::config::serde_names;
+use crate::schema::serde_names;
 use serde::Deserialize;
 
 /// How a loader reads and filters ratings. Deserialized with the keys the API takes; unknown keys

@@ -103,6 +103,10 @@ pub fn parse_timestamp(field: &[u8]) -> Result<i64, &'static str> {
     Ok(if neg { -v } else { v })
 }
 
+/// The columns of a line the delimited reader splits: a ratings column past it is refused
+/// with a message that says so.
+pub(crate) const MAX_FIELDS: usize = 64;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,7 +164,3 @@ mod tests {
         assert_eq!(parse_timestamp(b""), Err(TIMESTAMP_NOT_WHOLE));
     }
 }
-
-/// The columns of a line the delimited reader splits: a ratings column past it is refused
-/// with a message that says so.
-pub(crate) const MAX_FIELDS: usize = 64;

@@ -22,7 +22,7 @@ pub enum ExportFormat {
 impl ExportFormat {
     /// Every format's name, in declaration order.
     pub fn names() -> &'static [&'static str] {
-        crate::model::config::serde_names::<ExportFormat>()
+        crate::schema::serde_names::<ExportFormat>()
     }
 }
 

@@ -3,7 +3,6 @@ pub mod config;
 pub mod export;
 pub mod factors;
 pub mod file;
-pub mod lookup;
 use crate::kernels::dense::dot;
 use crate::kernels::dense::regularized_gram;
 use crate::kernels::isa::Isa;

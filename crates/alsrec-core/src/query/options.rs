@@ -130,7 +130,7 @@ impl Default for QueryOptions {
 impl QueryOptions {
     /// Keys as the API takes them, in declaration order.
     pub fn keys() -> &'static [&'static str] {
-        crate::model::config::serde_names::<QueryOptions>()
+        crate::schema::serde_names::<QueryOptions>()
     }
 
     /// The options in the model's indices: an unknown genre or movie id is `NotFound`; the

@@ -96,7 +96,7 @@ pub struct GenerateReport {
 impl GenerateOptions {
     /// Keys as the API takes them, in declaration order.
     pub fn keys() -> &'static [&'static str] {
-        crate::model::config::serde_names::<GenerateOptions>()
+        crate::schema::serde_names::<GenerateOptions>()
     }
 
     /// Writes the set into `out` ([`generate`]) on the pool `threads` asks for.

@@ -1,4 +1,4 @@
-//! A model's questions as callers outside Rust ask them: users and movies by raw id, genres by
+//! The core's entry points as callers outside Rust ask them: users and movies by raw id, genres by
 //! name, results back in raw ids. The queries themselves take dense indices.
 use crate::error::{Error, Result};
 use crate::foldin::new_user::NewUser;
