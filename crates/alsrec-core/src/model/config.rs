@@ -236,6 +236,13 @@ impl ImplicitSolver {
     }
 }
 
+/// A seed given as a signed integer (as JavaScript numbers arrive): refused when negative.
+pub fn seed_from_signed(seed: i64) -> Result<u64> {
+    u64::try_from(seed).map_err(|_| {
+        Error::invalid_argument(format!("seed must be a whole number ≥ 0 (got {seed})"))
+    })
+}
+
 /// The field names of a struct (or the variant names of an enum) as its `Deserialize` impl
 /// accepts them, aliases included, in declaration order. Read from the derived impl itself, so
 /// an option set's list of keys is its type and cannot drift from it.
