@@ -124,10 +124,13 @@ export interface ColumnMapping {
   delimiter?: string
   /** Whether the first line names the columns (default true). */
   header?: boolean
-  /** A column by 0-based position, or by header name. */
+  /** The user column: a 0-based position, or a header name. */
   user: number | string
+  /** The movie column (formerly `item`, still read as a deprecated alias by the TypeScript layer). */
   movie: number | string
+  /** The rating column. */
   rating: number | string
+  /** The timestamp column, if the file has one. */
   timestamp?: number | string
 }
 

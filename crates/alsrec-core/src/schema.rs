@@ -1,5 +1,7 @@
 //! What every option set shares: its list of keys is read from its `Deserialize` impl, so the
-//! list cannot drift from the type (the binding, the TypeScript checks and the CLI all use it).
+//! list cannot drift from the type (the binding, the TypeScript checks and the CLI all use it);
+//! seeds arrive as signed JavaScript numbers and are checked in one place.
+use crate::error::{Error, Result};
 
 /// The field names of a struct (or the variant names of an enum) as its `Deserialize` impl
 /// accepts them, aliases included, in declaration order. Read from the derived impl itself, so
@@ -50,4 +52,11 @@ pub fn serde_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] 
     let mut names: &'static [&'static str] = &[];
     let _ = T::deserialize(Probe(&mut names));
     names
+}
+
+/// A seed given as a signed integer (as JavaScript numbers arrive): refused when negative.
+pub fn seed_from_signed(seed: i64) -> Result<u64> {
+    u64::try_from(seed).map_err(|_| {
+        Error::invalid_argument(format!("seed must be a whole number ≥ 0 (got {seed})"))
+    })
 }

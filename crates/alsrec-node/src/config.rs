@@ -1,6 +1,7 @@
 //! Training options: the napi types TypeScript re-exports, converted into the core's
 //! `TrainConfig`, which fills the defaults of the model kind and validates.
 use alsrec_core::model::config as core;
+use alsrec_core::schema::seed_from_signed;
 use napi_derive::napi;
 
 /// Which model to train.
@@ -201,14 +202,7 @@ impl TryFrom<TrainConfig> for core::TrainConfig {
             recency_half_life,
         } = js;
         let d = core::TrainConfig::defaults_for(model.map(Into::into).unwrap_or_default());
-        let seed = match seed {
-            None => d.seed,
-            Some(s) => u64::try_from(s).map_err(|_| {
-                alsrec_core::Error::invalid_argument(format!(
-                    "seed must be a whole number ≥ 0 (got {s})"
-                ))
-            })?,
-        };
+        let seed = seed.map_or(Ok(d.seed), seed_from_signed)?;
         let config = core::TrainConfig {
             model: d.model,
             factors: factors.map_or(d.factors, count),

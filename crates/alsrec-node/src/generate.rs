@@ -1,4 +1,5 @@
 //! The synthetic-data generator: options in, report out, as the napi types TypeScript re-exports.
+use alsrec_core::schema::seed_from_signed;
 use alsrec_core::synth::{GenerateOptions as CoreOptions, GenerateReport as CoreReport};
 use alsrec_core::CancelToken as CoreCancel;
 use napi::bindgen_prelude::*;
@@ -52,14 +53,7 @@ impl TryFrom<GenerateOptions> for CoreOptions {
         } = js;
         let d = CoreOptions::default();
         let count = |x: u32| x as usize;
-        let seed = match seed {
-            None => d.seed,
-            Some(s) => u64::try_from(s).map_err(|_| {
-                alsrec_core::Error::invalid_argument(format!(
-                    "seed must be a whole number ≥ 0 (got {s})"
-                ))
-            })?,
-        };
+        let seed = seed.map_or(Ok(d.seed), seed_from_signed)?;
         let options = CoreOptions {
             users: users.map_or(d.users, count),
             movies: movies.map_or(d.movies, count),

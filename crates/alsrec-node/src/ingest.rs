@@ -111,10 +111,13 @@ pub struct ColumnMapping {
     pub delimiter: Option<String>,
     /// Whether the first line names the columns (default true).
     pub header: Option<bool>,
-    /// A column by 0-based position, or by header name.
+    /// The user column: a 0-based position, or a header name.
     pub user: Either<u32, String>,
+    /// The movie column (formerly `item`, still read as a deprecated alias by the TypeScript layer).
     pub movie: Either<u32, String>,
+    /// The rating column.
     pub rating: Either<u32, String>,
+    /// The timestamp column, if the file has one.
     pub timestamp: Option<Either<u32, String>>,
 }
 

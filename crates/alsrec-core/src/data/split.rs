@@ -334,6 +334,30 @@ mod tests {
     }
 
     #[test]
+    fn split_options_have_one_schema() {
+        let o: SplitOptions =
+            serde_json::from_str(r#"{"kind":"temporal","coldStart":"drop","cutoff":5}"#).unwrap();
+        assert_eq!(o.kind, SplitKind::Temporal);
+        assert!(o.cold_start.drops());
+        assert_eq!((o.test_fraction, o.seed, o.min_ratings), (0.2, 42, 2));
+        let e = serde_json::from_str::<SplitOptions>(r#"{"sed":3}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `sed`"), "{e}");
+        assert_eq!(
+            SplitOptions::keys(),
+            [
+                "kind",
+                "testFraction",
+                "seed",
+                "minRatings",
+                "cutoff",
+                "coldStart"
+            ]
+        );
+        assert_eq!(SplitKind::names(), ["random", "user", "temporal"]);
+        assert_eq!(ColdStart::names(), ["keep", "drop"]);
+    }
+
+    #[test]
     fn every_kind_is_the_same_for_any_thread_count_and_partitions_the_data() {
         for kind in [SplitKind::Random, SplitKind::User, SplitKind::Temporal] {
             let o = SplitOptions {

@@ -231,3 +231,32 @@ impl RatingsFormat {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_movie_column_is_movie_and_item_is_a_deprecated_alias() {
+        let m: ColumnMapping =
+            serde_json::from_str(r#"{"user":0,"movie":"m","rating":2}"#).unwrap();
+        assert_eq!(m.item, Column::Name("m".into()));
+        let old: ColumnMapping =
+            serde_json::from_str(r#"{"user":0,"item":"m","rating":2}"#).unwrap();
+        assert_eq!(old, m);
+        let e = serde_json::from_str::<ColumnMapping>(r#"{"user":0,"movie":1,"rating":2,"x":1}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("unknown field `x`"), "{e}");
+        assert_eq!(
+            ColumnMapping::keys(),
+            [
+                "delimiter",
+                "header",
+                "user",
+                "movie",
+                "rating",
+                "timestamp"
+            ]
+        );
+    }
+}

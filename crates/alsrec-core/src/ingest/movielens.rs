@@ -552,3 +552,51 @@ fn catalog_beside(file: &Path, mapping: Option<&ColumnMapping>) -> Result<Catalo
         _ => Ok(Catalog::new()),
     }
 }
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+
+    #[test]
+    fn load_options_have_one_schema() {
+        let o: LoadOptions =
+            serde_json::from_str(r#"{"onBadRow":"skip","ratingScale":[0,10],"threads":2}"#)
+                .unwrap();
+        assert_eq!(o.on_bad_row, OnBadRow::Skip);
+        assert_eq!(o.rating_scale, Some((0.0, 10.0)));
+        assert_eq!(o.threads, Some(2));
+        assert_eq!(o.min_user_ratings, 0);
+        let e = serde_json::from_str::<LoadOptions>(r#"{"treads":2}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `treads`"), "{e}");
+        let e = serde_json::from_str::<LoadOptions>(r#"{"onBadRow":"ignore"}"#).unwrap_err();
+        assert!(e.to_string().contains("`error` or `skip`"), "{e}");
+        assert_eq!(
+            LoadOptions::keys(),
+            [
+                "onBadRow",
+                "ratingScale",
+                "minUserRatings",
+                "minMovieRatings",
+                "catalogOnly",
+                "dropColdStart",
+                "threads"
+            ]
+        );
+        assert_eq!(OnBadRow::names(), ["error", "skip"]);
+        let bad = LoadOptions {
+            rating_scale: Some((5.0, 1.0)),
+            ..LoadOptions::default()
+        };
+        assert!(bad.validate().unwrap_err().message.contains("min ≤ max"));
+        let bad = LoadOptions {
+            threads: Some(0),
+            ..LoadOptions::default()
+        };
+        let e = bad.run(|| Ok(())).unwrap_err();
+        assert!(
+            e.message.contains("threads must be a whole number from 1"),
+            "{}",
+            e.message
+        );
+    }
+}

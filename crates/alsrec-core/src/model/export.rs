@@ -137,3 +137,17 @@ pub fn export(model: &Model, dir: &Path, format: ExportFormat) -> Result<Vec<Str
     }
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_named_as_options_spell_them() {
+        assert_eq!(ExportFormat::names(), ["csv", "npy"]);
+        let f: ExportFormat = serde_json::from_str(r#""csv""#).unwrap();
+        assert_eq!(f, ExportFormat::Csv);
+        let e = serde_json::from_str::<ExportFormat>(r#""json""#).unwrap_err();
+        assert!(e.to_string().contains("`csv` or `npy`"), "{e}");
+    }
+}

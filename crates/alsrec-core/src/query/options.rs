@@ -171,3 +171,37 @@ pub fn check_n(n: usize) -> Result<()> {
 
 /// The most list entries (users × n) one batch call returns: 12 bytes each, 3 GB in all.
 pub const MAX_BATCH_CELLS: usize = 1 << 28;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_options_have_one_schema_and_the_defaults_of_recommend_options() {
+        let o: QueryOptions =
+            serde_json::from_str(r#"{"genres":["Drama"],"years":[1990,1999],"candidates":[7]}"#)
+                .unwrap();
+        assert_eq!(o.genres, ["Drama"]);
+        assert_eq!(o.years, Some((1990, 1999)));
+        assert_eq!(o.candidates, Some(vec![7]));
+        let d = RecommendOptions::default();
+        assert_eq!(
+            (o.n, o.exclude_seen, o.diversity),
+            (d.n, d.exclude_seen, d.diversity)
+        );
+        let e = serde_json::from_str::<QueryOptions>(r#"{"nn":3}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `nn`"), "{e}");
+        assert_eq!(
+            QueryOptions::keys(),
+            [
+                "n",
+                "excludeSeen",
+                "genres",
+                "minRatings",
+                "years",
+                "candidates",
+                "diversity"
+            ]
+        );
+    }
+}
