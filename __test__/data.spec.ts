@@ -76,7 +76,7 @@ test('each bad row is an error naming file, line and text', async (t) => {
     ['NaN rating', `${HEADER}1,2,NaN,100\n`, /line 2: rating is not a finite number/],
     ['rating outside the scale', `${HEADER}1,2,6,100\n`, /line 2: rating 6 is outside the scale 0\.5 to 5/],
     ['negative id', `${HEADER}-1,2,3,100\n`, /line 2: user id negative id/],
-    ['non-integer id', `${HEADER}1,2.5,3,100\n`, /line 2: item id id is not a whole number/],
+    ['non-integer id', `${HEADER}1,2.5,3,100\n`, /line 2: movie id id is not a whole number/],
     ['empty file', '', /the file is empty/],
     ['missing header', '1,2,3.5,100\n', /line 1: expected the header userId,movieId,rating/],
     ['truncated last line', `${HEADER}1,2,3.5,100\n1,3,`, /line 3: .*may be truncated/],

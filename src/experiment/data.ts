@@ -47,10 +47,9 @@ export async function loadData(data: DataSection, signal?: AbortSignal): Promise
   }
   if (data.ratings !== undefined) {
     const { file, columns, delimiter, header } = data.ratings
-    // The config names the movie column `movie`; the loader's ColumnMapping still calls it `item`.
     const mapping = {
       user: columns.user,
-      item: columns.movie,
+      movie: columns.movie,
       rating: columns.rating,
       ...(columns.timestamp !== undefined ? { timestamp: columns.timestamp } : {}),
       ...(delimiter !== undefined ? { delimiter } : {}),
@@ -82,17 +81,7 @@ export function splitData(dataset: Dataset, split: SplitSection): SplitPart[] {
   return [{ ...dataset.split(options), fold: null }]
 }
 
-// The ratings of a dataset as flat arrays. The binding has no accessor for them yet, so they are
-// read one user at a time (one native call per user, never one per rating); a native
-// `Dataset.ratingTriplets()` would replace `userRows` with a single call.
-function* userRows(dataset: Dataset): Generator<{ userId: number; movieIds: Float64Array; ratings: Float32Array }> {
-  for (const userId of dataset.userIds()) {
-    const { movieIds, ratings } = dataset.userRatings(userId)
-    if (movieIds.length > 0) yield { userId, movieIds, ratings }
-  }
-}
-
-/** Every rating of a dataset as parallel arrays (userIds[j], movieIds[j], ratings[j]), user by user. */
+/** Every rating of a dataset as parallel arrays (userIds[j], movieIds[j], ratings[j]), in the set's row order. */
 export interface RatingArrays {
   userIds: Float64Array
   movieIds: Float64Array
@@ -100,22 +89,12 @@ export interface RatingArrays {
 }
 
 export function ratingArrays(dataset: Dataset): RatingArrays {
-  const rows = [...userRows(dataset)]
-  const total = rows.reduce((n, r) => n + r.movieIds.length, 0)
-  const out: RatingArrays = { userIds: new Float64Array(total), movieIds: new Float64Array(total), ratings: new Float32Array(total) }
-  let at = 0
-  for (const r of rows) {
-    out.userIds.fill(r.userId, at, at + r.movieIds.length)
-    out.movieIds.set(r.movieIds, at)
-    out.ratings.set(r.ratings, at)
-    at += r.movieIds.length
-  }
-  return out
+  return dataset.ratingTriplets()
 }
 
 /** Ratings per movie: for choosing which titles a movie map labels, and genre counts (alsrec info). */
 export function moviePopularity(dataset: Dataset): Map<number, number> {
   const counts = new Map<number, number>()
-  for (const { movieIds } of userRows(dataset)) for (const movieId of movieIds) counts.set(movieId, (counts.get(movieId) ?? 0) + 1)
+  for (const movieId of dataset.ratingTriplets().movieIds) counts.set(movieId, (counts.get(movieId) ?? 0) + 1)
   return counts
 }

@@ -1,7 +1,7 @@
 // The training config of a model file, read and validated as the native loader does: a port of
 // `TrainConfig`/`RankerConfig` in crates/alsrec-core/src/als/config.rs (their serde attributes
 // `rename_all = "camelCase", deny_unknown_fields, default`, their `Default` impls, the key lists
-// `CONFIG_KEYS`/`RANKER_KEYS` and `validate()`), with `MAX_THREADS` from
+// `TrainConfig::keys()`/`RankerConfig::keys()` and `validate()`), with `MAX_THREADS` from
 // crates/alsrec-core/src/cancel.rs. Keep the two in step: the agreement test
 // (__test__/reader-agreement.spec.ts) feeds both loaders the same mutated files.
 import type { Field, JsonReader, StructSpec } from './json.js'

@@ -17,7 +17,7 @@ fn n(x: usize) -> f64 {
 }
 
 /// One record per epoch. Explicit models: RMSE and MAE of the predicted ratings, and the loss L
-/// of the guide. Implicit model: RMSE and MAE of the predicted preference x·y against 1 on the
+/// of docs/model.md. Implicit model: RMSE and MAE of the predicted preference x·y against 1 on the
 /// rated pairs (of the training or test set), and the confidence-weighted loss over all pairs.
 /// `seconds` is the time of the block updates (metrics excluded).
 #[napi(object)]

@@ -641,7 +641,7 @@ fn parse_row<'a>(
     }
     let field_err = |what: &str, why: &str| (format!("{what}: {why}"), format!("{what} {why}"));
     let user = numbers::parse_id(fields[c.user]).map_err(|e| field_err("user id", e))?;
-    let item = numbers::parse_id(fields[c.item]).map_err(|e| field_err("item id", e))?;
+    let item = numbers::parse_id(fields[c.item]).map_err(|e| field_err("movie id", e))?;
     let rating = numbers::parse_rating(fields[c.rating]).map_err(|e| {
         let shown = String::from_utf8_lossy(fields[c.rating]).into_owned();
         (e.to_string(), format!("{e} ({shown:?})"))

@@ -179,7 +179,7 @@ fn every_bad_row_names_file_line_and_text() {
     );
     let fractional = err(format!("{HEADER}4,2.5,3,100\n").as_bytes());
     assert!(
-        fractional.contains("item id id is not a whole number"),
+        fractional.contains("movie id id is not a whole number"),
         "{fractional}"
     );
     let empty = err(b"");

@@ -121,7 +121,7 @@ pub struct RankerConfig {
     /// d: the penalty per unit of ln(1 + ratings) that keeps lists from being the most-rated.
     pub popularity_penalty: f32,
     /// Choose d on a validation split of the training ratings
-    /// ([`crate::als::learn_rank_terms`]); the trained model's config holds the chosen
+    /// ([`crate::als::ranker::learn_rank_terms`]); the trained model's config holds the chosen
     /// d with this set to false.
     pub learn_popularity_penalty: bool,
     /// b: added to the score of every film that shares a title series with a film the user
