@@ -41,9 +41,8 @@ pub trait Neighbours {
     fn vector(&self, j: usize) -> &[f32];
     fn bias(&self, j: usize) -> f32;
     fn rating(&self, j: usize) -> f32;
-    /// Calls `f(slot, vector, bias, rating)` for neighbours `start .. start + len` in order
-    /// (slot counting from 0), prefetching the vectors needed a few neighbours ahead.
-    fn for_each_in(&self, start: usize, len: usize, f: impl FnMut(usize, &[f32], f32, f32));
+    /// Hints neighbour `j`'s vector into cache, if it exists and is not gathered already.
+    fn prefetch(&self, j: usize);
     /// The neighbours from `from` on (and the next row's), for the Gram kernel to prefetch.
     fn lookahead(&self, from: usize) -> Lookahead<'_>;
 }
@@ -79,22 +78,11 @@ impl Neighbours for IndexedRow<'_> {
         self.vals[j]
     }
     #[inline(always)]
-    fn for_each_in(&self, start: usize, len: usize, mut f: impl FnMut(usize, &[f32], f32, f32)) {
-        let k = self.k;
-        let range = start..start + len;
-        for (slot, (&c, &r)) in self.cols[range.clone()]
-            .iter()
-            .zip(&self.vals[range])
-            .enumerate()
-        {
-            // The other side's vectors are scattered over a large matrix: asking for one needed
-            // a few ratings ahead lets its cache misses overlap the current work.
-            if let Some(&ahead) = self.cols.get(start + slot + PREFETCH_AHEAD) {
-                prefetch_vector(self.factors, ahead as usize, k);
-            }
-            let c = c as usize;
-            let bias = self.bias.get(c).copied().unwrap_or(0.0);
-            f(slot, &self.factors[c * k..(c + 1) * k], bias, r);
+    fn prefetch(&self, j: usize) {
+        // The other side's vectors are scattered over a large matrix: asking for one needed a
+        // few ratings ahead lets its cache misses overlap the current work.
+        if let Some(&ahead) = self.cols.get(j) {
+            prefetch_vector(self.factors, ahead as usize, self.k);
         }
     }
     #[inline(always)]
@@ -143,12 +131,7 @@ impl Neighbours for Gathered {
     fn rating(&self, j: usize) -> f32 {
         self.ratings[j]
     }
-    fn for_each_in(&self, start: usize, len: usize, mut f: impl FnMut(usize, &[f32], f32, f32)) {
-        for slot in 0..len {
-            let j = start + slot;
-            f(slot, self.vector(j), self.bias[j], self.ratings[j]);
-        }
-    }
+    fn prefetch(&self, _: usize) {}
     fn lookahead(&self, _: usize) -> Lookahead<'_> {
         Lookahead::none()
     }
@@ -247,13 +230,14 @@ impl ExplicitRow<'_> {
         for start in (0..deg).step_by(chunk) {
             let len = chunk.min(deg - start);
             // Gather the chunk's vectors into the block while summing the right-hand side.
-            let (block, targets) = (&mut s.block, &mut s.targets);
-            rows.for_each_in(start, len, |slot, vector, bias, rating| {
-                copy_row(&mut block[slot * kp..], vector);
-                let t = rating - self.mu - bias;
-                targets[slot] = t;
+            for slot in 0..len {
+                let j = start + slot;
+                rows.prefetch(j + PREFETCH_AHEAD);
+                copy_row(&mut s.block[slot * kp..], rows.vector(j));
+                let t = rows.rating(j) - self.mu - rows.bias(j);
+                s.targets[slot] = t;
                 target_sum += t;
-            });
+            }
             if k > 0 {
                 // While this chunk's product runs, fetch the next chunk's vectors (or the next
                 // row's).

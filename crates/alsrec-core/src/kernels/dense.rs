@@ -172,9 +172,6 @@ pub fn copy_row(dst: &mut [f32], src: &[f32]) {
     for (d, s) in dst[..whole].chunks_exact_mut(8).zip(src.chunks_exact(8)) {
         let s: &[f32; 8] = s.try_into().expect("chunks of 8");
         d.copy_from_slice(s);
-        // Without this, the optimizer may merge the loop back into one `memcpy` call per row,
-        // several times slower than the moves for a row of k ≤ 1024 floats. It emits nothing.
-        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     }
     for (d, &s) in dst[whole..n].iter_mut().zip(&src[whole..]) {
         *d = s;
