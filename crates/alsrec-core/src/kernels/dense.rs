@@ -539,7 +539,25 @@ unsafe fn cholesky_solve_avx2(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
         return cholesky_solve_body(u, n, ld, b);
     }
     assert!(u.len() >= n * ld && ld >= n && b.len() >= n);
-    let mut x = [0f32; SOLVE_MAX];
+    // Only the lanes the solve touches are zeroed: clearing both whole stack buffers cost more
+    // than the solve itself at k = 32.
+    let m = lane_stride(n);
+    let mut x_buf = std::mem::MaybeUninit::<[f32; SOLVE_MAX]>::uninit();
+    let mut inv_buf = std::mem::MaybeUninit::<[f32; SOLVE_MAX]>::uninit();
+    // SAFETY: m ≤ SOLVE_MAX (checked above); the first m floats of each buffer are written
+    // before the slices over them are made, and the buffers outlive the slices.
+    let (x, inv) = unsafe {
+        let (xs, is) = (
+            x_buf.as_mut_ptr() as *mut f32,
+            inv_buf.as_mut_ptr() as *mut f32,
+        );
+        std::ptr::write_bytes(xs, 0, m);
+        std::ptr::write_bytes(is, 0, m);
+        (
+            std::slice::from_raw_parts_mut(xs, m),
+            std::slice::from_raw_parts_mut(is, m),
+        )
+    };
     x[..n].copy_from_slice(&b[..n]);
     let up = u.as_ptr();
     let xp = x.as_mut_ptr();
@@ -556,7 +574,6 @@ unsafe fn cholesky_solve_avx2(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
     };
     let at = |i: usize, j: usize| *up.add(i * ld + j);
     // Reciprocal pivots up front, 8 per division: keeps divisions off the dependency chain.
-    let mut inv = [0f32; SOLVE_MAX];
     for (i, v) in inv.iter_mut().enumerate().take(n) {
         *v = at(i, i);
     }
