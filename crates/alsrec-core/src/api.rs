@@ -88,7 +88,13 @@ impl Model {
         cancel: &CancelToken,
     ) -> Result<AllLists> {
         let users: Vec<u32> = (0..self.num_users() as u32).collect();
-        self.lists_of(&users, self.users.raw_ids().to_vec(), options, index, cancel)
+        self.lists_of(
+            &users,
+            self.users.raw_ids().to_vec(),
+            options,
+            index,
+            cancel,
+        )
     }
 
     /// Top-N of these users (raw ids, in the order given; a repeated id gets its list again).

@@ -979,7 +979,10 @@ fn partial_fit_with_catalog_entries_gives_new_movies_titles_and_genre_priors() {
     assert_eq!(grown.catalog.len(), model.catalog.len() + 2);
     assert_eq!(grown.catalog.genre_names, model.catalog.genre_names);
     let entry = grown.catalog.get(7000).unwrap();
-    assert_eq!((entry.title.as_str(), entry.year), ("Dragon Keep (2024)", Some(2024)));
+    assert_eq!(
+        (entry.title.as_str(), entry.year),
+        ("Dragon Keep (2024)", Some(2024))
+    );
     assert_eq!(grown.catalog.get(1000), model.catalog.get(1000));
     let fantasy = grown.genre_by_name("Fantasy").unwrap();
     let (i, j) = (
@@ -1011,7 +1014,10 @@ fn partial_fit_with_catalog_entries_gives_new_movies_titles_and_genre_priors() {
     assert!(bare.catalog.get(7000).is_none());
     // The entries survive the model file.
     let back = modelfile::decode(&modelfile::encode(&grown).unwrap()).unwrap();
-    assert_eq!(back.catalog.get(7001).map(|m| m.title.as_str()), Some("Laugh Track (2024)"));
+    assert_eq!(
+        back.catalog.get(7001).map(|m| m.title.as_str()),
+        Some("Laugh Track (2024)")
+    );
     // A genre the model has no factor for is refused, naming the movie and the vocabulary.
     let odd = [NewMovie {
         id: 7002,
@@ -1020,7 +1026,10 @@ fn partial_fit_with_catalog_entries_gives_new_movies_titles_and_genre_priors() {
     }];
     let err = model.partial_fit_with(&new, &odd).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidArgument);
-    assert!(err.message.contains("movie 7002") && err.message.contains("Comedy"), "{err}");
+    assert!(
+        err.message.contains("movie 7002") && err.message.contains("Comedy"),
+        "{err}"
+    );
     let blank = [NewMovie {
         id: 7003,
         title: " ".into(),
@@ -1050,8 +1059,14 @@ fn recommend_users_gives_the_rows_of_recommend_all_in_the_order_asked() {
         .unwrap();
     assert_eq!(some.user_ids, ids);
     for (row, u) in [7usize, 2, 7].iter().enumerate() {
-        assert_eq!(some.movie_ids[row * 5..(row + 1) * 5], all.movie_ids[u * 5..(u + 1) * 5]);
-        assert_eq!(some.scores[row * 5..(row + 1) * 5], all.scores[u * 5..(u + 1) * 5]);
+        assert_eq!(
+            some.movie_ids[row * 5..(row + 1) * 5],
+            all.movie_ids[u * 5..(u + 1) * 5]
+        );
+        assert_eq!(
+            some.scores[row * 5..(row + 1) * 5],
+            all.scores[u * 5..(u + 1) * 5]
+        );
     }
     let e = model
         .recommend_users(&[ids[0], 424242], &o, &index, &CancelToken::new())
