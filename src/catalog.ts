@@ -164,7 +164,8 @@ export class Catalog {
     if (!first) throw new AlsrecError('ALSREC_NOT_FOUND', `no movie matches the title "${query}"`)
     const listed = exact.length > 1 ? all.filter((m) => exact.includes(m)).slice(0, 10) : candidates
     const more = (exact.length > 1 ? exact.length : all.length) - listed.length
-    const list = listed.map((m) => `"${m.title}" (id ${m.movieId}, ${m.year ?? 'no year'})`).join(', ')
+    // A title carries its year where the catalog knows one ("Hamlet (1996)").
+    const list = listed.map((m) => `"${m.title}" (id ${m.movieId}${m.year === null ? ', no year' : ''})`).join(', ')
     throw new AlsrecError(
       'ALSREC_NOT_FOUND',
       `the title "${query}" matches several movies: ${list}${more > 0 ? ` and ${more} more` : ''}; give the full title with its year, or the id`,

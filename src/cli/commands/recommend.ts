@@ -187,6 +187,8 @@ async function runBatch(o: RecommendCliOptions, options: RecommendOptions): Prom
   console.log(`Wrote ${thousands(rows)} recommendations for ${thousands(users.length)} users to ${out} (${format})${shortNote}`)
 }
 
+const f32 = (x: number): number => Number(x.toPrecision(7))
+
 /** One chunk of lists as CSV rows or JSON lines; NaN padding of short lists is left out. */
 function render(model: Model, lists: RecommendAllResult, format: BatchFormat): { text: string; rows: number; short: number } {
   const lines: string[] = []
@@ -201,7 +203,8 @@ function render(model: Model, lists: RecommendAllResult, format: BatchFormat): {
       if (Number.isNaN(movieId)) continue
       const m = model.catalog.describe(movieId)
       const rating = lists.ratings[r * n + j] ?? Number.NaN
-      recs.push({ rank: recs.length + 1, movieId, title: m.title, year: m.year, genres: m.genres, score: lists.scores[r * n + j] ?? Number.NaN, rating: Number.isNaN(rating) ? null : rating })
+      // f32 values, written with the 7 significant digits they hold.
+      recs.push({ rank: recs.length + 1, movieId, title: m.title, year: m.year, genres: m.genres, score: f32(lists.scores[r * n + j] ?? Number.NaN), rating: Number.isNaN(rating) ? null : f32(rating) })
     }
     if (recs.length < n) short++
     rows += recs.length
