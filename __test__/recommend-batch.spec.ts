@@ -149,3 +149,18 @@ test('batch mode reads users from a file and writes JSON Lines by extension or -
   t.regex(cli('recommend', '--model', modelFile, '--users', 'all', '--out', path.join(dir, 'x.parquet')).stderr, /give a \.csv or \.jsonl name/)
   t.regex(cli('recommend', '--model', modelFile, '--user', String(picked[0]), '--out', unknown).stderr, /go with --users/)
 })
+
+test('batch mode shows progress on a terminal only', (t) => {
+  const quiet = cli('recommend', '--model', modelFile, '--users', 'all', '--n', '2', '--out', path.join(dir, 'quiet.csv'))
+  t.is(quiet.status, 0, quiet.stderr)
+  t.is(quiet.stderr, '', 'no bar when stderr is not a terminal')
+  // script(1) runs the command on a pseudo-terminal.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0
+  if (!hasScript) return t.pass('skipped: script(1) is not installed, so no terminal to test on')
+  const out = path.join(dir, 'tty.csv')
+  const command = [process.execPath, path.join(root, 'bin', 'alsrec.js'), 'recommend', '--model', modelFile, '--users', 'all', '--n', '2', '--out', out].map((a) => `'${a}'`).join(' ')
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 120_000 })
+  t.is(r.status, 0, r.stdout)
+  t.regex(r.stdout, new RegExp(`recommend \\[#+\\] 100% ${users.length}/${users.length} users`))
+  t.true(existsSync(out))
+})
