@@ -73,6 +73,9 @@ export declare class Model {
   movieIds(): Float64Array
   recommend(userId: number, options?: RecommendOptions | undefined | null): ScoredMovies
   recommendAll(options?: RecommendOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<RecommendAllResult>
+  /** Top-N of these users (in the order given), as `recommendAll` lays them out. */
+  recommendMany(userIds: Float64Array, options?: RecommendOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<RecommendAllResult>
+  recommendManySync(userIds: Float64Array, options?: RecommendOptions | undefined | null): RecommendAllResult
   recommendAllSync(options?: RecommendOptions | undefined | null): RecommendAllResult
   predict(userId: number, movieId: number): number
   /** Predictions for pairs (userIds[j], movieIds[j]). */
@@ -83,8 +86,8 @@ export declare class Model {
   explain(userId: number, movieId: number, top: number): ExplanationJs
   vectorNorms(n: number, minRatings: number): VectorNorms
   movieMap(minRatings: number): MovieMap
-  partialFit(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array): Promise<Model>
-  partialFitSync(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array): Model
+  partialFit(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array, movies?: Array<NewMovie> | undefined | null): Promise<Model>
+  partialFitSync(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array, movies?: Array<NewMovie> | undefined | null): Model
   rankingMetrics(test: Dataset, k: number, threshold: number, cancel?: CancelToken | undefined | null): Promise<RankingMetrics>
   rankingMetricsSync(test: Dataset, k: number, threshold: number): RankingMetrics
   /** Writes the model file atomically (temporary file, fsync, rename). */
@@ -218,6 +221,14 @@ export declare function generateSync(outDir: string, options?: GenerateOptions |
 /** How the implicit model solves a row. */
 export type ImplicitSolver = 'cg' | 'cholesky'
 
+/**
+ * A catalog file (`movies.csv`, `movies.dat`, `u.item`) or a folder holding one, off the
+ * JavaScript thread.
+ */
+export declare function loadCatalog(path: string): Promise<CatalogColumns>
+
+export declare function loadCatalogSync(path: string): CatalogColumns
+
 /** Reads a model file off the JavaScript thread, checking magic, version, sizes and checksum. */
 export declare function loadModel(path: string): Promise<Model>
 
@@ -314,6 +325,16 @@ export interface MovieMap {
   y: Float32Array
   /** Fraction of the variance along x and along y. */
   explained: [number, number]
+}
+
+/**
+ * A new movie's catalog entry for `partialFit`: its title, and its genres by name from the
+ * model's vocabulary (the genre model draws its vector toward them).
+ */
+export interface NewMovie {
+  movieId: number
+  title: string
+  genres: Array<string>
 }
 
 /** What a loader does with a row it cannot read. */

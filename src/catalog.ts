@@ -16,23 +16,48 @@ export interface Movie {
 const ARTICLES = ['the', 'a', 'an', 'les', 'la', 'le', 'l\'', 'el', 'il', 'der', 'die', 'das']
 
 /**
- * The comparable form of a title: lower case, no accents, no year, a trailing ", The" moved to
- * the front, punctuation folded to spaces. "Lord of the Rings, The (1978)" and "the lord of
- * the rings" meet here, as "lord of the rings": a leading article is dropped.
+ * A title's exact-match key: lower case, no accents, no year, no trailing alternate titles in
+ * parentheses, a trailing article (", The") moved to the front, punctuation folded to spaces.
+ * "Lord of the Rings, The (1978)" and "The Lord of the Rings" have the same key; "Lord of the
+ * Rings" does not (an article is part of a title).
  */
-export function normalizeTitle(title: string): string {
+export function titleKey(title: string): string {
   let t = title.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().trim()
   t = t.replace(/\s*\((?:\d{4}(?:[-–]\d{0,4})?)\)\s*$/u, '')
   // Alternate titles in parentheses ("(a.k.a. …)", foreign titles) do not help matching.
   t = t.replace(/\s*\([^)]*\)\s*$/u, '')
   const m = /^(.*),\s*([a-z']+)$/u.exec(t)
   if (m && m[2] !== undefined && ARTICLES.includes(m[2])) t = `${m[2]} ${m[1] ?? ''}`
-  t = t.replace(/[^\p{L}\p{N}]+/gu, ' ').trim()
-  // A leading article is dropped on both sides, so "Lord of the Rings" finds
+  return t.replace(/[^\p{L}\p{N}]+/gu, ' ').trim()
+}
+
+/**
+ * The comparable form of a title for searching: its {@link titleKey} without a leading article.
+ * "Lord of the Rings, The (1978)" and "the lord of the rings" meet here, as "lord of the rings".
+ */
+export function normalizeTitle(title: string): string {
+  const t = titleKey(title)
+  // A leading article is dropped on both sides, so a search for "Lord of the Rings" finds
   // "Lord of the Rings, The" and "The Lord of the Rings" alike.
   const words = t.split(' ')
-  if (words.length > 1 && ARTICLES.includes(words[0] ?? '')) t = words.slice(1).join(' ')
-  return t
+  return words.length > 1 && ARTICLES.includes(words[0] ?? '') ? words.slice(1).join(' ') : t
+}
+
+/** How a title query found its movie (see {@link Catalog.resolve}). */
+export type TitleMatchKind = 'exact' | 'only-match' | 'picked-first'
+
+export interface TitleMatch {
+  movie: Movie
+  /**
+   * 'exact': the one movie with this title (and year, if given); 'only-match': the one movie
+   * whose title contains the query; 'picked-first': several matched and `pickFirst` took the
+   * first of `candidates`.
+   */
+  match: TitleMatchKind
+  /** The movies the query matched, best first (at most 10). */
+  candidates: Movie[]
+  /** How many movies matched in all. */
+  matches: number
 }
 
 function yearOf(query: string): number | null {
@@ -45,7 +70,7 @@ export class Catalog {
   readonly movies: readonly Movie[]
   readonly genreNames: readonly string[]
   private readonly byId = new Map<number, Movie>()
-  private normalized: string[] | null = null
+  private normalized: { loose: string[]; strict: string[] } | null = null
 
   constructor(columns: Native.CatalogColumns) {
     const movies: Movie[] = []
@@ -82,34 +107,73 @@ export class Catalog {
     return this.byId.get(movieId) ?? { movieId, title: `movie ${movieId}`, year: null, genres: [] }
   }
 
-  /** All movies whose normalized title equals, then starts with, then contains the query. */
-  search(query: string, limit = 10): Movie[] {
-    this.normalized ??= this.movies.map((m) => normalizeTitle(m.title))
+  private keys(): { loose: string[]; strict: string[] } {
+    this.normalized ??= { loose: this.movies.map((m) => normalizeTitle(m.title)), strict: this.movies.map((m) => titleKey(m.title)) }
+    return this.normalized
+  }
+
+  /** Every match of a query, best first: the same title, then titles starting with it, then containing it; a year in the query ranks that year first. */
+  private ranked(query: string): Movie[] {
+    const keys = this.keys()
     const q = normalizeTitle(query)
     if (q === '') return []
+    const strict = titleKey(query)
     const year = yearOf(query)
     const ranked: Array<[number, Movie]> = []
     this.movies.forEach((m, i) => {
-      const t = this.normalized?.[i] ?? ''
-      let rank = t === q ? 0 : t.startsWith(q) ? 1 : t.includes(q) ? 2 : -1
+      const t = keys.loose[i] ?? ''
+      let rank = keys.strict[i] === strict ? 0 : t === q ? 1 : t.startsWith(q) ? 2 : t.includes(q) ? 3 : -1
       if (rank < 0) return
-      if (year !== null) rank += m.year === year ? 0 : 3
+      if (year !== null) rank += m.year === year ? 0 : 4
       ranked.push([rank, m])
     })
     ranked.sort((a, b) => a[0] - b[0] || a[1].title.length - b[1].title.length || a[1].movieId - b[1].movieId)
-    return ranked.slice(0, limit).map((r) => r[1])
+    return ranked.map((r) => r[1])
   }
 
-  /** Exactly one movie for a title, or an error that lists the candidates. */
-  findOne(query: string): Movie {
-    const found = this.search(query, 6)
-    const q = normalizeTitle(query)
+  /** All movies whose normalized title equals, then starts with, then contains the query. */
+  search(query: string, limit = 10): Movie[] {
+    return this.ranked(query).slice(0, limit)
+  }
+
+  /**
+   * The movie a title names. An exact match wins: the one movie whose {@link titleKey} equals the
+   * query's (so "The Lord of the Rings" finds "Lord of the Rings, The (1978)"), with the year
+   * when the query gives one ("Hamlet (1996)"; with a year, the one movie of that year whose
+   * title matches but for a leading article counts too). Else the one movie whose title contains
+   * the query. Else, with `pickFirst`, the first candidate (`match: 'picked-first'`); without it,
+   * an error listing the candidates with their ids and years (ALSREC_NOT_FOUND, also when
+   * nothing matches). "Lord of the Rings" and "Star Wars" are both ambiguous this way.
+   */
+  resolve(query: string, options: { pickFirst?: boolean } = {}): TitleMatch {
+    const all = this.ranked(query)
+    const candidates = all.slice(0, 10)
+    const keys = this.keys()
+    const strict = titleKey(query)
+    const loose = normalizeTitle(query)
     const year = yearOf(query)
-    const exact = found.filter((m) => normalizeTitle(m.title) === q && (year === null || m.year === year))
-    if (exact.length === 1 && exact[0]) return exact[0]
-    if (found.length === 1 && found[0]) return found[0]
-    if (found.length === 0) throw new AlsrecError('ALSREC_NOT_FOUND', `no movie matches the title "${query}"`)
-    const list = found.map((m) => `"${m.title}" (id ${m.movieId})`).join(', ')
-    throw new AlsrecError('ALSREC_NOT_FOUND', `the title "${query}" matches several movies: ${list}; give the year or the id`)
+    const sameTitle = (key: string[], q: string): Movie[] => this.movies.filter((m, i) => key[i] === q && (year === null || m.year === year))
+    let exact = sameTitle(keys.strict, strict)
+    if (exact.length === 0 && year !== null) exact = sameTitle(keys.loose, loose)
+    const result = (movie: Movie, match: TitleMatchKind): TitleMatch => ({ movie, match, candidates, matches: all.length })
+    if (exact.length === 1 && exact[0]) return result(exact[0], 'exact')
+    if (all.length === 1 && all[0]) return result(all[0], 'only-match')
+    // `all` is ranked, so its first exact match is the best of several.
+    const first = all.find((m) => exact.includes(m)) ?? all[0]
+    if (options.pickFirst === true && first) return result(first, 'picked-first')
+    if (!first) throw new AlsrecError('ALSREC_NOT_FOUND', `no movie matches the title "${query}"`)
+    const listed = exact.length > 1 ? all.filter((m) => exact.includes(m)).slice(0, 10) : candidates
+    const more = (exact.length > 1 ? exact.length : all.length) - listed.length
+    // A title carries its year where the catalog knows one ("Hamlet (1996)").
+    const list = listed.map((m) => `"${m.title}" (id ${m.movieId}${m.year === null ? ', no year' : ''})`).join(', ')
+    throw new AlsrecError(
+      'ALSREC_NOT_FOUND',
+      `the title "${query}" matches several movies: ${list}${more > 0 ? ` and ${more} more` : ''}; give the full title with its year, or the id`,
+    )
+  }
+
+  /** Exactly one movie for a title ({@link Catalog.resolve}), or an error that lists the candidates. */
+  findOne(query: string, options: { pickFirst?: boolean } = {}): Movie {
+    return this.resolve(query, options).movie
   }
 }

@@ -32,7 +32,12 @@ export type RecommendAllResult = Native.RecommendAllResult
 /** A model's training config with every default filled in (`model.config`). */
 export type ResolvedConfig = Required<Omit<Native.TrainConfig, 'ranker'>> & { ranker: Required<Native.RankerConfig> | null }
 
-/** A movie by id, or by a title that `catalog.findOne` resolves to exactly one movie. */
+/**
+ * A movie by id, or by a title that `catalog.findOne` resolves to exactly one movie: an exact
+ * title ("The Lord of the Rings", "Lord of the Rings, The (1978)") or the only title containing
+ * it; an ambiguous one ("Lord of the Rings", "Star Wars") throws ALSREC_NOT_FOUND listing the
+ * candidates with ids and years (`catalog.resolve(title, { pickFirst: true })` takes the first).
+ */
 export type MovieRef = number | string
 
 export interface NewUserProfile {
@@ -86,6 +91,26 @@ export interface NewRatings {
   userIds: ArrayLike<number>
   movieIds: ArrayLike<number>
   ratings: ArrayLike<number>
+}
+
+/** A new movie's catalog entry for `partialFit` (a `Movie` of a `Catalog` will do; other keys are ignored). */
+export interface NewMovie {
+  movieId: number
+  /** As MovieLens writes it, year included: "Dune: Part Two (2024)". */
+  title: string
+  /** Names from the model's genre vocabulary (`model.catalog.genreNames`), any case. */
+  genres: readonly string[]
+}
+
+export interface PartialFitOptions {
+  /**
+   * Catalog entries of new movies (e.g. `(await loadCatalog('movies.csv')).movies`): movies the
+   * model's catalog lacks are added with their titles and genres, so the genre model draws
+   * their vectors toward their genre prior; listed movies without ratings join as catalog-only
+   * movies (vector = genre prior). Entries of movies the catalog lists are ignored. A genre
+   * outside the model's vocabulary is refused (ALSREC_INVALID_ARGUMENT).
+   */
+  movies?: Iterable<NewMovie>
 }
 
 const FILTER_CHECKS = {
@@ -201,6 +226,29 @@ export class Model {
     }
   }
 
+  /**
+   * Top-N of these users (raw ids, in the order given), laid out as `recommendAll`'s result
+   * (`userIds` is the ids asked for). An unknown user is ALSREC_NOT_FOUND before any list is made.
+   */
+  async recommendMany(userIds: ArrayLike<number>, options: RecommendOptions & { signal?: AbortSignal } = {}): Promise<RecommendAllResult> {
+    const users = checkIds('userIds', userIds)
+    checkOptions('recommendMany options', options, RECOMMEND_ALL_CHECKS)
+    const { signal, ...query } = options
+    const o = nativeOptions('recommendMany options', query, RECOMMEND_CHECKS)
+    const { token, done } = linkSignal(signal)
+    try {
+      return await callAsync(() => this.handle.recommendMany(users, o, token))
+    } finally {
+      done()
+    }
+  }
+
+  recommendManySync(userIds: ArrayLike<number>, options: RecommendOptions = {}): RecommendAllResult {
+    const users = checkIds('userIds', userIds)
+    const o = nativeOptions('recommendManySync options', options, RECOMMEND_CHECKS)
+    return call(() => this.handle.recommendManySync(users, o))
+  }
+
   recommendAllSync(options: RecommendOptions = {}): RecommendAllResult {
     const o = nativeOptions('recommendAllSync options', options, RECOMMEND_CHECKS)
     return call(() => this.handle.recommendAllSync(o))
@@ -279,15 +327,22 @@ export class Model {
     }
   }
 
-  /** A new model with these ratings folded in: new users and movies get rows, users with new ratings are refitted. */
-  async partialFit(ratings: NewRatings): Promise<Model> {
+  /**
+   * A new model with these ratings folded in: new users and movies get rows, users with new
+   * ratings are refitted. `options.movies` gives new movies their titles and genres.
+   */
+  async partialFit(ratings: NewRatings, options: PartialFitOptions = {}): Promise<Model> {
     const [u, m, r] = newRatingArrays(ratings)
-    return new Model(await callAsync(() => this.handle.partialFit(u, m, r)), this.catalog)
+    const movies = newMovies(options)
+    const handle = await callAsync(() => this.handle.partialFit(u, m, r, movies))
+    return new Model(handle, movies === undefined ? this.catalog : undefined)
   }
 
-  partialFitSync(ratings: NewRatings): Model {
+  partialFitSync(ratings: NewRatings, options: PartialFitOptions = {}): Model {
     const [u, m, r] = newRatingArrays(ratings)
-    return new Model(call(() => this.handle.partialFitSync(u, m, r)), this.catalog)
+    const movies = newMovies(options)
+    const handle = call(() => this.handle.partialFitSync(u, m, r, movies))
+    return new Model(handle, movies === undefined ? this.catalog : undefined)
   }
 
   /** The movies with the longest ("polarizing") and shortest (bland) vectors; `score` is the norm. */
@@ -353,11 +408,44 @@ const PROFILE_CHECKS: Record<string, Check> = {
 const RATED_CHECKS: Record<string, Check> = { movie: checkedLater, rating: finite() }
 const NEW_RATINGS_CHECKS: Record<string, Check> = { userIds: checkedLater, movieIds: checkedLater, ratings: checkedLater }
 
+function newMovies(options: PartialFitOptions): Native.NewMovie[] | undefined {
+  checkOptions('partialFit options', options, { movies: checkedLater })
+  if (options.movies === undefined) return undefined
+  if (options.movies === null || typeof options.movies === 'string' || typeof (options.movies as Partial<Iterable<NewMovie>>)[Symbol.iterator] !== 'function') {
+    throw invalidArgument(`partialFit options.movies must be an array of { movieId, title, genres } (got ${describe(options.movies)})`)
+  }
+  const out: Native.NewMovie[] = []
+  let i = 0
+  for (const m of options.movies) {
+    const name = `options.movies[${i++}]`
+    if (m === null || typeof m !== 'object') throw invalidArgument(`${name} must be { movieId, title, genres } (got ${describe(m)})`)
+    checkId(`${name}.movieId`, m.movieId)
+    if (typeof m.title !== 'string') throw invalidArgument(`${name}.title must be a string (got ${describe(m.title)})`)
+    stringArray(m.genres, `${name}.genres`)
+    out.push({ movieId: m.movieId, title: m.title, genres: [...m.genres] })
+  }
+  return out
+}
+
 function newRatingArrays(r: NewRatings): [Float64Array, Float64Array, Float32Array] {
   if (r === undefined) throw invalidArgument('partialFit takes { userIds, movieIds, ratings } (got undefined)')
   checkOptions('partialFit ratings', r, NEW_RATINGS_CHECKS)
   for (const key of ['userIds', 'movieIds', 'ratings'] as const) if (r[key] === undefined) throw invalidArgument(`partialFit takes { userIds, movieIds, ratings }: ${key} is missing`)
   return [checkIds('userIds', r.userIds), checkIds('movieIds', r.movieIds), checkRatings('ratings', r.ratings)]
+}
+
+/**
+ * Reads a movie catalog: a `movies.csv` (MovieLens `movieId,title,genres`), `movies.dat`,
+ * `u.item`, or a folder holding one (with its links.csv and tags.csv).
+ */
+export async function loadCatalog(path: string): Promise<Catalog> {
+  checkPath('path', path)
+  return new Catalog(await callAsync(() => native.loadCatalog(path)))
+}
+
+export function loadCatalogSync(path: string): Catalog {
+  checkPath('path', path)
+  return new Catalog(call(() => native.loadCatalogSync(path)))
 }
 
 /** Reads a model file, checking its magic, version, sizes and checksum. */

@@ -18,7 +18,9 @@ import { registerPlot } from './commands/plot.js'
 import { registerRecommend } from './commands/recommend.js'
 import { registerSimilar } from './commands/similar.js'
 import { registerTrain } from './commands/train.js'
+import { registerUpdate } from './commands/update.js'
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './shared/exit-codes.js'
+import { errorJson } from './shared/output.js'
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error (130 interrupted). */
 export { EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './shared/exit-codes.js'
@@ -28,7 +30,11 @@ function version(): string {
   return pkg.version
 }
 
-export function buildProgram(): Command {
+/** Commander's own codes that are not errors (help and version output). */
+const COMMANDER_OUTPUT = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version'])
+
+/** `jsonErrors`: usage errors are left to the caller (main prints them as JSON) instead of a line of text. */
+export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   const program = new Command('alsrec')
     .description('Fast ALS matrix-factorization recommender: MovieLens in seconds')
     .version(version(), '-V, --version', 'print the version')
@@ -47,7 +53,7 @@ export function buildProgram(): Command {
       ].join('\n'),
     )
     // Usage errors on one line, with the way to more help.
-    .configureOutput({ outputError: (str, write) => write(`alsrec: ${str.replace(/^error: /, '').trim()} (see --help)\n`) })
+    .configureOutput({ outputError: (str, write) => (options.jsonErrors === true ? undefined : write(`alsrec: ${str.replace(/^error: /, '').trim()} (see --help)\n`)) })
     .exitOverride()
 
   // ---- Subcommands: one register line each (keep this block sorted; merges stay trivial). ----
@@ -55,6 +61,7 @@ export function buildProgram(): Command {
   registerDownload(program)
   registerGenerate(program)
   registerTrain(program)
+  registerUpdate(program)
   registerEvaluate(program)
   registerGrid(program)
   registerPlot(program)
@@ -81,11 +88,17 @@ export async function main(argv: string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK)
     throw err
   })
-  const program = buildProgram()
+  // Under --json, errors are one JSON line on stderr too: { "error": { "code", "message" } }.
+  const json = argv.slice(2).includes('--json')
+  const program = buildProgram({ jsonErrors: json })
   try {
     await program.parseAsync(argv)
   } catch (err) {
     process.exitCode = exitCodeFor(err)
+    if (json && !(err instanceof CommanderError && COMMANDER_OUTPUT.has(err.code))) {
+      process.stderr.write(`${errorJson(err)}\n`)
+      return
+    }
     // Commander has printed its own message (or the help/version text) already.
     if (err instanceof CommanderError) return
     const verbose = argv.includes('--verbose')

@@ -88,10 +88,44 @@ impl Model {
         cancel: &CancelToken,
     ) -> Result<AllLists> {
         let users: Vec<u32> = (0..self.num_users() as u32).collect();
-        let lists = self.recommend_many(&users, options, index, cancel)?;
+        self.lists_of(
+            &users,
+            self.users.raw_ids().to_vec(),
+            options,
+            index,
+            cancel,
+        )
+    }
+
+    /// Top-N of these users (raw ids, in the order given; a repeated id gets its list again).
+    /// The first unknown id is `NotFound`, before any list is computed.
+    pub fn recommend_users(
+        &self,
+        user_ids: &[i64],
+        options: &RecommendOptions,
+        index: &QueryStats,
+        cancel: &CancelToken,
+    ) -> Result<AllLists> {
+        let users: Vec<u32> = self
+            .user_indices(user_ids)?
+            .into_iter()
+            .map(|u| u as u32)
+            .collect();
+        self.lists_of(&users, user_ids.to_vec(), options, index, cancel)
+    }
+
+    fn lists_of(
+        &self,
+        users: &[u32],
+        user_ids: Vec<i64>,
+        options: &RecommendOptions,
+        index: &QueryStats,
+        cancel: &CancelToken,
+    ) -> Result<AllLists> {
+        let lists = self.recommend_many(users, options, index, cancel)?;
         Ok(AllLists {
             n: options.clamped(self.num_items()).n,
-            user_ids: self.users.raw_ids().to_vec(),
+            user_ids,
             movie_ids: lists.items.iter().map(|&i| self.raw_item(i)).collect(),
             scores: lists.scores,
             ratings: lists.ratings,

@@ -119,6 +119,20 @@ pub fn load_movie_lens_sync(dir: String, options: Option<LoadOptions>) -> Result
     guard(|| ingest::load_movielens(dir.as_ref(), &options).map(Dataset::new))
 }
 
+/// A catalog file (`movies.csv`, `movies.dat`, `u.item`) or a folder holding one, off the
+/// JavaScript thread.
+#[napi(ts_return_type = "Promise<CatalogColumns>")]
+pub fn load_catalog(path: String) -> AsyncTask<CoreTask<CatalogColumns>> {
+    spawn(None, move |_| {
+        ingest::read_catalog_file(path.as_ref()).map(|c| c.columns().into())
+    })
+}
+
+#[napi]
+pub fn load_catalog_sync(path: String) -> Result<CatalogColumns> {
+    guard(|| ingest::read_catalog_file(path.as_ref()).map(|c| c.columns().into()))
+}
+
 /// One ratings file: a MovieLens one (detected) or read by `mapping`.
 #[napi(ts_return_type = "Promise<Dataset>")]
 pub fn load_ratings(

@@ -2,7 +2,7 @@ use std::sync::{Arc, OnceLock};
 
 use alsrec_core::api::AllLists;
 use alsrec_core::eval::ranking;
-use alsrec_core::foldin::partial_fit::NewRatings;
+use alsrec_core::foldin::partial_fit::{NewMovie as CoreNewMovie, NewRatings};
 use alsrec_core::model::export::{self, ExportFormat as CoreExportFormat};
 use alsrec_core::model::file as modelfile;
 use alsrec_core::query::stats::QueryStats;
@@ -164,6 +164,27 @@ fn new_ratings(user_ids: &[f64], movie_ids: &[f64], ratings: &[f32]) -> NewRatin
     }
 }
 
+/// A new movie's catalog entry for `partialFit`: its title, and its genres by name from the
+/// model's vocabulary (the genre model draws its vector toward them).
+#[napi(object)]
+pub struct NewMovie {
+    pub movie_id: f64,
+    pub title: String,
+    pub genres: Vec<String>,
+}
+
+fn new_movies(movies: Option<Vec<NewMovie>>) -> Vec<CoreNewMovie> {
+    movies
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| CoreNewMovie {
+            id: m.movie_id as i64,
+            title: m.title,
+            genres: m.genres,
+        })
+        .collect()
+}
+
 fn ids_of(ids: &[f64]) -> Vec<i64> {
     ids.iter().map(|&i| i as i64).collect()
 }
@@ -286,6 +307,41 @@ impl Model {
             let lists = model.recommend_all(&options, &stats(&model, &cell), cancel)?;
             Ok(lists.into())
         }))
+    }
+
+    /// Top-N of these users (in the order given), as `recommendAll` lays them out.
+    #[napi(ts_return_type = "Promise<RecommendAllResult>")]
+    pub fn recommend_many(
+        &self,
+        user_ids: Float64Array,
+        options: Option<RecommendOptions>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<AsyncTask<CoreTask<RecommendAllResult>>> {
+        let options = guard(|| resolve(&self.inner, options))?;
+        let users = ids_of(&user_ids);
+        let (model, cell) = (self.inner.clone(), self.index.clone());
+        Ok(spawn(cancel, move |cancel| {
+            let lists = model.recommend_users(&users, &options, &stats(&model, &cell), cancel)?;
+            Ok(lists.into())
+        }))
+    }
+
+    #[napi]
+    pub fn recommend_many_sync(
+        &self,
+        user_ids: Float64Array,
+        options: Option<RecommendOptions>,
+    ) -> Result<RecommendAllResult> {
+        guard(|| {
+            let o = resolve(&self.inner, options)?;
+            let lists = self.inner.recommend_users(
+                &ids_of(&user_ids),
+                &o,
+                &self.index(),
+                &CoreCancel::new(),
+            )?;
+            Ok(lists.into())
+        })
     }
 
     #[napi]
@@ -440,12 +496,16 @@ impl Model {
         user_ids: Float64Array,
         movie_ids: Float64Array,
         ratings: Float32Array,
+        movies: Option<Vec<NewMovie>>,
     ) -> AsyncTask<CoreTask<Model>> {
-        let (model, ratings) = (
+        let (model, ratings, movies) = (
             self.inner.clone(),
             new_ratings(&user_ids, &movie_ids, &ratings),
+            new_movies(movies),
         );
-        spawn(None, move |_| model.partial_fit(&ratings).map(Model::new))
+        spawn(None, move |_| {
+            model.partial_fit_with(&ratings, &movies).map(Model::new)
+        })
     }
 
     #[napi]
@@ -454,9 +514,15 @@ impl Model {
         user_ids: Float64Array,
         movie_ids: Float64Array,
         ratings: Float32Array,
+        movies: Option<Vec<NewMovie>>,
     ) -> Result<Model> {
         let ratings = new_ratings(&user_ids, &movie_ids, &ratings);
-        guard(|| self.inner.partial_fit(&ratings).map(Model::new))
+        let movies = new_movies(movies);
+        guard(|| {
+            self.inner
+                .partial_fit_with(&ratings, &movies)
+                .map(Model::new)
+        })
     }
 
     #[napi(ts_return_type = "Promise<RankingMetrics>")]

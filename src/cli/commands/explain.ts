@@ -1,13 +1,15 @@
 import { type Command } from 'commander'
 
 import { addModelSource, modelFrom, type ModelSourceOptions } from '../shared/model-source.js'
-import { movieRef, wholeNumber } from '../shared/options.js'
+import { wholeNumber } from '../shared/options.js'
 import { formatTable, printJson } from '../shared/output.js'
+import { TitleResolver } from '../shared/titles.js'
 
 interface ExplainCliOptions extends ModelSourceOptions {
   user: string
   movie: string
   top: string
+  pickFirst?: boolean
 }
 
 export function registerExplain(program: Command): void {
@@ -17,13 +19,16 @@ export function registerExplain(program: Command): void {
       .description("a user's predicted score for a movie, split into its terms and the rated movies behind it")
       .requiredOption('--user <id>', 'a user id known to the model')
       .requiredOption('--movie <title|id>', 'the movie, by title or id')
-      .option('--top <n>', 'how many contributing movies to list', '5'),
+      .option('--top <n>', 'how many contributing movies to list', '5')
+      .option('--pick-first', 'a title that matches several movies takes the first match (the output says which) instead of failing'),
   )
     .addHelpText('after', '\nExamples:\n  $ alsrec explain --user 1 --movie 10\n  $ alsrec explain --model movies.alsrec --user 1 --movie "Heat (1995)" --json')
     .action(async (o: ExplainCliOptions) => {
       const model = await modelFrom(o)
-      const e = model.explain(Number(o.user), movieRef(o.movie), { top: wholeNumber('--top', o.top, 1) })
-      if (o.json) return printJson(e)
+      const titles = new TitleResolver(model.catalog, o.pickFirst === true)
+      const e = model.explain(Number(o.user), titles.id(o.movie), { top: wholeNumber('--top', o.top, 1) })
+      if (o.json) return printJson({ ...e, resolved: titles.resolved })
+      for (const note of titles.notes()) console.log(note)
       console.log(`User ${e.userId} × ${e.movie.title}: predicted ${e.score.toFixed(3)}`)
       console.log(
         formatTable(

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { moviePopularity } from '../../experiment/data.js'
 import { AlsrecError, loadModel, loadMovieLens, type Dataset } from '../../index.js'
 import { wholeNumber } from '../shared/options.js'
-import { fmt, formatTable, printJson, thousands } from '../shared/output.js'
+import { fmt, formatBytes, formatTable, printJson, thousands } from '../shared/output.js'
 
 interface InfoOptions {
   json?: boolean
@@ -52,10 +52,45 @@ function genreCounts(data: Dataset): GenreCount[] {
   return [...counts.values()].sort((a, b) => b.ratings - a.ratings || b.movies - a.movies || a.genre.localeCompare(b.genre))
 }
 
+interface UnknownMovie {
+  movieId: number
+  ratings: number
+  /** The first (at most 5) users who rated it, in file order. */
+  users: number[]
+}
+
+/** Rated movies the catalog does not list, most rated first. */
+function moviesNotInCatalog(data: Dataset): UnknownMovie[] {
+  if (data.catalog.size === 0) return []
+  const found = new Map<number, UnknownMovie>()
+  const t = data.ratingTriplets()
+  for (let j = 0; j < t.movieIds.length; j++) {
+    const movieId = t.movieIds[j] ?? 0
+    if (data.catalog.get(movieId) !== undefined) continue
+    let m = found.get(movieId)
+    if (!m) found.set(movieId, (m = { movieId, ratings: 0, users: [] }))
+    m.ratings++
+    if (m.users.length < 5) m.users.push(t.userIds[j] ?? 0)
+  }
+  return [...found.values()].sort((a, b) => b.ratings - a.ratings || a.movieId - b.movieId)
+}
+
 async function datasetInfo(dir: string, top: number, json: boolean): Promise<void> {
   const data = await loadMovieLens(dir, { onBadRow: 'skip' })
   const report = data.report
   const genres = genreCounts(data).slice(0, top)
+  const unknown = moviesNotInCatalog(data)
+  const warnings: string[] = []
+  if (report.ratingsNotInCatalog > 0) {
+    const listed = unknown
+      .slice(0, 5)
+      .map((m) => `movie ${m.movieId}: ${thousands(m.ratings)} rating(s), by user ${m.users.join(', ')}${m.ratings > m.users.length ? ', …' : ''}`)
+      .join('; ')
+    warnings.push(
+      `${thousands(report.ratingsNotInCatalog)} rating(s) of ${thousands(unknown.length)} movie(s) the catalog does not list (${listed}${unknown.length > 5 ? '; …' : ''}); they are trained on unless loaded with catalogOnly: true`,
+    )
+  }
+  if (report.rowsSkipped > 0) warnings.push(`${thousands(report.rowsSkipped)} row(s) could not be read and were skipped (${report.skippedReasons.map(([why, n]) => `${why}: ${thousands(n)}`).join('; ')})`)
   const summary = {
     kind: 'dataset' as const,
     path: dir,
@@ -71,21 +106,35 @@ async function datasetInfo(dir: string, top: number, json: boolean): Promise<voi
     rowsSkipped: report.rowsSkipped,
     skippedReasons: report.skippedReasons,
     duplicates: report.duplicates,
+    ratingsNotInCatalog: report.ratingsNotInCatalog,
+    moviesNotInCatalog: unknown,
+    /** The whole load report, every count of it. */
+    report,
+    warnings,
     topGenres: genres,
   }
   if (json) return printJson(summary)
   const rows: Array<[string, string]> = [
+    ['ratings file', `${report.ratingsFile} (${report.format}, ${formatBytes(report.bytes)})`],
+    ['rows read', thousands(report.rowsRead)],
+    ['rows kept', thousands(report.rowsKept)],
+    ['rows skipped', thousands(summary.rowsSkipped) + summary.skippedReasons.map(([why, n]) => `; ${why}: ${thousands(n)}`).join('')],
+    ['blank lines', thousands(report.blankLines)],
+    ['duplicates', `${thousands(summary.duplicates)} (repeated user × movie pairs; the latest rating kept)`],
+    ['filtered out', `${thousands(report.filteredRatings)} ratings, ${thousands(report.filteredUsers)} users, ${thousands(report.filteredMovies)} movies (minUserRatings / minMovieRatings)`],
+    ['not in catalog', `${thousands(report.ratingsNotInCatalog)} ratings of ${thousands(unknown.length)} movies`],
     ['ratings', thousands(summary.ratings)],
     ['users', thousands(summary.users)],
     ['movies rated', thousands(summary.movies)],
     ['movies in catalog', thousands(summary.catalogMovies)],
     ['rating scale', `${summary.minRating} – ${summary.maxRating} (mean ${fmt(summary.meanRating, 3)})`],
     ['density', `${(summary.density * 100).toFixed(3)} % of the user × movie matrix`],
-    ['rows skipped', thousands(summary.rowsSkipped) + summary.skippedReasons.map(([why, n]) => `; ${why}: ${thousands(n)}`).join('')],
-    ['duplicates', thousands(summary.duplicates)],
+    ['timestamps', report.hasTimestamps ? 'yes' : 'no'],
+    ['load time', `${report.seconds.toFixed(2)} s (parse ${report.parseSeconds.toFixed(2)} s)`],
   ]
   console.log(`Dataset ${dir} (${path.basename(report.ratingsFile)})`)
   console.log(formatTable(['', ''], rows, ['l', 'l']).split('\n').slice(1).map((l) => `  ${l}`).join('\n'))
+  for (const w of warnings) console.error(`alsrec: warning: ${w}`)
   if (genres.length > 0) {
     console.log(`\nTop ${genres.length} genres by ratings:`)
     const total = Math.max(summary.ratings, 1)

@@ -1,5 +1,7 @@
 // Printing shared by every command: aligned tables, numbers, sizes, movie lists and --json output.
-import type { Recommendation } from '../../index.js'
+import { CommanderError } from 'commander'
+
+import { AlsrecError, type Recommendation } from '../../index.js'
 
 /** Column alignment: 'l'eft or 'r'ight; by default the first column is left-aligned, the rest right. */
 export type Align = 'l' | 'r'
@@ -45,10 +47,35 @@ export function formatBytes(n: number): string {
 export function printMovies(rows: Recommendation[], scoreLabel: string): void {
   const rated = rows.length > 0 && rows.every((r) => r.rating !== undefined)
   const value = (r: Recommendation): string => (rated ? `${(r.rating ?? 0).toFixed(2)}★` : r.score.toFixed(3))
-  console.log(formatTable(['  #', 'movie', 'genres', rated ? 'predicted' : scoreLabel], rows.map((r, i) => [`  ${i + 1}`, r.title, r.genres.join('|'), value(r)])))
+  console.log(formatTable(['  #', 'movie', 'genres', rated ? 'predicted' : scoreLabel], rows.map((r, i) => [`  ${i + 1}`, r.title, r.genres.join('|'), value(r)]), ['r', 'l', 'l', 'r']))
 }
 
 /** JSON for --json modes: typed arrays become plain arrays, two-space indent. */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, (_key, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), 2))
+}
+
+/**
+ * An error as the one line --json modes print on stderr: `{"error":{"code","message"}}`. Codes are
+ * alsrec's (`ALSREC_…`); a command-line mistake caught by the parser is ALSREC_INVALID_ARGUMENT,
+ * an interruption ALSREC_ABORTED, a system error ALSREC_IO, anything else ALSREC_INTERNAL.
+ */
+export function errorJson(err: unknown): string {
+  let code: string
+  let message: string
+  if (err instanceof CommanderError) {
+    code = 'ALSREC_INVALID_ARGUMENT'
+    message = err.message.replace(/^error: /, '').trim()
+  } else if (err instanceof AlsrecError) {
+    code = err.code
+    message = err.message
+  } else if (err instanceof Error) {
+    const sys = (err as NodeJS.ErrnoException).code
+    code = err.name === 'AbortError' ? 'ALSREC_ABORTED' : typeof sys === 'string' && /^E[A-Z]+$/.test(sys) ? 'ALSREC_IO' : 'ALSREC_INTERNAL'
+    message = err.message
+  } else {
+    code = 'ALSREC_INTERNAL'
+    message = String(err)
+  }
+  return JSON.stringify({ error: { code, message } })
 }

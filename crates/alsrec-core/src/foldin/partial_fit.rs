@@ -2,6 +2,10 @@
 //! the users with new ratings are refitted, each by the fold-in update of [`crate::foldin`] with the
 //! other side fixed. Order: users against the old movies, then the new movies against those
 //! users, then the users again so they see the new movies' vectors.
+//!
+//! New movies may come with their catalog entries ([`NewMovie`]: title and genres), so a new movie
+//! of the genre model starts from, and is drawn toward, its genre prior p_n like a trained one;
+//! without an entry a new movie has no genres (p_n = 0) and no title.
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -20,8 +24,27 @@ pub struct NewRatings {
     pub ratings: Vec<f32>,
 }
 
+/// A movie's catalog entry for [`Model::partial_fit_with`]: genres by name (case-insensitive,
+/// from the model's genre vocabulary; "(no genres listed)" and blanks are no genre).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewMovie {
+    pub id: i64,
+    pub title: String,
+    pub genres: Vec<String>,
+}
+
 impl Model {
+    /// [`Model::partial_fit_with`] without catalog entries.
     pub fn partial_fit(&self, new: &NewRatings) -> Result<Model> {
+        self.partial_fit_with(new, &[])
+    }
+
+    /// The model with `new` folded in. `movies` are catalog entries: those of movies the model's
+    /// catalog does not list are added to it (a movie it lists keeps its entry), and every movie
+    /// they name joins the model, rated or not — an unrated one as training places a
+    /// catalog-only movie, v = p_n with no bias. Genres must come from the model's vocabulary
+    /// (the genre factors f_g exist for those only); an unknown one is `InvalidArgument`.
+    pub fn partial_fit_with(&self, new: &NewRatings, movies: &[NewMovie]) -> Result<Model> {
         let len = new.ratings.len();
         if new.user_ids.len() != len || new.movie_ids.len() != len {
             return Err(Error::invalid_argument(format!(
@@ -68,6 +91,7 @@ impl Model {
                 format!("ratings[{j}] = {r} is not a finite number")
             }));
         }
+        let catalog = self.catalog_with(movies)?;
         let k = self.k;
         let (old_m, old_n) = (self.num_users(), self.num_items());
         let mut users = (*self.users).clone();
@@ -79,6 +103,11 @@ impl Model {
                 (u, i, new.ratings[j], j)
             })
             .collect();
+        // Then the listed movies without ratings, in the order given (the ranker interns the
+        // same ids in the same order, so the two share one id map).
+        for m in movies {
+            items.intern(m.id);
+        }
         // Sort by (user, movie, arrival) and keep the last rating of each pair.
         entries.sort_unstable_by_key(|e| (e.0, e.1, e.3));
         let mut dedup: Vec<(u32, u32, f32)> = Vec::with_capacity(entries.len());
@@ -92,6 +121,9 @@ impl Model {
         let mut model = self.clone();
         model.users = Arc::new(users);
         model.items = Arc::new(items);
+        if let Some(catalog) = catalog {
+            model.catalog = Arc::new(catalog);
+        }
         model.user_factors.resize(m * k, 0.0);
         model.user_bias.resize(m, 0.0);
         model.item_factors.resize(n * k, 0.0);
@@ -140,13 +172,60 @@ impl Model {
         debug_assert!(model.num_users() == m && old_m <= m);
         if let Some(ranker) = &self.ranker {
             // The ranker interns the same ids in the same order; share the model's maps.
-            let mut fitted = ranker.partial_fit(new)?;
+            let mut fitted = ranker.partial_fit_with(new, movies)?;
+            debug_assert_eq!(fitted.items.raw_ids(), model.items.raw_ids());
             fitted.users = model.users.clone();
             fitted.items = model.items.clone();
             fitted.seen = model.seen.clone();
+            fitted.catalog = model.catalog.clone();
             model.ranker = Some(Arc::new(fitted));
         }
         Ok(model)
+    }
+}
+
+impl Model {
+    /// The catalog with the entries of `movies` it lacks, or None when it lacks none. The checks
+    /// come first, so a bad entry changes nothing.
+    fn catalog_with(&self, movies: &[NewMovie]) -> Result<Option<crate::data::catalog::Catalog>> {
+        let mut added = Vec::new();
+        for (j, m) in movies.iter().enumerate() {
+            if m.id < 0 || m.id as u64 > MAX_ID {
+                return Err(Error::invalid_argument(format!(
+                    "movies[{j}].movieId = {} is not an id (a whole number from 0 to 2^53 − 1)",
+                    m.id
+                )));
+            }
+            if m.title.trim().is_empty() {
+                return Err(Error::invalid_argument(format!(
+                    "movies[{j}] (movie {}) has an empty title",
+                    m.id
+                )));
+            }
+            let mut genres = Vec::with_capacity(m.genres.len());
+            for g in &m.genres {
+                let g = g.trim();
+                if g.is_empty() || g == crate::data::catalog::NO_GENRES {
+                    continue;
+                }
+                let index = self.genre_by_name(g).map_err(|e| {
+                    Error::invalid_argument(format!("movies[{j}] (movie {}): {}", m.id, e.message))
+                })?;
+                genres.push(self.catalog.genre_names[index as usize].clone());
+            }
+            if self.catalog.get(m.id).is_none() {
+                added.push((m.id, m.title.clone(), genres));
+            }
+        }
+        if added.is_empty() {
+            return Ok(None);
+        }
+        let mut catalog = (*self.catalog).clone();
+        for (id, title, genres) in added {
+            let names: Vec<&str> = genres.iter().map(String::as_str).collect();
+            catalog.push(id, title, &names);
+        }
+        Ok(Some(catalog))
     }
 }
 

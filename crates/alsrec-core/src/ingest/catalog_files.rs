@@ -27,6 +27,35 @@ pub fn read_catalog_in(dir: &Path) -> Result<Catalog> {
     Ok(catalog)
 }
 
+/// One catalog file, its layout told by its name (`movies.dat` → `::`, `u.item` → ml-100k, any
+/// other → `movies.csv`), or a folder holding one (with its links and tags, as
+/// [`read_catalog_in`]). A folder without a catalog file is `NotFound`.
+pub fn read_catalog_file(path: &Path) -> Result<Catalog> {
+    if path.is_dir() {
+        if ["movies.csv", "movies.dat", "u.item"]
+            .iter()
+            .all(|f| !path.join(f).exists())
+        {
+            return Err(Error::not_found(format!(
+                "{}: no movies.csv, movies.dat or u.item in this folder",
+                path.display()
+            )));
+        }
+        return read_catalog_in(path);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".dat") {
+        read_movies_dat(path)
+    } else if name == "u.item" {
+        read_u_item(path)
+    } else {
+        read_movies_csv(path)
+    }
+}
+
 fn open_csv(path: &Path, expected: &[&str]) -> Result<csv::Reader<std::fs::File>> {
     let file = crate::io::files::open_regular(path)?;
     let mut reader = csv::ReaderBuilder::new()

@@ -5,6 +5,7 @@ pub mod format;
 pub mod movielens;
 pub mod numbers;
 
+pub use catalog_files::read_catalog_file;
 pub use format::{Column, ColumnMapping, RatingsFormat};
 pub use movielens::{load_movielens, load_ratings, load_split, LoadOptions, OnBadRow};
 

@@ -28,7 +28,7 @@ impl Model {
             .position(|g| g.eq_ignore_ascii_case(name.trim()))
             .map(|g| g as u16)
             .ok_or_else(|| {
-                Error::not_found(format!(
+                Error::invalid_argument(format!(
                     "unknown genre '{name}'; the genres are {}",
                     names.join(", ")
                 ))

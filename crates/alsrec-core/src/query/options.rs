@@ -133,7 +133,8 @@ impl QueryOptions {
         crate::schema::serde_names::<QueryOptions>()
     }
 
-    /// The options in the model's indices: an unknown genre or movie id is `NotFound`; the
+    /// The options in the model's indices: an unknown genre is `InvalidArgument` (the genre
+    /// vocabulary is fixed, so the name is the caller's mistake), an unknown movie id `NotFound`; the
     /// bounds are checked ([`RecommendOptions::validate`]).
     pub fn resolve(&self, model: &Model) -> Result<RecommendOptions> {
         let genres = self

@@ -927,3 +927,150 @@ fn the_series_bonus_is_learned_from_its_grid_and_recorded() {
     let back = modelfile::decode(&bytes).unwrap();
     assert_eq!(back.config.ranker, model.config.ranker);
 }
+
+#[test]
+fn partial_fit_with_catalog_entries_gives_new_movies_titles_and_genre_priors() {
+    use crate::foldin::partial_fit::NewMovie;
+    let data = dataset();
+    let config = TrainConfig {
+        model: ModelKind::Genre,
+        factors: 6,
+        tau: 10.0,
+        gamma: 5.0,
+        epochs: 8,
+        tolerance: 0.0,
+        threads: Some(1),
+        ranker: Some(RankerConfig {
+            factors: 6,
+            tau: 1.0,
+            epochs: 8,
+            ..RankerConfig::default()
+        }),
+        ..TrainConfig::default()
+    };
+    let model = als::train(&data, &config, TrainHooks::default()).unwrap();
+    let fans: Vec<i64> = (0..120).filter(|u| u % 4 == 3).map(|u| 10 + u).collect();
+    let new = NewRatings {
+        user_ids: fans.clone(),
+        movie_ids: vec![7000; fans.len()],
+        ratings: vec![5.0; fans.len()],
+    };
+    let movies = [
+        NewMovie {
+            id: 7000,
+            title: "Dragon Keep (2024)".into(),
+            genres: vec!["fantasy".into()],
+        },
+        // Listed, not rated: joins as a catalog-only movie, v = p.
+        NewMovie {
+            id: 7001,
+            title: "Laugh Track (2024)".into(),
+            genres: vec!["Comedy".into(), "(no genres listed)".into()],
+        },
+        // Already in the catalog: keeps its entry.
+        NewMovie {
+            id: 1000,
+            title: "Renamed".into(),
+            genres: vec![],
+        },
+    ];
+    let grown = model.partial_fit_with(&new, &movies).unwrap();
+    assert_eq!(grown.num_items(), model.num_items() + 2);
+    assert_eq!(grown.catalog.len(), model.catalog.len() + 2);
+    assert_eq!(grown.catalog.genre_names, model.catalog.genre_names);
+    let entry = grown.catalog.get(7000).unwrap();
+    assert_eq!(
+        (entry.title.as_str(), entry.year),
+        ("Dragon Keep (2024)", Some(2024))
+    );
+    assert_eq!(grown.catalog.get(1000), model.catalog.get(1000));
+    let fantasy = grown.genre_by_name("Fantasy").unwrap();
+    let (i, j) = (
+        grown.item_index(7000).unwrap(),
+        grown.item_index(7001).unwrap(),
+    );
+    assert_eq!(grown.item_genres(i), [fantasy]);
+    let mut p = vec![0f32; grown.k];
+    grown.genre_prior(j, &mut p);
+    assert!(p.iter().any(|&x| x != 0.0));
+    assert_eq!(grown.item_vector(j), &p[..]);
+    assert_eq!(grown.item_bias[j], 0.0);
+    // The ranker shares the grown id map and catalog.
+    let ranker = grown.ranker.as_ref().unwrap();
+    assert_eq!(ranker.items.raw_ids(), grown.items.raw_ids());
+    assert_eq!(ranker.item_factors.len(), grown.num_items() * ranker.k);
+    // Explained, the new movie's score has a genre part; the same ratings without the entry
+    // have none (no genres, p = 0).
+    let index = QueryStats::new(&grown);
+    let fan = grown.user_index(fans[0]).unwrap();
+    let e = grown.explain(fan, i, 3, &index).unwrap();
+    assert!(e.genre_part.abs() > 1e-4, "{}", e.genre_part);
+    let bare = model.partial_fit(&new).unwrap();
+    let bi = QueryStats::new(&bare);
+    let e0 = bare
+        .explain(fan, bare.item_index(7000).unwrap(), 3, &bi)
+        .unwrap();
+    assert_eq!(e0.genre_part, 0.0);
+    assert!(bare.catalog.get(7000).is_none());
+    // The entries survive the model file.
+    let back = modelfile::decode(&modelfile::encode(&grown).unwrap()).unwrap();
+    assert_eq!(
+        back.catalog.get(7001).map(|m| m.title.as_str()),
+        Some("Laugh Track (2024)")
+    );
+    // A genre the model has no factor for is refused, naming the movie and the vocabulary.
+    let odd = [NewMovie {
+        id: 7002,
+        title: "Polka Night".into(),
+        genres: vec!["Polka".into()],
+    }];
+    let err = model.partial_fit_with(&new, &odd).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    assert!(
+        err.message.contains("movie 7002") && err.message.contains("Comedy"),
+        "{err}"
+    );
+    let blank = [NewMovie {
+        id: 7003,
+        title: " ".into(),
+        genres: vec![],
+    }];
+    assert_eq!(
+        model.partial_fit_with(&new, &blank).unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
+}
+
+#[test]
+fn recommend_users_gives_the_rows_of_recommend_all_in_the_order_asked() {
+    let data = dataset();
+    let model = ranked(&data);
+    let index = QueryStats::new(&model);
+    let o = RecommendOptions {
+        n: 5,
+        ..RecommendOptions::default()
+    };
+    let all = model
+        .recommend_all(&o, &index, &CancelToken::new())
+        .unwrap();
+    let ids = [model.users.raw(7), model.users.raw(2), model.users.raw(7)];
+    let some = model
+        .recommend_users(&ids, &o, &index, &CancelToken::new())
+        .unwrap();
+    assert_eq!(some.user_ids, ids);
+    for (row, u) in [7usize, 2, 7].iter().enumerate() {
+        assert_eq!(
+            some.movie_ids[row * 5..(row + 1) * 5],
+            all.movie_ids[u * 5..(u + 1) * 5]
+        );
+        assert_eq!(
+            some.scores[row * 5..(row + 1) * 5],
+            all.scores[u * 5..(u + 1) * 5]
+        );
+    }
+    let e = model
+        .recommend_users(&[ids[0], 424242], &o, &index, &CancelToken::new())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert!(e.message.contains("424242"));
+}

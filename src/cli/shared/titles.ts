@@ -1,0 +1,39 @@
+// Movies named on the command line (--rate, --movie): ids as given, titles resolved by
+// catalog.resolve, with --pick-first taking the first of several matches. What each title
+// became is part of the output, so no title resolves silently.
+import type { Catalog, TitleMatchKind } from '../../index.js'
+import { movieRef } from './options.js'
+
+export interface ResolvedTitle {
+  query: string
+  movieId: number
+  title: string
+  year: number | null
+  match: TitleMatchKind
+  /** How many movies the title matched. */
+  matches: number
+}
+
+export class TitleResolver {
+  readonly resolved: ResolvedTitle[] = []
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly pickFirst: boolean,
+  ) {}
+
+  /** The movie id a command-line reference names: digits are an id, anything else a title. */
+  id(text: string): number {
+    const ref = movieRef(text)
+    if (typeof ref === 'number') return ref
+    const r = this.catalog.resolve(ref, { pickFirst: this.pickFirst })
+    this.resolved.push({ query: ref, movieId: r.movie.movieId, title: r.movie.title, year: r.movie.year, match: r.match, matches: r.matches })
+    return r.movie.movieId
+  }
+
+  /** Lines for the text output: one per title --pick-first chose among several. */
+  notes(): string[] {
+    return this.resolved
+      .filter((r) => r.match === 'picked-first')
+      .map((r) => `Note: "${r.query}" matches ${r.matches} movies; --pick-first took "${r.title}" (id ${r.movieId}).`)
+  }
+}
