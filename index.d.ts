@@ -71,6 +71,8 @@ export declare class Model {
   userIds(): Float64Array
   /** Raw movie ids, in index order (rated movies first, then catalog-only ones). */
   movieIds(): Float64Array
+  /** Each movie's number of training ratings, in `movieIds()` order. */
+  movieRatingCounts(): Uint32Array
   recommend(userId: number, options?: RecommendOptions | undefined | null): ScoredMovies
   recommendAll(options?: RecommendOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<RecommendAllResult>
   /** Top-N of these users (in the order given), as `recommendAll` lays them out. */

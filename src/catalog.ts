@@ -65,6 +65,14 @@ function yearOf(query: string): number | null {
   return m?.[1] !== undefined ? Number(m[1]) : null
 }
 
+/** How {@link Catalog.resolve} chooses among several matches. */
+export interface ResolveOptions {
+  /** Take the best of several matches instead of failing with the list of candidates. */
+  pickFirst?: boolean
+  /** Training ratings by movie id (`model.ratingCounts()`): among equally good matches the most rated ranks first. */
+  ratingCounts?: ReadonlyMap<number, number>
+}
+
 /** The movie catalog, with lookups by id and a forgiving title search. */
 export class Catalog {
   readonly movies: readonly Movie[]
@@ -113,7 +121,7 @@ export class Catalog {
   }
 
   /** Every match of a query, best first: the same title, then titles starting with it, then containing it; a year in the query ranks that year first. */
-  private ranked(query: string): Movie[] {
+  private ranked(query: string, ratingCounts?: ReadonlyMap<number, number>): Movie[] {
     const keys = this.keys()
     const q = normalizeTitle(query)
     if (q === '') return []
@@ -127,7 +135,10 @@ export class Catalog {
       if (year !== null) rank += m.year === year ? 0 : 4
       ranked.push([rank, m])
     })
-    ranked.sort((a, b) => a[0] - b[0] || a[1].title.length - b[1].title.length || a[1].movieId - b[1].movieId)
+    // Among equally good matches the most rated comes first when counts are known: "Star Wars"
+    // means Episode IV to most people, not the shortest title that contains it.
+    const count = (m: Movie): number => ratingCounts?.get(m.movieId) ?? 0
+    ranked.sort((a, b) => a[0] - b[0] || count(b[1]) - count(a[1]) || a[1].title.length - b[1].title.length || a[1].movieId - b[1].movieId)
     return ranked.map((r) => r[1])
   }
 
@@ -145,8 +156,8 @@ export class Catalog {
    * an error listing the candidates with their ids and years (ALSREC_NOT_FOUND, also when
    * nothing matches). "Lord of the Rings" and "Star Wars" are both ambiguous this way.
    */
-  resolve(query: string, options: { pickFirst?: boolean } = {}): TitleMatch {
-    const all = this.ranked(query)
+  resolve(query: string, options: ResolveOptions = {}): TitleMatch {
+    const all = this.ranked(query, options.ratingCounts)
     const candidates = all.slice(0, 10)
     const keys = this.keys()
     const strict = titleKey(query)
@@ -173,7 +184,7 @@ export class Catalog {
   }
 
   /** Exactly one movie for a title ({@link Catalog.resolve}), or an error that lists the candidates. */
-  findOne(query: string, options: { pickFirst?: boolean } = {}): Movie {
+  findOne(query: string, options: ResolveOptions = {}): Movie {
     return this.resolve(query, options).movie
   }
 }

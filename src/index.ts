@@ -1,7 +1,7 @@
 // The public API of alsrec. Heavy calls are async (they run on Rust threads); `Sync` twins
 // exist where blocking the caller is cheap or wanted (scripts).
 export { AlsrecError, type AlsrecErrorCode } from './errors.js'
-export { Catalog, normalizeTitle, titleKey, type Movie, type TitleMatch, type TitleMatchKind } from './catalog.js'
+export { Catalog, normalizeTitle, titleKey, type Movie, type TitleMatch, type TitleMatchKind, type ResolveOptions } from './catalog.js'
 export { Dataset, loadMovieLens, loadMovieLensSync, type LoadOptions, type LoadReport, type SplitOptions, type RatingTriplets } from './dataset.js'
 export { loadRatings, loadRatingsSync, loadSplit, type ColumnMapping, type LegacyColumnMapping, type LoadSplitOptions, type SplitReport, type SplitResult } from './dataset.js'
 export { train, trainSync, type TrainConfig, type RankerConfig, type TrainOptions, type EpochRecord, type ModelKind } from './train.js'

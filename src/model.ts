@@ -178,6 +178,17 @@ export class Model {
   movieIds(): Float64Array {
     return this.handle.movieIds()
   }
+  /** Each movie's number of training ratings, by raw movie id (0 for catalog-only movies). */
+  ratingCounts(): ReadonlyMap<number, number> {
+    if (this.countsCache === undefined) {
+      const ids = this.handle.movieIds()
+      const counts = this.handle.movieRatingCounts()
+      this.countsCache = new Map(Array.from(ids, (id, i) => [id, counts[i] ?? 0]))
+    }
+    return this.countsCache
+  }
+  private countsCache: Map<number, number> | undefined
+
   /** The fewest training ratings a movie needs to appear in a list unless `minRatings` says otherwise. */
   get popularityFloor(): number {
     return this.handle.popularityFloor
@@ -202,7 +213,7 @@ export class Model {
 
   private movieId(movie: MovieRef, name: string): number {
     if (typeof movie === 'number') return checkId(name, movie)
-    if (typeof movie === 'string') return this.catalog.findOne(movie).movieId
+    if (typeof movie === 'string') return this.catalog.findOne(movie, { ratingCounts: this.ratingCounts() }).movieId
     throw invalidArgument(`${name} must be a movie id or a title (got ${describe(movie)})`)
   }
 

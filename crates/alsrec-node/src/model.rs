@@ -280,6 +280,12 @@ impl Model {
         raw_ids(&self.inner.items)
     }
 
+    /// Each movie's number of training ratings, in `movieIds()` order.
+    #[napi]
+    pub fn movie_rating_counts(&self) -> Uint32Array {
+        Uint32Array::new(self.index().item_counts.clone())
+    }
+
     #[napi]
     pub fn recommend(
         &self,

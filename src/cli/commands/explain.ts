@@ -25,7 +25,7 @@ export function registerExplain(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ alsrec explain --user 1 --movie 10\n  $ alsrec explain --model movies.alsrec --user 1 --movie "Heat (1995)" --json')
     .action(async (o: ExplainCliOptions) => {
       const model = await modelFrom(o)
-      const titles = new TitleResolver(model.catalog, o.pickFirst === true)
+      const titles = new TitleResolver(model, o.pickFirst === true)
       const e = model.explain(Number(o.user), titles.id(o.movie), { top: wholeNumber('--top', o.top, 1) })
       if (o.json) return printJson({ ...e, resolved: titles.resolved })
       for (const note of titles.notes()) console.log(note)

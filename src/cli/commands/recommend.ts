@@ -118,7 +118,7 @@ async function runRecommend(o: RecommendCliOptions): Promise<void> {
   if (o.users !== undefined) return runBatch(o, options)
 
   const model = await modelFrom(o)
-  const titles = new TitleResolver(model.catalog, o.pickFirst === true)
+  const titles = new TitleResolver(model, o.pickFirst === true)
   let userId: number | null = null
   let recs
   if (forNewUser) {

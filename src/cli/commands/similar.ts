@@ -27,7 +27,7 @@ export function registerSimilar(program: Command): void {
       const n = wholeNumber('--n', o.n, 1)
       const minRatings = optionalWholeNumber('--min-ratings', o.minRatings)
       const model = await modelFrom(o)
-      const titles = new TitleResolver(model.catalog, o.pickFirst === true)
+      const titles = new TitleResolver(model, o.pickFirst === true)
       const movie = titles.id(o.movie)
       const similar = model.similarMovies(movie, { n, ...(minRatings === undefined ? {} : { minRatings }) })
       if (o.json) return printJson({ movie, resolved: titles.resolved, similar })

@@ -1,7 +1,8 @@
 // Movies named on the command line (--rate, --movie): ids as given, titles resolved by
-// catalog.resolve, with --pick-first taking the first of several matches. What each title
-// became is part of the output, so no title resolves silently.
-import type { Catalog, TitleMatchKind } from '../../index.js'
+// catalog.resolve, with --pick-first taking the best of several matches (the most rated of the
+// equally good ones). What each title became is part of the output, so no title resolves
+// silently.
+import type { Model, TitleMatchKind } from '../../index.js'
 import { movieRef } from './options.js'
 
 export interface ResolvedTitle {
@@ -17,7 +18,7 @@ export interface ResolvedTitle {
 export class TitleResolver {
   readonly resolved: ResolvedTitle[] = []
   constructor(
-    private readonly catalog: Catalog,
+    private readonly model: Model,
     private readonly pickFirst: boolean,
   ) {}
 
@@ -25,7 +26,7 @@ export class TitleResolver {
   id(text: string): number {
     const ref = movieRef(text)
     if (typeof ref === 'number') return ref
-    const r = this.catalog.resolve(ref, { pickFirst: this.pickFirst })
+    const r = this.model.catalog.resolve(ref, { pickFirst: this.pickFirst, ratingCounts: this.model.ratingCounts() })
     this.resolved.push({ query: ref, movieId: r.movie.movieId, title: r.movie.title, year: r.movie.year, match: r.match, matches: r.matches })
     return r.movie.movieId
   }
