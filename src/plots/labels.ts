@@ -274,7 +274,7 @@ export function labelTextLayers(name: string, labels: Array<PlacedLabel & { hove
     const mark = { type: 'text' as const, align, baseline: 'alphabetic' as const, fontSize: values[0]?.fontSize ?? 10 }
     return [
       // The halo keeps a label readable where it crosses a line or dots.
-      { name: `${name}_halo_${align}`, data: { values }, mark: { ...mark, stroke: 'white', strokeWidth: 3, strokeOpacity: 0.9, aria: false }, encoding },
+      { name: `${name}_halo_${align}`, data: { values }, mark: { ...mark, stroke: 'white', strokeWidth: 4, strokeOpacity: 1, strokeJoin: 'round' as const, aria: false }, encoding },
       { name: `${HOVER_LAYER}${name}_${align}`, data: { values }, mark, encoding: { ...encoding, color: { field: 'ink', type: 'nominal' as const, scale: null }, description: { field: 'hover' } } },
     ]
   })

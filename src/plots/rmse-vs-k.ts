@@ -119,7 +119,7 @@ export function rmseVsKSpec(points: RmseAtK[], context: string): PlotSpec {
     bounds: { x0: 0, y0: 0, x1: WIDTH, y1: HEIGHT },
     obstacles: pts.map((p) => pointBox(p.px, p.py, POINT_RADIUS)),
     // Text over a dashed reference line is hard to read: crossing one costs more than a series line.
-    lines: [...segments.map((l) => ({ ...l, cost: 6 })), ...rules.map((l) => ({ ...l, cost: 25 }))],
+    lines: [...segments.map((l) => ({ ...l, cost: 20 })), ...rules.map((l) => ({ ...l, cost: 25 }))],
   })
   const owners = [...flat.map((f) => ({ model: f.model, hover: f.hover })), ...pts.map((p) => ({ model: p.model, hover: p.hover }))]
   const labels = placed.flatMap((l, i) => (l ? [{ ...l, hover: owners[i]?.hover ?? l.text, stroke: colorOf(owners[i]?.model ?? ''), ink: darken(colorOf(owners[i]?.model ?? '')) }] : []))
