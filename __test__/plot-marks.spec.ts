@@ -181,3 +181,15 @@ test('movie map labels never overlap, and the subtitle counts exactly the labels
   t.true(shown < 12, 'twelve labels around one spot cannot all fit')
   t.is(subtitle(crowded), `labels: ${shown} of the 12 most-rated movies (${12 - shown} left out: no room without overlap; hover a dot for its title)`)
 })
+
+test('degenerate inputs still render: no movies, positions that are not finite, no runs', async (t) => {
+  const catalog = fakeCatalog([{ id: 1, title: 'One (2000)', genres: ['Drama'] }, { id: 2, title: 'Two (2001)', genres: [] }, { id: 3, title: 'Three (2002)', genres: ['IMAX'] }])
+  const popularity = new Map([[1, 5], [2, 9], [3, 1]])
+  const empty = await toSvg(movieMapSpec({ movieIds: [], x: [], y: [] }, catalog, { popularity }))
+  t.true(empty.includes('no labels'))
+  // Movie 2 (the most rated) has no finite position: it is neither drawn nor labelled.
+  const odd = readSvg(await toSvg(movieMapSpec({ movieIds: [1, 2, 3], x: [0, Number.NaN, 1], y: [0, 1, Number.POSITIVE_INFINITY] }, catalog, { popularity })))
+  t.deepEqual(mapLabels(odd).labels.map((l) => l.text), ['One (2000)'])
+  t.true(odd.items.some((i) => i.text === 'labels: the most-rated movie'))
+  t.true((await toSvg(learningCurvesSpec([{ label: 'a', history: [], patience: 2 }], 'x'))).includes('Learning curves'))
+})

@@ -53,9 +53,15 @@ export function distinctiveGenres(genreLists: ReadonlyArray<readonly string[]>):
 
 /** [min, max] widened by a twentieth on each side (a point's spot on the map is all that counts). */
 function paddedDomain(values: number[]): [number, number] {
-  const finite = values.filter(Number.isFinite)
-  const lo = finite.length > 0 ? Math.min(...finite) : -1
-  const hi = finite.length > 0 ? Math.max(...finite) : 1
+  // A loop, not Math.min(...values): a large catalog would overflow the argument stack.
+  let lo = Number.POSITIVE_INFINITY
+  let hi = Number.NEGATIVE_INFINITY
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  if (lo > hi) [lo, hi] = [-1, 1]
   const pad = (hi - lo || Math.max(1, Math.abs(hi))) * 0.05
   return [lo - pad, hi + pad]
 }
@@ -97,7 +103,11 @@ export function movieMapSpec(map: MovieMapInput, catalog: Pick<Catalog, 'describ
   const yDomain = paddedDomain(rows.map((r) => r.y))
   const px = (x: number): number => (WIDTH * (x - xDomain[0])) / (xDomain[1] - xDomain[0])
   const py = (y: number): number => HEIGHT - (HEIGHT * (y - yDomain[0])) / (yDomain[1] - yDomain[0])
-  const wanted = [...values].sort((a, b) => b.ratings - a.ratings || a.movieId - b.movieId).slice(0, nLabels)
+  // Movies without a finite position are not drawn, so they are not labelled either.
+  const wanted = values
+    .filter((v) => Number.isFinite(v.x) && Number.isFinite(v.y))
+    .sort((a, b) => b.ratings - a.ratings || a.movieId - b.movieId)
+    .slice(0, nLabels)
   const { placed, hidden } = placeLabels(
     wanted.map((v) => {
       const text = v.title.length > TITLE_CHARS ? `${v.title.slice(0, TITLE_CHARS - 1)}…` : v.title
@@ -109,11 +119,10 @@ export function movieMapSpec(map: MovieMapInput, catalog: Pick<Catalog, 'describ
   )
   const labels = placed.flatMap((l, i) => (l ? [{ ...l, hover: wanted[i]?.hover ?? l.text }] : []))
   const shownLabels = labels.length
-  const most = options.popularity ? `the ${wanted.length} most-rated movies` : `${wanted.length} movies`
+  const n = wanted.length
+  const most = options.popularity ? (n === 1 ? 'the most-rated movie' : `the ${n} most-rated movies`) : `${n} movie${n === 1 ? '' : 's'} (the lowest ids: no rating counts given)`
   const labelNote =
-    hidden === 0
-      ? `labels: ${most}`
-      : `labels: ${shownLabels} of ${most} (${hidden} left out: no room without overlap; hover a dot for its title)`
+    n === 0 ? 'no labels' : hidden === 0 ? `labels: ${most}` : `labels: ${shownLabels} of ${most} (${hidden} left out: no room without overlap; hover a dot for its title)`
 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
