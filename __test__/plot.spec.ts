@@ -29,7 +29,7 @@ test('learning curves and RMSE-vs-k render to SVG and PNG with titles, axis labe
   t.false(svg2.includes('0.750'))
 })
 
-test('the movie map colours by first genre and labels the most-rated movies', async (t) => {
+test('the movie map colours by most distinctive genre and labels the most-rated movies', async (t) => {
   const data = loadMovieLensSync(sampleDir)
   const movies = data.catalog.movies.slice(0, 300)
   const movieIds = movies.map((m) => m.movieId)
@@ -41,7 +41,7 @@ test('the movie map colours by first genre and labels the most-rated movies', as
   const files = await writePlot(spec, path.join(dir, 'map'))
   const svg = readFileSync(files.svg, 'utf8')
   t.true(svg.includes('Movie map'))
-  t.true(svg.includes('first genre'))
+  t.true(svg.includes('most distinctive genre'))
   // The most popular movie is always labelled (escaped as the SVG writes it).
   const first = movies[0]?.title ?? ''
   t.true(svg.includes(first.replace(/&/g, '&amp;').replace(/'/g, '&#39;').slice(0, 20)) || svg.includes(first.slice(0, 10)), first)

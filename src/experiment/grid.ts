@@ -39,6 +39,8 @@ export interface GridRow {
   dir: string
   /** Per-epoch history of the run (fold 1 under k-fold), for learning curves. */
   history: Array<{ epoch: number; trainRmse: number; testRmse?: number | null }>
+  /** The run's `patience` (early stopping keeps the best epoch), for the learning curves. */
+  patience?: number | null
   /** Why the run failed; failed runs sort last and the grid goes on. */
   error?: string
 }
@@ -140,7 +142,7 @@ export function bestPerModel(rows: GridRow[]): CurveSeries[] {
   for (const r of rows) {
     if (seen.has(r.model)) continue
     seen.add(r.model)
-    out.push({ label: modelLabel({ model: r.model, factors: r.factors ?? undefined }), kind: r.model, history: r.history })
+    out.push({ label: modelLabel({ model: r.model, factors: r.factors ?? undefined }), kind: r.model, history: r.history, patience: r.patience })
   }
   return out
 }
@@ -259,6 +261,7 @@ async function gridRuns(
       seconds: results.reduce((s, r) => s + r.metrics.final.seconds, 0),
       dir: path.relative(dir, path.join(dir, 'runs', run)),
       history: first.metrics.history,
+      ...(point.train.patience !== undefined ? { patience: point.train.patience } : {}),
     })
     log.write(`${run}: test RMSE ${f4(testRmse)}`)
     if (hasVectors(first.metrics.model) && predictsRatings(first.metrics.model) && testRmse !== null && (!bestModel || testRmse < bestModel.testRmse)) bestModel = { model: first.model, testRmse, label: modelLabel({ model: first.metrics.model, factors: first.metrics.factors ?? undefined }) }

@@ -155,7 +155,7 @@ async function writeRun(spec: RunSpec, folder: OutputFolder, options: Experiment
   if (config.output.plots) {
     const context = `${data.description}, ${splitText}`
     folder.claim('learning-curve.svg', 'learning-curve.png')
-    await writePlot(learningCurvesSpec([{ label: modelLabel(resolvedTrain as TrainConfig), kind: model.kind, history: model.history }], context), path.join(dir, 'learning-curve'))
+    await writePlot(learningCurvesSpec([{ label: modelLabel(resolvedTrain as TrainConfig), kind: model.kind, history: model.history, patience: trainConfig.patience }], context), path.join(dir, 'learning-curve'))
     files.push('learning-curve.svg', 'learning-curve.png')
     if (hasVectors(model.kind) && model.factors > 0) {
       const map = model.movieMap()

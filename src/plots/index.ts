@@ -1,5 +1,6 @@
 export { writePlot, toSvg, svgToPng, type PlotSpec } from './render.js'
-export { learningCurvesSpec, type CurveSeries } from './learning-curves.js'
+export { learningCurvesSpec, markedEpoch, type CurveSeries } from './learning-curves.js'
+export { keptEpoch } from './kept-epoch.js'
 export { rmseVsKSpec, type RmseAtK } from './rmse-vs-k.js'
-export { movieMapSpec, type MovieMapInput, type MovieMapOptions } from './movie-map.js'
+export { movieMapSpec, distinctiveGenres, type MovieMapInput, type MovieMapOptions } from './movie-map.js'
 export { replot, type ReplotResult } from './replot.js'

@@ -29,11 +29,28 @@ export function modelColors(kinds: Array<string | undefined>): string[] {
 let modules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined
 const loadVega = () => (modules ??= Promise.all([import('vega'), import('vega-lite')]))
 
+/**
+ * Layers whose name starts with this get hover text: each item's `description` becomes an SVG
+ * `<title>` (which browsers and viewers show on hover) in place of its `aria-label`.
+ */
+export const HOVER_LAYER = 'hover_'
+
+const HOVER_GROUP = new RegExp(`(<g class="mark-\\w+ role-mark ${HOVER_LAYER}[^"]*"[^>]*>)([\\s\\S]*?)(</g>)`, 'g')
+
+export function addHoverTitles(svg: string): string {
+  return svg.replace(HOVER_GROUP, (_, open: string, items: string, close: string) => {
+    const titled = items
+      .replace(/<(path|line|rect|circle)\b([^>]*?) aria-label="([^"]*)"([^>]*?)\/>/g, '<$1$2$4><title>$3</title></$1>')
+      .replace(/<text\b([^>]*?) aria-label="([^"]*)"([^>]*)>/g, '<text$1$3><title>$2</title>')
+    return open + titled + close
+  })
+}
+
 export async function toSvg(spec: PlotSpec): Promise<string> {
   const [vega, vl] = await loadVega()
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' })
   try {
-    return await view.toSVG()
+    return addHoverTitles(await view.toSVG())
   } finally {
     view.finalize()
   }

@@ -24,11 +24,12 @@ export async function replot(dir: string): Promise<ReplotResult> {
   }
   if (!existsSync(path.join(dir, 'metrics.json'))) throw new AlsrecError('ALSREC_NOT_FOUND', `${dir} is neither an experiment folder (metrics.json) nor a grid folder (results.json)`)
   const metrics = readMetrics(dir)
-  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { data?: Record<string, unknown>; split?: { kind?: string; seed?: number; testFraction?: number } }
+  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { data?: Record<string, unknown>; split?: { kind?: string; seed?: number; testFraction?: number }; model?: { patience?: unknown } }
   const dataName = Object.values(config.data ?? {}).find((v) => typeof v === 'string')
   const split = config.split
   const context = `${dataName ? path.basename(String(dataName)) : 'data'}, ${split?.kind ?? 'random'} split (test fraction ${split?.testFraction ?? 0.2}, seed ${split?.seed ?? 42})`
   const label = modelLabel({ model: metrics.model, factors: metrics.factors ?? undefined })
-  const files = await writePlot(learningCurvesSpec([{ label, kind: metrics.model, history: metrics.history }], context), path.join(dir, 'learning-curve'))
+  const patience = typeof config.model?.patience === 'number' ? config.model.patience : null
+  const files = await writePlot(learningCurvesSpec([{ label, kind: metrics.model, history: metrics.history, patience }], context), path.join(dir, 'learning-curve'))
   return { kind: 'experiment', files: [files.svg, files.png] }
 }
