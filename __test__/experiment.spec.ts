@@ -109,7 +109,7 @@ test('aborting a grid keeps the finished runs and reports them', async (t) => {
   t.is(g.planned, 3)
   t.is(g.rows.length, 1)
   t.true(existsSync(path.join(out, 'results.csv')))
-  t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /interrupted during 02-biased-k4; kept the 1 finished run/)
+  t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /interrupted during runs\/02-biased-k4\n.*stopped: 1 of 3 runs finished and kept; 2 not run/)
 })
 
 test('generated data is made once into the cache and reports its noise floor', async (t) => {

@@ -81,8 +81,9 @@ export interface EvaluateOptions {
   /** Test ratings that are training ratings of the model: 'refuse' (default), 'drop' or 'include'. */
   seen?: SeenPolicy
   /**
-   * An experiment folder without its model file is retrained from its config.json only when
-   * this is true (retraining can take long; a run that did not finish may not be reproducible).
+   * Retrain an experiment folder whose run did not finish (so it has no model file) from its
+   * config.json. A finished run saved without a model (--no-save) is retrained without it, and
+   * `onStatus` and `notes` say so.
    */
   retrain?: boolean
   /** Told what is being done before slow steps (loading, retraining). */
@@ -141,8 +142,8 @@ const share = (part: number, whole: number): string => `${whole > 0 ? ((100 * pa
 
 /**
  * Evaluates a saved model file or an experiment folder. A folder's model file is used when it
- * is there; otherwise, with `retrain`, the run is retrained from its config.json, which (seeded)
- * reproduces the same model. Test ratings the model was trained on are refused, dropped or
+ * is there; otherwise the run is retrained from its config.json, which (seeded) reproduces the
+ * same model: a finished --no-save run always, a run that did not finish only with `retrain`. Test ratings the model was trained on are refused, dropped or
  * included as `seen` says, and counted in `trainingOverlap` in every case.
  */
 export async function evaluateTarget(target: string, options: EvaluateOptions = {}): Promise<EvaluateResult> {
@@ -164,11 +165,11 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
   const notes: string[] = folder?.notes ?? []
   const modelFile = isFolder ? path.join(target, MODEL_FILE) : target
   const hasModel = existsSync(modelFile)
-  // Refuse before the data loads: retraining is never done without being asked for.
-  if (!hasModel && config && !options.retrain) {
-    const why = folder && !folder.finished ? `the run did not finish (${folder.status}), so it has no model` : 'the run saved no model (--no-save)'
-    throw invalidArgument(`${target} has no ${MODEL_FILE}: ${why}. Pass --retrain (retrain: true) to retrain it from config.json and evaluate that, or train it again`)
-  }
+  // A finished run that saved no model (--no-save) is retrained: seeded, that is its model. A run
+  // that did not finish is not, unless asked: its config may never have produced a model.
+  // Refused before the data loads.
+  if (!hasModel && config && folder && !folder.finished && !options.retrain)
+    throw invalidArgument(`${target} has no ${MODEL_FILE}: the run did not finish (${folder.status}), so it has no model. Pass --retrain (retrain: true) to retrain it from config.json and evaluate that, or train it again`)
   if (!hasModel && !config) throw new AlsrecError('ALSREC_NOT_FOUND', `${modelFile} does not exist, and there is no config.json beside it to retrain from`)
   options.onStatus?.('loading data')
   const data = await loadData(dataSection, options.signal)

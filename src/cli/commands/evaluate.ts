@@ -28,13 +28,13 @@ export function registerEvaluate(program: Command): void {
   command
     .option('--unseen-only', "score only the test ratings the model was not trained on (another split or seed than the model's overlaps its training set); says how many were dropped")
     .option('--include-seen', 'score every test rating, training ratings too (they flatter the model; the output says how many there were)')
-    .option('--retrain', 'an experiment folder without model.alsrec (--no-save, or a run that did not finish): retrain it from config.json and evaluate that')
+    .option('--retrain', 'an experiment folder whose run did not finish (so it has no model.alsrec): retrain it from config.json and evaluate that (a finished --no-save run is retrained without it, and says so)')
     .option('--k <n>', 'cut-off of the ranking metrics', parseInteger)
     .option('--threshold <r>', 'a test rating ≥ this is relevant for ranking metrics', parseNumber)
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ alsrec evaluate runs/k16\n  $ alsrec evaluate runs/k16/model.alsrec --data data/sample --seed 42\n  $ alsrec evaluate runs/k16/model.alsrec --data data/sample --seed 43 --unseen-only\n  $ alsrec evaluate runs/no-save --retrain',
+      '\nExamples:\n  $ alsrec evaluate runs/k16\n  $ alsrec evaluate runs/k16/model.alsrec --data data/sample --seed 42\n  $ alsrec evaluate runs/k16/model.alsrec --data data/sample --seed 43 --unseen-only\n  $ alsrec evaluate runs/interrupted --retrain',
     )
     .action(async (target: string, o: EvaluateCliOptions) => {
       if (o.unseenOnly && o.includeSeen) throw invalidArgument('give --unseen-only or --include-seen, not both')
