@@ -64,10 +64,18 @@ export declare class Model {
    * epoch with the lowest test RMSE, otherwise the last (0 without history).
    */
   get keptEpoch(): number
-  /** How many ratings of `data` are training ratings of this model, in one pass. */
-  trainingOverlap(data: Dataset): TrainingOverlap
-  /** `data` without the model's training ratings (same id maps and catalog). */
-  withoutTrainingRatings(data: Dataset): Dataset
+  /**
+   * How many ratings of `data` are training ratings of this model, in one parallel pass off
+   * the JavaScript thread.
+   */
+  trainingOverlap(data: Dataset): Promise<TrainingOverlap>
+  trainingOverlapSync(data: Dataset): TrainingOverlap
+  /**
+   * `data` without the model's training ratings (same id maps and catalog), off the
+   * JavaScript thread.
+   */
+  withoutTrainingRatings(data: Dataset): Promise<Dataset>
+  withoutTrainingRatingsSync(data: Dataset): Dataset
   /** The catalog the model's movie ids refer to (kept in the model file). */
   catalog(): CatalogColumns
   /** The fewest training ratings a movie needs to appear in a list by default. */

@@ -337,19 +337,30 @@ export class Model {
 
   /**
    * How many ratings of `testSet` are this model's training ratings ((user, movie) pairs
-   * matched by raw id), counted in one pass. Scoring a model on ratings it was trained on
-   * flatters it: a test set from another split or seed of the same data overlaps its training
-   * set. `evaluateTarget` / `alsrec evaluate` refuse such a set unless told to drop them.
+   * matched by raw id), counted in one parallel pass off the JavaScript thread. Scoring a model
+   * on ratings it was trained on flatters it: a test set from another split or seed of the same
+   * data overlaps its training set. `evaluateTarget` / `alsrec evaluate` refuse such a set
+   * unless told to drop (or include) them.
    */
-  trainingOverlap(testSet: Dataset): TrainingOverlap {
+  async trainingOverlap(testSet: Dataset): Promise<TrainingOverlap> {
     testSetCheck(testSet, 'testSet')
-    return call(() => this.handle.trainingOverlap(testSet.handle))
+    return await callAsync(() => this.handle.trainingOverlap(testSet.handle))
+  }
+
+  trainingOverlapSync(testSet: Dataset): TrainingOverlap {
+    testSetCheck(testSet, 'testSet')
+    return call(() => this.handle.trainingOverlapSync(testSet.handle))
   }
 
   /** `testSet` without this model's training ratings (same ids and catalog): what is left to test it on. */
-  withoutTrainingRatings(testSet: Dataset): Dataset {
+  async withoutTrainingRatings(testSet: Dataset): Promise<Dataset> {
     testSetCheck(testSet, 'testSet')
-    return new Dataset(call(() => this.handle.withoutTrainingRatings(testSet.handle)), testSet.catalog)
+    return new Dataset(await callAsync(() => this.handle.withoutTrainingRatings(testSet.handle)), testSet.catalog)
+  }
+
+  withoutTrainingRatingsSync(testSet: Dataset): Dataset {
+    testSetCheck(testSet, 'testSet')
+    return new Dataset(call(() => this.handle.withoutTrainingRatingsSync(testSet.handle)), testSet.catalog)
   }
 
   /** Writes the model file atomically: an existing file is replaced only once the new one is complete. */

@@ -191,7 +191,7 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
     notes.push(`${MODEL_FILE} is absent${folder && !folder.finished ? ` (the run did not finish: ${folder.status})` : ''}; retrained from config.json (same seed, same model as the run would have trained)`)
   }
 
-  const overlap = model.trainingOverlap(part.test)
+  const overlap = await model.trainingOverlap(part.test)
   const unseen = part.test.numRatings - overlap.seen
   if (overlap.seen > 0 && policy === 'refuse')
     throw invalidArgument(
@@ -200,7 +200,7 @@ export async function evaluateTarget(target: string, options: EvaluateOptions = 
   let testSet = part.test
   const report: TrainingOverlapReport = { testRatings: overlap.ratings, seen: overlap.seen, dropped: 0, evaluated: 0 }
   if (overlap.seen > 0 && policy === 'drop') {
-    testSet = model.withoutTrainingRatings(part.test)
+    testSet = await model.withoutTrainingRatings(part.test)
     report.dropped = overlap.seen
     notes.push(`${overlap.seen} of the ${overlap.ratings} test ratings (${share(overlap.seen, overlap.ratings)}) are training ratings of the model: dropped; scored the other ${testSet.numRatings}`)
   } else if (overlap.seen > 0) {

@@ -352,7 +352,7 @@ export function writeSummary(dir: string, s: SummaryInput): void {
       '',
       `## Ranking metrics @${r.k}`,
       '',
-      `Relevant: a test rating ≥ ${r.threshold}; ${r.users} users with a relevant test rating.`,
+      `Relevant: a test rating ≥ ${r.threshold}; over the ${r.users} test users the model knows that have one.`,
       '',
       `| precision@${r.k} | recall@${r.k} | NDCG@${r.k} | MAP@${r.k} | hit rate@${r.k} | coverage | novelty |`,
       '| --- | --- | --- | --- | --- | --- | --- |',

@@ -172,6 +172,8 @@ function writeFoldSummary(folder: OutputFolder, run: string, rel: string, result
   const lines = [
     `# Run ${run}: ${results.length}-fold cross-validation`,
     '',
+    'Back to [the grid table](../../results.md).',
+    '',
     `- Model: ${row.model}${row.factors !== null ? `, k = ${row.factors}` : ''}; varied: \`${JSON.stringify(row.varied)}\`.`,
     `- Mean test RMSE **${f4(row.testRmse)}**${row.testRmseSd !== null ? ` ± ${row.testRmseSd.toFixed(4)} (sd over the folds)` : ''}, test MAE ${f4(row.testMae)}, train RMSE ${f4(row.trainRmse)}.`,
     ...(row.ranking ? [`- Mean ranking @${k}: precision ${f4(row.ranking.precision)}, recall ${f4(row.ranking.recall)}, NDCG ${f4(row.ranking.ndcg)}, MAP ${f4(row.ranking.map)}, hit rate ${f4(row.ranking.hitRate)}, coverage ${f4(row.ranking.coverage)}.`] : []),

@@ -74,6 +74,13 @@ pub struct TrainingOverlap {
     pub seen: u32,
 }
 
+fn overlap(model: &CoreModel, data: &alsrec_core::Dataset) -> TrainingOverlap {
+    TrainingOverlap {
+        ratings: data.num_ratings() as u32,
+        seen: model.count_seen(data) as u32,
+    }
+}
+
 /// Top-N results as parallel typed arrays, best first.
 #[napi(object, object_from_js = false)]
 pub struct ScoredMovies {
@@ -238,20 +245,29 @@ impl Model {
         self.inner.kept_epoch() as u32
     }
 
-    /// How many ratings of `data` are training ratings of this model, in one pass.
-    #[napi]
-    pub fn training_overlap(&self, data: &Dataset) -> Result<TrainingOverlap> {
-        guard(|| {
-            Ok(TrainingOverlap {
-                ratings: data.inner.num_ratings() as u32,
-                seen: self.inner.count_seen(&data.inner) as u32,
-            })
-        })
+    /// How many ratings of `data` are training ratings of this model, in one parallel pass off
+    /// the JavaScript thread.
+    #[napi(ts_return_type = "Promise<TrainingOverlap>")]
+    pub fn training_overlap(&self, data: &Dataset) -> AsyncTask<CoreTask<TrainingOverlap>> {
+        let (model, data) = (self.inner.clone(), data.inner.clone());
+        spawn(None, move |_| Ok(overlap(&model, &data)))
     }
 
-    /// `data` without the model's training ratings (same id maps and catalog).
     #[napi]
-    pub fn without_training_ratings(&self, data: &Dataset) -> Result<Dataset> {
+    pub fn training_overlap_sync(&self, data: &Dataset) -> Result<TrainingOverlap> {
+        guard(|| Ok(overlap(&self.inner, &data.inner)))
+    }
+
+    /// `data` without the model's training ratings (same id maps and catalog), off the
+    /// JavaScript thread.
+    #[napi(ts_return_type = "Promise<Dataset>")]
+    pub fn without_training_ratings(&self, data: &Dataset) -> AsyncTask<CoreTask<Dataset>> {
+        let (model, data) = (self.inner.clone(), data.inner.clone());
+        spawn(None, move |_| Ok(Dataset::new(model.without_seen(&data).0)))
+    }
+
+    #[napi]
+    pub fn without_training_ratings_sync(&self, data: &Dataset) -> Result<Dataset> {
         guard(|| Ok(Dataset::new(self.inner.without_seen(&data.inner).0)))
     }
 
