@@ -107,6 +107,13 @@ test.serial('after a crash (SIGKILL) --resume retrains the half-written run; a r
   const grown = JSON.parse(run('grid', config, '--resume', '--json').stdout) as GridJson
   t.like(grown, { planned: 3, finished: 3, resumed: 2 })
   t.deepEqual(grown.rows.filter((r) => !r.resumed).map((r) => r.run), ['03-biased-k8'])
+  // A damaged (hand-edited) metrics.json is not a finished run: retrained, never a crash.
+  const edited = path.join(out, 'runs', '01-biased-k2', 'metrics.json')
+  writeFileSync(edited, JSON.stringify({ ...JSON.parse(readFileSync(edited, 'utf8')), final: { testRmse: 'low' } }))
+  const repaired = run('grid', config, '--resume', '--json')
+  t.is(repaired.status, 0, repaired.stderr)
+  t.like(JSON.parse(repaired.stdout), { finished: 3, resumed: 2 })
+  t.is(typeof JSON.parse(readFileSync(edited, 'utf8')).final.testRmse, 'number')
 })
 
 /** Every file under `dir`, relative to it. */

@@ -290,11 +290,21 @@ function finishedRun(runDir: string, hash: string, saveModel: boolean): RunResul
     if (config.run?.hash !== hash) return null
     for (const f of ['metrics.json', 'summary.md', ...(saveModel ? [MODEL_FILE] : [])]) if (!marker.files.includes(f) || !existsSync(path.join(runDir, f))) return null
     const metrics = readMetrics(runDir)
-    if (!metrics.final || !Array.isArray(metrics.history)) return null
-    return { metrics, model: null, dir: runDir }
+    return wellFormed(metrics) ? { metrics, model: null, dir: runDir } : null
   } catch {
     return null
   }
+}
+
+/** Whether a metrics.json read back has the shape this version writes (a damaged or edited one is retrained). */
+function wellFormed(m: RunMetrics): boolean {
+  const num = (x: unknown): boolean => typeof x === 'number'
+  const numOrNull = (x: unknown): boolean => x === null || num(x)
+  const f = m.final as Partial<RunMetrics['final']> | undefined
+  if (typeof m.model !== 'string' || !numOrNull(m.factors) || !f || !num(f.epochs) || !num(f.keptEpoch) || !num(f.trainRmse) || !numOrNull(f.testRmse) || !numOrNull(f.testMae) || !num(f.seconds)) return false
+  if (!Array.isArray(m.history) || !m.history.every((h) => num(h.epoch) && num(h.trainRmse))) return false
+  const r = m.ranking as Partial<RankingMetrics> | null | undefined
+  return r === null || (r !== undefined && (['k', 'threshold', 'users', 'precision', 'recall', 'ndcg', 'map', 'hitRate', 'coverage', 'novelty'] as const).every((k) => num(r[k])))
 }
 
 async function gridRuns(
