@@ -59,6 +59,23 @@ export declare class Model {
   /** The resolved training config as the model file stores it (JSON). */
   get configJson(): string
   get history(): Array<EpochRecord>
+  /**
+   * The epoch of `history` whose parameters the model holds: under `patience` the first
+   * epoch with the lowest test RMSE, otherwise the last (0 without history).
+   */
+  get keptEpoch(): number
+  /**
+   * How many ratings of `data` are training ratings of this model, in one parallel pass off
+   * the JavaScript thread.
+   */
+  trainingOverlap(data: Dataset): Promise<TrainingOverlap>
+  trainingOverlapSync(data: Dataset): TrainingOverlap
+  /**
+   * `data` without the model's training ratings (same id maps and catalog), off the
+   * JavaScript thread.
+   */
+  withoutTrainingRatings(data: Dataset): Promise<Dataset>
+  withoutTrainingRatingsSync(data: Dataset): Dataset
   /** The catalog the model's movie ids refer to (kept in the model file). */
   catalog(): CatalogColumns
   /** The fewest training ratings a movie needs to appear in a list by default. */
@@ -554,6 +571,14 @@ export interface TrainConfigSchema {
   rankerKeys: Array<string>
   modelKinds: Array<string>
   solvers: Array<string>
+}
+
+/** How many ratings of a set are the model's own training ratings (matched by raw ids). */
+export interface TrainingOverlap {
+  /** Ratings in the set. */
+  ratings: number
+  /** Of those, the (user, movie) pairs the model was trained on. */
+  seen: number
 }
 
 /** Trains on the calling thread; for scripts. */

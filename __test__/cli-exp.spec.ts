@@ -67,7 +67,7 @@ test('grid --json writes the sorted table and plots', (t) => {
   t.false(g.interrupted)
   t.true(g.rows[0].best)
   for (const f of ['results.csv', 'results.md', 'rmse-vs-k.png', 'learning-curves.png']) t.true(existsSync(path.join(dir, 'out', f)), f)
-  t.regex(readFileSync(path.join(dir, 'out', 'results.csv'), 'utf8'), /^rank,best,run,model,factors,epochs,train_rmse,test_rmse,test_mae,precision@10,recall@10,ndcg@10,map@10,hitrate@10,coverage,seconds,folder\n1,best,/)
+  t.regex(readFileSync(path.join(dir, 'out', 'results.csv'), 'utf8'), /^rank,best,run,model,factors,epochs,kept_epoch,train_rmse,test_rmse,test_mae,precision@10,recall@10,ndcg@10,map@10,hitrate@10,coverage,seconds,folder\n1,best,/)
 })
 
 test('Ctrl-C during a grid keeps the finished runs, says so and exits 130', async (t) => {
@@ -84,7 +84,7 @@ test('Ctrl-C during a grid keeps the finished runs, says so and exits 130', asyn
   child.kill('SIGINT')
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
   t.is(code, 130, stderr)
-  t.regex(stderr, /interrupted; kept 1 of 4 finished run\(s\)/)
+  t.regex(stderr, /interrupted; 1 of 4 runs finished and kept; 3 not run/)
   t.is(readFileSync(resultsFile, 'utf8').trim().split('\n').length, 2)
 })
 

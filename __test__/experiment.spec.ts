@@ -48,7 +48,7 @@ test('runExperiment on the sample writes the whole experiment folder', async (t)
   for (const f of ['config.json', 'metrics.csv', 'metrics.json', 'log.txt', 'summary.md', 'learning-curve.svg', 'learning-curve.png']) t.true(existsSync(path.join(out, f)), f)
   t.deepEqual(r.files.filter((f) => !existsSync(path.join(out, f))), [])
   const csv = readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n')
-  t.is(csv[0], 'epoch,train_rmse,train_mae,test_rmse,test_mae,loss,seconds')
+  t.is(csv[0], 'epoch,train_rmse,train_mae,test_rmse,test_mae,loss,seconds,kept')
   t.is(csv.length, 4)
   const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'))
   t.is(metrics.history.length, 3)
@@ -109,7 +109,7 @@ test('aborting a grid keeps the finished runs and reports them', async (t) => {
   t.is(g.planned, 3)
   t.is(g.rows.length, 1)
   t.true(existsSync(path.join(out, 'results.csv')))
-  t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /interrupted during 02-biased-k4; kept the 1 finished run/)
+  t.regex(readFileSync(path.join(out, 'grid.log'), 'utf8'), /interrupted during runs\/02-biased-k4\n.*stopped: 1 of 3 runs finished and kept; 2 not run/)
 })
 
 test('generated data is made once into the cache and reports its noise floor', async (t) => {

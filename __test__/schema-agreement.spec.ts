@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 
 import { registerTrain } from '../dist/cli/commands/train.js'
+import { LOAD_FLAGS, SPLIT_FLAGS } from '../dist/cli/shared/data-flags.js'
 import { GRID_KEYS, MODEL_KINDS as EXPERIMENT_MODEL_KINDS, resolveConfig } from '../dist/experiment/config.js'
 import { native } from '../dist/native.js'
 import { CONFIG_KEYS as READER_KEYS, MODEL_KINDS as READER_MODEL_KINDS, RANKER_KEYS as READER_RANKER_KEYS, SOLVERS as READER_SOLVERS } from '../dist/reader/config.js'
@@ -37,7 +38,8 @@ const NOT_FLAGS: Record<string, string> = {
 }
 
 /** Flags of `alsrec train` that are not training-config keys. */
-const CLI_ONLY_FLAGS = ['data', 'testFraction', 'splitSeed', 'out', 'plots', 'save', 'force', 'json']
+// The split and loader flags are held to the API's split and load options in split-parity.spec.ts.
+const CLI_ONLY_FLAGS = ['data', ...Object.values(SPLIT_FLAGS), ...Object.values(LOAD_FLAGS), 'out', 'plots', 'save', 'force', 'json']
 
 /** The field names of an interface, or the members of a string union, in index.d.ts. */
 function generated(): { fields: (name: string) => string[]; union: (name: string) => string[] } {

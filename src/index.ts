@@ -20,6 +20,7 @@ export {
   type Explanation,
   type RankingMetrics,
   type RankingOptions,
+  type TrainingOverlap,
   type MovieMap,
   type NewRatings,
   type NewMovie,
@@ -39,6 +40,6 @@ export {
   type DownloadProgress,
   type DownloadResult,
 } from './download.js'
-export { evaluateTarget, type EvaluateOptions, type EvaluateResult } from './experiment/index.js'
+export { evaluateTarget, type EvaluateOptions, type EvaluateResult, type SeenPolicy, type TrainingOverlapReport } from './experiment/index.js'
 export { runExperiment, runGrid, resolveConfig as resolveExperimentConfig, loadConfigFile as loadExperimentConfig, type ExperimentConfig, type ExperimentConfigInput, type ExperimentEvent, type ExperimentOptions, type ExperimentResult, type GridResult, type GridRow, type RunMetrics, type FinalMetrics } from './experiment/index.js'
 export { learningCurvesSpec, rmseVsKSpec, movieMapSpec, writePlot, type CurveSeries, type RmseAtK, type MovieMapInput } from './plots/index.js'

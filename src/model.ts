@@ -84,6 +84,9 @@ export interface RankingOptions {
   signal?: AbortSignal
 }
 
+/** How many ratings of a set are a model's training ratings (generated from the binding's `TrainingOverlap`). */
+export type TrainingOverlap = Native.TrainingOverlap
+
 /** 2-D coordinates of the movie vectors (generated from the binding's `MovieMap`). */
 export type MovieMap = Native.MovieMap
 
@@ -169,6 +172,13 @@ export class Model {
   /** One record per epoch trained. */
   get history(): Native.EpochRecord[] {
     return this.handle.history
+  }
+  /**
+   * The epoch of `history` whose parameters the model holds: with `patience`, the first epoch
+   * with the lowest test RMSE (training kept it and went on a few epochs); otherwise the last.
+   */
+  get keptEpoch(): number {
+    return this.handle.keptEpoch
   }
   /** Raw user ids, in the model's order. */
   userIds(): Float64Array {
@@ -389,6 +399,34 @@ export class Model {
     checkOptions('rankingMetricsSync options', options, RANKING_CHECKS)
     const k = options.k ?? 10
     return call(() => this.handle.rankingMetricsSync(testSet.handle, k, options.threshold ?? 4))
+  }
+
+  /**
+   * How many ratings of `testSet` are this model's training ratings ((user, movie) pairs
+   * matched by raw id), counted in one parallel pass off the JavaScript thread. Scoring a model
+   * on ratings it was trained on flatters it: a test set from another split or seed of the same
+   * data overlaps its training set. `evaluateTarget` / `alsrec evaluate` refuse such a set
+   * unless told to drop (or include) them.
+   */
+  async trainingOverlap(testSet: Dataset): Promise<TrainingOverlap> {
+    testSetCheck(testSet, 'testSet')
+    return await callAsync(() => this.handle.trainingOverlap(testSet.handle))
+  }
+
+  trainingOverlapSync(testSet: Dataset): TrainingOverlap {
+    testSetCheck(testSet, 'testSet')
+    return call(() => this.handle.trainingOverlapSync(testSet.handle))
+  }
+
+  /** `testSet` without this model's training ratings (same ids and catalog): what is left to test it on. */
+  async withoutTrainingRatings(testSet: Dataset): Promise<Dataset> {
+    testSetCheck(testSet, 'testSet')
+    return new Dataset(await callAsync(() => this.handle.withoutTrainingRatings(testSet.handle)), testSet.catalog)
+  }
+
+  withoutTrainingRatingsSync(testSet: Dataset): Dataset {
+    testSetCheck(testSet, 'testSet')
+    return new Dataset(call(() => this.handle.withoutTrainingRatingsSync(testSet.handle)), testSet.catalog)
   }
 
   /** Writes the model file atomically: an existing file is replaced only once the new one is complete. */

@@ -63,6 +63,15 @@ const dataShape = {
   /** A generic ratings file with a column mapping. */
   ratings: z.strictObject(ratingsFileShape).optional(),
   onBadRow: z.enum(['error', 'skip']).optional(),
+  /** Ratings outside [min, max] are bad rows (MovieLens: [0.5, 5]). */
+  ratingScale: z.tuple([z.number(), z.number()]).optional(),
+  /** Drop users / movies with fewer ratings, repeatedly until none is left below. */
+  minUserRatings: num(0, { int: true, max: 0xffffffff }).optional(),
+  minMovieRatings: num(0, { int: true, max: 0xffffffff }).optional(),
+  /** Drop ratings of movies the catalog does not list. */
+  catalogOnly: z.boolean().optional(),
+  /** Parsing threads (default all cores). */
+  threads: num(1, { int: true }).optional(),
 }
 
 const splitShape = {
@@ -71,6 +80,12 @@ const splitShape = {
   seed: num(0, { int: true, max: 0xffffffff }).default(42),
   /** k-fold cross-validation (grid only): every fold is the test set once. */
   folds: num(2, { int: true, max: 100 }).optional(),
+  /** 'user' and 'temporal': users with fewer ratings stay wholly in train (default 2). */
+  minRatings: num(0, { int: true, max: 0xffffffff }).optional(),
+  /** 'temporal': every rating at or after this Unix time (seconds) is a test rating, instead of each user's latest fraction. */
+  cutoff: z.number().int().optional(),
+  /** Test ratings whose user or movie has no training rating: 'keep' (default) or 'drop'. */
+  coldStart: z.enum(['keep', 'drop']).optional(),
 }
 
 const rankerShape = {
@@ -287,6 +302,12 @@ export function resolveConfig(input: unknown, options: { baseDir?: string; sourc
   const at = /@(\d+)$/.exec(rankBy)
   if (at && Number(at[1]) !== config.metrics.k) throw configError([`metrics.rankBy: '${rankBy}' needs metrics.k = ${at[1]} (it is ${config.metrics.k})`], options.source)
   if (rankBy !== 'rmse' && !config.metrics.ranking) throw configError([`metrics.rankBy: '${rankBy}' needs metrics.ranking = true`], options.source)
+  const split = config.split
+  if (split.cutoff !== undefined && split.kind !== 'temporal') throw configError([`split.cutoff: applies to kind 'temporal' only (kind is '${split.kind}')`], options.source)
+  if (split.minRatings !== undefined && split.kind === 'random') throw configError(["split.minRatings: applies to kinds 'user' and 'temporal' only (kind is 'random')"], options.source)
+  if (split.folds !== undefined && (split.kind !== 'random' || split.cutoff !== undefined || split.minRatings !== undefined)) throw configError([`split.folds: k-fold cross-validation partitions all ratings at random; it takes no kind '${split.kind}', cutoff or minRatings (coldStart and seed apply)`], options.source)
+  const scale = config.data.ratingScale
+  if (scale && !(Number.isFinite(scale[0]) && Number.isFinite(scale[1]) && scale[0] <= scale[1])) throw configError([`data.ratingScale: expected [min, max] with min ≤ max, got [${scale.join(', ')}]`], options.source)
   const baseDir = options.baseDir ?? process.cwd()
   const data = { ...config.data }
   data.movielens = absolutize(data.movielens, baseDir)

@@ -98,6 +98,11 @@ export interface FolderOptions {
   force?: boolean | undefined
   /** Whether the run writes model.alsrec (experiment folders). */
   saveModel?: boolean | undefined
+  /**
+   * Continue an earlier run of this kind in the folder (`alsrec grid --resume`): its files stay,
+   * and the new run adds to its marker. An absent or empty folder is simply used.
+   */
+  resume?: boolean | undefined
 }
 
 /**
@@ -107,6 +112,10 @@ export interface FolderOptions {
 export function checkOutputFolder(dir: string, options: FolderOptions): FolderState {
   const s = folderState(dir)
   const what = options.kind === 'grid' ? 'grid' : 'run'
+  if (s.state === 'run' && options.resume) {
+    if (s.marker.alsrec !== options.kind) throw invalidArgument(`output.dir: ${dir} holds an alsrec ${s.marker.alsrec}, not a ${options.kind}; resume works on a ${options.kind} folder only`)
+    return s
+  }
   if (s.state === 'run' && !options.force) {
     const unfinished = s.marker.status === 'done' ? '' : ` (unfinished: ${s.marker.status})`
     throw invalidArgument(`output.dir: ${dir} already holds an experiment: an alsrec ${s.marker.alsrec}${unfinished} (${MARKER_FILE}); choose another folder, or pass force (--force) to replace that ${s.marker.alsrec}'s files (only files alsrec wrote there; other files stay)`)
@@ -186,9 +195,12 @@ export class OutputFolder {
         throw new AlsrecError('ALSREC_IO', `output.dir: cannot create ${dir}: ${(err as Error).message}`, { cause: err })
       }
     }
-    if (s.state === 'run') removeOutputs(dir, s.marker)
+    const resuming = s.state === 'run' && options.resume === true
+    if (s.state === 'run' && !resuming) removeOutputs(dir, s.marker)
     removeStaleTemps(dir, [...OUTPUT_FILES[options.kind], MARKER_FILE])
     const folder = new OutputFolder(dir, options.kind, created)
+    // Resumed: what the earlier run wrote stays listed, so a later --force still cleans it.
+    if (resuming && s.state === 'run') for (const f of s.marker.files) folder.files.add(f)
     folder.writeMarker()
     return folder
   }
@@ -238,7 +250,18 @@ export class OutputFolder {
 /** A log file rewritten atomically after each line, so it is complete up to any crash. */
 export class RunLog {
   private lines: string[] = []
-  constructor(readonly file: string) {}
+  /** `append`: keep what the file holds (a resumed grid's log goes on). */
+  constructor(
+    readonly file: string,
+    append = false,
+  ) {
+    if (!append) return
+    try {
+      this.lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '')
+    } catch {
+      // No earlier log: start one.
+    }
+  }
   write(message: string): void {
     this.lines.push(`${new Date().toISOString()}  ${message}`)
     writeFileAtomic(this.file, `${this.lines.join('\n')}\n`)
@@ -266,9 +289,12 @@ export interface RunMetrics {
   rankingNote?: string
 }
 
-export function finalMetrics(history: EpochRecord[], usedPatience: boolean): FinalMetrics {
-  let kept = history.at(-1)
-  if (usedPatience) for (const h of history) if (h.testRmse !== undefined && (kept?.testRmse === undefined || h.testRmse < kept.testRmse)) kept = h
+/**
+ * The figures of the epoch whose model was kept: `keptEpoch` is the model's (`model.keptEpoch`,
+ * the core's rule: under `patience` the first epoch with the lowest test RMSE, else the last).
+ */
+export function finalMetrics(history: EpochRecord[], keptEpoch: number): FinalMetrics {
+  const kept = history.find((h) => h.epoch === keptEpoch) ?? history.at(-1)
   return {
     epochs: history.length,
     keptEpoch: kept?.epoch ?? 0,
@@ -280,10 +306,11 @@ export function finalMetrics(history: EpochRecord[], usedPatience: boolean): Fin
   }
 }
 
-const EPOCH_COLUMNS = ['epoch', 'train_rmse', 'train_mae', 'test_rmse', 'test_mae', 'loss', 'seconds'] as const
+/** Columns of metrics.csv: one row per epoch; `kept` is 1 on the epoch whose model was kept. */
+export const EPOCH_COLUMNS = ['epoch', 'train_rmse', 'train_mae', 'test_rmse', 'test_mae', 'loss', 'seconds', 'kept'] as const
 
 export function writeMetrics(dir: string, metrics: RunMetrics): void {
-  const rows = metrics.history.map((h) => [h.epoch, h.trainRmse, h.trainMae, h.testRmse ?? '', h.testMae ?? '', h.loss, h.seconds])
+  const rows = metrics.history.map((h) => [h.epoch, h.trainRmse, h.trainMae, h.testRmse ?? '', h.testMae ?? '', h.loss, h.seconds, h.epoch === metrics.final.keptEpoch ? 1 : 0])
   writeFileAtomic(path.join(dir, 'metrics.csv'), toCsv([...EPOCH_COLUMNS], rows))
   writeJsonAtomic(path.join(dir, 'metrics.json'), metrics)
 }
@@ -314,13 +341,29 @@ export function writeSummary(dir: string, s: SummaryInput): void {
     '',
     `- Data: ${s.dataDescription}; ${s.splitDescription}.`,
     `- Model: \`${JSON.stringify(s.trainConfig)}\``,
-    `- Trained ${m.epochs} epochs in ${m.seconds.toFixed(2)} s; kept epoch ${m.keptEpoch}.`,
-    `- Test RMSE **${f4(m.testRmse)}**, test MAE ${f4(m.testMae)} (train RMSE ${f4(m.trainRmse)}).`,
+    `- Trained ${m.epochs} epochs in ${m.seconds.toFixed(2)} s; kept epoch ${m.keptEpoch}${m.keptEpoch !== m.epochs ? ` (the best test RMSE; training stopped ${m.epochs - m.keptEpoch} epoch(s) later, under patience)` : ' (the last)'}.`,
+    `- Test RMSE **${f4(m.testRmse)}**, test MAE ${f4(m.testMae)} (train RMSE ${f4(m.trainRmse)}), of the kept epoch.`,
     ...(s.noiseFloorRmse !== null ? [`- Noise floor of this synthetic set (best reachable test RMSE): ${f4(s.noiseFloorRmse)}.`] : []),
   ]
-  const r = s.metrics.ranking
-  if (r) lines.push(`- Ranking @${r.k} (relevant: rating ≥ ${r.threshold}, ${r.users} users): precision ${f4(r.precision)}, recall ${f4(r.recall)}, NDCG ${f4(r.ndcg)}, MAP ${f4(r.map)}, hit rate ${f4(r.hitRate)}, coverage ${f4(r.coverage)}, novelty (mean popularity rank) ${r.novelty.toFixed(1)}.`)
   for (const note of s.notes) lines.push(`- Note: ${note}`)
+  const r = s.metrics.ranking
+  if (r)
+    lines.push(
+      '',
+      `## Ranking metrics @${r.k}`,
+      '',
+      `Relevant: a test rating ≥ ${r.threshold}; over the ${r.users} test users the model knows that have one.`,
+      '',
+      `| precision@${r.k} | recall@${r.k} | NDCG@${r.k} | MAP@${r.k} | hit rate@${r.k} | coverage | novelty |`,
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      `| ${[r.precision, r.recall, r.ndcg, r.map, r.hitRate, r.coverage].map(f4).join(' | ')} | ${r.novelty.toFixed(1)} |`,
+    )
+  else if (s.metrics.rankingNote) lines.push('', `Ranking metrics: not computed (${s.metrics.rankingNote}).`)
+  const h = s.metrics.history
+  if (h.length > 0) {
+    lines.push('', '## Epochs', '', '| epoch | train RMSE | test RMSE | test MAE | loss | seconds | |', '| --- | --- | --- | --- | --- | --- | --- |')
+    for (const e of h) lines.push(`| ${e.epoch} | ${f4(e.trainRmse)} | ${f4(e.testRmse)} | ${f4(e.testMae)} | ${e.loss.toExponential(4)} | ${e.seconds.toFixed(3)} | ${e.epoch === m.keptEpoch ? '**kept**' : ''} |`)
+  }
   lines.push('', `Files: ${s.files.map((f) => `\`${f}\``).join(', ')}.`)
   if (s.files.includes('learning-curve.png')) lines.push('', '![Learning curve](learning-curve.png)')
   if (s.files.includes('movie-map.png')) lines.push('', '![Movie map](movie-map.png)')

@@ -3,4 +3,4 @@ export { runExperiment, type ExperimentEvent, type ExperimentOptions, type Exper
 export { runGrid, type GridResult, type GridRow } from './grid.js'
 export type { RunMetrics, FinalMetrics } from './folder.js'
 export type { RankingMetrics, MovieMap } from '../model.js'
-export { evaluateTarget, type EvaluateOptions, type EvaluateResult } from './evaluate.js'
+export { evaluateTarget, type EvaluateOptions, type EvaluateResult, type SeenPolicy, type TrainingOverlapReport } from './evaluate.js'

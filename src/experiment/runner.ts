@@ -64,6 +64,8 @@ export interface RunSpec {
   config: ExperimentConfig
   train: GridPoint['train']
   varied?: Partial<Record<GridKey, string | number>>
+  /** A grid run's config hash (written into config.json's `run`; `resume` matches on it). */
+  hash?: string
   part: SplitPart
   data: LoadedData
   catalog: Catalog
@@ -95,7 +97,7 @@ async function writeRun(spec: RunSpec, folder: OutputFolder, options: Experiment
     ...config,
     model: modelSection(full),
     output: { ...config.output, dir },
-    ...(spec.varied ? { run: { id: spec.runId, fold: part.fold, varied: spec.varied } } : {}),
+    ...(spec.varied ? { run: { id: spec.runId, fold: part.fold, varied: spec.varied, ...(spec.hash !== undefined ? { hash: spec.hash } : {}) } } : {}),
   })
   writeJsonAtomic(path.join(dir, 'config.json'), runConfig({ ...trainConfig }))
   const splitText = describeSplit(config.split) + (part.fold !== null ? `, fold ${part.fold}` : '')
@@ -143,14 +145,14 @@ async function writeRun(spec: RunSpec, folder: OutputFolder, options: Experiment
     factors,
     fold: part.fold,
     history: model.history,
-    final: finalMetrics(model.history, trainConfig.patience !== undefined),
+    final: finalMetrics(model.history, model.keptEpoch),
     ranking,
     ...(rankingNote ? { rankingNote } : {}),
   }
   folder.claim('metrics.csv', 'metrics.json')
   writeMetrics(dir, metrics)
   files.push('metrics.csv', 'metrics.json')
-  log.write(`done: test RMSE ${metrics.final.testRmse?.toFixed(4) ?? '-'} after ${metrics.final.epochs} epochs`)
+  log.write(`done: test RMSE ${metrics.final.testRmse?.toFixed(4) ?? '-'} (kept epoch ${metrics.final.keptEpoch}) after ${metrics.final.epochs} epochs`)
 
   if (config.output.plots) {
     const context = `${data.description}, ${splitText}`

@@ -20,7 +20,7 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    fn new(data: CoreDataset) -> Self {
+    pub(crate) fn new(data: CoreDataset) -> Self {
         Dataset {
             inner: Arc::new(data),
         }

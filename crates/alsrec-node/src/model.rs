@@ -65,6 +65,22 @@ impl From<ExportFormat> for CoreExportFormat {
     }
 }
 
+/// How many ratings of a set are the model's own training ratings (matched by raw ids).
+#[napi(object, object_from_js = false)]
+pub struct TrainingOverlap {
+    /// Ratings in the set.
+    pub ratings: u32,
+    /// Of those, the (user, movie) pairs the model was trained on.
+    pub seen: u32,
+}
+
+fn overlap(model: &CoreModel, data: &alsrec_core::Dataset) -> TrainingOverlap {
+    TrainingOverlap {
+        ratings: data.num_ratings() as u32,
+        seen: model.count_seen(data) as u32,
+    }
+}
+
 /// Top-N results as parallel typed arrays, best first.
 #[napi(object, object_from_js = false)]
 pub struct ScoredMovies {
@@ -241,6 +257,39 @@ impl Model {
     #[napi(getter)]
     pub fn history(&self) -> Vec<EpochRecord> {
         self.inner.history.iter().map(EpochRecord::from).collect()
+    }
+
+    /// The epoch of `history` whose parameters the model holds: under `patience` the first
+    /// epoch with the lowest test RMSE, otherwise the last (0 without history).
+    #[napi(getter)]
+    pub fn kept_epoch(&self) -> u32 {
+        self.inner.kept_epoch() as u32
+    }
+
+    /// How many ratings of `data` are training ratings of this model, in one parallel pass off
+    /// the JavaScript thread.
+    #[napi(ts_return_type = "Promise<TrainingOverlap>")]
+    pub fn training_overlap(&self, data: &Dataset) -> AsyncTask<CoreTask<TrainingOverlap>> {
+        let (model, data) = (self.inner.clone(), data.inner.clone());
+        spawn(None, move |_| Ok(overlap(&model, &data)))
+    }
+
+    #[napi]
+    pub fn training_overlap_sync(&self, data: &Dataset) -> Result<TrainingOverlap> {
+        guard(|| Ok(overlap(&self.inner, &data.inner)))
+    }
+
+    /// `data` without the model's training ratings (same id maps and catalog), off the
+    /// JavaScript thread.
+    #[napi(ts_return_type = "Promise<Dataset>")]
+    pub fn without_training_ratings(&self, data: &Dataset) -> AsyncTask<CoreTask<Dataset>> {
+        let (model, data) = (self.inner.clone(), data.inner.clone());
+        spawn(None, move |_| Ok(Dataset::new(model.without_seen(&data).0)))
+    }
+
+    #[napi]
+    pub fn without_training_ratings_sync(&self, data: &Dataset) -> Result<Dataset> {
+        guard(|| Ok(Dataset::new(self.inner.without_seen(&data.inner).0)))
     }
 
     /// The catalog the model's movie ids refer to (kept in the model file).

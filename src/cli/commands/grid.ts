@@ -2,7 +2,7 @@ import { type Command } from 'commander'
 
 import { invalidArgument } from '../../errors.js'
 import { expandGrid, loadConfigFile, RANK_BY, resolveConfig } from '../../experiment/config.js'
-import { rankByLabel, runGrid } from '../../experiment/grid.js'
+import { gridProgressText, rankByLabel, runGrid } from '../../experiment/grid.js'
 import { EXIT_INTERRUPTED, EXIT_RUNTIME } from '../shared/exit-codes.js'
 import { fmt, formatTable, printJson } from '../shared/output.js'
 import { abortOnSigint, progressReporter } from '../shared/progress.js'
@@ -13,6 +13,7 @@ interface GridCliOptions {
   rankBy?: string
   dryRun?: boolean
   force?: boolean
+  resume?: boolean
   json?: boolean
 }
 
@@ -24,6 +25,7 @@ export function registerGrid(program: Command): void {
     .option('--out <dir>', 'the grid folder (overrides output.dir)')
     .option('--rank-by <metric>', "order the table and pick the best run by 'rmse' (default), 'coverage' or <precision|recall|ndcg|map|hitrate>@k, e.g. ndcg@10 (overrides metrics.rankBy)")
     .option('--force', "write into a folder that holds an earlier alsrec run (its files and run folders are replaced) or other files (alsrec's file names are written, every other file stays)")
+    .option('--resume', 'continue a grid in its folder (after Ctrl-C or a crash): keep every finished run whose config is unchanged (checked by its hash), train the rest, rebuild the tables and plots from all runs')
     .option('--dry-run', 'list the runs the grid would train, and train nothing')
     .option('--json', 'print the results as one JSON object')
     .addHelpText(
@@ -38,11 +40,14 @@ Examples:
   $ alsrec grid grid.json
   $ alsrec grid grid.json --rank-by ndcg@10
   $ alsrec grid grid.json --dry-run
+  $ alsrec grid grid.json --resume
   $ alsrec grid grid.json --out runs/grid2 --json
 
-Ctrl-C stops the current run; finished runs and their table stay (exit code 130).`,
+Ctrl-C stops the current run; finished runs and their table stay (exit code 130), and
+--resume trains only the runs that did not finish.`,
     )
     .action(async (file: string, o: GridCliOptions) => {
+      if (o.resume && o.force) throw invalidArgument('give --resume (keep the finished runs) or --force (replace them), not both')
       let config = loadConfigFile(file)
       if (o.out !== undefined) config.output = { ...config.output, dir: o.out }
       if (o.rankBy !== undefined) {
@@ -66,20 +71,20 @@ Ctrl-C stops the current run; finished runs and their table stay (exit code 130)
       const sigint = abortOnSigint()
       let result
       try {
-        result = await runGrid(config, { signal: sigint.signal, onProgress: progress.onProgress, ...(o.force ? { force: true } : {}) })
+        result = await runGrid(config, { signal: sigint.signal, onProgress: progress.onProgress, ...(o.force ? { force: true } : {}), ...(o.resume ? { resume: true } : {}) })
       } finally {
         progress.stop()
         sigint.dispose()
       }
-      const rows = result.rows.map((r) => ({ ...(r.error !== undefined ? { error: r.error } : {}), rank: r.rank, best: r.best, run: r.run, model: r.model, factors: r.factors, varied: r.varied, epochs: r.epochs, trainRmse: r.trainRmse, testRmse: r.testRmse, testRmseSd: r.testRmseSd, testMae: r.testMae, ranking: r.ranking, seconds: r.seconds, dir: r.dir }))
+      const rows = result.rows.map((r) => ({ ...(r.error !== undefined ? { error: r.error } : {}), rank: r.rank, best: r.best, run: r.run, model: r.model, factors: r.factors, varied: r.varied, epochs: r.epochs, trainRmse: r.trainRmse, testRmse: r.testRmse, testRmseSd: r.testRmseSd, testMae: r.testMae, ranking: r.ranking, seconds: r.seconds, dir: r.dir, keptEpoch: r.keptEpoch, resumed: r.resumed }))
       const k = result.config.metrics.k
-      if (o.json) printJson({ dir: result.dir, planned: result.planned, finished: rows.length, failed: result.failed, interrupted: result.interrupted, rankBy: result.config.metrics.rankBy, files: result.files, rows })
+      if (o.json) printJson({ dir: result.dir, planned: result.planned, finished: rows.length - result.failed, failed: result.failed, resumed: result.resumed, notRun: result.planned - rows.length, interrupted: result.interrupted, rankBy: result.config.metrics.rankBy, files: result.files, rows })
       else {
         const f3 = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3))
         console.log(
           formatTable(
-            ['#', 'run', 'model', 'k', 'train RMSE', 'test RMSE', 'test MAE', `P@${k}`, `NDCG@${k}`, 'coverage', 'seconds'],
-            result.rows.map((r) => [`${r.rank}${r.best ? ' *' : ''}`, r.run, r.model, r.factors ?? '-', fmt(r.trainRmse), fmt(r.testRmse), fmt(r.testMae), f3(r.ranking?.precision), f3(r.ranking?.ndcg), f3(r.ranking?.coverage), r.error !== undefined ? `failed: ${r.error}` : r.seconds.toFixed(2)]),
+            ['#', 'run', 'model', 'k', 'train RMSE', 'test RMSE', 'test MAE', `P@${k}`, `R@${k}`, `NDCG@${k}`, `MAP@${k}`, `HR@${k}`, 'coverage', 'seconds'],
+            result.rows.map((r) => [`${r.rank}${r.best ? ' *' : ''}`, r.run, r.model, r.factors ?? '-', fmt(r.trainRmse), fmt(r.testRmse), fmt(r.testMae), f3(r.ranking?.precision), f3(r.ranking?.recall), f3(r.ranking?.ndcg), f3(r.ranking?.map), f3(r.ranking?.hitRate), f3(r.ranking?.coverage), r.error !== undefined ? `failed: ${r.error}` : `${r.seconds.toFixed(2)}${r.resumed ? ' (kept)' : ''}`]),
           ),
         )
         console.log(`\n* best by ${rankByLabel(result.config.metrics.rankBy)}. Wrote ${result.dir}: ${result.files.join(', ')}`)
@@ -90,7 +95,7 @@ Ctrl-C stops the current run; finished runs and their table stay (exit code 130)
         process.exitCode = EXIT_RUNTIME
       }
       if (result.interrupted) {
-        console.error(`alsrec: interrupted; kept ${result.rows.length} of ${result.planned} finished run(s) in ${result.dir} (results.csv lists them)`)
+        console.error(`alsrec: interrupted; ${gridProgressText(result)} (${result.dir}; results.csv lists the finished ones). Resume with: alsrec grid ${file} --resume`)
         process.exitCode = EXIT_INTERRUPTED
       }
     })

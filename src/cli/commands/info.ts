@@ -144,7 +144,11 @@ async function datasetInfo(dir: string, top: number, json: boolean): Promise<voi
 
 async function modelInfo(file: string, json: boolean): Promise<void> {
   const model = await loadModel(file)
-  const last = model.history.at(-1)
+  const history = model.history
+  const last = history.at(-1) ?? null
+  // What the model is: under `patience` training kept its best epoch and went on a few more.
+  const keptEpoch = model.keptEpoch
+  const kept = history.find((h) => h.epoch === keptEpoch) ?? last
   const summary = {
     kind: 'model' as const,
     path: file,
@@ -153,13 +157,21 @@ async function modelInfo(file: string, json: boolean): Promise<void> {
     globalMean: model.globalMean,
     catalogMovies: model.catalog.size,
     config: model.config,
-    epochs: model.history.length,
-    final: last ?? null,
-    history: model.history,
+    epochs: history.length,
+    /** The epoch whose parameters the model holds (the best under patience, else the last). */
+    keptEpoch,
+    /** That epoch's record: the model's own train and test RMSE. */
+    final: kept,
+    last,
+    history,
   }
   if (json) return printJson(summary)
   console.log(`Model ${file}`)
   console.log(`  kind ${summary.model}, k = ${summary.factors}, global mean ${fmt(summary.globalMean, 3)}, ${thousands(summary.catalogMovies)} movies in its catalog`)
   console.log(`  config ${JSON.stringify(summary.config)}`)
-  if (last) console.log(`  ${summary.epochs} epochs; last: train RMSE ${fmt(last.trainRmse)}, test RMSE ${fmt(last.testRmse)}`)
+  if (kept && last) {
+    const metrics = (h: typeof kept): string => `train RMSE ${fmt(h.trainRmse)}, test RMSE ${fmt(h.testRmse)}`
+    if (kept.epoch === last.epoch) console.log(`  ${summary.epochs} epochs; kept the last: ${metrics(kept)}`)
+    else console.log(`  ${summary.epochs} epochs; kept epoch ${kept.epoch} (best test RMSE, patience ${String(model.config.patience)}): ${metrics(kept)}; the last epoch trained, ${last.epoch}, had ${metrics(last)}`)
+  }
 }

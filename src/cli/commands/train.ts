@@ -10,9 +10,10 @@ import { EXIT_INTERRUPTED } from '../shared/exit-codes.js'
 import { parseInteger, parseNumber } from '../shared/options.js'
 import { fmt, printJson } from '../shared/output.js'
 import { abortOnSigint, progressReporter } from '../shared/progress.js'
+import { addLoadFlags, addSplitFlags, loadFromFlags, splitFromFlags, type DataFlagValues } from '../shared/data-flags.js'
 import { refuseOverwritingInput } from '../shared/run-folder.js'
 
-interface TrainCliOptions {
+interface TrainCliOptions extends DataFlagValues {
   config?: string
   data?: string
   model?: string
@@ -28,8 +29,6 @@ interface TrainCliOptions {
   patience?: number
   tolerance?: number
   recencyHalfLife?: number
-  testFraction?: number
-  splitSeed?: number
   out?: string
   plots: boolean
   save: boolean
@@ -44,10 +43,14 @@ function configFromFlags(o: TrainCliOptions): ExperimentConfig {
   const base: Record<string, unknown> = o.config ? structuredClone(loadConfigFile(o.config)) : {}
   const section = (key: string): Record<string, unknown> => (base[key] ??= {}) as Record<string, unknown>
   if (o.data !== undefined) base.data = { movielens: o.data }
+  const load = loadFromFlags(o)
+  if (Object.keys(load).length > 0) {
+    if (base.data === undefined) throw invalidArgument('loader flags (--on-bad-row, --rating-scale, --min-user-ratings, --min-movie-ratings, --catalog-only, --load-threads) need --data <dir> or a config file')
+    Object.assign(section('data'), load)
+  }
   if (o.model !== undefined) section('model').kind = o.model
   for (const key of HYPERPARAMETERS) if (o[key] !== undefined) section('model')[key] = o[key]
-  if (o.testFraction !== undefined) section('split').testFraction = o.testFraction
-  if (o.splitSeed !== undefined) section('split').seed = o.splitSeed
+  Object.assign(section('split'), splitFromFlags(o, o.splitSeed))
   if (o.out !== undefined) section('output').dir = o.out
   if (!o.plots) section('output').plots = false
   if (!o.save) section('output').saveModel = false
@@ -57,7 +60,7 @@ function configFromFlags(o: TrainCliOptions): ExperimentConfig {
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description('train one model and write an experiment folder (config, metrics, model, plots, log, summary)')
     .argument('[config]', 'an experiment config (JSON); flags override its values')
@@ -75,8 +78,9 @@ export function registerTrain(program: Command): void {
     .option('--patience <n>', 'stop after n epochs without a better test RMSE', parseInteger)
     .option('--tolerance <x>', 'stop when the loss improves by less than this fraction (0: never)', parseNumber)
     .option('--recency-half-life <days>', "'popular' model: weigh ratings 2^(−age/days) from the newest one (popular lately)", parseNumber)
-    .option('--test-fraction <f>', 'share of ratings held out for testing', parseNumber)
-    .option('--split-seed <s>', 'seed of the train/test split', parseInteger)
+  addSplitFlags(command, '')
+  addLoadFlags(command)
+  command
     .option('--out <dir>', 'the experiment folder to write')
     .option('--no-plots', 'skip the plots')
     .option('--no-save', 'skip the model file')
@@ -84,7 +88,7 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ alsrec train --data data/sample --factors 16 --epochs 10 --out runs/k16\n  $ alsrec train experiment.json --factors 32 --out runs/k32',
+      '\nExamples:\n  $ alsrec train --data data/sample --factors 16 --epochs 10 --out runs/k16\n  $ alsrec train experiment.json --factors 32 --out runs/k32\n  $ alsrec train --data ml-latest-small --split temporal --cutoff 2015-01-01 --cold-start drop --catalog-only --out runs/t2015',
     )
     .action(async (config: string | undefined, o: TrainCliOptions) => {
       const resolved = configFromFlags({ ...o, ...(config !== undefined ? { config } : {}) })

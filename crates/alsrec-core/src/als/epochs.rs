@@ -7,7 +7,7 @@ use super::{genre, implicit};
 use crate::data::dataset::Dataset;
 use crate::error::Result;
 use crate::model::config::{ImplicitSolver, ModelKind};
-use crate::model::{EpochStats, Model};
+use crate::model::{improves, EpochStats, Model};
 use crate::runtime::cancel::CancelToken;
 use std::time::Instant;
 
@@ -70,7 +70,7 @@ pub(crate) fn run_epochs(
             cb(&stats);
         }
         if let (Some(patience), Some(test_rmse)) = (config.patience, test_rmse) {
-            if best.as_ref().is_none_or(|(b, _)| test_rmse < *b) {
+            if improves(test_rmse, best.as_ref().map(|(b, _)| *b)) {
                 best = Some((test_rmse, model.clone()));
                 since_best = 0;
             } else {

@@ -158,6 +158,46 @@ fn patience_keeps_the_best_epoch() {
     assert!(last > best, "stopped without a worse epoch: {rmses:?}");
     let (kept, _) = errors(&model, &split.test);
     assert_eq!(kept, best, "the model kept is not the best epoch's");
+    // The model names the epoch it holds: the one whose recorded test RMSE it reproduces.
+    let epoch = model.kept_epoch();
+    assert!(
+        epoch < model.history.len(),
+        "kept the last epoch: {rmses:?}"
+    );
+    assert_eq!(model.history[epoch - 1].test_rmse, Some(kept));
+}
+
+#[test]
+fn the_kept_epoch_is_the_first_best_under_patience_else_the_last() {
+    use crate::model::{kept_epoch, EpochStats};
+    let h = |rmses: &[Option<f64>]| -> Vec<EpochStats> {
+        rmses
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| EpochStats {
+                epoch: i + 1,
+                train_rmse: 1.0,
+                train_mae: 1.0,
+                test_rmse: t,
+                test_mae: t,
+                loss: 1.0,
+                seconds: 0.0,
+            })
+            .collect()
+    };
+    let ties = h(&[Some(0.9), Some(0.8), Some(0.85), Some(0.8)]);
+    assert_eq!(kept_epoch(&ties, true), 2, "a tie keeps the earlier epoch");
+    assert_eq!(
+        kept_epoch(&ties, false),
+        4,
+        "without patience the last epoch is kept"
+    );
+    assert_eq!(
+        kept_epoch(&h(&[None, None]), true),
+        2,
+        "no test set: the last"
+    );
+    assert_eq!(kept_epoch(&[], true), 0);
 }
 
 #[test]

@@ -56,7 +56,35 @@ pub struct Model {
     pub ranker: Option<Arc<Model>>,
 }
 
+/// Whether an epoch's test RMSE beats the best so far under `patience` (the first epoch with a
+/// test RMSE always does; a tie does not, so the earliest of equal epochs is kept).
+pub fn improves(test_rmse: f64, best: Option<f64>) -> bool {
+    best.is_none_or(|b| test_rmse < b)
+}
+
+/// The epoch (1-based) whose parameters a training run keeps: with `patience` and test RMSEs in
+/// the history, the first epoch with the lowest one (the rule of `als::epochs`); otherwise the
+/// last. 0 for an empty history.
+pub fn kept_epoch(history: &[EpochStats], patience: bool) -> usize {
+    let mut best: Option<(f64, usize)> = None;
+    if patience {
+        for s in history {
+            if let Some(t) = s.test_rmse {
+                if improves(t, best.map(|b| b.0)) {
+                    best = Some((t, s.epoch));
+                }
+            }
+        }
+    }
+    best.map_or_else(|| history.last().map_or(0, |s| s.epoch), |b| b.1)
+}
+
 impl Model {
+    /// The epoch of its history whose parameters the model holds ([`kept_epoch`]).
+    pub fn kept_epoch(&self) -> usize {
+        kept_epoch(&self.history, self.config.patience.is_some())
+    }
+
     pub fn num_users(&self) -> usize {
         self.user_bias.len()
     }
