@@ -63,10 +63,17 @@ test('alsrec update folds a ratings file in, with --movies, and keeps the old mo
   const out = path.join(dir, 'm2.alsrec')
   const r = cli('update', '--model', modelFile, '--ratings', newRatings, '--movies', moviesCsv, '--out', out, '--json')
   t.is(r.status, 0, r.stderr)
-  const s = JSON.parse(r.stdout) as { ratings: number; users: { before: number; after: number; new: number; refitted: number }; movies: { before: number; after: number; newRated: number; catalogAdded: number; withoutEntry: number[] } }
+  const s = JSON.parse(r.stdout) as { ratings: number; users: { before: number; after: number; new: number; refitted: number }; movies: { before: number; after: number; newRated: number; catalogAdded: number; withoutEntry: number[]; entriesIgnored: number } }
   t.is(s.ratings, users.length + 2)
   t.deepEqual(s.users, { before: model.numUsers, after: model.numUsers + 1, new: 1, refitted: users.length + 1 })
-  t.deepEqual(s.movies, { before: model.numMovies, after: model.numMovies + 2, newRated: 1, catalogAdded: 2, withoutEntry: [] })
+  t.deepEqual(s.movies, { before: model.numMovies, after: model.numMovies + 2, newRated: 1, catalogAdded: 2, withoutEntry: [], entriesIgnored: 0 })
+  // An entry for a movie the model lists is not applied, and the summary says so.
+  const known = model.catalog.movies[0]
+  const withKnown = path.join(dir, 'movies-with-known.csv')
+  writeFileSync(withKnown, `movieId,title,genres\n${known?.movieId},Renamed (2026),Drama\n${NEW},"Comet Over Lisbon, The (2026)",Comedy|Drama\n`)
+  const again = cli('update', '--model', modelFile, '--ratings', newRatings, '--movies', withKnown, '--out', path.join(dir, 'm3.alsrec'))
+  t.is(again.status, 0, again.stderr)
+  t.regex(again.stdout, /note: 1 entry of .*movies-with-known\.csv named movies the model already lists \(\d+\); their titles and genres were left as the model has them/)
   t.deepEqual(readFileSync(modelFile), before, 'the input model is untouched')
   // The updated model names the new movie and explains it with a genre part.
   const e = cli('explain', '--model', out, '--user', String(users[0]), '--movie', 'The Comet Over Lisbon', '--json')

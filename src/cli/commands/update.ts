@@ -47,6 +47,8 @@ async function runUpdate(o: UpdateOptions): Promise<void> {
   const newMovies = [...rated].filter((id) => !knownMovies.has(id))
   const unnamed = newMovies.filter((id) => updated.catalog.get(id) === undefined)
   const catalogAdded = updated.catalog.size - model.catalog.size
+  // The model's own entries stay as they are: an entry for a movie it lists is not applied.
+  const ignoredEntries = entries === undefined ? [] : entries.movies.filter((m) => model.catalog.get(m.movieId) !== undefined).map((m) => m.movieId)
   if (existsSync(o.out) && o.force !== true) throw invalidArgument(`${o.out} exists; add --force to replace it`)
   await updated.save(o.out)
   const summary = {
@@ -61,6 +63,8 @@ async function runUpdate(o: UpdateOptions): Promise<void> {
       catalogAdded,
       /** New rated movies with no catalog entry: no title and no genres (so no genre prior). */
       withoutEntry: unnamed,
+      /** --movies entries of movies the model already lists: not applied (the model keeps its own). */
+      entriesIgnored: ignoredEntries.length,
     },
     seconds: (performance.now() - t0) / 1000,
   }
@@ -68,6 +72,10 @@ async function runUpdate(o: UpdateOptions): Promise<void> {
   console.log(`Updated ${o.model} → ${o.out} with ${thousands(summary.ratings)} ratings in ${summary.seconds.toFixed(2)} s`)
   console.log(`  users: ${thousands(summary.users.before)} → ${thousands(summary.users.after)} (${thousands(summary.users.new)} new, ${thousands(summary.users.refitted)} refitted)`)
   console.log(`  movies: ${thousands(summary.movies.before)} → ${thousands(summary.movies.after)} (${thousands(summary.movies.newRated)} new with ratings; ${thousands(catalogAdded)} catalog entries added)`)
+  if (ignoredEntries.length > 0) {
+    const shown = ignoredEntries.slice(0, 5).join(', ')
+    console.log(`  note: ${thousands(ignoredEntries.length)} ${ignoredEntries.length === 1 ? 'entry' : 'entries'} of ${o.movies ?? ''} named movies the model already lists (${shown}${ignoredEntries.length > 5 ? ', …' : ''}); their titles and genres were left as the model has them`)
+  }
   if (unnamed.length > 0) {
     const shown = unnamed.slice(0, 5).join(', ')
     console.error(
