@@ -71,9 +71,9 @@ test('alsrec update folds a ratings file in, with --movies, and keeps the old mo
   const known = model.catalog.movies[0]
   const withKnown = path.join(dir, 'movies-with-known.csv')
   writeFileSync(withKnown, `movieId,title,genres\n${known?.movieId},Renamed (2026),Drama\n${NEW},"Comet Over Lisbon, The (2026)",Comedy|Drama\n`)
-  const again = cli('update', '--model', modelFile, '--ratings', newRatings, '--movies', withKnown, '--out', path.join(dir, 'm3.alsrec'))
-  t.is(again.status, 0, again.stderr)
-  t.regex(again.stdout, /note: 1 entry of .*movies-with-known\.csv named movies the model already lists \(\d+\); their titles and genres were left as the model has them/)
+  const knownRun = cli('update', '--model', modelFile, '--ratings', newRatings, '--movies', withKnown, '--out', path.join(dir, 'm-known.alsrec'))
+  t.is(knownRun.status, 0, knownRun.stderr)
+  t.regex(knownRun.stdout, /note: 1 entry of .*movies-with-known\.csv named movies the model already lists \(\d+\); their titles and genres were left as the model has them/)
   t.deepEqual(readFileSync(modelFile), before, 'the input model is untouched')
   // The updated model names the new movie and explains it with a genre part.
   const e = cli('explain', '--model', out, '--user', String(users[0]), '--movie', 'The Comet Over Lisbon', '--json')
