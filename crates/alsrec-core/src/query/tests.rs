@@ -83,7 +83,18 @@ fn trained(data: &Dataset) -> Model {
 
 /// As `trained`, with a ranker sized for this small set.
 fn ranked(data: &Dataset) -> Model {
-    let config = TrainConfig {
+    als::train(
+        data,
+        &ranked_config(ModelKind::Biased),
+        TrainHooks::default(),
+    )
+    .unwrap()
+}
+
+/// A small `model` with a ranker sized for this set: what the query tests train.
+fn ranked_config(model: ModelKind) -> TrainConfig {
+    TrainConfig {
+        model,
         factors: 6,
         tau: 10.0,
         gamma: 5.0,
@@ -97,8 +108,7 @@ fn ranked(data: &Dataset) -> Model {
             ..RankerConfig::default()
         }),
         ..TrainConfig::default()
-    };
-    als::train(data, &config, TrainHooks::default()).unwrap()
+    }
 }
 
 #[test]
@@ -932,22 +942,7 @@ fn the_series_bonus_is_learned_from_its_grid_and_recorded() {
 fn partial_fit_with_catalog_entries_gives_new_movies_titles_and_genre_priors() {
     use crate::foldin::partial_fit::NewMovie;
     let data = dataset();
-    let config = TrainConfig {
-        model: ModelKind::Genre,
-        factors: 6,
-        tau: 10.0,
-        gamma: 5.0,
-        epochs: 8,
-        tolerance: 0.0,
-        threads: Some(1),
-        ranker: Some(RankerConfig {
-            factors: 6,
-            tau: 1.0,
-            epochs: 8,
-            ..RankerConfig::default()
-        }),
-        ..TrainConfig::default()
-    };
+    let config = ranked_config(ModelKind::Genre);
     let model = als::train(&data, &config, TrainHooks::default()).unwrap();
     let fans: Vec<i64> = (0..120).filter(|u| u % 4 == 3).map(|u| 10 + u).collect();
     let new = NewRatings {
