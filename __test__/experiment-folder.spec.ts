@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import { AlsrecError, runExperiment, runGrid } from '../dist/index.js'
-import { writeFileAtomic, writeFileAtomicAsync } from '../dist/experiment/atomic.js'
+import { writeAtomicAsync, writeFileAtomic, writeFileAtomicAsync } from '../dist/experiment/atomic.js'
 import { root, sampleDir } from './helpers.js'
 
 const bin = path.join(root, 'bin', 'alsrec.js')
@@ -230,4 +230,23 @@ test('concurrent atomic writes of one path always leave one whole content', asyn
   }
   t.deepEqual(await exited, [0, 0, 0])
   t.deepEqual(readdirSync(dir), ['metrics.json'])
+})
+
+test('a streamed atomic write lands whole, and one whose producer fails leaves the old file and no temp', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'alsrec-stream-'))
+  const file = path.join(dir, 'recs.csv')
+  const pieces = Array.from({ length: 200 }, (_, i) => `${i},${'x'.repeat(1000)}\n`)
+  await writeAtomicAsync(file, async (write) => {
+    for (const p of pieces) await write(p)
+  })
+  t.is(readFileSync(file, 'utf8'), pieces.join(''))
+  const failed = await t.throwsAsync(
+    writeAtomicAsync(file, async (write) => {
+      await write('partial\n')
+      throw new Error('cancelled midway')
+    }),
+  )
+  t.is(failed?.message, 'cancelled midway')
+  t.is(readFileSync(file, 'utf8'), pieces.join(''), 'the old content stays')
+  t.deepEqual(readdirSync(dir), ['recs.csv'], 'no temp file is left')
 })

@@ -111,6 +111,15 @@ export function writeFileAtomic(file: string, content: string | Uint8Array): voi
 
 /** The same guarantees as writeFileAtomic, without blocking the event loop. */
 export async function writeFileAtomicAsync(file: string, content: string | Uint8Array): Promise<void> {
+  await writeAtomicAsync(file, (write) => write(content))
+}
+
+/**
+ * writeFileAtomicAsync for content made piece by piece: `produce` calls `write` for each piece,
+ * so a large output never has to be held in memory whole. If `produce` throws (a cancelled
+ * computation, a check that fails at the end), the temp file is removed and `file` is untouched.
+ */
+export async function writeAtomicAsync(file: string, produce: (write: (piece: string | Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
   const dir = path.dirname(file)
   await mkdir(dir, { recursive: true })
   removeStaleTemps(dir, [path.basename(file)])
@@ -119,7 +128,10 @@ export async function writeFileAtomicAsync(file: string, content: string | Uint8
   try {
     const handle = await open(tmp, 'wx')
     try {
-      await handle.writeFile(bytesOf(content))
+      await produce(async (piece) => {
+        const bytes = bytesOf(piece)
+        for (let off = 0; off < bytes.length; ) off += (await handle.write(bytes, off)).bytesWritten
+      })
       await handle.sync()
     } finally {
       await handle.close()

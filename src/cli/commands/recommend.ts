@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 
 import { AlsrecError, invalidArgument } from '../../errors.js'
-import { csvCell, writeFileAtomicAsync } from '../../experiment/atomic.js'
+import { csvCell, writeAtomicAsync } from '../../experiment/atomic.js'
 import type { Model, RecommendAllResult, RecommendOptions } from '../../index.js'
 import { EXIT_INTERRUPTED } from '../shared/exit-codes.js'
 import { idList, parseYears } from '../shared/id-lists.js'
@@ -150,20 +150,27 @@ async function runBatch(o: RecommendCliOptions, options: RecommendOptions): Prom
   const users = o.users === 'all' ? Array.from(model.userIds()) : await idList('--users', o.users ?? '', 'userId')
   const sigint = abortOnSigint()
   const bar = new ProgressBar(process.stderr.isTTY === true && o.json !== true)
-  const parts: string[] = [format === 'csv' ? 'userId,rank,movieId,title,year,genres,score,rating\n' : '']
   let rows = 0
   let short = 0
-  try {
+  // Streamed to the temp file chunk by chunk (memory stays one chunk's lists at any size), then
+  // renamed over `out` only when every list is written.
+  const fill = async (write: (piece: string) => Promise<void>): Promise<void> => {
+    if (format === 'csv') await write('userId,rank,movieId,title,year,genres,score,rating\n')
     for (let start = 0; start < users.length; start += CHUNK) {
       const chunk = users.slice(start, start + CHUNK)
       const lists = await model.recommendMany(chunk, { ...options, signal: sigint.signal })
       const written = render(model, lists, format)
-      parts.push(written.text)
+      await write(written.text)
       rows += written.rows
       short += written.short
       const done = Math.min(users.length, start + CHUNK)
       bar.update('recommend', done / users.length, `${thousands(done)}/${thousands(users.length)} users`, done === users.length)
     }
+    // Checked again: the file may have appeared while the lists were computed.
+    if (existsSync(out) && o.force !== true) throw invalidArgument(`${out} exists; add --force to replace it`)
+  }
+  try {
+    await writeAtomicAsync(out, fill)
   } catch (err) {
     bar.done()
     if (sigint.interrupted()) {
@@ -171,16 +178,13 @@ async function runBatch(o: RecommendCliOptions, options: RecommendOptions): Prom
       console.error(`alsrec: interrupted; ${out} was not written`)
       return
     }
-    throw err
+    if (err instanceof AlsrecError) throw err
+    const e = err as NodeJS.ErrnoException
+    throw new AlsrecError('ALSREC_IO', `cannot write ${out}: ${e.message}`)
   } finally {
     sigint.dispose()
   }
   bar.done()
-  // Checked again: the file may have appeared while the lists were computed.
-  if (existsSync(out) && o.force !== true) throw invalidArgument(`${out} exists; add --force to replace it`)
-  await writeFileAtomicAsync(out, parts.join('')).catch((err: NodeJS.ErrnoException) => {
-    throw new AlsrecError('ALSREC_IO', `cannot write ${out}: ${err.message}`)
-  })
   const summary = { out, format, users: users.length, n: options.n ?? 10, rows, shortLists: short }
   if (o.json) return printJson(summary)
   const shortNote = short > 0 ? ` (${thousands(short)} users had fewer than ${summary.n} candidates)` : ''
