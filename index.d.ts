@@ -99,6 +99,13 @@ export declare class Model {
   predict(userId: number, movieId: number): number
   /** Predictions for pairs (userIds[j], movieIds[j]). */
   predictMany(userIds: Float64Array, movieIds: Float64Array): Float32Array
+  /**
+   * The posterior standard deviation of each prediction (pairs as `predictMany`): a
+   * 'bayesian' model's uncertainty about the score. An error for other kinds.
+   */
+  predictionSpread(userIds: Float64Array, movieIds: Float64Array): Float32Array
+  /** A 'bayesian' model's learned precisions (null for other kinds). */
+  get posterior(): PosteriorSummary | null
   recommendForNewUser(movieIds: Float64Array, ratings: Float32Array, genres: Array<string>, options?: RecommendOptions | undefined | null): ScoredMovies
   similarMovies(movieId: number, options?: RecommendOptions | undefined | null): ScoredMovies
   similarUsers(userId: number, n: number): ScoredUsers
@@ -237,6 +244,9 @@ export interface GenerateReport {
 
 export declare function generateSync(outDir: string, options?: GenerateOptions | undefined | null): GenerateReport
 
+/** The hyperprior of a Bayesian model's vector prior N(m, Λ⁻¹). */
+export type Hyperprior = 'wishart' | 'gamma'
+
 /** How the implicit model solves a row. */
 export type ImplicitSolver = 'cg' | 'cholesky'
 
@@ -335,7 +345,7 @@ export interface LoadSplitOptions {
 }
 
 /** Which model to train. */
-export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit' | 'popular' | 'toprated'
+export type ModelKind = 'bias' | 'biased' | 'genre' | 'implicit' | 'popular' | 'toprated' | 'bayesian'
 
 /** 2-D coordinates of the movie vectors on their first two principal components. */
 export interface MovieMap {
@@ -358,6 +368,20 @@ export interface NewMovie {
 
 /** What a loader does with a row it cannot read. */
 export type OnBadRow = 'error' | 'skip'
+
+/** What a 'bayesian' model learned of its precisions, averaged over the kept sweeps. */
+export interface PosteriorSummary {
+  /** λ: 1 / the variance of a rating around its prediction. */
+  noisePrecision: number
+  /** γ of the user and of the movie biases. */
+  userBiasPrecision: number
+  movieBiasPrecision: number
+  /** The mean diagonal of the user and of the movie vector prior's precision Λ (τ's counterpart). */
+  userVectorPrecision: number
+  movieVectorPrecision: number
+  /** Sweeps averaged (epochs − burnIn). */
+  samples: number
+}
 
 /** The ranker of an explicit model: s(u, i) = s_u·x_u·y_i + w_u·(r̂ − μ − b_u) − d·ln(1 + n_i) (docs/ranking.md). */
 export interface RankerConfig {
@@ -557,6 +581,10 @@ export interface TrainConfig {
   ranker?: RankerConfig | null
   /** 'popular' only: weigh each rating 2^(−age/h), h in days counted back from the newest training rating, so the list is what is popular lately (needs timestamps; absent or null: every rating counts 1). */
   recencyHalfLife?: number | null
+  /** 'bayesian' only: sweeps discarded before the averaging starts (default 20; less than `epochs`, the number of sweeps, default 100). */
+  burnIn?: number
+  /** 'bayesian' only: 'wishart' (a full prior precision, the default) or 'gamma' (diagonal). */
+  hyperprior?: Hyperprior
 }
 
 export declare function trainConfigSchema(): TrainConfigSchema
@@ -571,6 +599,7 @@ export interface TrainConfigSchema {
   rankerKeys: Array<string>
   modelKinds: Array<string>
   solvers: Array<string>
+  hyperpriors: Array<string>
 }
 
 /** How many ratings of a set are the model's own training ratings (matched by raw ids). */

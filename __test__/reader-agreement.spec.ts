@@ -69,6 +69,7 @@ const specs: Array<[string, () => ReturnType<typeof trainSync>]> = [
   ['implicit', () => trainSync(sample, { model: 'implicit', factors: 4, epochs: 2, threads: 1 })],
   ['bias', () => trainSync(sample, { model: 'bias', epochs: 2, threads: 1 })],
   ['popular', () => trainSync(sample, { model: 'popular', threads: 1 })],
+  ['bayesian, no ranker', () => trainSync(sample, { model: 'bayesian', factors: 3, epochs: 3, burnIn: 1, threads: 1, ranker: null })],
   ['biased, links and tags, no ranker', () => trainSync(linked, { model: 'biased', factors: 4, epochs: 2, threads: 1, ranker: null })],
 ]
 interface ModelFile {

@@ -26,6 +26,7 @@ const NOT_GRIDDED: Record<string, string> = {
   threads: 'how to run, not what to train',
   ranker: 'an object, given once for the explicit models of a grid',
   recencyHalfLife: "'popular' only, given once",
+  burnIn: "'bayesian' only, given once (it must stay below each point's epochs)",
 }
 
 /** Keys of TrainConfig `alsrec train` takes from a config file only, and why. */
@@ -85,7 +86,8 @@ test('the core lists its keys and enum values', (t) => {
   t.is(core.keys[0], 'model')
   t.true(core.keys.includes('cgSteps') && core.keys.includes('recencyHalfLife'))
   t.is(new Set(core.keys).size, core.keys.length)
-  t.deepEqual(core.modelKinds, ['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated'])
+  t.deepEqual(core.modelKinds, ['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated', 'bayesian'])
+  t.deepEqual(core.hyperpriors, ['wishart', 'gamma'])
   t.deepEqual(core.solvers, ['cg', 'cholesky'])
 })
 

@@ -290,6 +290,22 @@ export class Model {
   }
 
   /**
+   * The posterior standard deviation of each prediction of `predictMany(userIds, movieIds)`:
+   * how sure a 'bayesian' model is of the score (docs/model.md, "Bayesian ALS"). Other kinds
+   * have no posterior and throw ALSREC_INVALID_ARGUMENT.
+   */
+  predictionSpread(userIds: ArrayLike<number>, movieIds: ArrayLike<number>): Float32Array {
+    const users = checkIds('userIds', userIds)
+    const movies = checkIds('movieIds', movieIds)
+    return call(() => this.handle.predictionSpread(users, movies))
+  }
+
+  /** A 'bayesian' model's learned precisions, averaged over its kept sweeps; null for other kinds. */
+  get posterior(): Native.PosteriorSummary | null {
+    return this.handle.posterior ?? null
+  }
+
+  /**
    * Recommendations for someone the model has not seen, from a few ratings (movies by id or
    * title) and/or liked genres: the visitor is folded in by the training update with the movies
    * fixed. Rated movies are left out of the list.

@@ -57,9 +57,11 @@ const number: Check = (value, name) => {
 const seed = int(0, Number.MAX_SAFE_INTEGER)
 
 /** @internal */
-export const MODEL_KINDS = valuesOf<Native.ModelKind>({ bias: true, biased: true, genre: true, implicit: true, popular: true, toprated: true })
+export const MODEL_KINDS = valuesOf<Native.ModelKind>({ bias: true, biased: true, genre: true, implicit: true, popular: true, toprated: true, bayesian: true })
 /** @internal */
 export const SOLVERS = valuesOf<Native.ImplicitSolver>({ cg: true, cholesky: true })
+/** @internal */
+export const HYPERPRIORS = valuesOf<Native.Hyperprior>({ wishart: true, gamma: true })
 
 const ranker: Check = (value, name) => {
   if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw invalidArgument(`${name} must be an object, or null for no ranker (got ${describe(value)})`)
@@ -90,6 +92,8 @@ export const TRAIN_CONFIG_CHECKS = {
   cgSteps: count,
   ranker,
   recencyHalfLife: nullable(number),
+  burnIn: count,
+  hyperprior: oneOf(...HYPERPRIORS),
 } satisfies ChecksOf<Native.TrainConfig>
 
 /** @internal */

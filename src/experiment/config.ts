@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { AlsrecError, invalidArgument } from '../errors.js'
 import type { ModelKind, TrainConfig } from '../train.js'
 
-export const MODEL_KINDS = ['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated'] as const satisfies readonly ModelKind[]
+export const MODEL_KINDS = ['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated', 'bayesian'] as const satisfies readonly ModelKind[]
 
 /** Whether a model kind has latent vectors (and so uses `factors`). */
 export function hasVectors(kind: string): boolean {
@@ -125,6 +125,10 @@ const modelShape = {
   ranker: z.union([z.null(), z.strictObject(rankerShape)]).optional(),
   /** 'popular': weigh each rating 2^(−age/h), h in days from the newest rating (what is popular lately). */
   recencyHalfLife: num(0.001, { max: 1e6 }).optional(),
+  /** 'bayesian': sweeps discarded before the averaging starts (less than `epochs`, the number of sweeps). */
+  burnIn: num(0, { int: true }).optional(),
+  /** 'bayesian': the hyperprior of the vector priors, 'wishart' (full precision) or 'gamma' (diagonal). */
+  hyperprior: listable(z.enum(['wishart', 'gamma'])),
 }
 
 /** The values `metrics.rankBy` (and `alsrec grid --rank-by`) accept. */
@@ -197,7 +201,7 @@ export type DataSection = ExperimentConfig['data']
 export type SplitSection = ExperimentConfig['split']
 
 /** The hyperparameters a grid can vary, in the order run names list them. */
-export const GRID_KEYS = ['kind', 'factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'initScale', 'tolerance', 'patience', 'weightedRegularization', 'solver', 'cgSteps'] as const
+export const GRID_KEYS = ['kind', 'factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'initScale', 'tolerance', 'patience', 'weightedRegularization', 'solver', 'cgSteps', 'hyperprior'] as const
 export type GridKey = (typeof GRID_KEYS)[number]
 
 function editDistance(a: string, b: string): number {
@@ -367,7 +371,8 @@ export function expandGrid(model: ModelSection): GridPoint[] {
   if (model.threads !== undefined) for (const p of points) p.train.threads = model.threads
   // The ranker applies to the explicit models with vectors; the others have none.
   if (model.ranker !== undefined)
-    for (const p of points) if (p.train.model === 'biased' || p.train.model === 'genre') p.train.ranker = model.ranker
+    for (const p of points) if (p.train.model === 'biased' || p.train.model === 'genre' || p.train.model === 'bayesian') p.train.ranker = model.ranker
+  if (model.burnIn !== undefined) for (const p of points) if (p.train.model === 'bayesian') p.train.burnIn = model.burnIn
   if (model.recencyHalfLife !== undefined) for (const p of points) if (p.train.model === 'popular') p.train.recencyHalfLife = model.recencyHalfLife
   const seen = new Set<string>()
   return points.filter((p) => {

@@ -16,7 +16,7 @@ export const PLOT_CONFIG = {
 } as const
 
 /** One colour per model kind in every plot (tableau10 hues), so plots can be compared at a glance. */
-const MODEL_COLORS: Record<string, string> = { bias: '#9c9c9c', biased: '#4c78a8', genre: '#f58518', implicit: '#54a24b', popular: '#b279a2', toprated: '#e45756' }
+const MODEL_COLORS: Record<string, string> = { bias: '#9c9c9c', biased: '#4c78a8', genre: '#f58518', implicit: '#54a24b', popular: '#b279a2', toprated: '#e45756', bayesian: '#72b7b2' }
 const SPARE_COLORS = ['#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#ff9da6', '#9d755d']
 
 /** Colours for legend entries whose model kind is known (others get spare colours in order). */

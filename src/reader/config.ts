@@ -6,9 +6,10 @@
 // (__test__/reader-agreement.spec.ts) feeds both loaders the same mutated files.
 import type { Field, JsonReader, StructSpec } from './json.js'
 
-export const MODEL_KINDS = ['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated'] as const
+export const MODEL_KINDS = ['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated', 'bayesian'] as const
 export type ModelKind = (typeof MODEL_KINDS)[number]
 export const SOLVERS = ['cg', 'cholesky'] as const
+export const HYPERPRIORS = ['wishart', 'gamma'] as const
 
 /** `crate::cancel::MAX_THREADS`. */
 export const MAX_THREADS = 256
@@ -46,6 +47,8 @@ export interface TrainConfig {
   cgSteps: number
   ranker: RankerConfig | null
   recencyHalfLife: number | null
+  burnIn: number
+  hyperprior: (typeof HYPERPRIORS)[number]
 }
 
 /** `RankerConfig::default()` (f32 fields as the f32 values Rust holds). */
@@ -86,6 +89,8 @@ export function defaultTrainConfig(): TrainConfig {
     cgSteps: 3,
     ranker: defaultRankerConfig(),
     recencyHalfLife: null,
+    burnIn: 0,
+    hyperprior: 'wishart',
   }
 }
 
@@ -145,6 +150,8 @@ const CONFIG_FIELDS: readonly Field[] = [
   { key: 'cgSteps', read: usize },
   { key: 'ranker', read: option(readRankerConfig), option: true },
   { key: 'recencyHalfLife', read: option(f64), option: true },
+  { key: 'burnIn', read: usize },
+  { key: 'hyperprior', read: (r) => r.variant(HYPERPRIORS) },
 ]
 
 const CONFIG_SPEC: StructSpec = {
@@ -187,8 +194,12 @@ export function trainConfigProblem(c: TrainConfig): string | null {
   if (!nonNegative(c.initScale)) return `initScale must be a finite number ≥ 0 (got ${c.initScale})`
   if (!nonNegative(c.tolerance)) return `tolerance must be a finite number ≥ 0 (got ${c.tolerance})`
   if (!(c.cgSteps >= 1 && c.cgSteps <= 256)) return `cgSteps must be an integer from 1 to 256 (got ${c.cgSteps})`
+  if (c.model === 'bayesian') {
+    const problem = bayesianProblem(c)
+    if (problem !== null) return problem
+  } else if (c.burnIn !== 0) return `burnIn applies to the 'bayesian' model, not '${c.model}'`
   if (c.ranker !== null) {
-    if (c.model !== 'biased' && c.model !== 'genre') return `ranker applies to the 'biased' and 'genre' models, not '${c.model}' (set it to null)`
+    if (c.model !== 'biased' && c.model !== 'genre' && c.model !== 'bayesian') return `ranker applies to the 'biased', 'genre' and 'bayesian' models, not '${c.model}' (set it to null)`
     const problem = rankerConfigProblem(c.ranker)
     if (problem !== null) return problem
   }
@@ -198,6 +209,16 @@ export function trainConfigProblem(c: TrainConfig): string | null {
     if (!(Number.isFinite(h) && h >= 1e-3 && h <= 1e6)) return `recencyHalfLife must be a number of days from 0.001 to 1000000 (got ${h})`
   }
   if (c.patience === 0) return 'patience must be at least 1 (got 0)'
+  return null
+}
+
+/** `TrainConfig::validate_bayesian`. */
+function bayesianProblem(c: TrainConfig): string | null {
+  if (c.burnIn >= c.epochs) return `burnIn must be less than epochs, the number of sweeps, so that some are kept (got burnIn ${c.burnIn} with epochs ${c.epochs})`
+  if (c.tolerance !== 0) return "tolerance does not apply to 'bayesian': a Gibbs chain does not converge to a loss minimum (set epochs and burnIn)"
+  if (c.patience !== null) return "patience does not apply to 'bayesian': its prediction is the average of every kept sweep"
+  if (c.weightedRegularization) return "weightedRegularization does not apply to 'bayesian': it learns its prior precisions from the data"
+  if (c.tau === 0 || c.gamma === 0) return "tau and gamma must be > 0 for 'bayesian': they are the first sweep's prior precisions"
   return null
 }
 

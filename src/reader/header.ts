@@ -58,6 +58,15 @@ export interface Header {
   catalog: CatalogColumns
   sections: Section[]
   ranker: RankerHeader | null
+  posterior: PosteriorHeader | null
+}
+
+/** A Bayesian model's learned precisions (`PosteriorHeader`). */
+export interface PosteriorHeader {
+  noisePrecision: number
+  userBiasPrecision: number
+  movieBiasPrecision: number
+  samples: number
 }
 
 type Read<T> = (r: JsonReader) => T
@@ -125,6 +134,16 @@ const RANKER: StructSpec = {
   ],
 }
 
+const POSTERIOR: StructSpec = {
+  name: 'PosteriorHeader',
+  fields: [
+    { key: 'noisePrecision', read: (r) => r.f32() },
+    { key: 'userBiasPrecision', read: (r) => r.f32() },
+    { key: 'movieBiasPrecision', read: (r) => r.f32() },
+    { key: 'samples', read: usize },
+  ],
+}
+
 const HEADER: StructSpec = {
   name: 'Header',
   fields: [
@@ -140,6 +159,7 @@ const HEADER: StructSpec = {
     { key: 'catalog', read: struct({ name: 'CatalogColumns', fields: CATALOG_FIELDS }) },
     { key: 'sections', read: vec(struct(SECTION)) },
     { key: 'ranker', read: option(struct(RANKER)), fieldDefault: () => null },
+    { key: 'posterior', read: option(struct(POSTERIOR)), fieldDefault: () => null },
   ],
 }
 
@@ -169,6 +189,20 @@ export function headerProblem(h: Header): string | null {
   if (h.ranker !== null) {
     const ranker = trainConfigProblem(h.ranker.config)
     if (ranker !== null) return `the ranker's config is invalid: ${ranker}`
+  }
+  const bayesian = h.config.model === 'bayesian'
+  if (h.posterior === null) {
+    if (bayesian) return "a 'bayesian' model needs its 'posterior' header"
+  } else {
+    if (!bayesian) return `a '${h.kind}' model has no posterior, but the header holds one`
+    for (const [field, value] of [
+      ['noisePrecision', h.posterior.noisePrecision],
+      ['userBiasPrecision', h.posterior.userBiasPrecision],
+      ['movieBiasPrecision', h.posterior.movieBiasPrecision],
+    ] as const) {
+      if (!(Math.abs(value) <= MAX_ABS_VALUE && value > 0)) return `posterior field '${field}' must be a positive number within ±${MAX_ABS_VALUE}`
+    }
+    if (h.posterior.samples === 0) return "posterior field 'samples' must be at least 1"
   }
   return null
 }

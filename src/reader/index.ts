@@ -325,6 +325,25 @@ export class ModelReader {
       const movies = floats(section('rankerMovieFactors', 'f32', n * r.k))
       rankerFactors = [finite('rankerUserFactors', users), finite('rankerMovieFactors', movies)]
     }
+    if (h.posterior !== null) {
+      // The core's checks of a Bayesian model's priors and variances, in its order.
+      for (const side of ['user', 'movie'] as const) {
+        finite(`${side}PriorMean`, floats(section(`${side}PriorMean`, 'f32', k)))
+        finite(`${side}PriorPrecision`, floats(section(`${side}PriorPrecision`, 'f32', k * k)))
+      }
+      for (const [name, count] of [
+        ['userFactorVariance', m * k],
+        ['userBiasVariance', m],
+        ['movieFactorVariance', n * k],
+        ['movieBiasVariance', n],
+      ] as const) {
+        const values = floats(section(name, 'f32', count))
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i] as number
+          if (!(Math.abs(v) <= MAX_ABS_VALUE && v >= 0)) throw bad(`section '${name}' holds ${v} at ${i}: a variance is a number from 0 to ${MAX_ABS_VALUE}`)
+        }
+      }
+    }
     const config = h.config
     // Files written before rankers existed have no `ranker` key; the config default has one.
     if (h.ranker === null) config.ranker = null

@@ -61,6 +61,34 @@ impl Model {
         Ok(self.predict_many(&users, &items))
     }
 
+    /// The posterior standard deviation of the predictions for the pairs (user_ids[j],
+    /// movie_ids[j]) (docs/model.md, "Bayesian ALS"); only a Bayesian model has one.
+    pub fn prediction_spread_by_id(&self, user_ids: &[i64], movie_ids: &[i64]) -> Result<Vec<f32>> {
+        let Some(posterior) = &self.posterior else {
+            return Err(Error::invalid_argument(format!(
+                "a '{}' model has no posterior: prediction spreads come from the 'bayesian' model",
+                self.config.model.name()
+            )));
+        };
+        if user_ids.len() != movie_ids.len() {
+            return Err(Error::invalid_argument(format!(
+                "userIds and movieIds must have the same length (got {} and {})",
+                user_ids.len(),
+                movie_ids.len()
+            )));
+        }
+        let users = self.user_indices(user_ids)?;
+        let items = self.item_indices(movie_ids)?;
+        Ok(users
+            .iter()
+            .zip(&items)
+            .map(|(&u, &i)| {
+                let i = i as usize;
+                posterior.prediction_spread(u, i, self.user_vector(u), self.item_vector(i))
+            })
+            .collect())
+    }
+
     /// A visitor from ratings of movies by raw id and liked genres by name.
     pub fn new_user_by_id(
         &self,

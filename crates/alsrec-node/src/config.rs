@@ -20,6 +20,8 @@ pub enum ModelKind {
     Popular,
     /// Baseline: movies by damped mean rating, the same for everyone.
     Toprated,
+    /// 'biased' averaged over Gibbs samples of its posterior: learns λ, τ and γ from the data.
+    Bayesian,
 }
 
 impl From<ModelKind> for core::ModelKind {
@@ -31,6 +33,7 @@ impl From<ModelKind> for core::ModelKind {
             ModelKind::Implicit => core::ModelKind::Implicit,
             ModelKind::Popular => core::ModelKind::Popular,
             ModelKind::Toprated => core::ModelKind::Toprated,
+            ModelKind::Bayesian => core::ModelKind::Bayesian,
         }
     }
 }
@@ -50,6 +53,25 @@ impl From<ImplicitSolver> for core::ImplicitSolver {
         match solver {
             ImplicitSolver::Cg => core::ImplicitSolver::Cg,
             ImplicitSolver::Cholesky => core::ImplicitSolver::Cholesky,
+        }
+    }
+}
+
+/// The hyperprior of a Bayesian model's vector prior N(m, Λ⁻¹).
+#[napi(string_enum = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hyperprior {
+    /// Normal–Wishart: a full precision matrix.
+    Wishart,
+    /// Normal–Gamma per coordinate: a diagonal precision.
+    Gamma,
+}
+
+impl From<Hyperprior> for core::Hyperprior {
+    fn from(h: Hyperprior) -> Self {
+        match h {
+            Hyperprior::Wishart => core::Hyperprior::Wishart,
+            Hyperprior::Gamma => core::Hyperprior::Gamma,
         }
     }
 }
@@ -102,6 +124,10 @@ pub struct TrainConfig {
     /// 'popular' only: weigh each rating 2^(−age/h), h in days counted back from the newest training rating, so the list is what is popular lately (needs timestamps; absent or null: every rating counts 1).
     #[napi(ts_type = "number | null")]
     pub recency_half_life: Option<Option<f64>>,
+    /// 'bayesian' only: sweeps discarded before the averaging starts (default 20; less than `epochs`, the number of sweeps, default 100).
+    pub burn_in: Option<u32>,
+    /// 'bayesian' only: 'wishart' (a full prior precision, the default) or 'gamma' (diagonal).
+    pub hyperprior: Option<Hyperprior>,
 }
 
 /// The ranker of an explicit model: s(u, i) = s_u·x_u·y_i + w_u·(r̂ − μ − b_u) − d·ln(1 + n_i) (docs/ranking.md).
@@ -200,6 +226,8 @@ impl TryFrom<TrainConfig> for core::TrainConfig {
             cg_steps,
             ranker,
             recency_half_life,
+            burn_in,
+            hyperprior,
         } = js;
         let d = core::TrainConfig::defaults_for(model.map(Into::into).unwrap_or_default());
         let seed = seed.map_or(Ok(d.seed), seed_from_signed)?;
@@ -227,6 +255,8 @@ impl TryFrom<TrainConfig> for core::TrainConfig {
             },
             recency_half_life: recency_half_life
                 .map_or(d.recency_half_life, |h| h.map(|h| h + 0.0)),
+            burn_in: burn_in.map_or(d.burn_in, count),
+            hyperprior: hyperprior.map_or(d.hyperprior, Into::into),
         };
         config.validate()?;
         Ok(config)
@@ -242,6 +272,7 @@ pub struct TrainConfigSchema {
     pub ranker_keys: Vec<String>,
     pub model_kinds: Vec<String>,
     pub solvers: Vec<String>,
+    pub hyperpriors: Vec<String>,
 }
 
 #[napi]
@@ -252,5 +283,6 @@ pub fn train_config_schema() -> TrainConfigSchema {
         ranker_keys: owned(core::RankerConfig::keys()),
         model_kinds: owned(core::ModelKind::names()),
         solvers: owned(core::ImplicitSolver::names()),
+        hyperpriors: owned(core::Hyperprior::names()),
     }
 }

@@ -46,6 +46,21 @@ impl Model {
     }
 }
 
+/// What a 'bayesian' model learned of its precisions, averaged over the kept sweeps.
+#[napi(object, object_from_js = false)]
+pub struct PosteriorSummary {
+    /// λ: 1 / the variance of a rating around its prediction.
+    pub noise_precision: f64,
+    /// γ of the user and of the movie biases.
+    pub user_bias_precision: f64,
+    pub movie_bias_precision: f64,
+    /// The mean diagonal of the user and of the movie vector prior's precision Λ (τ's counterpart).
+    pub user_vector_precision: f64,
+    pub movie_vector_precision: f64,
+    /// Sweeps averaged (epochs − burnIn).
+    pub samples: u32,
+}
+
 /// The file format of `exportFactors`.
 #[napi(string_enum = "lowercase")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,6 +450,39 @@ impl Model {
             self.inner
                 .predict_by_id(&ids_of(&user_ids), &ids_of(&movie_ids))
                 .map(Float32Array::new)
+        })
+    }
+
+    /// The posterior standard deviation of each prediction (pairs as `predictMany`): a
+    /// 'bayesian' model's uncertainty about the score. An error for other kinds.
+    #[napi]
+    pub fn prediction_spread(
+        &self,
+        user_ids: Float64Array,
+        movie_ids: Float64Array,
+    ) -> Result<Float32Array> {
+        guard(|| {
+            self.inner
+                .prediction_spread_by_id(&ids_of(&user_ids), &ids_of(&movie_ids))
+                .map(Float32Array::new)
+        })
+    }
+
+    /// A 'bayesian' model's learned precisions (null for other kinds).
+    #[napi(getter)]
+    pub fn posterior(&self) -> Option<PosteriorSummary> {
+        self.inner.posterior.as_ref().map(|p| {
+            let k = self.inner.k;
+            let diag =
+                |m: &[f32]| (0..k).map(|d| m[d * k + d] as f64).sum::<f64>() / k.max(1) as f64;
+            PosteriorSummary {
+                noise_precision: p.noise_precision as f64,
+                user_bias_precision: p.users.bias_precision as f64,
+                movie_bias_precision: p.movies.bias_precision as f64,
+                user_vector_precision: diag(&p.users.precision),
+                movie_vector_precision: diag(&p.movies.precision),
+                samples: p.samples as u32,
+            }
         })
     }
 

@@ -29,6 +29,8 @@ interface TrainCliOptions extends DataFlagValues {
   patience?: number
   tolerance?: number
   recencyHalfLife?: number
+  burnIn?: number
+  hyperprior?: string
   out?: string
   plots: boolean
   save: boolean
@@ -36,7 +38,7 @@ interface TrainCliOptions extends DataFlagValues {
   json?: boolean
 }
 
-const HYPERPARAMETERS = ['factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'threads', 'patience', 'tolerance', 'recencyHalfLife'] as const
+const HYPERPARAMETERS = ['factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'threads', 'patience', 'tolerance', 'recencyHalfLife', 'burnIn', 'hyperprior'] as const
 
 /** The config file (if any) with every given flag laid over it. */
 function configFromFlags(o: TrainCliOptions): ExperimentConfig {
@@ -65,7 +67,7 @@ export function registerTrain(program: Command): void {
     .description('train one model and write an experiment folder (config, metrics, model, plots, log, summary)')
     .argument('[config]', 'an experiment config (JSON); flags override its values')
     .option('--data <dir>', 'a MovieLens folder with ratings.csv and movies.csv')
-    .addOption(new Option('--model <kind>', 'model').choices(['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated']))
+    .addOption(new Option('--model <kind>', 'model').choices(['bias', 'biased', 'genre', 'implicit', 'popular', 'toprated', 'bayesian']))
     .option('--factors <k>', 'latent factors', parseInteger)
     .option('--lambda <x>', 'λ, weight of the data term', parseNumber)
     .option('--tau <x>', 'τ, regularization of the latent vectors', parseNumber)
@@ -78,6 +80,8 @@ export function registerTrain(program: Command): void {
     .option('--patience <n>', 'stop after n epochs without a better test RMSE', parseInteger)
     .option('--tolerance <x>', 'stop when the loss improves by less than this fraction (0: never)', parseNumber)
     .option('--recency-half-life <days>', "'popular' model: weigh ratings 2^(−age/days) from the newest one (popular lately)", parseNumber)
+    .option('--burn-in <n>', "'bayesian' model: sweeps discarded before averaging (less than --epochs, the number of sweeps)", parseInteger)
+    .addOption(new Option('--hyperprior <kind>', "'bayesian' model: prior of the vector priors").choices(['wishart', 'gamma']))
   addSplitFlags(command, '')
   addLoadFlags(command)
   command
@@ -88,7 +92,7 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ alsrec train --data data/sample --factors 16 --epochs 10 --out runs/k16\n  $ alsrec train experiment.json --factors 32 --out runs/k32\n  $ alsrec train --data ml-latest-small --split temporal --cutoff 2015-01-01 --cold-start drop --catalog-only --out runs/t2015',
+      '\nExamples:\n  $ alsrec train --data data/sample --factors 16 --epochs 10 --out runs/k16\n  $ alsrec train --data data/sample --model bayesian --epochs 100 --burn-in 20 --out runs/bayes\n  $ alsrec train experiment.json --factors 32 --out runs/k32\n  $ alsrec train --data ml-latest-small --split temporal --cutoff 2015-01-01 --cold-start drop --catalog-only --out runs/t2015',
     )
     .action(async (config: string | undefined, o: TrainCliOptions) => {
       const resolved = configFromFlags({ ...o, ...(config !== undefined ? { config } : {}) })

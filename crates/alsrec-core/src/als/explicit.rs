@@ -39,6 +39,7 @@ impl HalfStep<'_> {
             gamma: self.gamma,
             weighted: self.weighted,
             prior: self.prior.map(|p| &p[row * k..(row + 1) * k]),
+            full_prior: None,
         }
     }
 

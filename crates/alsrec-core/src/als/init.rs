@@ -42,6 +42,7 @@ pub fn initial_model(
         seen: Arc::new(train.by_user.clone()),
         history: Vec::new(),
         ranker: None,
+        posterior: None,
     };
     if let Some(from) = initial {
         warm::copy_parameters(from, &mut model)?;

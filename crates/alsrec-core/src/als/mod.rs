@@ -2,6 +2,7 @@
 //! of block updates (`explicit`, `genre`, `implicit`) that never raise the loss
 //! (docs/model.md). `ranker`, `baseline`, `init` and `metrics` hold the rest of a run.
 mod baseline;
+pub mod bayesian;
 pub mod epochs;
 pub mod explicit;
 pub mod genre;
@@ -22,7 +23,7 @@ use self::init::initial_model;
 use self::ranker::{learn_rank_terms, train_ranker};
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::model::config::TrainConfig;
+use crate::model::config::{ModelKind, TrainConfig};
 use crate::model::Model;
 use crate::runtime::pool::thread_pool;
 use std::sync::Arc;
@@ -55,7 +56,10 @@ pub fn train(train: &Dataset, config: &TrainConfig, mut hooks: TrainHooks<'_>) -
     }
     pool.install(|| {
         let model = initial_model(train, config, hooks.initial)?;
-        let mut model = run_epochs(train, model, &mut hooks)?;
+        let mut model = match config.model {
+            ModelKind::Bayesian => bayesian::run_sweeps(train, model, &mut hooks)?,
+            _ => run_epochs(train, model, &mut hooks)?,
+        };
         if let Some(ranker) = &config.ranker {
             let mut ranker = ranker.clone();
             if ranker.learn_popularity_penalty || ranker.learn_series_bonus {

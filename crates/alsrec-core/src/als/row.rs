@@ -181,6 +181,28 @@ pub struct ExplicitRow<'a> {
     pub weighted: bool,
     /// The prior mean of the row's vector (genre model: a movie's genre prior); zero if absent.
     pub prior: Option<&'a [f32]>,
+    /// A Bayesian model's prior N(m, Λ⁻¹): when present it replaces τ I and `prior` for the
+    /// vector (and ω is 1).
+    pub full_prior: Option<FullPrior<'a>>,
+}
+
+/// The vector prior N(m, Λ⁻¹) of a Bayesian row: Λ in the system, Λ m in the right-hand side.
+#[derive(Clone, Copy)]
+pub struct FullPrior<'a> {
+    pub mean: &'a [f32],
+    /// k × k, row-major.
+    pub precision: &'a [f32],
+    pub precision_times_mean: &'a [f32],
+}
+
+impl<'a> FullPrior<'a> {
+    pub fn of(prior: &'a crate::model::posterior::RowPrior) -> FullPrior<'a> {
+        FullPrior {
+            mean: &prior.mean,
+            precision: &prior.precision,
+            precision_times_mean: &prior.precision_times_mean,
+        }
+    }
 }
 
 impl ExplicitRow<'_> {
@@ -198,9 +220,10 @@ impl ExplicitRow<'_> {
     ) {
         let k = self.k;
         if rows.is_empty() {
-            match self.prior {
-                Some(p) => x.copy_from_slice(p),
-                None => x.fill(0.0),
+            match (self.full_prior, self.prior) {
+                (Some(f), _) => x.copy_from_slice(f.mean),
+                (None, Some(p)) => x.copy_from_slice(p),
+                (None, None) => x.fill(0.0),
             }
             *b = 0.0;
             return;
@@ -256,7 +279,8 @@ impl ExplicitRow<'_> {
         }
         let count = if self.weighted { deg as f32 } else { 1.0 };
         let (tau, gamma, lambda) = (self.tau * count, self.gamma * count, self.lambda);
-        // The (k+1)-system: λ [VᵀV  Vᵀ1; 1ᵀV  deg] + diag(τ…τ, γ), upper triangle only.
+        // The (k+1)-system: λ [VᵀV  Vᵀ1; 1ᵀV  deg] + diag(τ…τ, γ), upper triangle only (Λ in
+        // place of τ I under a full prior).
         let n1 = k + 1;
         let ld = lane_stride(n1);
         for i in 0..k {
@@ -264,11 +288,23 @@ impl ExplicitRow<'_> {
             for (a, &g) in sys[i..k].iter_mut().zip(&s.gram[i * kp + i..i * kp + k]) {
                 *a = lambda * g;
             }
-            sys[i] += tau;
+            match self.full_prior {
+                Some(f) => {
+                    for (a, &q) in sys[i..k]
+                        .iter_mut()
+                        .zip(&f.precision[i * k + i..(i + 1) * k])
+                    {
+                        *a += q;
+                    }
+                }
+                None => sys[i] += tau,
+            }
             sys[k] = lambda * s.col_sum[i];
             s.rhs[i] *= lambda;
-            if let Some(p) = self.prior {
-                s.rhs[i] += tau * p[i];
+            match (self.full_prior, self.prior) {
+                (Some(f), _) => s.rhs[i] += f.precision_times_mean[i],
+                (None, Some(p)) => s.rhs[i] += tau * p[i],
+                (None, None) => {}
             }
         }
         s.system[k * ld + k] = lambda * deg as f32 + gamma;
@@ -304,9 +340,19 @@ impl ExplicitRow<'_> {
             }
         }
         for i in 0..k {
-            a[(i, i)] += self.tau as f64 * count;
-            if let Some(p) = self.prior {
-                rhs[i] += self.tau as f64 * count * p[i] as f64;
+            match self.full_prior {
+                Some(f) => {
+                    for m in 0..k {
+                        a[(i, m)] += f.precision[i * k + m] as f64;
+                    }
+                    rhs[i] += f.precision_times_mean[i] as f64;
+                }
+                None => {
+                    a[(i, i)] += self.tau as f64 * count;
+                    if let Some(p) = self.prior {
+                        rhs[i] += self.tau as f64 * count * p[i] as f64;
+                    }
+                }
             }
         }
         a[(k, k)] += self.gamma as f64 * count;

@@ -6,9 +6,9 @@ pub mod explain;
 pub mod new_user;
 pub mod partial_fit;
 
-use crate::als::row::{ExplicitRow, Gathered, ImplicitRow, RowScratch};
+use crate::als::row::{ExplicitRow, FullPrior, Gathered, ImplicitRow, RowScratch};
 use crate::error::{Error, Result};
-use crate::kernels::isa::Isa;
+use crate::kernels::isa::{lane_stride, Isa};
 use crate::model::config::ModelKind;
 use crate::model::Model;
 
@@ -29,17 +29,57 @@ impl Model {
         rows
     }
 
-    fn explicit_row<'a>(&self, prior: Option<&'a [f32]>) -> ExplicitRow<'a> {
+    /// A row's problem as training poses it. `movie_prior` is present for a movie's row (its
+    /// genre prior, zero without genres) and absent for a user's. A Bayesian model solves with
+    /// its learned precisions: the row's posterior mean given the averaged other side.
+    fn explicit_row<'a>(&'a self, movie_prior: Option<&'a [f32]>) -> ExplicitRow<'a> {
         let c = &self.config;
-        ExplicitRow {
+        let row = ExplicitRow {
             k: self.k,
             mu: self.mu,
             lambda: c.lambda,
             tau: c.tau,
             gamma: c.gamma,
             weighted: c.weighted_regularization,
-            prior,
+            prior: movie_prior,
+            full_prior: None,
+        };
+        match &self.posterior {
+            None => row,
+            Some(p) => {
+                let side = if movie_prior.is_some() {
+                    &p.movies
+                } else {
+                    &p.users
+                };
+                ExplicitRow {
+                    lambda: p.noise_precision,
+                    gamma: side.bias_precision,
+                    full_prior: Some(FullPrior::of(side)),
+                    ..row
+                }
+            }
         }
+    }
+
+    /// The posterior variances of a folded-in row's vector coordinates and bias (the diagonal
+    /// of its system's inverse): what a Bayesian model's spread needs of a new row. None when
+    /// the system is singular.
+    pub fn fold_in_variance(
+        &self,
+        rows: &Gathered,
+        movie_prior: Option<&[f32]>,
+    ) -> Option<(Vec<f32>, f32)> {
+        let isa = Isa::detected();
+        let mut scratch = RowScratch::new(self.k);
+        let problem = self.explicit_row(movie_prior);
+        if !problem.factorize(isa, rows, &mut scratch) {
+            return None;
+        }
+        let n = self.k + 1;
+        let mut diag = crate::kernels::dense::inverse_diagonal(&scratch.system, n, lane_stride(n));
+        let b = diag.pop().unwrap_or(0.0);
+        Some((diag, b))
     }
 
     fn implicit_row<'a>(&self, base: Option<&'a [f32]>) -> Result<ImplicitRow<'a>> {

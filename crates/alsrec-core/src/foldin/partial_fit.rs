@@ -169,6 +169,9 @@ impl Model {
             }
             refit_users(&mut model, &touched)?;
         }
+        if model.posterior.is_some() {
+            refresh_variances(&mut model, &touched, old_n..n);
+        }
         debug_assert!(model.num_users() == m && old_m <= m);
         if let Some(ranker) = &self.ranker {
             // The ranker interns the same ids in the same order; share the model's maps.
@@ -227,6 +230,55 @@ impl Model {
         }
         Ok(Some(catalog))
     }
+}
+
+/// A Bayesian model's posterior variances for the refitted users and the new movies: the
+/// diagonal of each folded-in row's inverse system (the rows' draws are not resampled).
+fn refresh_variances(model: &mut Model, users: &[u32], new_items: std::ops::Range<usize>) {
+    let k = model.k;
+    let (m, n) = (model.num_users(), model.num_items());
+    let Some(mut posterior) = model.posterior.as_deref().cloned() else {
+        return;
+    };
+    posterior.user_factor_variance.resize(m * k, 0.0);
+    posterior.user_bias_variance.resize(m, 0.0);
+    posterior.movie_factor_variance.resize(n * k, 0.0);
+    posterior.movie_bias_variance.resize(n, 0.0);
+    let user_rows: Vec<Option<(Vec<f32>, f32)>> = users
+        .par_iter()
+        .map(|&u| {
+            let (cols, vals) = model.seen.row(u as usize);
+            model.fold_in_variance(&model.movie_rows(cols, vals), None)
+        })
+        .collect();
+    for (&u, v) in users.iter().zip(user_rows) {
+        if let Some((x, b)) = v {
+            posterior.user_factor_variance[u as usize * k..(u as usize + 1) * k]
+                .copy_from_slice(&x);
+            posterior.user_bias_variance[u as usize] = b;
+        }
+    }
+    let by_item = match new_items.is_empty() {
+        true => Csr::default(),
+        false => model.seen.transpose(),
+    };
+    let zero = vec![0f32; k];
+    for i in new_items {
+        let (cols, vals) = by_item.row(i);
+        let mut rows = Gathered::new(k);
+        for (&u, &r) in cols.iter().zip(vals) {
+            rows.push(
+                model.user_vector(u as usize),
+                model.user_bias[u as usize],
+                r,
+            );
+        }
+        if let Some((x, b)) = model.fold_in_variance(&rows, Some(&zero)) {
+            posterior.movie_factor_variance[i * k..(i + 1) * k].copy_from_slice(&x);
+            posterior.movie_bias_variance[i] = b;
+        }
+    }
+    model.posterior = Some(Arc::new(posterior));
 }
 
 fn refit_users(model: &mut Model, users: &[u32]) -> Result<()> {

@@ -671,6 +671,37 @@ fn cholesky_solve_body(u: &[f32], n: usize, ld: usize, b: &mut [f32]) {
     }
 }
 
+/// Solves U w = z in place (`z` becomes w), U upper triangular from [`cholesky_upper`]. With
+/// z ~ N(0, I), w ~ N(0, (UᵀU)⁻¹): how a Gibbs sweep draws a row around its posterior mean.
+pub fn upper_solve(u: &[f32], n: usize, ld: usize, z: &mut [f32]) {
+    for i in (0..n).rev() {
+        let row = &u[i * ld..i * ld + n];
+        let s = dot(&row[i + 1..], &z[i + 1..n]);
+        z[i] = (z[i] - s) / row[i];
+    }
+}
+
+/// The diagonal of (UᵀU)⁻¹ = U⁻¹U⁻ᵀ: the squared row norms of U⁻¹, column j of U⁻¹ solved by
+/// back substitution (n³/6 multiply-adds; for single rows, not a half-step).
+pub fn inverse_diagonal(u: &[f32], n: usize, ld: usize) -> Vec<f32> {
+    let mut diag = vec![0f64; n];
+    let mut col = vec![0f64; n];
+    for j in 0..n {
+        // U⁻¹ is upper triangular: column j has entries 0..=j.
+        col[..=j].fill(0.0);
+        col[j] = 1.0 / u[j * ld + j] as f64;
+        for i in (0..j).rev() {
+            let row = &u[i * ld..i * ld + n];
+            let s: f64 = (i + 1..=j).map(|m| row[m] as f64 * col[m]).sum();
+            col[i] = -s / row[i] as f64;
+        }
+        for i in 0..=j {
+            diag[i] += col[i] * col[i];
+        }
+    }
+    diag.into_iter().map(|d| d as f32).collect()
+}
+
 /// Rows per Gram update of [`gramian`].
 const GRAMIAN_CHUNK: usize = 64;
 

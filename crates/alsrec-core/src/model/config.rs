@@ -21,6 +21,10 @@ pub enum ModelKind {
     Popular,
     /// Baseline: movies by damped mean rating μ + Σ(r − μ)/(n + γ/λ), the same for everyone.
     Toprated,
+    /// The biased model's prediction, averaged over Gibbs samples of its posterior, with
+    /// hyperpriors that learn λ (the noise precision), τ (as a prior precision matrix) and γ
+    /// from the data (docs/model.md, "Bayesian ALS").
+    Bayesian,
 }
 
 impl ModelKind {
@@ -37,6 +41,7 @@ impl ModelKind {
             ModelKind::Implicit => "implicit",
             ModelKind::Popular => "popular",
             ModelKind::Toprated => "toprated",
+            ModelKind::Bayesian => "bayesian",
         }
     }
 
@@ -90,6 +95,29 @@ pub struct TrainConfig {
     /// from the newest training rating, so the list is what is popular *lately* (`None`: every
     /// rating counts 1). Needs timestamps.
     pub recency_half_life: Option<f64>,
+    /// `bayesian` only: the first sweeps, discarded while the chain settles; the model averages
+    /// the `epochs − burnIn` sweeps after them.
+    pub burn_in: usize,
+    /// `bayesian` only: the hyperprior of the user and movie vectors' prior (mean, precision).
+    pub hyperprior: Hyperprior,
+}
+
+/// The hyperprior of a Bayesian model's vector prior N(m, Λ⁻¹).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Hyperprior {
+    /// Normal–Wishart: a full precision matrix Λ (Salakhutdinov & Mnih 2008).
+    #[default]
+    Wishart,
+    /// Normal–Gamma per coordinate: a diagonal Λ.
+    Gamma,
+}
+
+impl Hyperprior {
+    /// Every hyperprior's name, in declaration order.
+    pub fn names() -> &'static [&'static str] {
+        serde_names::<Hyperprior>()
+    }
 }
 
 /// The ranker of an explicit model: implicit ALS on the same ratings (confidence 1 + α·r),
@@ -259,6 +287,8 @@ impl Default for TrainConfig {
             cg_steps: 3,
             ranker: Some(RankerConfig::default()),
             recency_half_life: None,
+            burn_in: 0,
+            hyperprior: Hyperprior::Wishart,
         }
     }
 }
@@ -308,6 +338,14 @@ impl TrainConfig {
                 tau: 30.0,
                 alpha: 1.0,
                 ranker: None,
+                ..base
+            },
+            // λ, τ and γ are the chain's starting values; the sweeps learn them.
+            ModelKind::Bayesian => TrainConfig {
+                factors: 32,
+                epochs: 100,
+                burn_in: 20,
+                tolerance: 0.0,
                 ..base
             },
         }
@@ -404,10 +442,21 @@ impl TrainConfig {
                 self.cg_steps
             )));
         }
+        if self.model == ModelKind::Bayesian {
+            self.validate_bayesian()?;
+        } else if self.burn_in != 0 {
+            return Err(Error::invalid_argument(format!(
+                "burnIn applies to the 'bayesian' model, not '{}'",
+                self.model.name()
+            )));
+        }
         if let Some(r) = &self.ranker {
-            if !matches!(self.model, ModelKind::Biased | ModelKind::Genre) {
+            if !matches!(
+                self.model,
+                ModelKind::Biased | ModelKind::Genre | ModelKind::Bayesian
+            ) {
                 return Err(Error::invalid_argument(format!(
-                    "ranker applies to the 'biased' and 'genre' models, not '{}' (set it to null)",
+                    "ranker applies to the 'biased', 'genre' and 'bayesian' models, not '{}' (set it to null)",
                     self.model.name()
                 )));
             }
@@ -430,6 +479,37 @@ impl TrainConfig {
         if self.patience == Some(0) {
             return Err(Error::invalid_argument(
                 "patience must be at least 1 (got 0)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What Gibbs sampling cannot honour, refused rather than ignored.
+    fn validate_bayesian(&self) -> Result<()> {
+        if self.burn_in >= self.epochs {
+            return Err(Error::invalid_argument(format!(
+                "burnIn must be less than epochs, the number of sweeps, so that some are kept (got burnIn {} with epochs {})",
+                self.burn_in, self.epochs
+            )));
+        }
+        if self.tolerance != 0.0 {
+            return Err(Error::invalid_argument(
+                "tolerance does not apply to 'bayesian': a Gibbs chain does not converge to a loss minimum (set epochs and burnIn)",
+            ));
+        }
+        if self.patience.is_some() {
+            return Err(Error::invalid_argument(
+                "patience does not apply to 'bayesian': its prediction is the average of every kept sweep",
+            ));
+        }
+        if self.weighted_regularization {
+            return Err(Error::invalid_argument(
+                "weightedRegularization does not apply to 'bayesian': it learns its prior precisions from the data",
+            ));
+        }
+        if self.tau == 0.0 || self.gamma == 0.0 {
+            return Err(Error::invalid_argument(
+                "tau and gamma must be > 0 for 'bayesian': they are the first sweep's prior precisions",
             ));
         }
         Ok(())
@@ -484,7 +564,7 @@ mod tests {
     #[test]
     fn key_lists_come_from_the_types() {
         let keys = TrainConfig::keys();
-        assert_eq!(keys.len(), 18, "{keys:?}");
+        assert_eq!(keys.len(), 20, "{keys:?}");
         assert_eq!(keys[0], "model");
         assert!(keys.contains(&"cgSteps") && keys.contains(&"recencyHalfLife"));
         // The stored config (Serialize) has exactly the keys the API takes (Deserialize).
@@ -503,8 +583,9 @@ mod tests {
         assert_eq!(RankerConfig::keys().len(), 11);
         assert_eq!(
             ModelKind::names(),
-            ["bias", "biased", "genre", "implicit", "popular", "toprated"]
+            ["bias", "biased", "genre", "implicit", "popular", "toprated", "bayesian"]
         );
+        assert_eq!(Hyperprior::names(), ["wishart", "gamma"]);
         assert_eq!(ImplicitSolver::names(), ["cg", "cholesky"]);
     }
 }

@@ -27,6 +27,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::io::checksum::{crc32c, crc32c_update};
 use crate::io::files::write_atomic;
 use crate::model::config::TrainConfig;
+use crate::model::posterior::{Posterior, RowPrior};
 use crate::model::{EpochStats, Model};
 
 pub const MAGIC: &[u8; 8] = b"ALSRECMF";
@@ -50,6 +51,19 @@ struct Header {
     /// The ranker of an explicit model (its vectors are the `ranker*` sections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ranker: Option<RankerHeader>,
+    /// A Bayesian model's learned precisions (its priors and variances are the `*Prior*` and
+    /// `*Variance` sections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    posterior: Option<PosteriorHeader>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PosteriorHeader {
+    noise_precision: f32,
+    user_bias_precision: f32,
+    movie_bias_precision: f32,
+    samples: usize,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -199,6 +213,20 @@ fn sections(model: &Model) -> Vec<(&'static str, &'static str, Cow<'_, [u8]>)> {
         parts.push(("rankerUserFactors", "f32", to_le(&r.user_factors)));
         parts.push(("rankerMovieFactors", "f32", to_le(&r.item_factors)));
     }
+    if let Some(p) = &model.posterior {
+        parts.push(("userPriorMean", "f32", to_le(&p.users.mean)));
+        parts.push(("userPriorPrecision", "f32", to_le(&p.users.precision)));
+        parts.push(("moviePriorMean", "f32", to_le(&p.movies.mean)));
+        parts.push(("moviePriorPrecision", "f32", to_le(&p.movies.precision)));
+        parts.push(("userFactorVariance", "f32", to_le(&p.user_factor_variance)));
+        parts.push(("userBiasVariance", "f32", to_le(&p.user_bias_variance)));
+        parts.push((
+            "movieFactorVariance",
+            "f32",
+            to_le(&p.movie_factor_variance),
+        ));
+        parts.push(("movieBiasVariance", "f32", to_le(&p.movie_bias_variance)));
+    }
     parts
 }
 
@@ -274,6 +302,12 @@ fn write_to(model: &Model, out: &mut impl Write) -> Result<std::io::Result<()>> 
             k: r.k,
             config: r.config.clone(),
             history: epoch_records(&r.history),
+        }),
+        posterior: model.posterior.as_ref().map(|p| PosteriorHeader {
+            noise_precision: p.noise_precision,
+            user_bias_precision: p.users.bias_precision,
+            movie_bias_precision: p.movies.bias_precision,
+            samples: p.samples,
         }),
     };
     // The offsets depend on the header's length, which depends on the offsets: lay out with
@@ -511,6 +545,33 @@ fn check_header(h: &Header) -> Result<()> {
             .validate()
             .map_err(|e| bad(format!("the ranker's config is invalid: {}", e.message)))?;
     }
+    let bayesian = h.config.model == crate::model::config::ModelKind::Bayesian;
+    match &h.posterior {
+        None if bayesian => return Err(bad("a 'bayesian' model needs its 'posterior' header")),
+        Some(_) if !bayesian => {
+            return Err(bad(format!(
+                "a '{}' model has no posterior, but the header holds one",
+                h.kind
+            )))
+        }
+        Some(p) => {
+            for (field, value) in [
+                ("noisePrecision", p.noise_precision),
+                ("userBiasPrecision", p.user_bias_precision),
+                ("movieBiasPrecision", p.movie_bias_precision),
+            ] {
+                if !(within_bound(value) && value > 0.0) {
+                    return Err(bad(format!(
+                        "posterior field '{field}' must be a positive number within ±{MAX_ABS_VALUE}"
+                    )));
+                }
+            }
+            if p.samples == 0 {
+                return Err(bad("posterior field 'samples' must be at least 1"));
+            }
+        }
+        None => {}
+    }
     Ok(())
 }
 
@@ -663,6 +724,49 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
             Some((users, movies))
         }
     };
+    let posterior = match &h.posterior {
+        None => None,
+        Some(p) => {
+            let kk = count_of("userPriorPrecision", k, k)?;
+            let prior = |mean_name: &str, precision_name: &str, bias: f32| -> Result<RowPrior> {
+                let mean = f32s(section(mean_name, "f32", Some(k))?);
+                finite(mean_name, &mean)?;
+                let precision = f32s(section(precision_name, "f32", Some(kk))?);
+                finite(precision_name, &precision)?;
+                Ok(RowPrior::new(mean, precision, bias))
+            };
+            let variance = |name: &str, count: usize| -> Result<Vec<f32>> {
+                let values = f32s(section(name, "f32", Some(count))?);
+                if let Some(i) = values.iter().position(|v| !(within_bound(*v) && *v >= 0.0)) {
+                    return Err(bad(format!(
+                        "section '{name}' holds {} at {i}: a variance is a number from 0 to {MAX_ABS_VALUE}",
+                        values[i]
+                    )));
+                }
+                Ok(values)
+            };
+            Some(Posterior {
+                noise_precision: p.noise_precision,
+                users: prior("userPriorMean", "userPriorPrecision", p.user_bias_precision)?,
+                movies: prior(
+                    "moviePriorMean",
+                    "moviePriorPrecision",
+                    p.movie_bias_precision,
+                )?,
+                samples: p.samples,
+                user_factor_variance: variance(
+                    "userFactorVariance",
+                    count_of("userFactorVariance", m, k)?,
+                )?,
+                user_bias_variance: variance("userBiasVariance", m)?,
+                movie_factor_variance: variance(
+                    "movieFactorVariance",
+                    count_of("movieFactorVariance", n, k)?,
+                )?,
+                movie_bias_variance: variance("movieBiasVariance", n)?,
+            })
+        }
+    };
     let mut config = h.config;
     if h.ranker.is_none() {
         // Files written before rankers existed have no `ranker` key; the config default has one.
@@ -698,6 +802,7 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
         }),
         history: epoch_stats(h.history),
         ranker: None,
+        posterior: posterior.map(Arc::new),
     };
     if let (Some(r), Some((user_factors, item_factors))) = (h.ranker, ranker) {
         model.ranker = Some(Arc::new(Model {
@@ -715,6 +820,7 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
             seen: model.seen.clone(),
             history: epoch_stats(r.history),
             ranker: None,
+            posterior: None,
         }));
     }
     Ok(model)

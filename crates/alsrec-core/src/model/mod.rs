@@ -3,6 +3,7 @@ pub mod config;
 pub mod export;
 pub mod factors;
 pub mod file;
+pub mod posterior;
 use crate::kernels::dense::dot;
 use crate::kernels::dense::regularized_gram;
 use crate::kernels::isa::Isa;
@@ -54,6 +55,8 @@ pub struct Model {
     /// The implicit model that ranks this explicit model's recommendations
     /// ([`crate::model::config::RankerConfig`]); same users, movies and seen ratings.
     pub ranker: Option<Arc<Model>>,
+    /// A Bayesian model's learned precisions and parameter variances (`bayesian` only).
+    pub posterior: Option<Arc<posterior::Posterior>>,
 }
 
 /// Whether an epoch's test RMSE beats the best so far under `patience` (the first epoch with a
