@@ -581,10 +581,12 @@ export interface TrainConfig {
   ranker?: RankerConfig | null
   /** 'popular' only: weigh each rating 2^(−age/h), h in days counted back from the newest training rating, so the list is what is popular lately (needs timestamps; absent or null: every rating counts 1). */
   recencyHalfLife?: number | null
-  /** 'bayesian' only: sweeps discarded before the averaging starts (default 20; less than `epochs`, the number of sweeps, default 100). */
+  /** 'bayesian' only: sweeps discarded before the averaging starts (default 10; less than `epochs`, the number of sweeps, default 150). */
   burnIn?: number
   /** 'bayesian' only: 'wishart' (a full prior precision, the default) or 'gamma' (diagonal). */
   hyperprior?: Hyperprior
+  /** 'bayesian' only: draw movie vectors around their genres' vectors, drawn too (default true). */
+  genrePriors?: boolean
 }
 
 export declare function trainConfigSchema(): TrainConfigSchema

@@ -36,6 +36,7 @@ const NOT_FLAGS: Record<string, string> = {
   solver: 'implicit model detail; config file',
   cgSteps: 'implicit model detail; config file',
   ranker: 'an object; config file',
+  genrePriors: "'bayesian' detail; config file",
 }
 
 /** Flags of `alsrec train` that are not training-config keys. */

@@ -94,6 +94,7 @@ export const TRAIN_CONFIG_CHECKS = {
   recencyHalfLife: nullable(number),
   burnIn: count,
   hyperprior: oneOf(...HYPERPRIORS),
+  genrePriors: boolean,
 } satisfies ChecksOf<Native.TrainConfig>
 
 /** @internal */

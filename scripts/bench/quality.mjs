@@ -34,6 +34,8 @@ const MODELS = [
   ['genre, ranker: null', { ranker: null }],
   ['biased (+ ranker)', { model: 'biased' }],
   ['biased, ranker: null', { model: 'biased', ranker: null }],
+  ['bayesian (+ ranker)', { model: 'bayesian' }],
+  ['bayesian, ranker: null', { model: 'bayesian', ranker: null }],
   ['bias', { model: 'bias' }],
   ['implicit', { model: 'implicit' }],
   ['most rated (popular)', { model: 'popular' }],

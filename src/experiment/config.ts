@@ -129,6 +129,8 @@ const modelShape = {
   burnIn: num(0, { int: true }).optional(),
   /** 'bayesian': the hyperprior of the vector priors, 'wishart' (full precision) or 'gamma' (diagonal). */
   hyperprior: listable(z.enum(['wishart', 'gamma'])),
+  /** 'bayesian': movie vectors drawn around their genres' vectors (default true). */
+  genrePriors: listable(z.boolean()),
 }
 
 /** The values `metrics.rankBy` (and `alsrec grid --rank-by`) accept. */
@@ -201,7 +203,7 @@ export type DataSection = ExperimentConfig['data']
 export type SplitSection = ExperimentConfig['split']
 
 /** The hyperparameters a grid can vary, in the order run names list them. */
-export const GRID_KEYS = ['kind', 'factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'initScale', 'tolerance', 'patience', 'weightedRegularization', 'solver', 'cgSteps', 'hyperprior'] as const
+export const GRID_KEYS = ['kind', 'factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'initScale', 'tolerance', 'patience', 'weightedRegularization', 'solver', 'cgSteps', 'hyperprior', 'genrePriors'] as const
 export type GridKey = (typeof GRID_KEYS)[number]
 
 function editDistance(a: string, b: string): number {

@@ -49,6 +49,7 @@ export interface TrainConfig {
   recencyHalfLife: number | null
   burnIn: number
   hyperprior: (typeof HYPERPRIORS)[number]
+  genrePriors: boolean
 }
 
 /** `RankerConfig::default()` (f32 fields as the f32 values Rust holds). */
@@ -91,6 +92,7 @@ export function defaultTrainConfig(): TrainConfig {
     recencyHalfLife: null,
     burnIn: 0,
     hyperprior: 'wishart',
+    genrePriors: false,
   }
 }
 
@@ -152,6 +154,7 @@ const CONFIG_FIELDS: readonly Field[] = [
   { key: 'recencyHalfLife', read: option(f64), option: true },
   { key: 'burnIn', read: usize },
   { key: 'hyperprior', read: (r) => r.variant(HYPERPRIORS) },
+  { key: 'genrePriors', read: bool },
 ]
 
 const CONFIG_SPEC: StructSpec = {
@@ -197,7 +200,7 @@ export function trainConfigProblem(c: TrainConfig): string | null {
   if (c.model === 'bayesian') {
     const problem = bayesianProblem(c)
     if (problem !== null) return problem
-  } else if (c.burnIn !== 0) return `burnIn applies to the 'bayesian' model, not '${c.model}'`
+  } else if (c.burnIn !== 0 || c.genrePriors) return `${c.burnIn !== 0 ? 'burnIn' : 'genrePriors'} applies to the 'bayesian' model, not '${c.model}'`
   if (c.ranker !== null) {
     if (c.model !== 'biased' && c.model !== 'genre' && c.model !== 'bayesian') return `ranker applies to the 'biased', 'genre' and 'bayesian' models, not '${c.model}' (set it to null)`
     const problem = rankerConfigProblem(c.ranker)
@@ -254,6 +257,11 @@ export function configForDisplay(c: TrainConfig): TrainConfig {
     seriesBonus: f32Decimal(c.ranker.seriesBonus),
   }
   return { ...c, lambda: f32Decimal(c.lambda), tau: f32Decimal(c.tau), gamma: f32Decimal(c.gamma), beta: f32Decimal(c.beta), alpha: f32Decimal(c.alpha), initScale: f32Decimal(c.initScale), ranker }
+}
+
+/** `TrainConfig::has_genre_vectors`. */
+export function hasGenreVectors(c: TrainConfig): boolean {
+  return c.model === 'genre' || (c.model === 'bayesian' && c.genrePriors)
 }
 
 /** `TrainConfig::latent_dim`: the latent dimension actually trained (0 for the baselines). */

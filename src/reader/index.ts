@@ -8,7 +8,7 @@
 // (Math.fround after every step), so results match the native `recommend`/`similarMovies` bit
 // for bit.
 import { AlsrecError } from '../errors.js'
-import { configForDisplay, type TrainConfig } from './config.js'
+import { configForDisplay, hasGenreVectors, type TrainConfig } from './config.js'
 import { crc32c } from './crc32c.js'
 import { headerProblem, MAX_ABS_VALUE, parseHeader, type Header, type Section } from './header.js'
 import { idKey, JsonError, type Id } from './json.js'
@@ -224,7 +224,7 @@ export class ModelReader {
     const problem = headerProblem(h)
     if (problem !== null) throw bad(problem)
     const { numUsers: m, numMovies: n, k } = h
-    const genreRows = h.config.model === 'genre' ? h.genreNames.length : 0
+    const genreRows = hasGenreVectors(h.config) ? h.genreNames.length : 0
     const section = (name: string, dtype: 'f32' | 'u32' | 'i64' | 'u64', count: number | null): Section => {
       const s = h.sections.find((x) => x.name === name)
       if (!s) throw bad(`section '${name}' is missing`)

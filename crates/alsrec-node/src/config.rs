@@ -124,10 +124,12 @@ pub struct TrainConfig {
     /// 'popular' only: weigh each rating 2^(−age/h), h in days counted back from the newest training rating, so the list is what is popular lately (needs timestamps; absent or null: every rating counts 1).
     #[napi(ts_type = "number | null")]
     pub recency_half_life: Option<Option<f64>>,
-    /// 'bayesian' only: sweeps discarded before the averaging starts (default 20; less than `epochs`, the number of sweeps, default 100).
+    /// 'bayesian' only: sweeps discarded before the averaging starts (default 10; less than `epochs`, the number of sweeps, default 150).
     pub burn_in: Option<u32>,
     /// 'bayesian' only: 'wishart' (a full prior precision, the default) or 'gamma' (diagonal).
     pub hyperprior: Option<Hyperprior>,
+    /// 'bayesian' only: draw movie vectors around their genres' vectors, drawn too (default true).
+    pub genre_priors: Option<bool>,
 }
 
 /// The ranker of an explicit model: s(u, i) = s_u·x_u·y_i + w_u·(r̂ − μ − b_u) − d·ln(1 + n_i) (docs/ranking.md).
@@ -228,6 +230,7 @@ impl TryFrom<TrainConfig> for core::TrainConfig {
             recency_half_life,
             burn_in,
             hyperprior,
+            genre_priors,
         } = js;
         let d = core::TrainConfig::defaults_for(model.map(Into::into).unwrap_or_default());
         let seed = seed.map_or(Ok(d.seed), seed_from_signed)?;
@@ -257,6 +260,7 @@ impl TryFrom<TrainConfig> for core::TrainConfig {
                 .map_or(d.recency_half_life, |h| h.map(|h| h + 0.0)),
             burn_in: burn_in.map_or(d.burn_in, count),
             hyperprior: hyperprior.map_or(d.hyperprior, Into::into),
+            genre_priors: genre_priors.unwrap_or(d.genre_priors),
         };
         config.validate()?;
         Ok(config)

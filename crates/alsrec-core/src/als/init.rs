@@ -19,7 +19,7 @@ pub fn initial_model(
     config.validate()?;
     let k = config.latent_dim();
     let (m, n) = (train.users.len(), train.items.len());
-    let genres = if config.model == ModelKind::Genre {
+    let genres = if config.has_genre_vectors() {
         train.catalog.genre_names.len()
     } else {
         0

@@ -31,8 +31,14 @@ impl Model {
 
     /// A row's problem as training poses it. `movie_prior` is present for a movie's row (its
     /// genre prior, zero without genres) and absent for a user's. A Bayesian model solves with
-    /// its learned precisions: the row's posterior mean given the averaged other side.
-    fn explicit_row<'a>(&'a self, movie_prior: Option<&'a [f32]>) -> ExplicitRow<'a> {
+    /// its learned precisions: the row's posterior mean given the averaged other side; a
+    /// movie's genre part adds Λ p to the prior's term, which `terms` holds
+    /// ([`Model::movie_prior_terms`]).
+    fn explicit_row<'a>(
+        &'a self,
+        movie_prior: Option<&'a [f32]>,
+        terms: Option<&'a [f32]>,
+    ) -> ExplicitRow<'a> {
         let c = &self.config;
         let row = ExplicitRow {
             k: self.k,
@@ -52,14 +58,37 @@ impl Model {
                 } else {
                     &p.users
                 };
+                let mut full = FullPrior::of(side);
+                if let Some(t) = terms {
+                    full.precision_times_mean = t;
+                }
                 ExplicitRow {
                     lambda: p.noise_precision,
                     gamma: side.bias_precision,
-                    full_prior: Some(FullPrior::of(side)),
+                    full_prior: Some(full),
                     ..row
                 }
             }
         }
+    }
+
+    /// Λ (m + p) for a Bayesian movie row whose genre part p is not zero; None otherwise.
+    pub fn movie_prior_terms(&self, movie_prior: Option<&[f32]>) -> Option<Vec<f32>> {
+        let (p, posterior) = (movie_prior?, self.posterior.as_ref()?);
+        if p.iter().all(|&x| x == 0.0) {
+            return None;
+        }
+        let k = self.k;
+        let prior = &posterior.movies;
+        Some(
+            (0..k)
+                .map(|i| {
+                    let row = &prior.precision[i * k..(i + 1) * k];
+                    prior.precision_times_mean[i]
+                        + row.iter().zip(p).map(|(&a, &b)| a * b).sum::<f32>()
+                })
+                .collect(),
+        )
     }
 
     /// The posterior variances of a folded-in row's vector coordinates and bias (the diagonal
@@ -72,7 +101,8 @@ impl Model {
     ) -> Option<(Vec<f32>, f32)> {
         let isa = Isa::detected();
         let mut scratch = RowScratch::new(self.k);
-        let problem = self.explicit_row(movie_prior);
+        let terms = self.movie_prior_terms(movie_prior);
+        let problem = self.explicit_row(movie_prior, terms.as_deref());
         if !problem.factorize(isa, rows, &mut scratch) {
             return None;
         }
@@ -117,7 +147,8 @@ impl Model {
                 ));
             }
         } else {
-            let problem = self.explicit_row(prior);
+            let terms = self.movie_prior_terms(prior);
+            let problem = self.explicit_row(prior, terms.as_deref());
             isa.run(
                 #[inline(always)]
                 || problem.solve(isa, rows, &mut scratch, &mut x, &mut b),
@@ -147,7 +178,7 @@ impl Model {
             let problem = self.implicit_row(item_base)?;
             (problem.factorize(isa, rows, &mut scratch), self.k)
         } else {
-            let problem = self.explicit_row(None);
+            let problem = self.explicit_row(None, None);
             (problem.factorize(isa, rows, &mut scratch), self.k + 1)
         };
         Ok(ok.then_some(Factorized { scratch, dim }))

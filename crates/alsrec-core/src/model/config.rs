@@ -100,6 +100,9 @@ pub struct TrainConfig {
     pub burn_in: usize,
     /// `bayesian` only: the hyperprior of the user and movie vectors' prior (mean, precision).
     pub hyperprior: Hyperprior,
+    /// `bayesian` only: draw each movie's vector around its genres' vectors, which are drawn
+    /// too (the `genre` model's prior, with β learned).
+    pub genre_priors: bool,
 }
 
 /// The hyperprior of a Bayesian model's vector prior N(m, Λ⁻¹).
@@ -289,6 +292,7 @@ impl Default for TrainConfig {
             recency_half_life: None,
             burn_in: 0,
             hyperprior: Hyperprior::Wishart,
+            genre_priors: false,
         }
     }
 }
@@ -340,12 +344,15 @@ impl TrainConfig {
                 ranker: None,
                 ..base
             },
-            // λ, τ and γ are the chain's starting values; the sweeps learn them.
+            // λ, τ and γ are the chain's starting values; the sweeps learn them. Sweeps and
+            // burn-in chosen on an inner validation split of ml-latest-small's seeded 80/20
+            // training set (`scripts/tune-bayesian.mjs`): 150 sweeps, 10 burnt → 0.832.
             ModelKind::Bayesian => TrainConfig {
                 factors: 32,
-                epochs: 100,
-                burn_in: 20,
+                epochs: 150,
+                burn_in: 10,
                 tolerance: 0.0,
+                genre_priors: true,
                 ..base
             },
         }
@@ -444,9 +451,14 @@ impl TrainConfig {
         }
         if self.model == ModelKind::Bayesian {
             self.validate_bayesian()?;
-        } else if self.burn_in != 0 {
+        } else if self.burn_in != 0 || self.genre_priors {
             return Err(Error::invalid_argument(format!(
-                "burnIn applies to the 'bayesian' model, not '{}'",
+                "{} applies to the 'bayesian' model, not '{}'",
+                if self.burn_in != 0 {
+                    "burnIn"
+                } else {
+                    "genrePriors"
+                },
                 self.model.name()
             )));
         }
@@ -515,6 +527,11 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// Whether the model has genre vectors: the `genre` model, and `bayesian` with genre priors.
+    pub fn has_genre_vectors(&self) -> bool {
+        self.model == ModelKind::Genre || (self.model == ModelKind::Bayesian && self.genre_priors)
+    }
+
     /// The latent dimension actually trained: 0 for the bias-only model.
     pub fn latent_dim(&self) -> usize {
         match self.model {
@@ -564,7 +581,7 @@ mod tests {
     #[test]
     fn key_lists_come_from_the_types() {
         let keys = TrainConfig::keys();
-        assert_eq!(keys.len(), 20, "{keys:?}");
+        assert_eq!(keys.len(), 21, "{keys:?}");
         assert_eq!(keys[0], "model");
         assert!(keys.contains(&"cgSteps") && keys.contains(&"recencyHalfLife"));
         // The stored config (Serialize) has exactly the keys the API takes (Deserialize).

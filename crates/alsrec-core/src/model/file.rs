@@ -578,11 +578,7 @@ fn check_header(h: &Header) -> Result<()> {
 fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
     check_header(&h)?;
     let (m, n, k, g) = (h.num_users, h.num_movies, h.k, h.genre_names.len());
-    let genre_rows = if h.config.model.name() == "genre" {
-        g
-    } else {
-        0
-    };
+    let genre_rows = if h.config.has_genre_vectors() { g } else { 0 };
     let section = |name: &str, dtype: &str, count: Option<usize>| -> Result<&[u8]> {
         let s = h
             .sections

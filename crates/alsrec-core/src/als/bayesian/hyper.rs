@@ -69,18 +69,27 @@ fn clamp_precision(p: f64) -> f32 {
     p.clamp(1e-6, 1e6) as f32
 }
 
-/// A draw of N(m, Λ⁻¹)'s (m, Λ) from the hyperprior's posterior given the rows' moments, and
-/// of the bias precision γ given the biases.
+/// Zero-mean rows that also share the precision Λ (scaled by β): the genre vectors, whose prior
+/// is N(0, (β Λ)⁻¹), inform Λ's posterior beside the movie vectors.
+pub struct SharedRows {
+    pub rows: usize,
+    /// β Σ f fᵀ (k × k, full).
+    pub scaled_outer: Vec<f64>,
+}
+
+/// A draw of N(m, Λ⁻¹)'s (m, Λ) from the hyperprior's posterior given the rows' moments (and
+/// the rows that share Λ), and of the bias precision γ given the biases.
 pub fn prior_draw(
     rng: &mut impl Rng,
     hyperprior: Hyperprior,
     moments: &RowMoments,
+    shared: Option<&SharedRows>,
     k: usize,
     bias: &[f32],
 ) -> RowPrior {
     let (mean, precision) = match hyperprior {
-        Hyperprior::Wishart => normal_wishart_draw(rng, moments, k),
-        Hyperprior::Gamma => normal_gamma_draw(rng, moments, k),
+        Hyperprior::Wishart => normal_wishart_draw(rng, moments, shared, k),
+        Hyperprior::Gamma => normal_gamma_draw(rng, moments, shared, k),
     };
     let sum_sq: f64 = bias.iter().map(|&b| b as f64 * b as f64).sum();
     let gamma = precision_draw(rng, bias.len(), sum_sq);
@@ -100,14 +109,23 @@ fn mean_and_scatter(m: &RowMoments, k: usize) -> (DVector<f64>, DMatrix<f64>) {
 ///   β* = β₀ + N, ν* = ν₀ + N, μ* = N x̄ / β*,
 ///   W*⁻¹ = I + N S + (β₀ N / β*) x̄ x̄ᵀ,
 ///   Λ ~ Wishart(W*, ν*) (Bartlett), m ~ N(μ*, (β* Λ)⁻¹).
-fn normal_wishart_draw(rng: &mut impl Rng, moments: &RowMoments, k: usize) -> (Vec<f32>, Vec<f32>) {
+fn normal_wishart_draw(
+    rng: &mut impl Rng,
+    moments: &RowMoments,
+    shared: Option<&SharedRows>,
+    k: usize,
+) -> (Vec<f32>, Vec<f32>) {
     let n = moments.rows as f64;
     let (mean, scatter) = mean_and_scatter(moments, k);
     let beta = BETA0 + n;
-    let nu = k as f64 + n;
+    let mut nu = k as f64 + n;
     let mu_star = &mean * (n / beta);
-    let w_inv =
+    let mut w_inv =
         DMatrix::<f64>::identity(k, k) + scatter + &mean * mean.transpose() * (BETA0 * n / beta);
+    if let Some(s) = shared {
+        nu += s.rows as f64;
+        w_inv += DMatrix::from_row_slice(k, k, &s.scaled_outer);
+    }
     let w_inv = symmetrize(w_inv);
     // W* = (W*⁻¹)⁻¹ through its Cholesky factor; the identity keeps W*⁻¹ positive definite.
     let Some(w_inv_chol) = w_inv.clone().cholesky() else {
@@ -134,17 +152,25 @@ fn normal_wishart_draw(rng: &mut impl Rng, moments: &RowMoments, k: usize) -> (V
 
 /// Normal–Gamma per coordinate with μ₀ = 0, β₀, a₀, b₀: independently for each d,
 ///   τ_d ~ Gamma(a₀ + N/2, b₀ + ½ N S_dd + β₀ N x̄_d² / (2 β*)), m_d ~ N(N x̄_d / β*, 1/(β* τ_d)).
-fn normal_gamma_draw(rng: &mut impl Rng, moments: &RowMoments, k: usize) -> (Vec<f32>, Vec<f32>) {
+fn normal_gamma_draw(
+    rng: &mut impl Rng,
+    moments: &RowMoments,
+    shared: Option<&SharedRows>,
+    k: usize,
+) -> (Vec<f32>, Vec<f32>) {
     let n = moments.rows as f64;
     let (mean, scatter) = mean_and_scatter(moments, k);
     let beta = BETA0 + n;
     let mut m = vec![0f32; k];
     let mut precision = vec![0f32; k * k];
+    let shared_rows = shared.map_or(0.0, |s| s.rows as f64);
     for d in 0..k {
+        let shared_sq = shared.map_or(0.0, |s| s.scaled_outer[d * k + d]);
         let rate = GAMMA_RATE0
-            + 0.5 * scatter[(d, d)].max(0.0)
+            + 0.5 * (scatter[(d, d)].max(0.0) + shared_sq)
             + BETA0 * n * mean[d] * mean[d] / (2.0 * beta);
-        let tau = clamp_precision(gamma_draw(rng, GAMMA_SHAPE0 + n / 2.0, rate)) as f64;
+        let shape = GAMMA_SHAPE0 + (n + shared_rows) / 2.0;
+        let tau = clamp_precision(gamma_draw(rng, shape, rate)) as f64;
         let z: f64 = rng.sample(StandardNormal);
         m[d] = (n * mean[d] / beta + z / (beta * tau).sqrt()) as f32;
         precision[d * k + d] = tau as f32;
@@ -227,7 +253,7 @@ mod tests {
         }
         let moments = RowMoments::of(&x, k);
         for hp in [Hyperprior::Wishart, Hyperprior::Gamma] {
-            let prior = prior_draw(&mut rng, hp, &moments, k, &[0.1, -0.1]);
+            let prior = prior_draw(&mut rng, hp, &moments, None, k, &[0.1, -0.1]);
             for d in 0..k {
                 assert!(
                     (prior.mean[d] as f64 - mean[d]).abs() < 0.05,

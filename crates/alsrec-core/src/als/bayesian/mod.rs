@@ -1,8 +1,9 @@
 //! Bayesian ALS: Gibbs sampling of the biased model with hyperpriors on its precisions
 //! (docs/model.md, "Bayesian ALS"). Each sweep draws the users' prior, every user's [u; b],
 //! the movies' prior, every movie's [v; c], then the noise precision λ. After `burnIn` sweeps the
-//! chain's draws are averaged: the model holds the mean parameters, and the history the test
-//! RMSE of the averaged predictions.
+//! chain's draws are averaged: the model holds the mean parameters, and each sweep's record the
+//! test RMSE of the average so far.
+pub mod genre;
 pub mod hyper;
 pub mod sample;
 
@@ -10,9 +11,9 @@ use self::hyper::{precision_draw, prior_draw, RowMoments};
 use self::sample::{stream_rng, SampleStep, Stream};
 use super::epochs::TrainHooks;
 use crate::data::dataset::Dataset;
-use crate::data::sparse::Csr;
 use crate::error::Result;
-use crate::eval::rating::{error_sums, rmse_mae};
+use crate::eval::rating::{error_sums, rmse_mae, sum_over_rows};
+use crate::kernels::dense::dot;
 use crate::model::factors::Factors;
 use crate::model::posterior::{Posterior, RowPrior};
 use crate::model::{EpochStats, Model};
@@ -31,6 +32,8 @@ pub(crate) fn run_sweeps(
     let mut user_prior = RowPrior::isotropic(k, c.tau, c.gamma);
     let mut movie_prior = RowPrior::isotropic(k, c.tau, c.gamma);
     let mut noise = c.lambda;
+    let mut genre_precision = c.beta.max(1e-3);
+    let with_genres = !model.genre_factors.is_empty();
     let mut chain = Chain::new(&model, hooks.test);
     let num_ratings = train.num_ratings();
     for sweep in 1..=c.epochs {
@@ -41,7 +44,7 @@ pub(crate) fn run_sweeps(
         if sweep > 1 {
             let mut rng = stream_rng(c.seed, sweep, Stream::UserPrior, 0);
             let moments = RowMoments::of(&model.user_factors, k);
-            user_prior = prior_draw(&mut rng, c.hyperprior, &moments, k, &model.user_bias);
+            user_prior = prior_draw(&mut rng, c.hyperprior, &moments, None, k, &model.user_bias);
         }
         SampleStep {
             ratings: &train.by_user,
@@ -51,6 +54,7 @@ pub(crate) fn run_sweeps(
             k,
             noise_precision: noise,
             prior: &user_prior,
+            row_prior_terms: None,
             seed: c.seed,
             sweep,
             stream: Stream::UserRows,
@@ -60,9 +64,36 @@ pub(crate) fn run_sweeps(
         cancel.check()?;
         if sweep > 1 {
             let mut rng = stream_rng(c.seed, sweep, Stream::MoviePrior, 0);
-            let moments = RowMoments::of(&model.item_factors, k);
-            movie_prior = prior_draw(&mut rng, c.hyperprior, &moments, k, &model.item_bias);
+            if with_genres {
+                let residuals = genre::residuals(&model, &crate::als::genre::priors(&model));
+                let shared = genre::shared_rows(&model.genre_factors, k, genre_precision);
+                let moments = RowMoments::of(&residuals, k);
+                movie_prior = prior_draw(
+                    &mut rng,
+                    c.hyperprior,
+                    &moments,
+                    Some(&shared),
+                    k,
+                    &model.item_bias,
+                );
+                let mut rng = stream_rng(c.seed, sweep, Stream::Genres, 0);
+                let (factors, beta) =
+                    genre::draw_genre_factors(&mut rng, &model, &movie_prior, genre_precision);
+                model.genre_factors = factors;
+                genre_precision = beta;
+            } else {
+                let moments = RowMoments::of(&model.item_factors, k);
+                movie_prior =
+                    prior_draw(&mut rng, c.hyperprior, &moments, None, k, &model.item_bias);
+            }
         }
+        let genre_terms = with_genres.then(|| {
+            genre::prior_terms(
+                &crate::als::genre::priors(&model),
+                &movie_prior.precision,
+                k,
+            )
+        });
         SampleStep {
             ratings: &train.by_item,
             other_factors: &model.user_factors,
@@ -71,6 +102,7 @@ pub(crate) fn run_sweeps(
             k,
             noise_precision: noise,
             prior: &movie_prior,
+            row_prior_terms: genre_terms.as_deref(),
             seed: c.seed,
             sweep,
             stream: Stream::MovieRows,
@@ -189,12 +221,11 @@ struct Chain<'a> {
     user_bias: Moments,
     movie_factors: Moments,
     movie_bias: Moments,
+    genre_factors: Moments,
     users: PriorSums,
     movies: PriorSums,
     noise: f64,
     test: Option<&'a Dataset>,
-    /// Σ over kept draws of each test rating's prediction, in the test set's by-user order.
-    test_predictions: Vec<f64>,
 }
 
 impl<'a> Chain<'a> {
@@ -207,11 +238,11 @@ impl<'a> Chain<'a> {
             user_bias: Moments::new(m),
             movie_factors: Moments::new(n * k),
             movie_bias: Moments::new(n),
+            genre_factors: Moments::new(model.genre_factors.len()),
             users: PriorSums::new(k),
             movies: PriorSums::new(k),
             noise: 0.0,
             test,
-            test_predictions: vec![0.0; test.map_or(0, |t| t.num_ratings())],
         }
     }
 
@@ -222,19 +253,14 @@ impl<'a> Chain<'a> {
         self.user_bias.add(&model.user_bias, s);
         self.movie_factors.add(&model.item_factors, s);
         self.movie_bias.add(&model.item_bias, s);
+        self.genre_factors.add(&model.genre_factors, s);
         self.users.add(users);
         self.movies.add(movies);
         self.noise += noise as f64;
-        if let Some(t) = self.test {
-            let predictions = predictions(model, &t.by_user);
-            for (sum, p) in self.test_predictions.iter_mut().zip(predictions) {
-                *sum += p as f64;
-            }
-        }
     }
 
-    /// The test errors a sweep reports: of the running average of the kept draws' predictions
-    /// once there are kept draws, of the current draw during burn-in.
+    /// The test errors a sweep reports: of the averaged draws so far (the model training would
+    /// return if it stopped here) once there are kept draws, of the current draw during burn-in.
     fn test_errors(&self, model: &Model, kept: bool) -> (Option<f64>, Option<f64>) {
         let Some(t) = self.test else {
             return (None, None);
@@ -243,13 +269,22 @@ impl<'a> Chain<'a> {
             let (r, a) = crate::eval::rating::errors(model, t);
             return (Some(r), Some(a));
         }
-        let s = self.samples as f64;
-        let (mut se, mut ae) = (0.0, 0.0);
-        for (&sum, &r) in self.test_predictions.iter().zip(&t.by_user.values) {
-            let e = r as f64 - sum / s;
-            se += e * e;
-            ae += e.abs();
-        }
+        let k = model.k;
+        let (uf, ub) = (&self.user_factors.mean, &self.user_bias.mean);
+        let (vf, vb) = (&self.movie_factors.mean, &self.movie_bias.mean);
+        let [se, ae] = sum_over_rows(t.by_user.nrows(), |u| {
+            let (cols, vals) = t.by_user.row(u);
+            let x = &uf[u * k..(u + 1) * k];
+            let mut acc = [0.0; 2];
+            for (&i, &r) in cols.iter().zip(vals) {
+                let i = i as usize;
+                let p = model.mu + ub[u] + vb[i] + dot(x, &vf[i * k..(i + 1) * k]);
+                let e = (r - p) as f64;
+                acc[0] += e * e;
+                acc[1] += e.abs();
+            }
+            acc
+        });
         let n = t.num_ratings() as f64;
         (Some((se / n).sqrt()), Some(ae / n))
     }
@@ -261,6 +296,7 @@ impl<'a> Chain<'a> {
         model.item_factors = Factors::from_slice(&self.movie_factors.mean);
         model.user_bias = self.user_bias.mean.clone();
         model.item_bias = self.movie_bias.mean.clone();
+        model.genre_factors = self.genre_factors.mean.clone();
         model.posterior = Some(Arc::new(Posterior {
             noise_precision: (self.noise / s.max(1) as f64) as f32,
             users: self.users.average(s),
@@ -273,17 +309,6 @@ impl<'a> Chain<'a> {
         }));
         model
     }
-}
-
-/// The model's prediction for every rating of `ratings`, in CSR order.
-fn predictions(model: &Model, ratings: &Csr) -> Vec<f32> {
-    (0..ratings.nrows())
-        .into_par_iter()
-        .flat_map_iter(|u| {
-            let (cols, _) = ratings.row(u);
-            cols.iter().map(move |&i| model.predict(u, i as usize))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub enum Stream {
     UserPrior,
     MoviePrior,
     Noise,
+    Genres,
 }
 
 /// The generator of (seed, sweep, stream, row): the inputs mixed by distinct odd multipliers,
@@ -43,6 +44,8 @@ pub struct SampleStep<'a> {
     /// λ: the noise precision.
     pub noise_precision: f32,
     pub prior: &'a RowPrior,
+    /// Per-row additions to the prior's Λ m (rows × k): Λ p_n of each movie's genre part.
+    pub row_prior_terms: Option<&'a [f32]>,
     pub seed: u64,
     pub sweep: usize,
     pub stream: Stream,
@@ -53,6 +56,8 @@ pub struct SampleStep<'a> {
 struct Scratch {
     row: RowScratch,
     noise: Vec<f32>,
+    /// Λ m + Λ p_n of the current row, when rows have their own prior means.
+    prior_term: Vec<f32>,
 }
 
 impl SampleStep<'_> {
@@ -79,6 +84,7 @@ impl SampleStep<'_> {
         let init = || Scratch {
             row: RowScratch::new(k),
             noise: vec![0.0; n1],
+            prior_term: vec![0.0; k],
         };
         let draw = |s: &mut Scratch, row: usize, x: &mut [f32], b: Option<&mut f32>| {
             if self.cancel.is_some_and(|c| c.is_cancelled()) {
@@ -98,23 +104,47 @@ impl SampleStep<'_> {
                 k,
                 next_row,
             };
+            let Scratch {
+                row: scratch,
+                noise,
+                prior_term,
+            } = s;
+            let row_problem = match self.row_prior_terms {
+                None => problem,
+                Some(terms) => {
+                    for ((t, &a), &b) in prior_term
+                        .iter_mut()
+                        .zip(&self.prior.precision_times_mean)
+                        .zip(&terms[row * k..(row + 1) * k])
+                    {
+                        *t = a + b;
+                    }
+                    ExplicitRow {
+                        full_prior: Some(FullPrior {
+                            precision_times_mean: prior_term,
+                            ..FullPrior::of(self.prior)
+                        }),
+                        ..problem
+                    }
+                }
+            };
             let factorized = isa.run(
                 #[inline(always)]
-                || problem.factorize(isa, &neighbours, &mut s.row),
+                || row_problem.factorize(isa, &neighbours, scratch),
             );
             if !factorized {
                 return;
             }
-            cholesky_solve(isa, &s.row.system, n1, ld, &mut s.row.rhs);
+            cholesky_solve(isa, &scratch.system, n1, ld, &mut scratch.rhs);
             let mut rng = stream_rng(self.seed, self.sweep, self.stream, row);
-            for z in s.noise.iter_mut() {
+            for z in noise.iter_mut() {
                 *z = rng.sample(StandardNormal);
             }
-            upper_solve(&s.row.system, n1, ld, &mut s.noise);
-            for ((x, &mean), &offset) in x.iter_mut().zip(&s.row.rhs[..k]).zip(&s.noise) {
+            upper_solve(&scratch.system, n1, ld, noise);
+            for ((x, &mean), &offset) in x.iter_mut().zip(&scratch.rhs[..k]).zip(noise.iter()) {
                 *x = mean + offset;
             }
-            *b = s.row.rhs[k] + s.noise[k];
+            *b = scratch.rhs[k] + noise[k];
         };
         par_solve_rows(
             self.ratings,

@@ -77,6 +77,7 @@ fn a_row_draw_follows_its_conjugate_posterior() {
             k,
             noise_precision: noise,
             prior: &prior,
+            row_prior_terms: None,
             seed: 11,
             sweep,
             stream: Stream::UserRows,
@@ -245,13 +246,51 @@ fn fold_in_uses_the_learned_precisions() {
     assert!(x.iter().zip(&x_map).any(|(a, b)| (a - b).abs() > 1e-3));
 }
 
+/// With genre priors the genre vectors are drawn and averaged, and a movie nobody rated sits
+/// at its prior mean m + p_n: the genres carry what the ratings cannot.
+#[test]
+fn genre_priors_place_unrated_movies_by_their_genres() {
+    let data = sample();
+    let split = random_split(&data, 0.2, 8).unwrap();
+    let config = TrainConfig {
+        epochs: 80,
+        burn_in: 10,
+        ..bayesian(2)
+    };
+    let model = train(&split.train, &config, TrainHooks::default()).unwrap();
+    assert!(model.config.genre_priors);
+    let g = model.catalog.genre_names.len();
+    assert_eq!(model.genre_factors.len(), g * model.k);
+    assert!(model.genre_factors.iter().any(|&x| x != 0.0));
+    let k = model.k;
+    let unrated = (0..model.num_items())
+        .find(|&i| split.train.by_item.row_len(i) == 0 && !model.item_genres(i).is_empty());
+    if let Some(i) = unrated {
+        let mut p = vec![0f32; k];
+        model.genre_prior(i, &mut p);
+        let m = &model.posterior.as_ref().unwrap().movies.mean;
+        // Its 70 draws came from N(m + p_n, Λ⁻¹) only; their average is near the averaged mean
+        // (about √(k / (70 Λ)) ≈ 0.1 away).
+        let v = model.item_vector(i);
+        let dist: f32 = (0..k)
+            .map(|d| (v[d] - m[d] - p[d]).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        let norm: f32 = (0..k).map(|d| (m[d] + p[d]).powi(2)).sum::<f32>().sqrt();
+        assert!(
+            dist < 0.5 * norm.max(0.2),
+            "unrated movie {i}: |v − (m + p)| = {dist}, |m + p| = {norm}"
+        );
+    }
+}
+
 #[test]
 fn options_gibbs_sampling_cannot_honour_are_refused() {
     let base = TrainConfig::defaults_for(ModelKind::Bayesian);
     for (bad, word) in [
         (
             TrainConfig {
-                burn_in: 100,
+                burn_in: base.epochs,
                 ..base.clone()
             },
             "burnIn",
@@ -283,6 +322,13 @@ fn options_gibbs_sampling_cannot_honour_are_refused() {
                 ..TrainConfig::defaults_for(ModelKind::Biased)
             },
             "burnIn",
+        ),
+        (
+            TrainConfig {
+                genre_priors: true,
+                ..TrainConfig::defaults_for(ModelKind::Genre)
+            },
+            "genrePriors",
         ),
     ] {
         let e = bad.validate().unwrap_err();
