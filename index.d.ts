@@ -171,6 +171,12 @@ export interface ContributionJs {
 }
 
 /**
+ * The defaults of a model kind as the core fills them in (JSON of its `TrainConfig`): what a
+ * training config's missing keys take.
+ */
+export declare function defaultTrainConfigJson(model: ModelKind): string
+
+/**
  * One record per epoch. Explicit models: RMSE and MAE of the predicted ratings, and the loss L
  * of docs/model.md. Implicit model: RMSE and MAE of the predicted preference x·y against 1 on the
  * rated pairs (of the training or test set), and the confidence-weighted loss over all pairs.

@@ -18,6 +18,7 @@ import { registerPlot } from './commands/plot.js'
 import { registerRecommend } from './commands/recommend.js'
 import { registerSimilar } from './commands/similar.js'
 import { registerTrain } from './commands/train.js'
+import { registerTune } from './commands/tune.js'
 import { registerUpdate } from './commands/update.js'
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './shared/exit-codes.js'
 import { errorJson } from './shared/output.js'
@@ -61,6 +62,7 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   registerDownload(program)
   registerGenerate(program)
   registerTrain(program)
+  registerTune(program)
   registerUpdate(program)
   registerEvaluate(program)
   registerGrid(program)

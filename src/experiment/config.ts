@@ -152,6 +152,18 @@ const metricsShape = {
   rankBy: z.string().regex(RANK_BY, "expected 'rmse', 'coverage' or <precision|recall|ndcg|map|hitrate>@<k>").default('rmse'),
 }
 
+const tuneShape = {
+  /** Configurations sampled (the defaults among them). */
+  trials: num(1, { int: true, max: 10000 }).optional(),
+  /** Keep the best 1/eta at each rung, train them eta times longer. */
+  eta: num(2, { int: true, max: 100 }).optional(),
+  /** Wall-clock budget: no new training starts past it. */
+  seconds: num(0, { exclusiveMin: true }).optional(),
+  seed: num(0, { int: true }).optional(),
+  /** Share of the training ratings held out to score the configurations. */
+  validationFraction: num(0, { exclusiveMin: true, max: 0.9 }).optional(),
+}
+
 const outputShape = {
   dir: z.string().min(1),
   saveModel: z.boolean().default(true),
@@ -174,6 +186,8 @@ const rootShape = {
   split: z.strictObject(splitShape).default({ kind: 'random', testFraction: 0.2, seed: 42 }),
   model: z.strictObject(modelShape).default({ kind: 'genre' }),
   metrics: z.strictObject(metricsShape).default({ ranking: true, k: 10, threshold: 4, rankBy: 'rmse' }),
+  /** Tune the model's hyperparameters on the training part first (alsrec tune, docs). */
+  tune: z.strictObject(tuneShape).optional(),
   output: z.strictObject(outputShape),
   /** Written by grids into each run's config.json: the run id, fold and varied values. */
   run: z.record(z.string(), z.unknown()).optional(),
@@ -190,6 +204,7 @@ const KEYS: Record<string, string[]> = {
   model: Object.keys(modelShape),
   'model.ranker': Object.keys(rankerShape),
   metrics: Object.keys(metricsShape),
+  tune: Object.keys(tuneShape),
   output: Object.keys(outputShape),
 }
 

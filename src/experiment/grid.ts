@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 
-import { abortError } from '../errors.js'
+import { abortError, invalidArgument } from '../errors.js'
 import { loadModel, type Model, type RankingMetrics } from '../model.js'
 import { learningCurvesSpec, type CurveSeries } from '../plots/learning-curves.js'
 import { movieMapSpec } from '../plots/movie-map.js'
@@ -226,6 +226,7 @@ export async function writeGridPlots(dir: string, rows: GridRow[], context: stri
  */
 export async function runGrid(input: ExperimentConfigInput | ExperimentConfig, options: GridOptions = {}): Promise<GridResult> {
   const config = resolveConfig(input)
+  if (config.tune) throw invalidArgument('tune: a grid lists its own values; tune one model with alsrec train (or runExperiment) instead')
   const dir = config.output.dir
   const points = expandGrid(config.model)
   const variedKeys = listedKeys(config.model)

@@ -11,6 +11,7 @@ import { train, type EpochRecord, type TrainConfig } from '../train.js'
 import { writeJsonAtomic } from './atomic.js'
 import { hasVectors, resolveConfig, singleTrainConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey, type GridPoint } from './config.js'
 import { describeSplit, loadData, moviePopularity, splitData, type LoadedData, type SplitPart } from './data.js'
+import { tune, type TuneResult } from './tune.js'
 import { checkOutputFolder, finalMetrics, MARKER_FILE, MODEL_FILE, OutputFolder, RunLog, writeMetrics, writeSummary, type RunMetrics } from './folder.js'
 
 export { MODEL_FILE }
@@ -69,6 +70,8 @@ export interface RunSpec {
   part: SplitPart
   data: LoadedData
   catalog: Catalog
+  /** The search that chose `train` (config.tune), written to tune.json. */
+  tuned?: TuneResult
 }
 
 /**
@@ -100,9 +103,18 @@ async function writeRun(spec: RunSpec, folder: OutputFolder, options: Experiment
     ...(spec.varied ? { run: { id: spec.runId, fold: part.fold, varied: spec.varied, ...(spec.hash !== undefined ? { hash: spec.hash } : {}) } } : {}),
   })
   writeJsonAtomic(path.join(dir, 'config.json'), runConfig({ ...trainConfig }))
+  if (spec.tuned) {
+    folder.claim('tune.json')
+    writeJsonAtomic(path.join(dir, 'tune.json'), spec.tuned)
+    files.push('tune.json')
+  }
   const splitText = describeSplit(config.split) + (part.fold !== null ? `, fold ${part.fold}` : '')
   log.write(`data: ${data.description} (${data.source}); ${data.dataset.numRatings} ratings`)
   log.write(`split: ${splitText}; ${part.train.numRatings} train, ${part.test.numRatings} test ratings`)
+  if (spec.tuned) {
+    const t = spec.tuned
+    log.write(`tuned: ${t.trainings} trainings in ${t.seconds.toFixed(1)} s on ${t.validation.trainRatings} training ratings, validation ${t.metric} ${t.bestScore.toFixed(4)}${t.defaultScore !== null ? ` (the defaults: ${t.defaultScore.toFixed(4)})` : ''}${t.stoppedBy ? `; stopped by the ${t.stoppedBy} budget` : ''}`)
+  }
   log.write(`training: ${JSON.stringify(trainConfig)}`)
   const epochs = trainConfig.epochs ?? 15
   options.onProgress?.({ type: 'run-start', run: spec.runId, index: spec.index, total: spec.total, epochs })
@@ -199,5 +211,15 @@ export async function runExperiment(input: ExperimentConfigInput | ExperimentCon
   if (!part) throw invalidArgument('split: produced no parts')
   // Stopped while the data loaded: stop before the folder is made.
   if (options.signal?.aborted) throw abortError()
-  return trainRun({ dir: config.output.dir, runId: config.name ?? 'run', index: 0, total: 1, config, train: trainConfig, part, data, catalog: data.dataset.catalog }, options)
+  let tuned: TuneResult | undefined
+  if (config.tune) {
+    options.onProgress?.({ type: 'status', message: 'tuning on the training part' })
+    tuned = await tune(part.train, trainConfig, {
+      ...config.tune,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onTrial: (t) => options.onProgress?.({ type: 'status', message: `tune: configuration ${t.id} at ${t.epochs} epochs, validation ${t.score.toFixed(4)}` }),
+    })
+  }
+  const chosen = tuned ? { ...trainConfig, ...tuned.best } : trainConfig
+  return trainRun({ dir: config.output.dir, runId: config.name ?? 'run', index: 0, total: 1, config, train: chosen as GridPoint['train'], part, data, catalog: data.dataset.catalog, ...(tuned ? { tuned } : {}) }, options)
 }

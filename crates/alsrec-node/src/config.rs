@@ -290,3 +290,11 @@ pub fn train_config_schema() -> TrainConfigSchema {
         hyperpriors: owned(core::Hyperprior::names()),
     }
 }
+
+/// The defaults of a model kind as the core fills them in (JSON of its `TrainConfig`): what a
+/// training config's missing keys take.
+#[napi]
+pub fn default_train_config_json(model: ModelKind) -> napi::Result<String> {
+    serde_json::to_string(&core::TrainConfig::defaults_for(model.into()))
+        .map_err(|e| napi::Error::from_reason(format!("default config: {e}")))
+}
