@@ -41,5 +41,6 @@ export {
   type DownloadResult,
 } from './download.js'
 export { evaluateTarget, type EvaluateOptions, type EvaluateResult, type SeenPolicy, type TrainingOverlapReport } from './experiment/index.js'
+export { tune, type TuneOptions, type TuneResult, type TuneTrial } from './experiment/index.js'
 export { runExperiment, runGrid, resolveConfig as resolveExperimentConfig, loadConfigFile as loadExperimentConfig, type ExperimentConfig, type ExperimentConfigInput, type ExperimentEvent, type ExperimentOptions, type ExperimentResult, type GridResult, type GridRow, type RunMetrics, type FinalMetrics } from './experiment/index.js'
 export { learningCurvesSpec, rmseVsKSpec, movieMapSpec, writePlot, type CurveSeries, type RmseAtK, type MovieMapInput } from './plots/index.js'
