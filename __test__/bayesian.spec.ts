@@ -47,6 +47,8 @@ test('queries, spread, save and load work on a bayesian model', async (t) => {
   const recs = model.recommend(user, { n: 10 })
   t.is(recs.length, 10)
   t.true(recs.every((r) => !seen.has(r.movieId)))
+  // Each recommendation carries the posterior spread of its predicted rating.
+  t.true(recs.every((r) => r.spread !== undefined && r.spread > 0 && r.spread < 5))
   const movie = recs[0]?.movieId ?? 0
   t.is(model.similarMovies(movie, { n: 5 }).length, 5)
   const why = model.explain(user, movie)

@@ -14,6 +14,8 @@ export interface Recommendation extends Movie {
   score: number
   /** The predicted rating, clamped to the model's rating scale; absent where the model predicts none (implicit models, similarity queries). */
   rating?: number
+  /** A 'bayesian' model's posterior standard deviation of the predicted rating (known users only; see `predictionSpread`). */
+  spread?: number
 }
 
 /**
@@ -231,7 +233,11 @@ export class Model {
   recommend(userId: number, options: RecommendOptions = {}): Recommendation[] {
     checkId('userId', userId)
     const o = nativeOptions('recommend options', options, RECOMMEND_CHECKS)
-    return this.movies(call(() => this.handle.recommend(userId, o)))
+    const list = this.movies(call(() => this.handle.recommend(userId, o)))
+    if (this.handle.posterior === null || list.length === 0) return list
+    // How sure a Bayesian model is of each predicted rating, beside it.
+    const spread = call(() => this.handle.predictionSpread(Float64Array.from(list, () => userId), Float64Array.from(list, (r) => r.movieId)))
+    return list.map((r, i) => ({ ...r, spread: spread[i] as number }))
   }
 
   /** Top-N for every user at once, on all cores, as typed arrays. */

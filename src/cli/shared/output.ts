@@ -46,7 +46,8 @@ export function formatBytes(n: number): string {
  */
 export function printMovies(rows: Recommendation[], scoreLabel: string): void {
   const rated = rows.length > 0 && rows.every((r) => r.rating !== undefined)
-  const value = (r: Recommendation): string => (rated ? `${(r.rating ?? 0).toFixed(2)}★` : r.score.toFixed(3))
+  // A Bayesian model's spread beside its prediction: 4.21★ ± 0.35.
+  const value = (r: Recommendation): string => (rated ? `${(r.rating ?? 0).toFixed(2)}★${r.spread !== undefined ? ` ± ${r.spread.toFixed(2)}` : ''}` : r.score.toFixed(3))
   console.log(formatTable(['  #', 'movie', 'genres', rated ? 'predicted' : scoreLabel], rows.map((r, i) => [`  ${i + 1}`, r.title, r.genres.join('|'), value(r)]), ['r', 'l', 'l', 'r']))
 }
 
