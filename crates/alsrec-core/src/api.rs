@@ -45,19 +45,7 @@ impl Model {
 
     /// Predictions for the pairs (user_ids[j], movie_ids[j]).
     pub fn predict_by_id(&self, user_ids: &[i64], movie_ids: &[i64]) -> Result<Vec<f32>> {
-        if user_ids.len() != movie_ids.len() {
-            return Err(Error::invalid_argument(format!(
-                "userIds and movieIds must have the same length (got {} and {})",
-                user_ids.len(),
-                movie_ids.len()
-            )));
-        }
-        let users = self.user_indices(user_ids)?;
-        let items = self
-            .item_indices(movie_ids)?
-            .into_iter()
-            .map(|i| i as usize)
-            .collect::<Vec<_>>();
+        let (users, items) = self.pair_indices(user_ids, movie_ids)?;
         Ok(self.predict_many(&users, &items))
     }
 
@@ -70,6 +58,22 @@ impl Model {
                 self.config.model.name()
             )));
         };
+        let (users, items) = self.pair_indices(user_ids, movie_ids)?;
+        Ok(users
+            .iter()
+            .zip(&items)
+            .map(|(&u, &i)| {
+                posterior.prediction_spread(u, i, self.user_vector(u), self.item_vector(i))
+            })
+            .collect())
+    }
+
+    /// Dense (user, movie) indices of equally long raw id lists.
+    fn pair_indices(
+        &self,
+        user_ids: &[i64],
+        movie_ids: &[i64],
+    ) -> Result<(Vec<usize>, Vec<usize>)> {
         if user_ids.len() != movie_ids.len() {
             return Err(Error::invalid_argument(format!(
                 "userIds and movieIds must have the same length (got {} and {})",
@@ -79,14 +83,7 @@ impl Model {
         }
         let users = self.user_indices(user_ids)?;
         let items = self.item_indices(movie_ids)?;
-        Ok(users
-            .iter()
-            .zip(&items)
-            .map(|(&u, &i)| {
-                let i = i as usize;
-                posterior.prediction_spread(u, i, self.user_vector(u), self.item_vector(i))
-            })
-            .collect())
+        Ok((users, items.into_iter().map(|i| i as usize).collect()))
     }
 
     /// A visitor from ratings of movies by raw id and liked genres by name.

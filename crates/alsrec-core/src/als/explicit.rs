@@ -57,19 +57,8 @@ impl HalfStep<'_> {
                 return;
             }
             let b = b.expect("every row has a bias");
-            let (cols, vals) = self.ratings.row(row);
-            let next_row = match row + 1 < rows {
-                true => self.ratings.row(row + 1).0,
-                false => &[],
-            };
-            let neighbours = IndexedRow {
-                cols,
-                vals,
-                factors: self.other_factors,
-                bias: self.other_bias,
-                k,
-                next_row,
-            };
+            let neighbours =
+                IndexedRow::of(self.ratings, row, self.other_factors, self.other_bias, k);
             let problem = self.problem(row);
             isa.run(
                 #[inline(always)]

@@ -59,6 +59,33 @@ pub struct IndexedRow<'a> {
     pub next_row: &'a [u32],
 }
 
+impl<'a> IndexedRow<'a> {
+    /// Row `row` of `ratings` against the other side's `factors` and `bias` (the next row's
+    /// columns taken for prefetching).
+    #[inline(always)]
+    pub fn of(
+        ratings: &'a crate::data::sparse::Csr,
+        row: usize,
+        factors: &'a [f32],
+        bias: &'a [f32],
+        k: usize,
+    ) -> IndexedRow<'a> {
+        let (cols, vals) = ratings.row(row);
+        let next_row = match row + 1 < ratings.nrows() {
+            true => ratings.row(row + 1).0,
+            false => &[],
+        };
+        IndexedRow {
+            cols,
+            vals,
+            factors,
+            bias,
+            k,
+            next_row,
+        }
+    }
+}
+
 impl Neighbours for IndexedRow<'_> {
     #[inline(always)]
     fn len(&self) -> usize {
