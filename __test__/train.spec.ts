@@ -145,8 +145,8 @@ test('config validation names the key and its allowed range', async (t) => {
     [{ ranker: { ratingWeight: Number.NaN } }, /ranker\.ratingWeight must be a finite number/],
     [{ ranker: { popularityPenalty: -1 } }, /ranker\.popularityPenalty must be a finite number ≥ 0/],
     [{ ranker: { factor: 8 } }, /unknown field `factor`/],
-    [{ model: 'implicit', ranker: {} }, /ranker applies to the 'biased' and 'genre' models/],
-    [{ model: 'bias', ranker: { factors: 8 } }, /ranker applies to the 'biased' and 'genre' models/],
+    [{ model: 'implicit', ranker: {} }, /ranker applies to the 'biased', 'genre' and 'bayesian' models/],
+    [{ model: 'bias', ranker: { factors: 8 } }, /ranker applies to the 'biased', 'genre' and 'bayesian' models/],
   ]
   for (const [config, message] of cases) {
     const e = t.throws(() => trainSync(parts.train, config as TrainConfig), { instanceOf: AlsrecError })

@@ -206,7 +206,7 @@ export class Model {
     return this.handle.popularityFloor
   }
 
-  /** Whether an implicit ranker decides the lists (the default for 'biased' and 'genre'). */
+  /** Whether an implicit ranker decides the lists (the default for 'biased', 'genre' and 'bayesian'). */
   get hasRanker(): boolean {
     return this.handle.hasRanker
   }

@@ -121,7 +121,7 @@ const modelShape = {
   solver: listable(z.enum(['cg', 'cholesky'])),
   cgSteps: listable(num(1, { int: true, max: 256 })),
   threads: num(1, { int: true }).optional(),
-  /** 'biased' and 'genre': the implicit ranker of their lists (null: rank by the predicted rating). */
+  /** 'biased', 'genre' and 'bayesian': the implicit ranker of their lists (null: rank by the predicted rating). */
   ranker: z.union([z.null(), z.strictObject(rankerShape)]).optional(),
   /** 'popular': weigh each rating 2^(−age/h), h in days from the newest rating (what is popular lately). */
   recencyHalfLife: num(0.001, { max: 1e6 }).optional(),
