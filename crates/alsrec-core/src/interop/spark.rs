@@ -273,8 +273,9 @@ pub struct ImportOptions<'a> {
     /// The training ratings: they mark seen movies and feed explanations and `partialFit`.
     /// Ratings of users or movies the folder has no vector for are dropped (and counted).
     pub ratings: Option<&'a Dataset>,
-    /// The catalog (titles, genres); the ratings' catalog when absent.
-    pub catalog: Option<Arc<Catalog>>,
+    /// A catalog file (movies.csv, movies.dat, u.item) for titles and genres; the ratings'
+    /// catalog when absent.
+    pub movies: Option<PathBuf>,
     /// A plain folder's model is implicit (Spark's `implicitPrefs`), which the metadata does
     /// not record.
     pub implicit: bool,
@@ -613,11 +614,13 @@ pub fn import_spark(dir: &Path, options: &ImportOptions) -> Result<(Model, Impor
         }
     }
     let seen = Csr::from_triplets(users.len(), items.len(), &rows, &cols, &vals);
-    let catalog = options
-        .catalog
-        .clone()
-        .or_else(|| options.ratings.map(|d| d.catalog.clone()))
-        .unwrap_or_else(|| Arc::new(Catalog::new()));
+    let catalog = match &options.movies {
+        Some(path) => Arc::new(crate::ingest::read_catalog_file(path)?),
+        None => options
+            .ratings
+            .map(|d| d.catalog.clone())
+            .unwrap_or_else(|| Arc::new(Catalog::new())),
+    };
     let report = ImportReport {
         rank,
         layout,
