@@ -423,6 +423,14 @@ export interface RatedMovies {
   ratings: Float32Array
 }
 
+export interface RatingErrors {
+  rmse: number
+  mae: number
+}
+
+/** RMSE and MAE of a model on a dataset matched by raw ids (an imported model's ids differ). */
+export declare function ratingErrorsById(model: Model, data: Dataset): RatingErrors
+
 /** Every rating of a set once, as three parallel arrays. */
 export interface RatingTriplets {
   userIds: Float64Array
@@ -512,6 +520,17 @@ export interface SparkImportReport {
   ratingsDropped: number
   /** What trained the model, from alsrec.json ("alsrec", "spark"); null without it. */
   engine?: string
+}
+
+/** The MLlib run of a training config (JSON, as `train` takes it) on `train`. */
+export declare function sparkPlan(configJson: string, train: Dataset): SparkPlan
+
+/** `sparkPlan`'s result: the resolved config as JSON and MLlib's parameters. */
+export interface SparkPlan {
+  configJson: string
+  regParam: number
+  biasDamping: number
+  notes: Array<string>
 }
 
 /** Which protocol a split follows. */

@@ -147,3 +147,41 @@ pub fn write_catalog_parquet(data: &Dataset, path: String) -> AsyncTask<CoreTask
     let data = data.inner.clone();
     spawn(None, move |_| parquet::write_catalog(&data, path.as_ref()))
 }
+
+/// `sparkPlan`'s result: the resolved config as JSON and MLlib's parameters.
+#[napi(object, object_from_js = false)]
+pub struct SparkPlan {
+    pub config_json: String,
+    pub reg_param: f64,
+    pub bias_damping: f64,
+    pub notes: Vec<String>,
+}
+
+/// The MLlib run of a training config (JSON, as `train` takes it) on `train`.
+#[napi]
+pub fn spark_plan(config_json: String, train: &Dataset) -> Result<SparkPlan> {
+    crate::error::guard(|| {
+        let config = alsrec_core::model::config::TrainConfig::from_json(&config_json)?;
+        let plan = spark::spark_plan(&config, &train.inner)?;
+        Ok(SparkPlan {
+            config_json: serde_json::to_string(&plan.config)
+                .map_err(|e| alsrec_core::Error::internal(e.to_string()))?,
+            reg_param: plan.reg_param as f64,
+            bias_damping: plan.bias_damping as f64,
+            notes: plan.notes,
+        })
+    })
+}
+
+#[napi(object, object_from_js = false)]
+pub struct RatingErrors {
+    pub rmse: f64,
+    pub mae: f64,
+}
+
+/// RMSE and MAE of a model on a dataset matched by raw ids (an imported model's ids differ).
+#[napi]
+pub fn rating_errors_by_id(model: &Model, data: &Dataset) -> RatingErrors {
+    let (rmse, mae) = spark::errors_by_id(&model.inner, &data.inner);
+    RatingErrors { rmse, mae }
+}

@@ -649,3 +649,84 @@ pub fn import_spark(dir: &Path, options: &ImportOptions) -> Result<(Model, Impor
     };
     Ok((model, report))
 }
+
+/// (RMSE, MAE) of `model` on `data` matched by raw ids, for a model whose ids differ from the
+/// data's (an imported one): a user or movie the model has no vector for contributes what the
+/// model knows of the pair (μ and the other side's bias), as Spark with `coldStartStrategy`
+/// "nan" would not predict at all. Explicit models only.
+pub fn errors_by_id(model: &Model, data: &Dataset) -> (f64, f64) {
+    let t = &data.triplets;
+    let (mut se, mut ae) = (0f64, 0f64);
+    for ((&u, &i), &r) in t.users.iter().zip(&t.items).zip(&t.ratings) {
+        let mu = model.users.index(data.users.raw(u)).map(|x| x as usize);
+        let mi = model.items.index(data.items.raw(i)).map(|x| x as usize);
+        let p = match (mu, mi) {
+            (Some(u), Some(i)) => model.predict(u, i),
+            (Some(u), None) => model.mu + model.user_bias[u],
+            (None, Some(i)) => model.mu + model.item_bias[i],
+            (None, None) => model.mu,
+        };
+        let e = (r - p) as f64;
+        se += e * e;
+        ae += e.abs();
+    }
+    let n = t.len().max(1) as f64;
+    ((se / n).sqrt(), ae / n)
+}
+
+/// The Spark run of an alsrec training config (docs/spark.md, "The mapping").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SparkPlan {
+    /// The config as resolved (defaults of its kind filled in), as the job reads it.
+    pub config: TrainConfig,
+    /// MLlib's regParam: τ/λ with `weightedRegularization` (the same objective); otherwise
+    /// τ/(λ n̄) with n̄ the mean number of ratings of a user, so a user with the typical count
+    /// is regularized as alsrec regularizes every user.
+    pub reg_param: f32,
+    /// d in the biases' damped means Σ residual / (n + d): γ/λ.
+    pub bias_damping: f32,
+    pub notes: Vec<String>,
+}
+
+/// Maps a training config to MLlib ALS on `train`.
+pub fn spark_plan(config: &TrainConfig, train: &Dataset) -> Result<SparkPlan> {
+    config.validate()?;
+    let mut notes = Vec::new();
+    let mut config = config.clone();
+    match config.model {
+        ModelKind::Biased | ModelKind::Implicit => {}
+        ModelKind::Genre => {
+            notes.push(
+                "genre: MLlib has no genre prior; Spark trains the biased model (the genre vectors are alsrec's own)".to_string(),
+            );
+            config.model = ModelKind::Biased;
+        }
+        other => {
+            return Err(Error::invalid_argument(format!(
+                "the '{}' model has no vectors for MLlib ALS to fit; train it with alsrec's engine",
+                other.name()
+            )))
+        }
+    }
+    if config.ranker.take().is_some() {
+        notes.push("ranker: not trained on Spark; the imported model ranks by predicted rating".to_string());
+    }
+    if config.patience.is_some() {
+        notes.push("patience: MLlib ALS runs every iteration; epochs is maxIter".to_string());
+        config.patience = None;
+    }
+    let users = train.num_active_users().max(1) as f32;
+    let mean_count = train.num_ratings() as f32 / users;
+    let reg_param = if config.weighted_regularization || config.model == ModelKind::Implicit {
+        config.tau / config.lambda
+    } else {
+        config.tau / (config.lambda * mean_count.max(1.0))
+    };
+    Ok(SparkPlan {
+        reg_param,
+        bias_damping: config.gamma / config.lambda,
+        config,
+        notes,
+    })
+}
