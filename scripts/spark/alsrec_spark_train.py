@@ -30,6 +30,7 @@ def main():
     p.add_argument("--bias-damping", type=float, required=True)
     p.add_argument("--master", default=None)
     p.add_argument("--partitions", type=int, default=0)
+    p.add_argument("--checkpoint-dir", default=None, help="ALS checkpoints (a temp folder on local masters; give one on HDFS for a cluster)")
     a = p.parse_args()
     config = json.load(open(a.config))
     implicit = config["model"] == "implicit"
@@ -42,7 +43,22 @@ def main():
     builder = SparkSession.builder.appName("alsrec-train")
     if a.master:
         builder = builder.master(a.master)
-    spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if (a.master or "").startswith("local"):
+        # Spark's default of 200 shuffle partitions is for clusters: on one machine each stage
+        # would run 200 tiny tasks.
+        builder = builder.config("spark.sql.shuffle.partitions", str(a.partitions or 4))
+        # ALS's lineage grows with every iteration; deep plans need a deeper stack.
+        builder = builder.config("spark.driver.extraJavaOptions", "-Xss16m")
+    spark = builder.getOrCreate()
+    # ALS checkpoints its factors every 10 iterations (checkpointInterval) only when a
+    # checkpoint folder is set; without one, many iterations overflow the stack.
+    checkpoints = a.checkpoint_dir
+    if checkpoints is None and spark.sparkContext.master.startswith("local"):
+        import tempfile
+        checkpoints = tempfile.mkdtemp(prefix="alsrec-spark-checkpoints-")
+    if checkpoints:
+        spark.sparkContext.setCheckpointDir(checkpoints)
     spark.sparkContext.setLogLevel("WARN")
     progress(phase="start", spark=spark.version, master=spark.sparkContext.master)
 
@@ -166,6 +182,9 @@ def main():
         json.dump(sidecar, f, indent=1)
     progress(phase="done", seconds=seconds, trainRmse=train_rmse)
     spark.stop()
+    if checkpoints and a.checkpoint_dir is None:
+        import shutil
+        shutil.rmtree(checkpoints, ignore_errors=True)
 
 
 if __name__ == "__main__":
