@@ -101,7 +101,9 @@ impl SparkImport {
             .ok()
             .and_then(|mut m| m.take())
             .map(Model::new)
-            .ok_or_else(|| Error::from_reason("[ALSREC_INTERNAL] the imported model was taken already"))
+            .ok_or_else(|| {
+                Error::from_reason("[ALSREC_INTERNAL] the imported model was taken already")
+            })
     }
 }
 

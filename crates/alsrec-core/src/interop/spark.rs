@@ -710,7 +710,10 @@ pub fn spark_plan(config: &TrainConfig, train: &Dataset) -> Result<SparkPlan> {
         }
     }
     if config.ranker.take().is_some() {
-        notes.push("ranker: not trained on Spark; the imported model ranks by predicted rating".to_string());
+        notes.push(
+            "ranker: not trained on Spark; the imported model ranks by predicted rating"
+                .to_string(),
+        );
     }
     if config.patience.is_some() {
         notes.push("patience: MLlib ALS runs every iteration; epochs is maxIter".to_string());

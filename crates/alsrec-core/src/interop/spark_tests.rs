@@ -363,3 +363,32 @@ fn mutated_part_files_are_refused_or_import_consistently() {
         }
     }
 }
+
+#[test]
+fn the_spark_part_exercise_accepts_a_valid_part_and_refuses_junk() {
+    use crate::robustness::Verdict;
+    let mut good = Vec::new();
+    write_factors(&mut good, &[7, 8], 3, |r, out| {
+        out.extend([r as f32, 1.0, 2.0])
+    })
+    .unwrap();
+    assert_eq!(
+        crate::interop::exercise_spark_part(&good),
+        Ok(Verdict::Accepted)
+    );
+    assert_eq!(
+        crate::interop::exercise_spark_part(b"PAR1"),
+        Ok(Verdict::Refused)
+    );
+    assert_eq!(
+        crate::interop::exercise_spark_part(b""),
+        Ok(Verdict::Refused)
+    );
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
+    for _ in 0..300 {
+        let mut b = good.clone();
+        let at = rng.random_range(0..b.len());
+        b[at] = rng.random();
+        assert!(crate::interop::exercise_spark_part(&b).is_ok());
+    }
+}
