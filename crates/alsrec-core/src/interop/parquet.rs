@@ -245,6 +245,8 @@ pub struct Expect {
     pub max_rows: usize,
 }
 
+/// The most a factor file may expand when decoded (real ones: about 1×).
+const MAX_EXPANSION: usize = 64;
 /// Records per decoding batch: memory beyond the output is this many rows.
 const BATCH: usize = 4096;
 
@@ -335,12 +337,25 @@ fn read_factors_inner(path: &Path, expect: Expect, out: &mut FactorTable) -> Res
                 ))
             })?;
         let values = g.column(f_col).num_values();
-        let want = rows.checked_mul(rank.max(1)).unwrap_or(usize::MAX);
+        let want = rows.saturating_mul(rank.max(1));
         if usize::try_from(values).ok() != Some(want) {
             return Err(bad(format!(
                 "a row group of {rows} rows holds {values} feature values, not {want} (rank {rank})"
             )));
         }
+    }
+    // Factor values are incompressible floats: a file announcing far more than its bytes can
+    // hold is crafted (a decompression bomb), and is refused before anything is decoded.
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as usize;
+    let decoded = announced.saturating_mul(rank + 1).saturating_mul(4);
+    if decoded
+        > file_len
+            .saturating_mul(MAX_EXPANSION)
+            .saturating_add(1 << 20)
+    {
+        return Err(bad(format!(
+            "announces {announced} vectors of rank {rank}, more than its {file_len} bytes can hold"
+        )));
     }
     out.ids.reserve(announced);
     out.values.reserve(announced.saturating_mul(rank));
@@ -366,7 +381,7 @@ fn read_factors_inner(path: &Path, expect: Expect, out: &mut FactorTable) -> Res
             if records == 0 {
                 break;
             }
-            if chunk.len() != records || (levels != 0 && def.iter().any(|&d| d == 0)) {
+            if chunk.len() != records || (levels != 0 && def.contains(&0)) {
                 return Err(bad("a row has no id".into()));
             }
             out.ids.extend_from_slice(&chunk);
