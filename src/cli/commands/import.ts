@@ -19,7 +19,10 @@ interface ImportSparkCliOptions {
 }
 
 export function registerImport(program: Command): void {
-  const cmd = program.command('import').description('turn a model trained elsewhere into an alsrec model file')
+  const cmd = program
+    .command('import')
+    .description('turn a model trained elsewhere into an alsrec model file')
+    .addHelpText('after', '\nSources: spark (a Spark MLlib ALSModel folder). Each prints JSON with --json.\n\nExamples:\n  $ alsrec import spark spark-model --out movies.alsrec --ratings ml-latest-small\n  $ alsrec import spark spark-model --out movies.alsrec --json')
   cmd
     .command('spark <dir>')
     .description('a Spark MLlib ALSModel folder (model.save(dir) in Spark) into an alsrec model on which every query works')
