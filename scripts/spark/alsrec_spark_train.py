@@ -30,6 +30,7 @@ def main():
     p.add_argument("--bias-damping", type=float, required=True)
     p.add_argument("--master", default=None)
     p.add_argument("--partitions", type=int, default=0)
+    p.add_argument("--blocks", type=int, default=0, help="ALS user and item blocks (default: Spark's 10; the cores on a local master)")
     p.add_argument("--checkpoint-dir", default=None, help="ALS checkpoints (a temp folder on local masters; give one on HDFS for a cluster)")
     a = p.parse_args()
     config = json.load(open(a.config))
@@ -112,7 +113,13 @@ def main():
     else:
         residuals = ratings.withColumnRenamed("rating", "r")
 
+    blocks = a.blocks
+    if blocks <= 0 and spark.sparkContext.master.startswith("local"):
+        # Spark's 10 blocks per side are for clusters; on one machine, one block per core.
+        blocks = max(1, spark.sparkContext.defaultParallelism)
+    extra = {"numUserBlocks": blocks, "numItemBlocks": blocks} if blocks > 0 else {}
     als = ALS(
+        **extra,
         rank=k,
         maxIter=int(config["epochs"]),
         regParam=a.reg_param,
