@@ -123,6 +123,12 @@ export declare class Model {
   exportFactors(dir: string, format: ExportFormat): Array<string>
 }
 
+/** An imported model and what the import read; `takeModel` hands the model over once. */
+export declare class SparkImport {
+  get report(): SparkImportReport
+  takeModel(): Model
+}
+
 export declare function __panicForTest(message: string): void
 
 export declare function __panicInTaskForTest(message: string): Promise<void>
@@ -207,6 +213,12 @@ export interface ExplanationJs {
 /** The file format of `exportFactors`. */
 export type ExportFormat = 'csv' | 'npy'
 
+/**
+ * Writes the model as a Spark `ALSModel` folder (atomically; an existing `dir` only when
+ * `force`).
+ */
+export declare function exportSpark(model: Model, dir: string, force: boolean): Promise<SparkExport>
+
 /** Writes a synthetic MovieLens-format set (ratings.csv, movies.csv, truth.json) into `outDir`. */
 export declare function generate(outDir: string, options?: GenerateOptions | undefined | null, cancel?: CancelToken | undefined | null): Promise<GenerateReport>
 
@@ -255,6 +267,9 @@ export type Hyperprior = 'wishart' | 'gamma'
 
 /** How the implicit model solves a row. */
 export type ImplicitSolver = 'cg' | 'cholesky'
+
+/** Reads a Spark `ALSModel` folder; `ratings` (the training ratings) mark seen movies. */
+export declare function importSpark(dir: string, ratings?: Dataset | undefined | null, options?: SparkImportOptions | undefined | null): Promise<SparkImport>
 
 /**
  * A catalog file (`movies.csv`, `movies.dat`, `u.item`) or a folder holding one, off the
@@ -438,6 +453,14 @@ export interface RatedMovies {
   ratings: Float32Array
 }
 
+export interface RatingErrors {
+  rmse: number
+  mae: number
+}
+
+/** RMSE and MAE of a model on a dataset matched by raw ids (an imported model's ids differ). */
+export declare function ratingErrorsById(model: Model, data: Dataset): RatingErrors
+
 /** Every rating of a set once, as three parallel arrays. */
 export interface RatingTriplets {
   userIds: Float64Array
@@ -494,6 +517,50 @@ export interface ScoredMovies {
 export interface ScoredUsers {
   userIds: Float64Array
   scores: Float32Array
+}
+
+/** What `exportSpark` wrote. */
+export interface SparkExport {
+  /** The rank Spark sees: k + 2 for models with biases (`augmented`), k for implicit ones. */
+  rank: number
+  /** "augmented" (u′ = [u, b_u, 1], v′ = [v, 1, μ + c_n]) or "plain". */
+  layout: string
+  users: number
+  movies: number
+}
+
+export interface SparkImportOptions {
+  /** A catalog file (movies.csv, …) for titles and genres. */
+  movies?: string
+  /** A folder without alsrec.json holds an implicit model (Spark's implicitPrefs). */
+  implicit?: boolean
+  /** Spark's regParam of a folder without alsrec.json (fold-in regularization). */
+  regParam?: number
+  /** Spark's alpha of an implicit folder without alsrec.json. */
+  alpha?: number
+}
+
+export interface SparkImportReport {
+  rank: number
+  layout: string
+  users: number
+  movies: number
+  partFiles: number
+  ratings: number
+  ratingsDropped: number
+  /** What trained the model, from alsrec.json ("alsrec", "spark"); null without it. */
+  engine?: string
+}
+
+/** The MLlib run of a training config (JSON, as `train` takes it) on `train`. */
+export declare function sparkPlan(configJson: string, train: Dataset): SparkPlan
+
+/** `sparkPlan`'s result: the resolved config as JSON and MLlib's parameters. */
+export interface SparkPlan {
+  configJson: string
+  regParam: number
+  biasDamping: number
+  notes: Array<string>
 }
 
 /** Which protocol a split follows. */
@@ -625,3 +692,9 @@ export interface VectorNorms {
   largest: ScoredMovies
   smallest: ScoredMovies
 }
+
+/** Writes the dataset's catalog as a Parquet file (atomically). */
+export declare function writeCatalogParquet(data: Dataset, path: string): Promise<void>
+
+/** Writes the dataset's ratings as a Parquet file (atomically). */
+export declare function writeRatingsParquet(data: Dataset, path: string): Promise<void>

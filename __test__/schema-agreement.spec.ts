@@ -41,7 +41,7 @@ const NOT_FLAGS: Record<string, string> = {
 
 /** Flags of `alsrec train` that are not training-config keys. */
 // The split and loader flags are held to the API's split and load options in split-parity.spec.ts.
-const CLI_ONLY_FLAGS = ['data', ...Object.values(SPLIT_FLAGS), ...Object.values(LOAD_FLAGS), 'out', 'plots', 'save', 'force', 'json']
+const CLI_ONLY_FLAGS = ['data', ...Object.values(SPLIT_FLAGS), ...Object.values(LOAD_FLAGS), 'out', 'plots', 'save', 'force', 'json', 'engine', 'master', 'sparkSubmit', 'python']
 
 /** The field names of an interface, or the members of a string union, in index.d.ts. */
 function generated(): { fields: (name: string) => string[]; union: (name: string) => string[] } {

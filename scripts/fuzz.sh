@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model_file ratings catalog)
+[ ${#targets[@]} -gt 0 ] || targets=(model_file ratings catalog spark_part)
 for t in "${targets[@]}"; do
   mkdir -p "build/fuzz/$t"
   (cd fuzz && cargo +nightly fuzz run "$t" "../build/fuzz/$t" "corpus/$t" -- \

@@ -30,6 +30,7 @@ export {
 export { readModel, ModelReader, type ReaderRecommendation } from './reader/index.js'
 export { generate, generateSync, type GenerateOptions, type GenerateReport } from './generate.js'
 export { samplePath } from './paths.js'
+export { importSpark, writeParquet, type ImportSparkOptions, type ParquetExport, type SparkExport, type SparkImportReport } from './interop.js'
 export {
   download,
   defaultCacheDir,

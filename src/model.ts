@@ -468,6 +468,17 @@ export class Model {
     checkOptions('exportFactors options', options, { format: oneOf(...EXPORT_FORMATS) })
     return call(() => this.handle.exportFactors(dir, options.format ?? 'npy'))
   }
+
+  /**
+   * Writes the model as a Spark MLlib `ALSModel` folder that `ALSModel.load` reads (docs/spark.md):
+   * models with biases as u′ = [u, b_u, 1], v′ = [v, 1, μ + c_n] (rank k + 2), so Spark predicts
+   * exactly what alsrec does; implicit models as they are. An existing `dir` only with `force`.
+   */
+  async exportSpark(dir: string, options: { force?: boolean } = {}): Promise<Native.SparkExport> {
+    checkPath('dir', dir)
+    checkOptions('exportSpark options', options, { force: boolean })
+    return await callAsync(() => native.exportSpark(this.handle, dir, options.force === true))
+  }
 }
 
 const PROFILE_CHECKS: Record<string, Check> = {

@@ -11,8 +11,11 @@ import { registerDemo } from './commands/demo.js'
 import { registerDownload } from './commands/download.js'
 import { registerEvaluate } from './commands/evaluate.js'
 import { registerExplain } from './commands/explain.js'
+import { registerExport } from './commands/export.js'
+import { registerExportData } from './commands/export-data.js'
 import { registerGenerate } from './commands/generate.js'
 import { registerGrid } from './commands/grid.js'
+import { registerImport } from './commands/import.js'
 import { registerInfo } from './commands/info.js'
 import { registerPlot } from './commands/plot.js'
 import { registerRecommend } from './commands/recommend.js'
@@ -71,6 +74,9 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   registerSimilar(program)
   registerExplain(program)
   registerInfo(program)
+  registerExport(program)
+  registerExportData(program)
+  registerImport(program)
   // ---- end of subcommands ----
 
   for (const cmd of program.commands) cmd.exitOverride()

@@ -170,6 +170,15 @@ const outputShape = {
   plots: z.boolean().default(true),
 }
 
+const sparkShape = {
+  /** Spark master: local[2] (default), spark://host:7077, yarn, … */
+  master: z.string().min(1).optional(),
+  /** A spark-submit to run the job with (default: the job runs on the pyspark package's own Spark). */
+  sparkSubmit: z.string().min(1).optional(),
+  /** The Python with pyspark (default: $ALSREC_PYTHON, build/spark-venv, python3). */
+  python: z.string().min(1).optional(),
+}
+
 const rootShape = {
   $schema: z.string().optional(),
   name: z.string().min(1).optional(),
@@ -189,6 +198,10 @@ const rootShape = {
   /** Tune the model's hyperparameters on the training part first (alsrec tune, docs). */
   tune: z.strictObject(tuneShape).optional(),
   output: z.strictObject(outputShape),
+  /** What trains the model: alsrec itself, or MLlib ALS on Spark (docs/spark.md). */
+  engine: z.enum(['alsrec', 'spark']).default('alsrec'),
+  /** engine 'spark': where and how Spark runs. */
+  spark: z.strictObject(sparkShape).optional(),
   /** Written by grids into each run's config.json: the run id, fold and varied values. */
   run: z.record(z.string(), z.unknown()).optional(),
 }
@@ -206,6 +219,7 @@ const KEYS: Record<string, string[]> = {
   metrics: Object.keys(metricsShape),
   tune: Object.keys(tuneShape),
   output: Object.keys(outputShape),
+  spark: Object.keys(sparkShape),
 }
 
 const experimentSchema = z.strictObject(rootShape)

@@ -7,6 +7,7 @@ import type { Model, RankingMetrics } from '../model.js'
 import { learningCurvesSpec } from '../plots/learning-curves.js'
 import { movieMapSpec } from '../plots/movie-map.js'
 import { writePlot } from '../plots/render.js'
+import { trainOnSpark } from '../spark/engine.js'
 import { train, type EpochRecord, type TrainConfig } from '../train.js'
 import { writeJsonAtomic } from './atomic.js'
 import { hasVectors, resolveConfig, singleTrainConfig, type ExperimentConfig, type ExperimentConfigInput, type GridKey, type GridPoint } from './config.js'
@@ -121,7 +122,13 @@ async function writeRun(spec: RunSpec, folder: OutputFolder, options: Experiment
 
   let model: Model
   try {
-    model = await train(part.train, trainConfig, {
+    if (config.engine === 'spark') {
+      folder.claim('spark-model', 'spark.log')
+      const run = await trainOnSpark(part.train, trainConfig, { ...config.spark, dir, testSet: part.test, log: (line) => log.write(line), ...(options.signal ? { signal: options.signal } : {}), onPhase: (phase) => options.onProgress?.({ type: 'status', message: `spark: ${phase}` }) })
+      files.push('spark-model', 'spark.log')
+      model = run.model
+      log.write(`spark: ${run.seconds.toFixed(1)} s in all, ${run.secondsPerIteration?.toFixed(3) ?? '-'} s per ALS iteration; model in ${run.modelDir}`)
+    } else model = await train(part.train, trainConfig, {
       testSet: part.test,
       signal: options.signal,
       onEpoch: (record) => {

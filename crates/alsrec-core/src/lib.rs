@@ -10,6 +10,7 @@ pub mod error;
 pub mod eval;
 pub mod foldin;
 pub mod ingest;
+pub mod interop;
 pub mod io;
 pub mod kernels;
 pub mod model;

@@ -13,6 +13,7 @@ pub mod dataset;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod interop;
 pub mod model;
 pub mod query;
 pub mod reports;

@@ -36,6 +36,10 @@ interface TrainCliOptions extends DataFlagValues {
   save: boolean
   force?: boolean
   json?: boolean
+  engine?: 'alsrec' | 'spark'
+  master?: string
+  sparkSubmit?: string
+  python?: string
 }
 
 const HYPERPARAMETERS = ['factors', 'lambda', 'tau', 'gamma', 'beta', 'alpha', 'epochs', 'seed', 'threads', 'patience', 'tolerance', 'recencyHalfLife', 'burnIn', 'hyperprior'] as const
@@ -54,6 +58,11 @@ function configFromFlags(o: TrainCliOptions): ExperimentConfig {
   for (const key of HYPERPARAMETERS) if (o[key] !== undefined) section('model')[key] = o[key]
   Object.assign(section('split'), splitFromFlags(o, o.splitSeed))
   if (o.out !== undefined) section('output').dir = o.out
+  if (o.engine !== undefined) base.engine = o.engine
+  if (o.master !== undefined) section('spark').master = o.master
+  if (o.sparkSubmit !== undefined) section('spark').sparkSubmit = o.sparkSubmit
+  if (o.python !== undefined) section('spark').python = o.python
+  if (base.spark !== undefined && base.engine !== 'spark') throw invalidArgument('--master, --spark-submit and --python go with --engine spark')
   if (!o.plots) section('output').plots = false
   if (!o.save) section('output').saveModel = false
   if (!o.config && o.data === undefined) throw invalidArgument('give a config file or --data <dir>')
@@ -85,6 +94,10 @@ export function registerTrain(program: Command): void {
   addSplitFlags(command, '')
   addLoadFlags(command)
   command
+    .addOption(new Option('--engine <engine>', 'what trains: alsrec, or MLlib ALS on Spark (biases by Spark SQL, ALS on the residuals; docs/spark.md)').choices(['alsrec', 'spark']))
+    .option('--master <url>', 'engine spark: the Spark master (local[2], spark://host:7077, yarn; default local[2])')
+    .option('--spark-submit <path>', 'engine spark: run the job with this spark-submit (default: the pyspark package, in --python)')
+    .option('--python <path>', 'engine spark without --spark-submit: a Python with pyspark (default: $ALSREC_PYTHON, build/spark-venv, python3)')
     .option('--out <dir>', 'the experiment folder to write')
     .option('--no-plots', 'skip the plots')
     .option('--no-save', 'skip the model file')
@@ -92,7 +105,7 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ alsrec train --data data/sample --factors 16 --epochs 10 --out runs/k16\n  $ alsrec train --data data/sample --model bayesian --epochs 100 --burn-in 20 --out runs/bayes\n  $ alsrec train experiment.json --factors 32 --out runs/k32\n  $ alsrec train --data ml-latest-small --split temporal --cutoff 2015-01-01 --cold-start drop --catalog-only --out runs/t2015',
+      '\nExamples:\n  $ alsrec train --data data/sample --factors 16 --epochs 10 --out runs/k16\n  $ alsrec train --data data/sample --model bayesian --epochs 150 --burn-in 10 --out runs/bayes\n  $ alsrec train experiment.json --factors 32 --out runs/k32\n  $ alsrec train --data ml-latest-small --split temporal --cutoff 2015-01-01 --cold-start drop --catalog-only --out runs/t2015\n  $ alsrec train --data ml-latest-small --model biased --engine spark --master local[2] --out runs/spark',
     )
     .action(async (config: string | undefined, o: TrainCliOptions) => {
       const resolved = configFromFlags({ ...o, ...(config !== undefined ? { config } : {}) })
