@@ -142,9 +142,12 @@ export class Catalog {
     return ranked.map((r) => r[1])
   }
 
-  /** All movies whose normalized title equals, then starts with, then contains the query. */
-  search(query: string, limit = 10): Movie[] {
-    return this.ranked(query).slice(0, limit)
+  /**
+   * All movies whose normalized title equals, then starts with, then contains the query; with
+   * `ratingCounts`, the most rated first among equally good matches (what a typeahead wants).
+   */
+  search(query: string, limit = 10, options: Pick<ResolveOptions, 'ratingCounts'> = {}): Movie[] {
+    return this.ranked(query, options.ratingCounts).slice(0, limit)
   }
 
   /**

@@ -16,6 +16,7 @@ import { registerGrid } from './commands/grid.js'
 import { registerInfo } from './commands/info.js'
 import { registerPlot } from './commands/plot.js'
 import { registerRecommend } from './commands/recommend.js'
+import { registerServe } from './commands/serve.js'
 import { registerSimilar } from './commands/similar.js'
 import { registerTrain } from './commands/train.js'
 import { registerUpdate } from './commands/update.js'
@@ -69,6 +70,7 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   registerSimilar(program)
   registerExplain(program)
   registerInfo(program)
+  registerServe(program)
   // ---- end of subcommands ----
 
   for (const cmd of program.commands) cmd.exitOverride()
