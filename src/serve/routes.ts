@@ -110,14 +110,15 @@ function becauseLine(e: Explanation): string {
 
 /**
  * What each new-user recommendation follows from: the liked rated film nearest to it (one
- * similarity query over the rated films only), else the liked genres it has. "Liked" is at or
- * above the visitor's own mean and the middle of the scale, as a person would read it.
+ * similarity query over the rated films only), else the liked genres it has. "Liked" is above
+ * the middle of the scale and at the visitor's own mean or in the top quarter of the scale.
  */
 function because(served: ServedModel, recs: Recommendation[], body: NewUserBody): Array<Recommendation & { because: unknown }> {
   const ratings = body.ratings ?? []
   const [lo, hi] = served.model.ratingRange()
   const mean = ratings.reduce((a, r) => a + r.rating, 0) / Math.max(1, ratings.length)
-  const liked = ratings.filter((r) => r.rating >= mean && r.rating >= (lo + hi) / 2)
+  // A 4★ of five is liked even beside a 5★: the visitor's mean alone would drop it.
+  const liked = ratings.filter((r) => r.rating >= (lo + hi) / 2 && (r.rating >= mean || r.rating >= lo + 0.75 * (hi - lo)))
   const ratingOf = new Map(liked.map((r) => [r.movieId, r.rating]))
   const likedGenres = new Set((body.likedGenres ?? []).map((g) => g.toLowerCase()))
   return recs.map((rec) => {

@@ -59,6 +59,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const url = `http://${shownHost}:${actualPort}/`
 
   let watcher: FSWatcher | null = null
+  let stopWatching = (): void => {}
   let waiters: Array<(ok: boolean) => void> = []
   const settled = (ok: boolean): void => {
     const w = waiters
@@ -109,10 +110,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
     watcher = watchDir(path.dirname(file), (_event, name) => {
       if (name === null || name === path.basename(file)) schedule()
     })
-    app.addHook('onClose', async () => {
+    stopWatching = () => {
       if (timer !== null) clearTimeout(timer)
       watcher?.close()
-    })
+    }
   }
 
   return {
@@ -123,7 +124,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     },
     reloaded: () => new Promise<boolean>((resolve) => waiters.push(resolve)),
     close: async () => {
-      watcher?.close()
+      stopWatching()
       await app.close()
     },
   }

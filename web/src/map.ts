@@ -160,8 +160,9 @@ export class MovieMap {
       const ox = pw / 2 - this.view.cx * s
       const oy = ph / 2 + this.view.cy * s
       // Points grow a little when zoomed in, so a sparse close-up stays readable.
-      const size = Math.max(1, Math.min(4, Math.round(dpr * (1 + Math.log2(this.view.zoom) / 2))))
       const n = data.movieIds.length
+      const base = n < 20_000 ? 2.5 : 1.5
+      const size = Math.max(1, Math.min(6, Math.round(dpr * base * (1 + Math.max(0, Math.log2(this.view.zoom)) / 3))))
       for (let i = 0; i < n; i++) {
         const px = Math.round((data.x[i] ?? 0) * s + ox)
         const py = Math.round(oy - (data.y[i] ?? 0) * s)
