@@ -1,7 +1,8 @@
 // The serve API through fastify's inject (no socket): every route's answer against the model's
 // own calls, its validation (400 naming the field), its 404s and its limits; then a real
 // server on a free port for --watch reloads and the CLI command.
-import test from 'ava'
+/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies under test are read loosely, field by field */
+import test, { type ExecutionContext } from 'ava'
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -44,7 +45,7 @@ async function post(url: string, payload: unknown, headers: Record<string, strin
 }
 
 /** A 400/404 in the documented shape, naming the field. */
-function refused(t: any, r: { status: number; body: any }, status: number, field: string): void {
+function refused(t: ExecutionContext, r: { status: number; body: any }, status: number, field: string): void {
   t.is(r.status, status, JSON.stringify(r.body))
   t.is(r.body.error.code, status === 404 ? 'ALSREC_NOT_FOUND' : 'ALSREC_INVALID_ARGUMENT')
   t.is(r.body.error.field, field)
