@@ -248,6 +248,8 @@ export async function startExplorer(backend: Backend): Promise<void> {
       }),
     )
     search.setAttribute('aria-expanded', String(movies.length > 0))
+    // Which query the list answers (typeahead answers can trail the typing).
+    results.dataset.query = q
     active = -1
   }
   search.addEventListener('input', debounce(() => void runSearch(), 100))
