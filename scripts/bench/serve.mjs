@@ -83,6 +83,7 @@ try {
     requests: [
       {
         method: 'POST',
+        path: '/api/recommendations',
         headers: { 'content-type': 'application/json' },
         setupRequest: (req) => {
           const ratings = Array.from({ length: 5 }, (_, i) => ({ movieId: movieIds[(random(movieIds.length) + i) % movieIds.length], rating: 1 + random(9) / 2 }))

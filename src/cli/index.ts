@@ -10,6 +10,7 @@ import { packageRoot } from '../paths.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDownload } from './commands/download.js'
 import { registerEvaluate } from './commands/evaluate.js'
+import { registerExportWeb } from './commands/export-web.js'
 import { registerExplain } from './commands/explain.js'
 import { registerGenerate } from './commands/generate.js'
 import { registerGrid } from './commands/grid.js'
@@ -71,6 +72,7 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   registerExplain(program)
   registerInfo(program)
   registerServe(program)
+  registerExportWeb(program)
   // ---- end of subcommands ----
 
   for (const cmd of program.commands) cmd.exitOverride()
