@@ -4,12 +4,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the JSON bodies under test are read loosely, field by field */
 import test, { type ExecutionContext } from 'ava'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 import { loadMovieLensSync, serve, trainSync } from '../dist/index.js'
 import { buildApp } from '../dist/serve/app.js'
+import { EXPORT_LIMIT_BYTES, exportWeb } from '../dist/serve/export-web.js'
 import { loadServedModel } from '../dist/serve/state.js'
 import { sampleDir } from './helpers.js'
 
@@ -328,4 +329,20 @@ test('alsrec serve prints its URL and serves; without --model it is a usage erro
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   child.kill('SIGINT')
   t.is(await exited, 0)
+})
+
+test('export-web writes a self-contained folder, refuses a model over the limit and a non-empty folder', async (t) => {
+  const out = path.join(dir, 'site')
+  const r = await exportWeb({ model: modelFile, out })
+  for (const f of r.files) t.true(existsSync(path.join(out, f)), f)
+  const html = readFileSync(path.join(out, 'index.html'), 'utf8')
+  t.false(/(src|href)="(https?:)?\/\//.test(html), 'no asset from elsewhere')
+  t.deepEqual(readFileSync(path.join(out, 'data', 'model.alsrec')), readFileSync(modelFile))
+  await t.throwsAsync(exportWeb({ model: modelFile, out }), { code: 'ALSREC_INVALID_ARGUMENT', message: /not empty.*--force/ })
+  await t.notThrowsAsync(exportWeb({ model: modelFile, out, force: true }))
+  const big = path.join(dir, 'big.alsrec')
+  writeFileSync(big, '')
+  truncateSync(big, EXPORT_LIMIT_BYTES + 1)
+  await t.throwsAsync(exportWeb({ model: big, out: path.join(dir, 'big-site') }), { code: 'ALSREC_INVALID_ARGUMENT', message: /usable up to 64\.0 MiB.*alsrec serve/ })
+  t.false(existsSync(path.join(dir, 'big-site')))
 })

@@ -5,12 +5,14 @@
 // save screenshots (printed paths; ALSREC_UPDATE_SCREENSHOT=1 also writes docs/explorer.png
 // from the bundled sample, never from MovieLens data).
 import test, { type ExecutionContext } from 'ava'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { createServer, type Server as HttpServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
-import { loadMovieLens, serve, train } from '../dist/index.js'
+import { loadModel, loadMovieLens, serve, train } from '../dist/index.js'
+import { exportWeb } from '../dist/serve/export-web.js'
 import { hasMlSmall, MISSING_ML_SMALL, mlSmallDir, root, sampleDir } from './helpers.js'
 
 const CHROMIUM = process.env.ALSREC_CHROMIUM ?? '/usr/bin/chromium'
@@ -183,4 +185,57 @@ mlTest(`explorer on ml-latest-small: Matrix, Toy Story, Amélie${hasMlSmall ? ''
   const file = await modelFile(mlSmallDir, 'ml-small')
   // "amelie" finds "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)"; "matrix" finds "Matrix, The (1999)".
   await explorerFlow(t, file, ['matrix', 'toy story', 'amelie'], 'ml-small', false)
+})
+
+/** A plain static file server, as a visitor's host would be: no alsrec behind it. */
+async function staticServer(folder: string): Promise<{ url: string; server: HttpServer }> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' }
+  const server = createServer((req, res) => {
+    const name = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/')
+    const file = path.join(folder, name === '/' ? 'index.html' : name)
+    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' })
+    createReadStream(file).pipe(res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  return { url: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`, server }
+}
+
+browserTest(`static export (export-web) answers in the browser: search, rate, list, similar movies as the native model, map${hasBrowser ? '' : ` (${MISSING_BROWSER})`}`, async (t) => {
+  t.timeout(120_000)
+  if (!browser) return t.fail('no browser')
+  const file = await modelFile(sampleDir, 'static')
+  const site = path.join(dir, 'site')
+  await exportWeb({ model: file, out: site })
+  const { url, server } = await staticServer(site)
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
+  t.teardown(() => page.close())
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  const started = Date.now()
+  await page.goto(url)
+  await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 })
+  const loadMs = Date.now() - started
+  t.log(`static explorer ready in ${loadMs} ms (model ${(statSync(file).size / 2 ** 20).toFixed(1)} MiB)`)
+  await searchAndRate(t, page, 'silent echo', 5)
+  const rated = await searchAndRate(t, page, 'midnight machine', 5)
+  t.is(await page.locator('#recommendations li').count(), 10)
+  const reasons = await page.locator('#recommendations .because').allInnerTexts()
+  t.true(reasons.every((r) => r.startsWith('Because you rated')), reasons.join(' | '))
+  // Similar movies come from the TypeScript reader: the same list as the native model's.
+  await page.locator('#ratings li .title', { hasText: rated }).first().click()
+  await page.locator('#similar li').first().waitFor()
+  const shown = await page.locator('#similar li .title').allInnerTexts()
+  const model = await loadModel(file)
+  const id = model.catalog.search(rated, 1)[0]?.movieId ?? -1
+  t.deepEqual(shown, model.similarMovies(id, { n: 10 }).map((m) => m.title))
+  const pixels = await mapPixels(page)
+  t.true(pixels.lit > 500 && pixels.colors >= 6, `${pixels.lit} lit pixels, ${pixels.colors} colours`)
+  await page.screenshot({ path: path.join(shots, 'static-export.png'), fullPage: true })
+  t.deepEqual(errors, [])
 })
