@@ -88,6 +88,9 @@ test('GET /api/search: prefix, accents, moved articles and an optional year', as
   const counts = prefix.filter((m) => !m.title.toLowerCase().startsWith('silent echo,')).map((m) => m.ratingCount)
   t.true(counts.length > 0 && counts.every((c) => Number.isInteger(c)))
   t.is((await get('/api/search?q=silent&limit=3')).body.movies.length, 3)
+  // The typeahead keeps only the best `limit` of a broad query: the same as sorting every match.
+  const broad = served.model.catalog.search('e', Infinity, { ratingCounts: served.ratingCounts }).slice(0, 10)
+  t.deepEqual(ids(await search('e')), ids(broad))
   t.deepEqual((await get('/api/search?q=zzzzqqq')).body.movies, [])
   refused(t, await get('/api/search'), 400, 'query.q')
   refused(t, await get('/api/search?q='), 400, 'query.q')
