@@ -11,6 +11,7 @@ interface ServeCliOptions {
   host: string
   watch?: boolean
   logLevel: string
+  json?: boolean
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -24,6 +25,7 @@ export function registerServe(program: Command): void {
     .option('--host <address>', 'address to bind; 0.0.0.0 or :: exposes the server beyond this machine', '127.0.0.1')
     .option('--watch', 'reload the model when its file is replaced (a file that fails to load leaves the old model serving)')
     .option('--log-level <level>', `JSON request logs on stdout: ${LOG_LEVELS.join(', ')}`, 'info')
+    .option('--json', 'announce the URL as one JSON line on stdout (before the logs) instead of text on stderr')
     .addHelpText('after', ['', 'Examples:', '  $ alsrec serve --model runs/genre/model.alsrec', '  $ alsrec serve --model model.alsrec --port 3000 --host 0.0.0.0 --watch'].join('\n'))
     .action(async (o: ServeCliOptions) => runServe(o))
 }
@@ -35,8 +37,9 @@ async function runServe(o: ServeCliOptions): Promise<void> {
   if (!LOG_LEVELS.includes(o.logLevel)) throw invalidArgument(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got '${o.logLevel}')`)
   const server = await serve({ model: o.model, port, host: o.host, watch: o.watch === true, logger: { level: o.logLevel } })
   const m = server.model
-  console.error(`alsrec serve: ${m.kind} model, ${m.numUsers.toLocaleString('en-US')} users × ${m.numMovies.toLocaleString('en-US')} movies, k = ${m.factors}${o.watch === true ? ', watching the file' : ''}`)
-  console.error(`alsrec serve: explorer at ${server.url}  API docs at ${server.url}api/docs  (Ctrl-C stops)`)
+  if (o.json === true) console.log(JSON.stringify({ url: server.url, docs: `${server.url}api/docs`, kind: m.kind, k: m.factors, users: m.numUsers, movies: m.numMovies, watch: o.watch === true }))
+  else console.error(`alsrec serve: ${m.kind} model, ${m.numUsers.toLocaleString('en-US')} users × ${m.numMovies.toLocaleString('en-US')} movies, k = ${m.factors}${o.watch === true ? ', watching the file' : ''}`)
+  if (o.json !== true) console.error(`alsrec serve: explorer at ${server.url}  API docs at ${server.url}api/docs  (Ctrl-C stops)`)
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop)
