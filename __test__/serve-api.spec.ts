@@ -71,6 +71,7 @@ test('GET /health and /api/model describe the served model with its training met
   t.is(m.training.trainRmse, model.history.find((h) => h.epoch === model.keptEpoch)?.trainRmse)
   t.is(m.config.factors, 12)
   t.is(m.limits.maxN, 100)
+  t.deepEqual((await get('/model')).body, m)
 })
 
 test('GET /api/search: prefix, accents, moved articles and an optional year', async (t) => {

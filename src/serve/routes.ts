@@ -137,7 +137,7 @@ export function registerApiRoutes(app: FastifyInstance, source: ModelSource): vo
     return { status: 'ok', model: served.file, loadedAt: served.loadedAt }
   })
 
-  app.get('/api/model', { schema: S.modelRoute }, async () => {
+  const describeModel = async (): Promise<Record<string, unknown>> => {
     const served = source()
     const m = served.model
     return {
@@ -159,7 +159,10 @@ export function registerApiRoutes(app: FastifyInstance, source: ModelSource): vo
       config: m.config,
       limits: { maxN: S.MAX_N, maxRatings: S.MAX_RATINGS, maxCandidates: S.MAX_CANDIDATES, maxMapPage: S.MAX_MAP_PAGE },
     }
-  })
+  }
+  app.get('/api/model', { schema: S.modelRoute }, describeModel)
+  // The name for it, beside /health.
+  app.get('/model', { schema: { ...S.modelRoute, hide: true } }, describeModel)
 
   app.get<{ Querystring: { q: string; limit: number } }>('/api/search', { schema: S.searchRoute }, async (req) => {
     const served = source()
