@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The explorer runs in the browser.
+    files: ['web/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -121,7 +121,7 @@ export class Catalog {
   }
 
   /** Every match of a query, best first: the same title, then titles starting with it, then containing it; a year in the query ranks that year first. */
-  private ranked(query: string, ratingCounts?: ReadonlyMap<number, number>): Movie[] {
+  private ranked(query: string, ratingCounts?: ReadonlyMap<number, number>, limit = Infinity): Movie[] {
     const keys = this.keys()
     const q = normalizeTitle(query)
     if (q === '') return []
@@ -138,13 +138,33 @@ export class Catalog {
     // Among equally good matches the most rated comes first when counts are known: "Star Wars"
     // means Episode IV to most people, not the shortest title that contains it.
     const count = (m: Movie): number => ratingCounts?.get(m.movieId) ?? 0
-    ranked.sort((a, b) => a[0] - b[0] || count(b[1]) - count(a[1]) || a[1].title.length - b[1].title.length || a[1].movieId - b[1].movieId)
-    return ranked.map((r) => r[1])
+    const order = (a: [number, Movie], b: [number, Movie]): number => a[0] - b[0] || count(b[1]) - count(a[1]) || a[1].title.length - b[1].title.length || a[1].movieId - b[1].movieId
+    if (limit >= ranked.length) return ranked.sort(order).map((r) => r[1])
+    // A typeahead's one-letter query matches most of a 62k catalog: keep only the best `limit`
+    // (the order is total, so this is the full sort's first `limit`) instead of sorting them all.
+    const top: Array<[number, Movie]> = []
+    for (const r of ranked) {
+      const last = top[top.length - 1]
+      if (top.length >= limit && last !== undefined && order(r, last) >= 0) continue
+      let lo = 0
+      let hi = top.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (order(top[mid] as [number, Movie], r) <= 0) lo = mid + 1
+        else hi = mid
+      }
+      top.splice(lo, 0, r)
+      if (top.length > limit) top.pop()
+    }
+    return top.map((r) => r[1])
   }
 
-  /** All movies whose normalized title equals, then starts with, then contains the query. */
-  search(query: string, limit = 10): Movie[] {
-    return this.ranked(query).slice(0, limit)
+  /**
+   * All movies whose normalized title equals, then starts with, then contains the query; with
+   * `ratingCounts`, the most rated first among equally good matches (what a typeahead wants).
+   */
+  search(query: string, limit = 10, options: Pick<ResolveOptions, 'ratingCounts'> = {}): Movie[] {
+    return this.ranked(query, options.ratingCounts, Math.max(0, limit))
   }
 
   /**

@@ -10,6 +10,7 @@ import { packageRoot } from '../paths.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDownload } from './commands/download.js'
 import { registerEvaluate } from './commands/evaluate.js'
+import { registerExportWeb } from './commands/export-web.js'
 import { registerExplain } from './commands/explain.js'
 import { registerExport } from './commands/export.js'
 import { registerExportData } from './commands/export-data.js'
@@ -19,6 +20,7 @@ import { registerImport } from './commands/import.js'
 import { registerInfo } from './commands/info.js'
 import { registerPlot } from './commands/plot.js'
 import { registerRecommend } from './commands/recommend.js'
+import { registerServe } from './commands/serve.js'
 import { registerSimilar } from './commands/similar.js'
 import { registerTrain } from './commands/train.js'
 import { registerTune } from './commands/tune.js'
@@ -77,6 +79,8 @@ export function buildProgram(options: { jsonErrors?: boolean } = {}): Command {
   registerExport(program)
   registerExportData(program)
   registerImport(program)
+  registerServe(program)
+  registerExportWeb(program)
   // ---- end of subcommands ----
 
   for (const cmd of program.commands) cmd.exitOverride()

@@ -515,6 +515,25 @@ export class ModelReader {
     return out
   }
 
+  /**
+   * Each movie's number of training ratings and their mean, in file order (`movieIds`): what a
+   * movie page shows. The native model keeps the counts but not the means, so a server reads
+   * them here once per model file.
+   */
+  movieRatingStats(): { movieIds: Float64Array; counts: Uint32Array; means: Float32Array } {
+    const sums = new Float64Array(this.numMovies)
+    for (let j = 0; j < this.seenIndices.length; j++) {
+      const i = this.seenIndices[j] as number
+      sums[i] = (sums[i] as number) + (this.seenValues[j] as number)
+    }
+    const means = new Float32Array(this.numMovies)
+    for (let i = 0; i < this.numMovies; i++) {
+      const c = this.movieCounts[i] as number
+      means[i] = c > 0 ? (sums[i] as number) / c : Number.NaN
+    }
+    return { movieIds: this.movieIds.slice(), counts: this.movieCounts.slice(), means }
+  }
+
   /** The movies nearest to a movie by cosine similarity; the same as the native `similarMovies`. */
   similarMovies(movieId: number, options: { n?: number; minRatings?: number } = {}): ReaderRecommendation[] {
     const n = options.n ?? 10
