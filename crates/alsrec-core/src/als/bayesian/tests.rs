@@ -336,3 +336,51 @@ fn options_gibbs_sampling_cannot_honour_are_refused() {
     }
     assert!(base.validate().is_ok());
 }
+
+/// A crafted file cannot give a model a posterior it should not have, drop one it needs, or
+/// smuggle in negative variances or precisions: each is refused with BadModelFile.
+#[test]
+fn hostile_posteriors_are_refused_by_the_loader() {
+    use crate::error::ErrorKind;
+    use crate::model::file::{decode, encode};
+    use std::sync::Arc;
+    let data = sample();
+    let model = train(&data, &bayesian(1), TrainHooks::default()).unwrap();
+    let refused = |m: &Model, word: &str| {
+        let e = decode(&encode(m).unwrap()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadModelFile, "{}", e.message);
+        assert!(e.message.contains(word), "{}", e.message);
+    };
+    let mut without = model.clone();
+    without.posterior = None;
+    refused(&without, "needs its 'posterior'");
+    let biased = train(
+        &data,
+        &TrainConfig {
+            ranker: None,
+            factors: 8,
+            epochs: 2,
+            ..TrainConfig::defaults_for(ModelKind::Biased)
+        },
+        TrainHooks::default(),
+    )
+    .unwrap();
+    let mut extra = biased.clone();
+    extra.posterior = model.posterior.clone();
+    refused(&extra, "has no posterior");
+    let mut p = (**model.posterior.as_ref().unwrap()).clone();
+    p.user_factor_variance[5] = -1.0;
+    let mut negative = model.clone();
+    negative.posterior = Some(Arc::new(p));
+    refused(&negative, "userFactorVariance");
+    let mut p = (**model.posterior.as_ref().unwrap()).clone();
+    p.noise_precision = 0.0;
+    let mut zero = model.clone();
+    zero.posterior = Some(Arc::new(p));
+    refused(&zero, "noisePrecision");
+    let mut p = (**model.posterior.as_ref().unwrap()).clone();
+    p.samples = 0;
+    let mut none = model.clone();
+    none.posterior = Some(Arc::new(p));
+    refused(&none, "samples");
+}
