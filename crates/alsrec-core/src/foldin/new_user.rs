@@ -147,12 +147,19 @@ impl Model {
         if user.items.is_empty() && filter.genres.is_empty() {
             filter.genres = user.genres.clone();
         }
-        let mask = self.allowed_items(&filter, index);
+        let admission = self.admission(&seen, &filter, index);
         let (q, base) = index.rank.query(self, &u, b, user.items.len(), &x);
         let score = index.rank.scorer(self, &q, base);
-        let pool = self.rank_row_parallel(&seen, options, mask.as_deref(), &score);
+        let pool = self.rank_one(&q, base, &admission, options, index, &score);
         let liked = index.series.liked_members(&user.items, &user.ratings);
-        let pool = add_series_bonus(pool, &liked, &seen, mask.as_deref(), &score, index, options);
+        let pool = add_series_bonus(
+            pool,
+            &liked,
+            |i| admission.admits(i),
+            &score,
+            index,
+            options,
+        );
         let mut top = self.diversify(pool, options);
         self.rate(&mut top, &u, b, index);
         Ok(top)

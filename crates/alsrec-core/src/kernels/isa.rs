@@ -29,7 +29,11 @@ impl Isa {
         #[allow(unused_mut)]
         let mut all = vec![Isa::portable()];
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // F16C rides along: every AVX2 CPU has it, and the query scan reads f16 rows.
+        if std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("f16c")
+        {
             all.push(Isa(Kind::Avx2Fma));
         }
         all
@@ -43,7 +47,7 @@ impl Isa {
         }
     }
 
-    /// True for the AVX2 + FMA token (only ever made on a CPU that has both).
+    /// True for the AVX2 + FMA token (only ever made on a CPU that has both, and F16C).
     #[inline(always)]
     pub(crate) fn has_avx2_fma(self) -> bool {
         match self.0 {

@@ -41,11 +41,43 @@ impl Model {
                 )))
             }
         }
-        let mask = self.allowed_items(&options.filter, index);
         let items = self.num_items();
         let space = &index.rank;
         let k = space.k;
-        let item_rows = space.item_rows(self);
+        let min_ratings = options.filter.min_ratings.unwrap_or(index.floor);
+        let content = self.content_mask(&options.filter);
+        // Movies in the scan index's order (most rated first) where there is one: those with
+        // at least `min_ratings` ratings are then a prefix, and only their rows enter the
+        // product — the default floor leaves out most of a long-tailed catalog.
+        let identity: Vec<u32>;
+        let (order, end): (&[u32], usize) = match &index.scan {
+            Some(scan) => (scan.order(), scan.prefix(min_ratings)),
+            None => {
+                identity = (0..items as u32).collect();
+                (&identity, items)
+            }
+        };
+        let all_rows = space.item_rows(self);
+        let gathered: Vec<f32>;
+        let rows: &[f32] = if index.scan.is_none() {
+            all_rows
+        } else {
+            let mut g = Vec::with_capacity(end * k);
+            for &i in &order[..end] {
+                g.extend_from_slice(&all_rows[i as usize * k..(i as usize + 1) * k]);
+            }
+            gathered = g;
+            &gathered
+        };
+        let offsets: Vec<f32> = order[..end]
+            .iter()
+            .map(|&i| space.offset[i as usize])
+            .collect();
+        let admits = |movie: u32, seen: &[u32]| {
+            index.item_counts[movie as usize] >= min_ratings
+                && content.as_ref().is_none_or(|m| m[movie as usize])
+                && seen.binary_search(&movie).is_err()
+        };
         // A tile of scores (BLOCK × TILE f32 = 512 KB) stays in L2 between the product that
         // writes it and the top-N scan that reads it.
         const BLOCK: usize = 256;
@@ -62,9 +94,9 @@ impl Model {
                 || vec![0f32; BLOCK * TILE],
                 |scores, (((oi, os), or), block)| -> Result<()> {
                     cancel.check()?;
-                    let rows = block.len();
-                    let mut ublock = vec![0f32; rows * k];
-                    let mut bases = vec![0f32; rows];
+                    let count = block.len();
+                    let mut ublock = vec![0f32; count * k];
+                    let mut bases = vec![0f32; count];
                     for (r, &u) in block.iter().enumerate() {
                         let u = u as usize;
                         let ranker = self.ranker.as_ref().map_or(&[][..], |m| m.user_vector(u));
@@ -79,23 +111,22 @@ impl Model {
                         bases[r] = base;
                     }
                     let mut tops: Vec<TopN> =
-                        (0..rows).map(|_| TopN::new(options.pool())).collect();
-                    let mut cursors = vec![0usize; rows];
-                    for start in (0..items).step_by(TILE) {
-                        let width = TILE.min(items - start);
+                        (0..count).map(|_| TopN::new(options.pool())).collect();
+                    for start in (0..end).step_by(TILE) {
+                        let width = TILE.min(end - start);
                         if k > 0 {
-                            // SAFETY: ublock is rows × k; the tile of item_factors is width × k
+                            // SAFETY: ublock is count × k; the tile of rows is width × k
                             // (row-major, read transposed); scores holds BLOCK × TILE.
                             unsafe {
                                 matrixmultiply::sgemm(
-                                    rows,
+                                    count,
                                     k,
                                     width,
                                     1.0,
                                     ublock.as_ptr(),
                                     k as isize,
                                     1,
-                                    item_rows.as_ptr().add(start * k),
+                                    rows.as_ptr().add(start * k),
                                     1,
                                     k as isize,
                                     0.0,
@@ -105,36 +136,32 @@ impl Model {
                                 );
                             }
                         } else {
-                            scores[..rows * width].fill(0.0);
+                            scores[..count * width].fill(0.0);
                         }
+                        let tile_offsets = &offsets[start..start + width];
                         for (r, &u) in block.iter().enumerate() {
-                            let u = u as usize;
-                            let seen = self.seen_of(u, options);
-                            let row = &scores[r * width..(r + 1) * width];
+                            let seen = self.seen_of(u as usize, options);
+                            let row = &mut scores[r * width..(r + 1) * width];
                             let base = bases[r];
+                            // (base + offset) + dot, as the one-user scorer adds them (the
+                            // sum commutes exactly).
+                            for (x, &offset) in row.iter_mut().zip(tile_offsets) {
+                                *x += base + offset;
+                            }
                             let top = &mut tops[r];
-                            let cursor = &mut cursors[r];
-                            // `seen` is sorted: one forward walk across all tiles skips it, a
-                            // run of unseen movies at a time so the hot loop has no seen test.
-                            let mut j = 0;
-                            while j < width {
-                                let next_seen = seen
-                                    .get(*cursor)
-                                    .map_or(width, |&s| (s as usize - start).min(width));
-                                for (jj, &dot_uv) in row[j..next_seen].iter().enumerate() {
-                                    let i = start + j + jj;
-                                    if mask.as_ref().is_some_and(|m| !m[i]) {
-                                        continue;
+                            // Eight scores at a time against the list's threshold, branch-free:
+                            // after the first tiles nearly every group is out at once.
+                            for (g, group) in row.chunks(8).enumerate() {
+                                let t = top.threshold();
+                                if !group.iter().fold(false, |any, &x| any | kept(x, t)) {
+                                    continue;
+                                }
+                                for (j, &x) in group.iter().enumerate() {
+                                    let movie = order[start + g * 8 + j];
+                                    if kept(x, top.threshold()) && admits(movie, seen) {
+                                        top.push(Scored::new(movie, x));
                                     }
-                                    top.push(Scored::new(
-                                        i as u32,
-                                        base + space.offset[i] + dot_uv,
-                                    ));
                                 }
-                                if next_seen < width {
-                                    *cursor += 1;
-                                }
-                                j = next_seen + 1;
                             }
                         }
                     }
@@ -145,11 +172,11 @@ impl Model {
                             let (rated, ratings) = self.seen.row(u);
                             let liked = index.series.liked_members(rated, ratings);
                             let q = &ublock[r * k..(r + 1) * k];
+                            let seen = self.seen_of(u, options);
                             pool = add_series_bonus(
                                 pool,
                                 &liked,
-                                self.seen_of(u, options),
-                                mask.as_deref(),
+                                |i| admits(i, seen),
                                 space.scorer(self, q, bases[r]),
                                 index,
                                 options,
@@ -181,4 +208,12 @@ impl Model {
             .map(|(&u, &i)| self.predict(u, i))
             .collect()
     }
+}
+
+/// Whether [`TopN::push`] would look at a score against this threshold: anything not below it,
+/// NaN included (NaN sorts above every number in the list's order).
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn kept(score: f32, threshold: f32) -> bool {
+    !(score < threshold)
 }

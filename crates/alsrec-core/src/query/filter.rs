@@ -37,8 +37,13 @@ impl Model {
 
     /// Which movies pass the filter, as a mask; `None` when every movie does.
     pub fn allowed_items(&self, filter: &Filter, index: &QueryStats) -> Option<Vec<bool>> {
-        let min_ratings = filter.min_ratings.unwrap_or(index.floor);
-        if filter.is_empty() && min_ratings == 0 {
+        self.admission(&[], filter, index).mask()
+    }
+
+    /// The movies that pass the filter's genre, year and candidate conditions (its rating
+    /// count aside), as a mask; `None` when it has none of them.
+    pub fn content_mask(&self, filter: &Filter) -> Option<Vec<bool>> {
+        if filter.genres.is_empty() && filter.years.is_none() && filter.candidates.is_none() {
             return None;
         }
         let mut mask = vec![filter.candidates.is_none(); self.num_items()];
@@ -47,15 +52,11 @@ impl Model {
                 mask[i as usize] = true;
             }
         }
+        if filter.genres.is_empty() && filter.years.is_none() {
+            return Some(mask);
+        }
         for (i, keep) in mask.iter_mut().enumerate() {
             if !*keep {
-                continue;
-            }
-            if index.item_counts[i] < min_ratings {
-                *keep = false;
-                continue;
-            }
-            if filter.genres.is_empty() && filter.years.is_none() {
                 continue;
             }
             let movie = self.catalog.get(self.items.raw(i as u32));
@@ -71,6 +72,56 @@ impl Model {
                     .and_then(|m| m.year)
                     .is_some_and(|y| from <= y && y <= to);
             }
+        }
+        Some(mask)
+    }
+
+    /// Which movies a one-user list may hold: see [`Admission`].
+    pub(crate) fn admission<'a>(
+        &self,
+        seen: &'a [u32],
+        filter: &Filter,
+        index: &'a QueryStats,
+    ) -> Admission<'a> {
+        Admission {
+            seen,
+            min_ratings: filter.min_ratings.unwrap_or(index.floor),
+            counts: &index.item_counts,
+            content: self.content_mask(filter),
+        }
+    }
+}
+
+/// The movies a one-user list may hold: not among `seen` (sorted), with at least `min_ratings`
+/// training ratings, and through the filter's other conditions.
+pub(crate) struct Admission<'a> {
+    pub seen: &'a [u32],
+    pub min_ratings: u32,
+    counts: &'a [u32],
+    content: Option<Vec<bool>>,
+}
+
+impl Admission<'_> {
+    pub fn admits(&self, i: u32) -> bool {
+        self.counts[i as usize] >= self.min_ratings && self.admits_unless_rare(i)
+    }
+
+    /// [`Self::admits`] but for the rating count, which the scan's prefix already applies.
+    pub fn admits_unless_rare(&self, i: u32) -> bool {
+        self.content.as_ref().is_none_or(|m| m[i as usize]) && self.seen.binary_search(&i).is_err()
+    }
+
+    /// The whole condition but `seen`, as a mask (`None`: every movie passes).
+    pub fn mask(&self) -> Option<Vec<bool>> {
+        if self.content.is_none() && self.min_ratings == 0 {
+            return None;
+        }
+        let mut mask = self
+            .content
+            .clone()
+            .unwrap_or_else(|| vec![true; self.counts.len()]);
+        for (keep, &count) in mask.iter_mut().zip(self.counts) {
+            *keep &= count >= self.min_ratings;
         }
         Some(mask)
     }

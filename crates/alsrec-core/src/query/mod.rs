@@ -7,6 +7,7 @@ pub mod diversity;
 pub mod filter;
 pub mod options;
 pub mod recommend;
+pub mod scan;
 pub mod series;
 pub mod similar;
 pub mod stats;

@@ -1,7 +1,9 @@
 //! The top list of one user (known, or folded in): scoring, seen movies, the series bonus.
 use crate::error::Result;
 use crate::kernels::dense::dot;
+use crate::kernels::isa::Isa;
 use crate::model::Model;
+use crate::query::filter::Admission;
 use crate::query::options::RecommendOptions;
 use crate::query::stats::QueryStats;
 use crate::query::topn::{top_n, Scored, TopN};
@@ -17,7 +19,6 @@ impl Model {
     ) -> Result<Vec<Scored>> {
         options.validate()?;
         let options = &*options.clamped(self.num_items());
-        let mask = self.allowed_items(&options.filter, index);
         let ranker = self
             .ranker
             .as_ref()
@@ -29,12 +30,19 @@ impl Model {
             self.seen.row_len(user),
             ranker,
         );
-        let seen = self.seen_of(user, options);
+        let admission = self.admission(self.seen_of(user, options), &options.filter, index);
         let score = index.rank.scorer(self, &q, base);
-        let pool = self.rank_row_parallel(seen, options, mask.as_deref(), &score);
+        let pool = self.rank_one(&q, base, &admission, options, index, &score);
         let (rated, ratings) = self.seen.row(user);
         let liked = index.series.liked_members(rated, ratings);
-        let pool = add_series_bonus(pool, &liked, seen, mask.as_deref(), &score, index, options);
+        let pool = add_series_bonus(
+            pool,
+            &liked,
+            |i| admission.admits(i),
+            &score,
+            index,
+            options,
+        );
         let mut top = self.diversify(pool, options);
         self.rate(
             &mut top,
@@ -92,6 +100,32 @@ impl Model {
         top.into_sorted()
     }
 
+    /// The best `options.pool()` admitted movies for the query (q, base) of the rank space,
+    /// scored by `score` (the space's exact scorer of q and base): through the half-precision
+    /// first pass where the model has one ([`crate::query::scan`]), with the same result as
+    /// scoring every movie.
+    pub(crate) fn rank_one(
+        &self,
+        q: &[f32],
+        base: f32,
+        admission: &Admission<'_>,
+        options: &RecommendOptions,
+        index: &QueryStats,
+        score: &(impl Fn(usize) -> f32 + Sync),
+    ) -> Vec<Scored> {
+        if let Some(scan) = &index.scan {
+            let end = scan.prefix(admission.min_ratings);
+            let admits = |i: u32| admission.admits_unless_rare(i);
+            if let Some(top) =
+                scan.top(Isa::detected(), q, base, end, options.pool(), admits, score)
+            {
+                return top;
+            }
+        }
+        let mask = admission.mask();
+        self.rank_row_parallel(admission.seen, options, mask.as_deref(), score)
+    }
+
     /// [`Self::rank_row`] over ranges of movies in parallel, merged by the same total order, so
     /// the result is identical; one user's scan of 62k movies is memory-bound, and two cores
     /// stream the movie vectors twice as fast. Ranges are small enough for a busy core's share
@@ -141,8 +175,7 @@ impl Model {
 pub(crate) fn add_series_bonus(
     pool: Vec<Scored>,
     liked: &[u32],
-    seen: &[u32],
-    mask: Option<&[bool]>,
+    admits: impl Fn(u32) -> bool,
     score: impl Fn(usize) -> f32,
     index: &QueryStats,
     options: &RecommendOptions,
@@ -151,10 +184,10 @@ pub(crate) fn add_series_bonus(
     if bonus <= 0.0 || liked.is_empty() {
         return pool;
     }
-    let boosted = liked.iter().filter_map(|&i| {
-        let skip = seen.binary_search(&i).is_ok() || mask.is_some_and(|m| !m[i as usize]);
-        (!skip).then(|| Scored::new(i, score(i as usize) + bonus))
-    });
+    let boosted = liked
+        .iter()
+        .filter(|&&i| admits(i))
+        .map(|&i| Scored::new(i, score(i as usize) + bonus));
     let rest = pool
         .into_iter()
         .filter(|s| liked.binary_search(&s.item).is_err());

@@ -2,6 +2,7 @@
 //! ranker's scoring space and the title series.
 use crate::kernels::dense::dot;
 use crate::model::Model;
+use crate::query::scan::ScanIndex;
 use crate::query::series::Series;
 use rayon::prelude::*;
 
@@ -28,6 +29,8 @@ pub struct QueryStats {
     pub similar_norms: Vec<f32>,
     /// Title series, for the ranker's series bonus (empty without one).
     pub series: Series,
+    /// The half-precision first pass of one-user lists (None where the rows do not fit f16).
+    pub scan: Option<ScanIndex>,
 }
 
 /// The space lists are ranked in: score(u, i) = base_u + q_u·w_i + offset_i, one dot product
@@ -175,12 +178,14 @@ impl QueryStats {
             })
             .collect();
         let rank = RankSpace::new(model, &item_counts);
+        let scan = ScanIndex::new(rank.item_rows(model), rank.k, &rank.offset, &item_counts);
         let series = if rank.series_bonus > 0.0 {
             Series::of_model(model)
         } else {
             Series::default()
         };
         QueryStats {
+            scan,
             series,
             item_norms: pad(norms(&model.item_factors), model.num_items()),
             user_norms: pad(norms(&model.user_factors), model.num_users()),

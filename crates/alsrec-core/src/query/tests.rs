@@ -1069,3 +1069,90 @@ fn recommend_users_gives_the_rows_of_recommend_all_in_the_order_asked() {
     assert_eq!(e.kind, ErrorKind::NotFound);
     assert!(e.message.contains("424242"));
 }
+
+/// Items, score bits and rating bits: lists compared bit for bit (NaN ratings included).
+fn list_bits(list: &[crate::query::topn::Scored]) -> Vec<(u32, u32, u32)> {
+    list.iter()
+        .map(|s| (s.item, s.score.to_bits(), s.rating.to_bits()))
+        .collect()
+}
+
+#[test]
+fn the_half_precision_first_pass_gives_the_exact_lists_of_every_query() {
+    let data = dataset_with_series();
+    let models = [
+        trained(&data),
+        ranked(&data),
+        als::train(
+            &data,
+            &with_small_ranker(RankerConfig::default()),
+            TrainHooks::default(),
+        )
+        .unwrap(),
+        als::train(
+            &data,
+            &TrainConfig {
+                ranker: None,
+                ..ranked_config(ModelKind::Implicit)
+            },
+            TrainHooks::default(),
+        )
+        .unwrap(),
+    ];
+    for model in &models {
+        let index = QueryStats::new(model);
+        assert!(index.scan.is_some());
+        let exact = QueryStats {
+            scan: None,
+            ..index.clone()
+        };
+        let comedy = model.genre_by_name("comedy").unwrap();
+        let cases = [
+            RecommendOptions::default(),
+            RecommendOptions {
+                n: 1,
+                ..RecommendOptions::default()
+            },
+            RecommendOptions {
+                n: 500,
+                exclude_seen: false,
+                ..RecommendOptions::default()
+            },
+            RecommendOptions {
+                n: 7,
+                diversity: 0.4,
+                filter: Filter {
+                    min_ratings: Some(0),
+                    genres: vec![comedy],
+                    ..Filter::default()
+                },
+                ..RecommendOptions::default()
+            },
+            RecommendOptions {
+                n: 4,
+                filter: Filter {
+                    min_ratings: Some(30),
+                    years: Some((1985, 2000)),
+                    candidates: Some((0..model.num_items() as u32).step_by(3).collect()),
+                    ..Filter::default()
+                },
+                ..RecommendOptions::default()
+            },
+        ];
+        for o in &cases {
+            for u in 0..model.num_users() {
+                let fast = model.recommend(u, o, &index).unwrap();
+                let slow = model.recommend(u, o, &exact).unwrap();
+                assert_eq!(list_bits(&fast), list_bits(&slow), "user {u} {o:?}");
+            }
+            let visitor = NewUser {
+                items: vec![3, 1, 8],
+                ratings: vec![5.0, 4.5, 2.0],
+                genres: vec![],
+            };
+            let fast = model.recommend_for_new_user(&visitor, o, &index).unwrap();
+            let slow = model.recommend_for_new_user(&visitor, o, &exact).unwrap();
+            assert_eq!(list_bits(&fast), list_bits(&slow), "new user {o:?}");
+        }
+    }
+}

@@ -89,6 +89,12 @@ impl TopN {
         }
     }
 
+    /// The score a candidate must reach (not fall below) to be kept: −∞ until the list is full.
+    #[inline(always)]
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
     pub fn into_sorted(self) -> Vec<Scored> {
         let mut v: Vec<Scored> = self.heap.into_iter().map(|w| w.0).collect();
         v.sort_unstable_by(better);
