@@ -27,7 +27,6 @@ impl Model {
     ) -> Result<Vec<Scored>> {
         check_n(n)?;
         self.require_vectors()?;
-        let mask = self.allowed_items(filter, index);
         // The ranker's vectors where there is one: they are fitted to who watches what, and
         // place a film beside its sequels more reliably than rating residuals do.
         let vectors = self.ranker.as_deref().unwrap_or(self);
@@ -37,10 +36,30 @@ impl Model {
         if qn == 0.0 {
             return Ok(Vec::new());
         }
+        let score =
+            |i: usize| Scored::new(i as u32, dot(q, vectors.item_vector(i)) / (qn * norms[i]));
+        let keep = |i: usize| i != item && norms[i] > 0.0;
+        // A short candidate list (the explorer's "nearest film you rated") is scored alone,
+        // not by a pass over the catalog.
+        if let Some(candidates) = &filter.candidates {
+            let mut candidates = candidates.clone();
+            candidates.sort_unstable();
+            candidates.dedup();
+            let others = Filter {
+                candidates: None,
+                ..filter.clone()
+            };
+            let admission = self.admission(&[], &others, index);
+            let scores = candidates
+                .iter()
+                .filter(|&&i| admission.admits(i) && keep(i as usize))
+                .map(|&i| score(i as usize));
+            return Ok(top_n(scores, n));
+        }
+        let mask = self.allowed_items(filter, index);
         let scores = (0..self.num_items())
-            .filter(|&i| i != item && norms[i] > 0.0)
-            .filter(|&i| mask.as_ref().is_none_or(|m| m[i]))
-            .map(|i| Scored::new(i as u32, dot(q, vectors.item_vector(i)) / (qn * norms[i])));
+            .filter(|&i| keep(i) && mask.as_ref().is_none_or(|m| m[i]))
+            .map(score);
         Ok(top_n(scores, n))
     }
 

@@ -1156,3 +1156,45 @@ fn the_half_precision_first_pass_gives_the_exact_lists_of_every_query() {
         }
     }
 }
+
+#[test]
+fn similar_movies_among_candidates_are_those_of_the_whole_catalog_through_the_filter() {
+    let data = dataset();
+    let model = ranked(&data);
+    let index = QueryStats::new(&model);
+    let drama = model.genre_by_name("drama").unwrap();
+    for filter in [
+        Filter {
+            candidates: Some(vec![9, 3, 3, 0, 42, 17, 64, 5]),
+            ..Filter::default()
+        },
+        Filter {
+            candidates: Some((0..80).rev().step_by(3).collect()),
+            genres: vec![drama],
+            min_ratings: Some(35),
+            ..Filter::default()
+        },
+    ] {
+        let mask = model.allowed_items(&filter, &index).unwrap();
+        for item in 0..model.num_items() {
+            let got = model.similar_items(item, 4, &filter, &index).unwrap();
+            let all = model
+                .similar_items(
+                    item,
+                    model.num_items(),
+                    &Filter {
+                        min_ratings: Some(0),
+                        ..Filter::default()
+                    },
+                    &index,
+                )
+                .unwrap();
+            let want: Vec<_> = all
+                .into_iter()
+                .filter(|s| mask[s.item as usize])
+                .take(4)
+                .collect();
+            assert_eq!(list_bits(&got), list_bits(&want), "movie {item}");
+        }
+    }
+}
