@@ -1,8 +1,9 @@
-//! The first pass of a one-user list: every movie scored from a half-precision copy of the rank
-//! space, with a proven bound on each approximate score's error, so that only the movies that
-//! could still make the list are scored exactly. The list is the exact one — the same movies,
-//! scores and order as scoring every movie in f32 — at a quarter of the memory traffic: one
-//! user's query is a stream over all movie vectors, and half the bytes is twice the speed.
+//! The first pass of a one-user list: every movie scored from a compressed copy of the rank
+//! space — 8-bit codes where the CPU multiplies bytes (AVX-512 VNNI), half floats elsewhere —
+//! with a proven bound on each approximate score's error, so that only the movies that could
+//! still make the list are scored exactly. The list is the exact one: the same movies, scores
+//! and order as scoring every movie in f32. One user's query is a stream over all movie
+//! vectors, so a quarter (bytes) or half (f16) of the memory traffic is what makes it fast.
 //!
 //! Why it is exact. Let s̃ be a movie's approximate score and ε its bound, so that the exact f32
 //! score s lies in [s̃ − ε, s̃ + ε]. Let T be the `pool`-th largest lower bound among the allowed
@@ -11,12 +12,16 @@
 //! with s̃ + ε ≥ T and ranking them by their exact scores therefore gives the exact list, ties
 //! (broken by index) included.
 //!
-//! The bound. With v the f32 row, h its f16 copy and e = ‖v − h‖₂ (measured when the index is
-//! built), |q·v − q·h| ≤ ‖q‖₂·e by Cauchy–Schwarz. Both scores are then rounded in f32: a
-//! length-k dot product and two additions are off by at most (k + 3)·u·(|base| + |offset| +
-//! ‖q‖·‖v‖) with u = 2⁻²⁴ (Higham, *Accuracy and Stability*, §3.1), for s and for s̃ alike (with
-//! ‖h‖ ≤ ‖v‖ + e). [`SLACK`] doubles that again, for the few f32 operations that form the bound
-//! itself.
+//! The bound. With v the f32 row and h its decoded copy (f16, or σᵥ·v̂ for 8-bit codes v̂ with
+//! the row's scale σᵥ), e = ‖v − h‖₂ is measured when the index is built, and
+//! |q·v − q·h| ≤ ‖q‖₂·e by Cauchy–Schwarz. For 8-bit codes the query is coded too (q ≈ σ_q·q̂,
+//! eq = ‖q − σ_q·q̂‖₂), adding |(q − σ_q q̂)·h| ≤ eq·‖h‖. The integer products are exact; the
+//! f32 roundings of both scores — a length-k dot product and two additions — are off by at most
+//! (k + 3)·u·(|base| + |offset| + ‖q‖·‖v‖) with u = 2⁻²⁴ (Higham, *Accuracy and Stability*,
+//! §3.1), for s and for s̃ alike. [`SLACK`] doubles that again, for the few f32 operations that
+//! form the bound itself.
+use std::sync::OnceLock;
+
 use half::f16;
 
 use crate::kernels::isa::Isa;
@@ -25,15 +30,66 @@ use crate::query::topn::{Scored, TopN};
 /// Movies per block: one 8-lane vector of scores.
 const LANES: usize = 8;
 
-/// Scans at least this long are split between two threads: about 40 µs of work per half,
-/// well above what waking a second thread costs.
+/// Scans at least this long are split between two threads: well above what waking a second
+/// thread costs.
 const PARALLEL_POSITIONS: usize = 16_384;
 
 /// The rounding allowance per unit of magnitude and per dimension: 2·2·(k + 3)·u with the
 /// k + 3 applied at build time; see the module's comment.
 const SLACK: f64 = 4.0 / (1u64 << 24) as f64;
 
-/// A half-precision copy of the rank space's movie rows, ordered for the scan.
+/// How the movie rows are stored for the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// f16, [block][dim][lane]: one F16C conversion and FMA per dimension of eight movies.
+    Half,
+    /// Signed 8-bit codes stored biased by 128, [block][dim / 4][lane][4]: one VNNI
+    /// instruction multiplies four dimensions of eight movies.
+    Byte,
+}
+
+impl Format {
+    /// Bytes where the CPU has AVX-512 VNNI (with VL), f16 otherwise.
+    pub fn best() -> Format {
+        if byte_kernel() {
+            Format::Byte
+        } else {
+            Format::Half
+        }
+    }
+}
+
+/// Whether this CPU has the byte kernel's instructions, probed once per process.
+fn byte_kernel() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            Isa::detected().has_avx2_fma()
+                && std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("avx512vnni")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Rows {
+    Half(Vec<u16>),
+    Byte {
+        /// Dimensions rounded up to whole groups of four (the padding codes are 0).
+        groups: usize,
+        codes: Vec<u8>,
+        /// σᵥ per position.
+        scale: Vec<f32>,
+        /// ‖σᵥ·v̂‖·(1 + c) per position: what eq multiplies.
+        decoded_norm: Vec<f32>,
+    },
+}
+
+/// A compressed copy of the rank space's movie rows, ordered for the scan.
 #[derive(Debug, Clone)]
 pub struct ScanIndex {
     k: usize,
@@ -43,9 +99,7 @@ pub struct ScanIndex {
     order: Vec<u32>,
     /// The rating count at each position (non-increasing).
     counts: Vec<u32>,
-    /// f16 bits in blocks of [`LANES`] movies, dimension-major within a block
-    /// ([block][dim][lane]), so one vector instruction scores a dimension of eight movies.
-    halves: Vec<u16>,
+    rows: Rows,
     /// The rank space's per-movie offset, by position (padded to whole blocks with 0).
     offset: Vec<f32>,
     /// Per position: e + c·(‖v‖ + e), the part of the bound proportional to ‖q‖.
@@ -61,36 +115,76 @@ impl ScanIndex {
     /// The index of `rows` (movies × k, row-major) with their offsets and training counts;
     /// `None` when a row is not finite or does not fit f16 (the queries then score every movie
     /// exactly, as without an index).
-    pub fn new(rows: &[f32], k: usize, offset: &[f32], counts: &[u32]) -> Option<ScanIndex> {
+    pub fn new(
+        rows: &[f32],
+        k: usize,
+        offset: &[f32],
+        counts: &[u32],
+        format: Format,
+    ) -> Option<ScanIndex> {
         let items = offset.len();
         if k == 0 || items == 0 || rows.len() != items * k || counts.len() != items {
             return None;
         }
+        if rows.iter().chain(offset).any(|x| !x.is_finite()) {
+            return None;
+        }
         let mut order: Vec<u32> = (0..items as u32).collect();
         order.sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(a.cmp(&b)));
+        // Bytes need the integer sums exact in f32 (k·127² < 2²⁴) and in i32.
+        let format = if k > 1024 { Format::Half } else { format };
         let blocks = items.div_ceil(LANES);
-        let mut halves = vec![0u16; blocks * k * LANES];
+        let groups = k.div_ceil(4);
+        let mut stored = match format {
+            Format::Half => Rows::Half(vec![0u16; blocks * k * LANES]),
+            Format::Byte => Rows::Byte {
+                groups,
+                codes: vec![128u8; blocks * groups * LANES * 4],
+                scale: vec![0f32; blocks * LANES],
+                decoded_norm: vec![0f32; blocks * LANES],
+            },
+        };
         let mut offsets = vec![0f32; blocks * LANES];
         let mut error = vec![0f32; blocks * LANES];
         let rounding = SLACK * (k + 3) as f64;
         let mut magnitude = (0f64, 0f64);
+        let mut decoded = vec![0f64; k];
         for (p, &i) in order.iter().enumerate() {
             let i = i as usize;
             let row = &rows[i * k..(i + 1) * k];
             let (block, lane) = (p / LANES, p % LANES);
-            let (mut e2, mut v2) = (0f64, 0f64);
-            for (d, &x) in row.iter().enumerate() {
-                let h = f16::from_f32(x);
-                if !x.is_finite() || !h.is_finite() {
-                    return None;
+            match &mut stored {
+                Rows::Half(halves) => {
+                    for (d, &x) in row.iter().enumerate() {
+                        let h = f16::from_f32(x);
+                        if !h.is_finite() {
+                            return None;
+                        }
+                        halves[(block * k + d) * LANES + lane] = h.to_bits();
+                        decoded[d] = h.to_f64();
+                    }
                 }
-                halves[(block * k + d) * LANES + lane] = h.to_bits();
-                let diff = x as f64 - h.to_f64();
-                e2 += diff * diff;
-                v2 += x as f64 * x as f64;
+                Rows::Byte {
+                    codes,
+                    scale,
+                    decoded_norm,
+                    ..
+                } => {
+                    let (sigma, coded) = code_bytes(row);
+                    for (d, &c) in coded.iter().enumerate() {
+                        let at = ((block * groups + d / 4) * LANES + lane) * 4 + d % 4;
+                        codes[at] = (c as i16 + 128) as u8;
+                        decoded[d] = sigma as f64 * c as f64;
+                    }
+                    scale[p] = sigma;
+                    let norm = decoded.iter().map(|x| x * x).sum::<f64>().sqrt();
+                    decoded_norm[p] = (norm * (1.0 + rounding) * (1.0 + 1e-6)) as f32;
+                }
             }
-            if !offset[i].is_finite() {
-                return None;
+            let (mut e2, mut v2) = (0f64, 0f64);
+            for (&x, &h) in row.iter().zip(&decoded) {
+                e2 += (x as f64 - h) * (x as f64 - h);
+                v2 += x as f64 * x as f64;
             }
             let e = e2.sqrt();
             magnitude.0 = magnitude.0.max(v2.sqrt() + e);
@@ -103,12 +197,19 @@ impl ScanIndex {
             k,
             counts: order.iter().map(|&i| counts[i as usize]).collect(),
             order,
-            halves,
+            rows: stored,
             offset: offsets,
             error,
             rounding: rounding as f32,
             magnitude,
         })
+    }
+
+    pub fn format(&self) -> Format {
+        match self.rows {
+            Rows::Half(_) => Format::Half,
+            Rows::Byte { .. } => Format::Byte,
+        }
     }
 
     /// Scan position → movie.
@@ -123,8 +224,8 @@ impl ScanIndex {
 
     /// The exact best `pool` movies among the first `end` positions that pass `allowed`,
     /// ranked by `exact` (which must be the f32 score the index approximates, for the query
-    /// vector `q` with `base`). `None` when `q` or `base` is not finite: then only the exact
-    /// scan keeps NaN's place in the order.
+    /// vector `q` with `base`). `None` when `q` or `base` is not finite or the scores could
+    /// overflow: then only the exact scan keeps NaN's and ∞'s places in the order.
     #[allow(clippy::too_many_arguments)]
     pub fn top(
         &self,
@@ -143,19 +244,23 @@ impl ScanIndex {
         if norm * self.magnitude.0 + self.magnitude.1 + base.abs() as f64 > 1e30 {
             return None;
         }
-        let norm = norm as f32;
-        let constant = self.rounding * base.abs();
-        let end = end.min(self.order.len());
+        let coded = match &self.rows {
+            Rows::Half(_) => None,
+            Rows::Byte { groups, .. } => Some(CodedQuery::new(q, *groups)),
+        };
+        let query = Query {
+            index: self,
+            q,
+            coded: coded.as_ref(),
+            base,
+            norm: norm as f32,
+            constant: self.rounding * base.abs(),
+        };
+        let vector = match self.rows {
+            Rows::Half(_) => isa.has_avx2_fma(),
+            Rows::Byte { .. } => isa.has_avx2_fma() && byte_kernel(),
+        };
         let scan = |start: usize, end: usize| {
-            let part = Scan {
-                index: self,
-                q,
-                base,
-                norm,
-                constant,
-                start,
-                end,
-            };
             let mut bounds = LowerBounds::new(pool);
             let mut candidates: Vec<(u32, f32)> = Vec::new();
             let mut visit = |p: usize, lower: f32, upper: f32| -> f32 {
@@ -166,20 +271,10 @@ impl ScanIndex {
                 }
                 bounds.threshold()
             };
-            #[cfg(target_arch = "x86_64")]
-            if isa.has_avx2_fma() {
-                // SAFETY: an AVX2 + FMA token is only made on a CPU with AVX2, FMA and F16C.
-                unsafe { part.run_avx2(&mut visit) };
-            } else {
-                part.run_portable(&mut visit);
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                let _ = isa;
-                part.run_portable(&mut visit);
-            }
+            query.run(vector, start, end, &mut visit);
             (bounds, candidates)
         };
+        let end = end.min(self.order.len());
         // A long scan is split in two at a block boundary, one half per core: the halves' best
         // lower bounds together hold the best of the whole, so the threshold is the same.
         let (bounds, candidates) = if end >= PARALLEL_POSITIONS && rayon::current_num_threads() > 1
@@ -206,41 +301,147 @@ impl ScanIndex {
     }
 }
 
-/// One query's pass over the index.
-struct Scan<'a> {
+/// Signed 8-bit codes of a row and their scale: x ≈ σ·c with |c| ≤ 127 (σ = 1 for a zero row).
+fn code_bytes(row: &[f32]) -> (f32, Vec<i8>) {
+    let max = row.iter().fold(0f32, |m, &x| m.max(x.abs()));
+    let sigma = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let codes = row
+        .iter()
+        .map(|&x| (x / sigma).round().clamp(-127.0, 127.0) as i8)
+        .collect();
+    (sigma, codes)
+}
+
+/// The query in 8-bit codes, for the byte kernels.
+struct CodedQuery {
+    /// Four codes per group, packed little-endian as the VNNI instruction reads them.
+    packed: Vec<i32>,
+    codes: Vec<i8>,
+    sigma: f32,
+    /// 128·Σ q̂: the rows' codes are stored biased by 128.
+    bias: i32,
+    /// ‖q − σ_q·q̂‖₂, rounded up.
+    error: f32,
+}
+
+impl CodedQuery {
+    fn new(q: &[f32], groups: usize) -> CodedQuery {
+        let (sigma, mut codes) = code_bytes(q);
+        let error = q
+            .iter()
+            .zip(&codes)
+            .map(|(&x, &c)| (x as f64 - sigma as f64 * c as f64).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        codes.resize(groups * 4, 0);
+        let packed = codes
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8]))
+            .collect();
+        CodedQuery {
+            packed,
+            bias: 128 * codes.iter().map(|&c| c as i32).sum::<i32>(),
+            codes,
+            sigma,
+            error: (error * (1.0 + 1e-6)) as f32,
+        }
+    }
+}
+
+/// One query against the index.
+struct Query<'a> {
     index: &'a ScanIndex,
     q: &'a [f32],
+    coded: Option<&'a CodedQuery>,
     base: f32,
     norm: f32,
     constant: f32,
-    /// Positions [start, end) are scanned; start is a multiple of [`LANES`].
-    start: usize,
-    end: usize,
 }
 
-impl Scan<'_> {
-    /// Calls `visit(position, lower, upper)` for each position whose upper bound reaches the
-    /// threshold `visit` last returned (−∞ at first).
-    fn run_portable(&self, visit: &mut impl FnMut(usize, f32, f32) -> f32) {
-        let (ix, k) = (self.index, self.index.k);
-        let mut threshold = f32::NEG_INFINITY;
-        let mut acc = [0f32; LANES];
-        for block in self.start / LANES..self.end.div_ceil(LANES) {
-            acc.fill(0.0);
-            let halves = &ix.halves[block * k * LANES..(block + 1) * k * LANES];
-            for (d, &qd) in self.q.iter().enumerate() {
-                for (a, &h) in acc.iter_mut().zip(&halves[d * LANES..(d + 1) * LANES]) {
-                    *a += qd * f16::from_bits(h).to_f32();
+impl Query<'_> {
+    /// Calls `visit(position, lower, upper)` for each position in [start, end) (start a
+    /// multiple of [`LANES`]) whose upper bound reaches the threshold `visit` last returned
+    /// (−∞ at first).
+    fn run(
+        &self,
+        vector: bool,
+        start: usize,
+        end: usize,
+        visit: &mut impl FnMut(usize, f32, f32) -> f32,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if vector {
+            // SAFETY: `vector` is only set for a CPU with the kernel's instructions (AVX2, FMA
+            // and F16C for f16; AVX-512 F, VL and VNNI as well for bytes).
+            unsafe {
+                match self.index.rows {
+                    Rows::Half(_) => self.run_half_avx2(start, end, visit),
+                    Rows::Byte { .. } => self.run_byte_vnni(start, end, visit),
                 }
             }
-            for (lane, &dot) in acc.iter().enumerate() {
+            return;
+        }
+        let _ = vector;
+        self.run_portable(start, end, visit);
+    }
+
+    fn run_portable(
+        &self,
+        start: usize,
+        end: usize,
+        visit: &mut impl FnMut(usize, f32, f32) -> f32,
+    ) {
+        let (ix, k) = (self.index, self.index.k);
+        let mut threshold = f32::NEG_INFINITY;
+        let mut dots = [0f32; LANES];
+        let mut extra = [0f32; LANES];
+        for block in start / LANES..end.div_ceil(LANES) {
+            match (&ix.rows, self.coded) {
+                (Rows::Half(halves), _) => {
+                    dots.fill(0.0);
+                    let halves = &halves[block * k * LANES..(block + 1) * k * LANES];
+                    for (d, &qd) in self.q.iter().enumerate() {
+                        for (a, &h) in dots.iter_mut().zip(&halves[d * LANES..(d + 1) * LANES]) {
+                            *a += qd * f16::from_bits(h).to_f32();
+                        }
+                    }
+                }
+                (
+                    Rows::Byte {
+                        groups,
+                        codes,
+                        scale,
+                        decoded_norm,
+                    },
+                    Some(cq),
+                ) => {
+                    for lane in 0..LANES {
+                        let mut acc = 0i32;
+                        for g in 0..*groups {
+                            for t in 0..4 {
+                                let c = codes[((block * groups + g) * LANES + lane) * 4 + t];
+                                acc += c as i32 * cq.codes[g * 4 + t] as i32;
+                            }
+                        }
+                        let p = block * LANES + lane;
+                        dots[lane] = (acc - cq.bias) as f32 * (cq.sigma * scale[p]);
+                        extra[lane] = cq.error * decoded_norm[p];
+                    }
+                }
+                (Rows::Byte { .. }, None) => {
+                    unreachable!("a byte index is always given a coded query")
+                }
+            }
+            for lane in 0..LANES {
                 let p = block * LANES + lane;
-                if p >= self.end {
+                if p >= end {
                     break;
                 }
                 let offset = ix.offset[p];
-                let approx = self.base + offset + dot;
-                let eps = self.norm * ix.error[p] + (self.constant + ix.rounding * offset.abs());
+                let approx = self.base + offset + dots[lane];
+                let eps = self.norm * ix.error[p]
+                    + extra[lane]
+                    + (self.constant + ix.rounding * offset.abs());
                 if approx + eps >= threshold {
                     threshold = visit(p, approx - eps, approx + eps);
                 }
@@ -248,24 +449,28 @@ impl Scan<'_> {
         }
     }
 
-    /// [`Self::run_portable`] with eight movies per instruction.
+    /// The f16 kernel: eight movies per instruction.
     ///
     /// # Safety
     /// The CPU must support AVX2, FMA and F16C.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn run_avx2(&self, visit: &mut impl FnMut(usize, f32, f32) -> f32) {
+    unsafe fn run_half_avx2(
+        &self,
+        start: usize,
+        end: usize,
+        visit: &mut impl FnMut(usize, f32, f32) -> f32,
+    ) {
         use std::arch::x86_64::*;
-        let (ix, k) = (self.index, self.index.k);
-        let mut threshold = f32::NEG_INFINITY;
-        let base = _mm256_set1_ps(self.base);
-        let norm = _mm256_set1_ps(self.norm);
-        let constant = _mm256_set1_ps(self.constant);
-        let rounding = _mm256_set1_ps(ix.rounding);
-        let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        let Rows::Half(halves) = &self.index.rows else {
+            return;
+        };
+        let k = self.index.k;
         let q = self.q.as_ptr();
-        for block in self.start / LANES..self.end.div_ceil(LANES) {
-            let halves = ix.halves.as_ptr().add(block * k * LANES);
+        let zero = _mm256_setzero_ps();
+        let mut threshold = f32::NEG_INFINITY;
+        for block in start / LANES..end.div_ceil(LANES) {
+            let halves = halves.as_ptr().add(block * k * LANES);
             // Four chains: an FMA's latency is four of its issue slots.
             let mut acc = [_mm256_setzero_ps(); 4];
             let mut d = 0;
@@ -284,40 +489,125 @@ impl Scan<'_> {
                 d += 1;
             }
             let dot = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-            let p0 = block * LANES;
-            let offset = _mm256_loadu_ps(ix.offset.as_ptr().add(p0));
-            let error = _mm256_loadu_ps(ix.error.as_ptr().add(p0));
-            let approx = _mm256_add_ps(_mm256_add_ps(base, offset), dot);
-            let eps = _mm256_fmadd_ps(
-                norm,
-                error,
-                _mm256_fmadd_ps(rounding, _mm256_and_ps(offset, abs_mask), constant),
-            );
-            let upper = _mm256_add_ps(approx, eps);
-            let mut hits = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(
-                upper,
-                _mm256_set1_ps(threshold),
-            )) as u32;
-            if hits == 0 {
-                continue;
+            threshold = self.bound_block(block, end, dot, zero, threshold, visit);
+        }
+    }
+
+    /// The byte kernel: four dimensions of eight movies per instruction, in exact integers.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2, FMA, AVX-512 F, VL and VNNI.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512vnni")]
+    unsafe fn run_byte_vnni(
+        &self,
+        start: usize,
+        end: usize,
+        visit: &mut impl FnMut(usize, f32, f32) -> f32,
+    ) {
+        use std::arch::x86_64::*;
+        let (
+            Rows::Byte {
+                groups,
+                codes,
+                scale,
+                decoded_norm,
+            },
+            Some(cq),
+        ) = (&self.index.rows, self.coded)
+        else {
+            return;
+        };
+        let groups = *groups;
+        let bias = _mm256_set1_epi32(cq.bias);
+        let sigma = _mm256_set1_ps(cq.sigma);
+        let qerror = _mm256_set1_ps(cq.error);
+        let mut threshold = f32::NEG_INFINITY;
+        for block in start / LANES..end.div_ceil(LANES) {
+            let rows = codes.as_ptr().add(block * groups * LANES * 4);
+            let mut acc = [_mm256_setzero_si256(); 4];
+            let mut g = 0;
+            while g + 4 <= groups {
+                for (j, a) in acc.iter_mut().enumerate() {
+                    let v = _mm256_loadu_si256(rows.add((g + j) * LANES * 4) as *const __m256i);
+                    *a = _mm256_dpbusd_epi32(*a, v, _mm256_set1_epi32(cq.packed[g + j]));
+                }
+                g += 4;
             }
-            let lower = _mm256_sub_ps(approx, eps);
-            let (mut lo, mut up) = ([0f32; LANES], [0f32; LANES]);
-            _mm256_storeu_ps(lo.as_mut_ptr(), lower);
-            _mm256_storeu_ps(up.as_mut_ptr(), upper);
-            while hits != 0 {
-                let lane = hits.trailing_zeros() as usize;
-                hits &= hits - 1;
-                let p = p0 + lane;
-                if p >= self.end {
-                    break;
-                }
-                // The threshold rises as the scan goes: later lanes are tested against it.
-                if up[lane] >= threshold {
-                    threshold = visit(p, lo[lane], up[lane]);
-                }
+            while g < groups {
+                let v = _mm256_loadu_si256(rows.add(g * LANES * 4) as *const __m256i);
+                acc[0] = _mm256_dpbusd_epi32(acc[0], v, _mm256_set1_epi32(cq.packed[g]));
+                g += 1;
+            }
+            let sum = _mm256_add_epi32(
+                _mm256_add_epi32(acc[0], acc[1]),
+                _mm256_add_epi32(acc[2], acc[3]),
+            );
+            let p0 = block * LANES;
+            let product = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, bias));
+            let dot = _mm256_mul_ps(
+                product,
+                _mm256_mul_ps(sigma, _mm256_loadu_ps(scale.as_ptr().add(p0))),
+            );
+            let extra = _mm256_mul_ps(qerror, _mm256_loadu_ps(decoded_norm.as_ptr().add(p0)));
+            threshold = self.bound_block(block, end, dot, extra, threshold, visit);
+        }
+    }
+
+    /// Bounds a block's eight approximate dot products and visits the lanes that reach the
+    /// threshold; returns the threshold after them.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn bound_block(
+        &self,
+        block: usize,
+        end: usize,
+        dot: std::arch::x86_64::__m256,
+        extra: std::arch::x86_64::__m256,
+        mut threshold: f32,
+        visit: &mut impl FnMut(usize, f32, f32) -> f32,
+    ) -> f32 {
+        use std::arch::x86_64::*;
+        let ix = self.index;
+        let p0 = block * LANES;
+        let offset = _mm256_loadu_ps(ix.offset.as_ptr().add(p0));
+        let error = _mm256_loadu_ps(ix.error.as_ptr().add(p0));
+        let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        let approx = _mm256_add_ps(_mm256_add_ps(_mm256_set1_ps(self.base), offset), dot);
+        let eps = _mm256_add_ps(
+            _mm256_fmadd_ps(_mm256_set1_ps(self.norm), error, extra),
+            _mm256_fmadd_ps(
+                _mm256_set1_ps(ix.rounding),
+                _mm256_and_ps(offset, abs_mask),
+                _mm256_set1_ps(self.constant),
+            ),
+        );
+        let upper = _mm256_add_ps(approx, eps);
+        let mut hits = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(
+            upper,
+            _mm256_set1_ps(threshold),
+        )) as u32;
+        if hits == 0 {
+            return threshold;
+        }
+        let lower = _mm256_sub_ps(approx, eps);
+        let (mut lo, mut up) = ([0f32; LANES], [0f32; LANES]);
+        _mm256_storeu_ps(lo.as_mut_ptr(), lower);
+        _mm256_storeu_ps(up.as_mut_ptr(), upper);
+        while hits != 0 {
+            let lane = hits.trailing_zeros() as usize;
+            hits &= hits - 1;
+            let p = p0 + lane;
+            if p >= end {
+                break;
+            }
+            // The threshold rises as the scan goes: later lanes are tested against it.
+            if up[lane] >= threshold {
+                threshold = visit(p, lo[lane], up[lane]);
             }
         }
+        threshold
     }
 }
 
@@ -387,10 +677,20 @@ mod tests {
                 let j = rng.random_range(0..i);
                 rows.copy_within(j * k..(j + 1) * k, i * k);
                 offset[i] = offset[j];
-                if rng.random::<bool>() {
+                match rng.random_range(0..3) {
                     // A near tie: one ulp apart in one coordinate.
-                    let c = i * k + rng.random_range(0..k);
-                    rows[c] = f32::from_bits(rows[c].to_bits() + 1);
+                    0 => {
+                        let c = i * k + rng.random_range(0..k);
+                        rows[c] = f32::from_bits(rows[c].to_bits() + 1);
+                    }
+                    // A neighbour closer than the codes can tell apart, so that the list's
+                    // edge falls among approximate scores within each other's bounds.
+                    1 => {
+                        for x in &mut rows[i * k..(i + 1) * k] {
+                            *x += (rng.random::<f32>() - 0.5) * 1e-3;
+                        }
+                    }
+                    _ => {}
                 }
                 continue;
             }
@@ -425,7 +725,8 @@ mod tests {
         ] {
             let (rows, offset) = rows(&mut rng, items, k);
             let counts: Vec<u32> = (0..items).map(|_| rng.random_range(0..40)).collect();
-            let index = ScanIndex::new(&rows, k, &offset, &counts).unwrap();
+            let indexes = [Format::Half, Format::Byte]
+                .map(|f| ScanIndex::new(&rows, k, &offset, &counts, f).unwrap());
             for trial in 0..30 {
                 let q: Vec<f32> = (0..k)
                     .map(|_| {
@@ -443,7 +744,10 @@ mod tests {
                         .map(|i| Scored::new(i as u32, exact(i))),
                     pool,
                 );
-                for isa in Isa::available() {
+                for (index, isa) in indexes
+                    .iter()
+                    .flat_map(|ix| Isa::available().into_iter().map(move |isa| (ix, isa)))
+                {
                     let end = index.prefix(min_ratings);
                     let got = index
                         .top(isa, &q, base, end, pool, |i| !banned[i as usize], exact)
@@ -465,10 +769,16 @@ mod tests {
     #[test]
     fn rows_or_queries_beyond_the_bound_take_the_exact_path() {
         let (k, offset, counts) = (2, vec![0.0, 0.0], vec![1, 1]);
-        assert!(ScanIndex::new(&[1.0, 2.0, 1e6, 0.0], k, &offset, &counts).is_none());
-        assert!(ScanIndex::new(&[1.0, f32::NAN, 0.0, 0.0], k, &offset, &counts).is_none());
-        assert!(ScanIndex::new(&[1.0, 2.0, 0.0, 0.0], k, &[0.0, f32::INFINITY], &counts).is_none());
-        let index = ScanIndex::new(&[1.0, 2.0, 0.5, 0.0], k, &offset, &counts).unwrap();
+        let new =
+            |rows: &[f32], offset: &[f32], format| ScanIndex::new(rows, k, offset, &counts, format);
+        // f16 ends at 65504; bytes scale each row.
+        assert!(new(&[1.0, 2.0, 1e6, 0.0], &offset, Format::Half).is_none());
+        assert!(new(&[1.0, 2.0, 1e6, 0.0], &offset, Format::Byte).is_some());
+        for format in [Format::Half, Format::Byte] {
+            assert!(new(&[1.0, f32::NAN, 0.0, 0.0], &offset, format).is_none());
+            assert!(new(&[1.0, 2.0, 0.0, 0.0], &[0.0, f32::INFINITY], format).is_none());
+        }
+        let index = new(&[1.0, 2.0, 0.5, 0.0], &offset, Format::Byte).unwrap();
         let isa = Isa::detected();
         let top = |q: &[f32], base: f32| index.top(isa, q, base, 2, 1, |_| true, |_| 0.0);
         assert!(top(&[f32::NAN, 0.0], 0.0).is_none());

@@ -2,7 +2,7 @@
 //! ranker's scoring space and the title series.
 use crate::kernels::dense::dot;
 use crate::model::Model;
-use crate::query::scan::ScanIndex;
+use crate::query::scan::{Format, ScanIndex};
 use crate::query::series::Series;
 use rayon::prelude::*;
 
@@ -178,7 +178,13 @@ impl QueryStats {
             })
             .collect();
         let rank = RankSpace::new(model, &item_counts);
-        let scan = ScanIndex::new(rank.item_rows(model), rank.k, &rank.offset, &item_counts);
+        let scan = ScanIndex::new(
+            rank.item_rows(model),
+            rank.k,
+            &rank.offset,
+            &item_counts,
+            Format::best(),
+        );
         let series = if rank.series_bonus > 0.0 {
             Series::of_model(model)
         } else {
