@@ -2,7 +2,7 @@
 //! and cancellation between them.
 use super::explicit::HalfStep;
 use super::implicit::step::ImplicitStep;
-use super::metrics::epoch_stats;
+use super::metrics::{fused_epoch_stats, EpochSums, RowSums};
 use super::{genre, implicit};
 use crate::data::dataset::Dataset;
 use crate::error::Result;
@@ -55,15 +55,16 @@ pub(crate) fn run_epochs(
     let mut prev_loss = f64::INFINITY;
     let mut best: Option<(f64, Model)> = None;
     let mut since_best = 0;
+    let mut sums = EpochSums::new(train);
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         for &step in epoch_steps(config.model) {
             cancel.check()?;
-            apply_step(step, train, &mut model, Some(&cancel));
+            step_with_sums(step, train, &mut model, Some(&cancel), Some(&mut sums));
         }
         cancel.check()?;
         let seconds = start.elapsed().as_secs_f64();
-        let stats = epoch_stats(epoch, &model, train, hooks.test, seconds);
+        let stats = fused_epoch_stats(epoch, &model, train, hooks.test, &sums, seconds);
         let (test_rmse, loss) = (stats.test_rmse, stats.loss);
         model.history.push(stats.clone());
         if let Some(cb) = hooks.on_epoch.as_mut() {
@@ -97,6 +98,24 @@ pub(crate) fn run_epochs(
 /// Applies one exact block update (on the current rayon pool). A raised `cancel` makes the
 /// remaining rows be skipped; the caller then discards the model.
 pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option<&CancelToken>) {
+    step_with_sums(step, train, model, cancel, None);
+}
+
+/// [`apply_step`], leaving the solved rows' [`RowSums`] in `sums`: penalties from the Users
+/// step, errors and penalties from the Items step. The epoch's steps end with the Items step
+/// and nothing after the Users step changes the users, so these are the end-of-epoch model's.
+pub fn step_with_sums(
+    step: Step,
+    train: &Dataset,
+    model: &mut Model,
+    cancel: Option<&CancelToken>,
+    sums: Option<&mut EpochSums>,
+) {
+    let (row_sums, errors): (&mut [RowSums], bool) = match (sums, step) {
+        (Some(s), Step::Users) => (&mut s.users, false),
+        (Some(s), Step::Items) => (&mut s.items, true),
+        _ => (&mut [], false),
+    };
     let c = model.config.clone();
     if c.model == ModelKind::Implicit {
         let (ratings, other, own) = match step {
@@ -119,7 +138,7 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
             lockstep_min_degree: implicit::LOCKSTEP_MIN_DEGREE,
             cancel,
         }
-        .run(own);
+        .run_with_sums(own, row_sums, errors);
         return;
     }
     let priors = (step == Step::Items && c.model == ModelKind::Genre).then(|| genre::priors(model));
@@ -156,5 +175,5 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
         prior: priors.as_deref(),
         cancel,
     }
-    .run(factors, bias);
+    .run_with_sums(factors, bias, row_sums, errors);
 }

@@ -1,4 +1,10 @@
 //! What each epoch reports: the loss the updates minimize, in f64, and train/test errors.
+//!
+//! Training takes the train errors and the penalties from the block updates themselves
+//! ([`RowSums`], [`fused_epoch_stats`]): the Items step is an epoch's last, so the errors of a
+//! movie's ratings under its solved (v, c) are those of the end-of-epoch model, and the users'
+//! penalties are final after the Users step. [`train_metrics`] is the separate pass over the
+//! ratings, for the baseline, the Bayesian sampler and any other model.
 use super::genre;
 use crate::data::dataset::Dataset;
 use crate::eval::rating::{error_sums, errors, rmse_mae, sum_over_rows};
@@ -6,6 +12,50 @@ use crate::kernels::dense::gramian;
 use crate::kernels::isa::Isa;
 use crate::model::config::ModelKind;
 use crate::model::{EpochStats, Model};
+use std::time::Instant;
+
+/// What a solved row leaves for its epoch's metrics, in f64.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RowSums {
+    /// Σ e² over the row's ratings under the solved row (rows of the last half-step only).
+    pub squared: f64,
+    /// Σ |e|.
+    pub absolute: f64,
+    /// Implicit model: Σ c (1 − s)² − s², the observed pairs' correction to the all-pairs sum.
+    pub implicit: f64,
+    /// Explicit models: ω (τ |x − p|² + γ b²); implicit: |x|².
+    pub penalty: f64,
+}
+
+impl RowSums {
+    fn as_array(&self) -> [f64; 4] {
+        [self.squared, self.absolute, self.implicit, self.penalty]
+    }
+}
+
+/// Every row's [`RowSums`] of one epoch: the users' from the Users step (penalties only), the
+/// movies' from the Items step (errors and penalties).
+pub struct EpochSums {
+    pub users: Vec<RowSums>,
+    pub items: Vec<RowSums>,
+}
+
+impl EpochSums {
+    pub fn new(train: &Dataset) -> EpochSums {
+        EpochSums {
+            users: vec![RowSums::default(); train.by_user.nrows()],
+            items: vec![RowSums::default(); train.by_item.nrows()],
+        }
+    }
+
+    /// The users' and the movies' sums, each added in fixed chunks of rows (the same order for
+    /// any thread count).
+    fn totals(&self) -> ([f64; 4], [f64; 4]) {
+        let users = sum_over_rows(self.users.len(), |u| self.users[u].as_array());
+        let items = sum_over_rows(self.items.len(), |i| self.items[i].as_array());
+        (users, items)
+    }
+}
 
 /// The record of an epoch that took `seconds`: the model's errors on `train` and `test`.
 pub(crate) fn epoch_stats(
@@ -15,8 +65,10 @@ pub(crate) fn epoch_stats(
     test: Option<&Dataset>,
     seconds: f64,
 ) -> EpochStats {
+    let start = Instant::now();
     let (train_rmse, train_mae, loss) = train_metrics(model, train);
     let (test_rmse, test_mae) = test_errors(model, test);
+    let metrics_seconds = start.elapsed().as_secs_f64();
     EpochStats {
         epoch,
         train_rmse,
@@ -25,7 +77,53 @@ pub(crate) fn epoch_stats(
         test_mae,
         loss,
         seconds,
+        metrics_seconds: Some(metrics_seconds),
+        wall_seconds: Some(seconds + metrics_seconds),
     }
+}
+
+/// The record of an epoch whose updates took `seconds` and left `sums`: the train errors and
+/// the loss from the sums, the test errors by a pass over `test`.
+pub(crate) fn fused_epoch_stats(
+    epoch: usize,
+    model: &Model,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    sums: &EpochSums,
+    seconds: f64,
+) -> EpochStats {
+    let start = Instant::now();
+    let (train_rmse, train_mae, loss) = fused_train_metrics(model, train, sums);
+    let (test_rmse, test_mae) = test_errors(model, test);
+    let metrics_seconds = start.elapsed().as_secs_f64();
+    EpochStats {
+        epoch,
+        train_rmse,
+        train_mae,
+        test_rmse,
+        test_mae,
+        loss,
+        seconds,
+        metrics_seconds: Some(metrics_seconds),
+        wall_seconds: Some(seconds + metrics_seconds),
+    }
+}
+
+/// Train RMSE, MAE and loss from an epoch's [`EpochSums`]: the values of [`train_metrics`] up
+/// to the order of the f64 additions.
+pub fn fused_train_metrics(
+    model: &Model,
+    train: &Dataset,
+    sums: &EpochSums,
+) -> (f64, f64, f64) {
+    let (users, items) = sums.totals();
+    let (rmse, mae) = rmse_mae([items[0], items[1], items[2]], train);
+    let loss = if model.config.model == ModelKind::Implicit {
+        implicit_loss_with(model, items[2], users[3] + items[3])
+    } else {
+        explicit_loss_with(model, items[0], users[3] + items[3])
+    };
+    (rmse, mae, loss)
 }
 
 /// (RMSE, MAE) on a test set, when there is one with ratings.
@@ -100,17 +198,33 @@ pub(crate) fn explicit_loss(model: &Model, train: &Dataset, se: f64) -> f64 {
             0.0,
         ]
     });
-    let genres = if genre_model {
+    explicit_loss_with(model, se, users + items)
+}
+
+/// The explicit loss given Σ e² and the rows' penalties Σ ω (τ |x − p|² + γ b²).
+fn explicit_loss_with(model: &Model, se: f64, penalties: f64) -> f64 {
+    let c = &model.config;
+    let genres = if c.model == ModelKind::Genre {
         genre::genre_penalty(model)
     } else {
         0.0
     };
-    c.lambda as f64 / 2.0 * se + (users + items) / 2.0 + genres
+    c.lambda as f64 / 2.0 * se + penalties / 2.0 + genres
 }
 
 /// λ/2 Σ_{all u,i} c_ui (p_ui − x_u·y_i)² + τ/2 (|X|² + |Y|²). The sum over all pairs is
 /// trace(XᵀX · YᵀY) plus corrections on the observed pairs, O((m+n)k² + nnz·k).
 pub(crate) fn implicit_loss(model: &Model, observed: f64) -> f64 {
+    let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
+    implicit_loss_with(
+        model,
+        observed,
+        sq(&model.user_factors) + sq(&model.item_factors),
+    )
+}
+
+/// The implicit loss given the observed pairs' correction and |X|² + |Y|².
+fn implicit_loss_with(model: &Model, observed: f64, squared_norms: f64) -> f64 {
     let c = &model.config;
     let k = model.k;
     let gram64 = |f: &[f32]| {
@@ -119,7 +233,5 @@ pub(crate) fn implicit_loss(model: &Model, observed: f64) -> f64 {
     };
     let (xx, yy) = (gram64(&model.user_factors), gram64(&model.item_factors));
     let all_pairs: f64 = xx.iter().zip(&yy).map(|(a, b)| a * b).sum();
-    let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
-    c.lambda as f64 / 2.0 * (all_pairs + observed)
-        + c.tau as f64 / 2.0 * (sq(&model.user_factors) + sq(&model.item_factors))
+    c.lambda as f64 / 2.0 * (all_pairs + observed) + c.tau as f64 / 2.0 * squared_norms
 }

@@ -182,6 +182,8 @@ fn the_kept_epoch_is_the_first_best_under_patience_else_the_last() {
                 test_mae: t,
                 loss: 1.0,
                 seconds: 0.0,
+                metrics_seconds: None,
+                wall_seconds: None,
             })
             .collect()
     };

@@ -11,8 +11,10 @@ pub mod step;
 use lockstep::Lockstep;
 use step::ImplicitStep;
 
+use super::metrics::RowSums;
 use super::row::{ImplicitRow, IndexedRow, RowScratch, IMPLICIT_CHUNK, PREFETCH_AHEAD};
 use super::schedule::par_solve_rows;
+use rayon::prelude::*;
 use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply, RowWeights};
 use crate::kernels::dense::{
     axpy, dot, gram_accumulate, padded, prefetch_vector, regularized_gram,
@@ -54,6 +56,12 @@ struct Scratch {
 impl ImplicitStep<'_> {
     /// Updates every row's vector in place (the current value is the CG starting point).
     pub fn run(&self, factors: &mut [f32]) {
+        self.run_with_sums(factors, &mut [], false);
+    }
+
+    /// As [`ImplicitStep::run`], and when `sums` is not empty leaves in `sums[row]` the solved
+    /// row's |x|² and, with `errors`, its observed pairs' errors under the solved row.
+    pub fn run_with_sums(&self, factors: &mut [f32], sums: &mut [RowSums], errors: bool) {
         let k = self.k;
         let kp = padded(k);
         let kl = lane_stride(k);
@@ -90,11 +98,18 @@ impl ImplicitStep<'_> {
             in_lockstep[r as usize] = true;
         }
         let is_long = |row: usize| in_lockstep[row];
-        let solve = |s: &mut Scratch, row: usize, x: &mut [f32], _: Option<&mut f32>| {
+        let solve = |s: &mut Scratch,
+                     row: usize,
+                     x: &mut [f32],
+                     _: Option<&mut f32>,
+                     sum: Option<&mut RowSums>| {
             if is_long(row) || self.cancel.is_some_and(|c| c.is_cancelled()) {
                 return;
             }
-            self.solve_row(isa, row, x, &base, s)
+            self.solve_row(isa, row, x, &base, s);
+            if let Some(sum) = sum {
+                *sum = self.row_sums(isa, row, x, errors);
+            }
         };
         // A row's dense k × k products cost about k/4 ratings' worth of work.
         let cost = |row| match is_long(row) {
@@ -109,7 +124,7 @@ impl ImplicitStep<'_> {
         // The lockstep rows run beside the others: its passes are cache-bound while the other
         // rows' gathers are memory-bound, and it fills the threads' idle ends.
         let (_, solved) = rayon::join(
-            || par_solve_rows(self.ratings, cost, k, factors, &mut [], init, solve),
+            || par_solve_rows(self.ratings, cost, k, factors, &mut [], sums, init, solve),
             || {
                 self.cg_steps.and_then(|steps| {
                     Lockstep {
@@ -127,6 +142,58 @@ impl ImplicitStep<'_> {
             .zip(solved.iter().flat_map(|v| v.chunks_exact(k)))
         {
             factors[r as usize * k..(r as usize + 1) * k].copy_from_slice(x);
+        }
+        if !sums.is_empty() && !long.is_empty() {
+            let factors = &*factors;
+            let long_sums: Vec<RowSums> = long
+                .par_iter()
+                .map(|&r| {
+                    let r = r as usize;
+                    self.row_sums(isa, r, &factors[r * k..(r + 1) * k], errors)
+                })
+                .collect();
+            for (&r, sum) in long.iter().zip(long_sums) {
+                sums[r as usize] = sum;
+            }
+        }
+    }
+
+    /// A solved row's share of the loss and errors, in the f64 arithmetic of
+    /// `eval::rating::error_sums` (an implicit model's μ and biases are zero, so its prediction
+    /// is the dot product alone).
+    fn row_sums(&self, isa: Isa, row: usize, x: &[f32], errors: bool) -> RowSums {
+        let penalty = x.iter().map(|&a| a as f64 * a as f64).sum();
+        if !errors {
+            return RowSums {
+                penalty,
+                ..RowSums::default()
+            };
+        }
+        let k = self.k;
+        let (cols, vals) = self.ratings.row(row);
+        let alpha = self.alpha as f64;
+        let mut acc = [0.0; 3];
+        isa.run(
+            #[inline(always)]
+            || {
+                for (j, (&c, &r)) in cols.iter().zip(vals).enumerate() {
+                    if let Some(&ahead) = cols.get(j + PREFETCH_AHEAD) {
+                        prefetch_vector(self.other_factors, ahead as usize, k);
+                    }
+                    let c = c as usize;
+                    let s = dot(&self.other_factors[c * k..(c + 1) * k], x);
+                    let e = (1.0 - s) as f64;
+                    acc[0] += e * e;
+                    acc[1] += e.abs();
+                    acc[2] += (1.0 + alpha * r as f64) * e * e - s as f64 * s as f64;
+                }
+            },
+        );
+        RowSums {
+            squared: acc[0],
+            absolute: acc[1],
+            implicit: acc[2],
+            penalty,
         }
     }
 
