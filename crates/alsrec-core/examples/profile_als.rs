@@ -11,6 +11,25 @@ use alsrec_core::als::metrics::{fused_train_metrics, train_metrics, EpochSums};
 use alsrec_core::ingest::movielens::{load_movielens, LoadOptions};
 use alsrec_core::model::config::{ModelKind, TrainConfig};
 
+/// CPU seconds run by all of this process's threads so far (Linux schedstat; 0 elsewhere): on a
+/// shared machine a step's CPU time moves less than its wall time when other work preempts it.
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ns = 0u64;
+    for t in tasks.flatten() {
+        if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) {
+            ns += s
+                .split(' ')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+        }
+    }
+    ns as f64 / 1e9
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dir = args.get(1).expect("data dir");
@@ -42,24 +61,29 @@ fn main() {
     let separate = std::env::var_os("ALS_PROFILE_SEPARATE").is_some();
     pool.install(|| {
         let mut model = initial_model(&data, &config, None).unwrap();
-        let mut sums = EpochSums::new(&data);
+        let mut sums = EpochSums::new(&data, k);
         for epoch in 0..epochs {
             let start = Instant::now();
             for &step in epoch_steps(model_kind) {
-                let t = Instant::now();
+                let (t, cpu) = (Instant::now(), cpu_seconds());
                 let sums = (!plain).then_some(&mut sums);
                 step_with_sums(step, &data, &mut model, None, sums);
-                eprintln!("epoch {epoch} {step:?}: {:.3}s", t.elapsed().as_secs_f64());
+                eprintln!(
+                    "epoch {epoch} {step:?}: {:.3}s cpu {:.3}s",
+                    t.elapsed().as_secs_f64(),
+                    cpu_seconds() - cpu
+                );
             }
             let updates = start.elapsed().as_secs_f64();
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), cpu_seconds());
             let (rmse, _, l) = match plain {
                 true => train_metrics(&model, &data),
                 false => fused_train_metrics(&model, &data, &sums),
             };
             let metrics = t.elapsed().as_secs_f64();
             eprintln!(
-                "  updates {updates:.3}s metrics {metrics:.3}s epoch {:.3}s rmse {rmse:.9} loss {l:.6}",
+                "  updates {updates:.3}s metrics {metrics:.3}s cpu {:.3}s epoch {:.3}s rmse {rmse:.9} loss {l:.6}",
+                cpu_seconds() - cpu,
                 updates + metrics
             );
             if separate {

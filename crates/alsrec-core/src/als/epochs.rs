@@ -2,7 +2,7 @@
 //! and cancellation between them.
 use super::explicit::HalfStep;
 use super::implicit::step::ImplicitStep;
-use super::metrics::{fused_epoch_stats, EpochSums, RowSums};
+use super::metrics::{fused_epoch_stats, fused_max_degree, EpochSums, RowSums};
 use super::{genre, implicit};
 use crate::data::dataset::Dataset;
 use crate::error::Result;
@@ -47,15 +47,27 @@ pub fn epoch_steps(kind: ModelKind) -> &'static [Step] {
 
 pub(crate) fn run_epochs(
     train: &Dataset,
+    model: Model,
+    hooks: &mut TrainHooks<'_>,
+) -> Result<Model> {
+    let max_degree = fused_max_degree(model.k);
+    run_epochs_with(train, model, hooks, max_degree)
+}
+
+/// [`run_epochs`], the errors of movies with more than `max_degree` ratings summed after the
+/// Items step ([`super::metrics::Deferred`]).
+pub(crate) fn run_epochs_with(
+    train: &Dataset,
     mut model: Model,
     hooks: &mut TrainHooks<'_>,
+    max_degree: usize,
 ) -> Result<Model> {
     let config = model.config.clone();
     let cancel = hooks.cancel.clone().unwrap_or_default();
     let mut prev_loss = f64::INFINITY;
     let mut best: Option<(f64, Model)> = None;
     let mut since_best = 0;
-    let mut sums = EpochSums::new(train);
+    let mut sums = EpochSums::with_max_degree(train, max_degree);
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         for &step in epoch_steps(config.model) {
@@ -111,10 +123,11 @@ pub fn step_with_sums(
     cancel: Option<&CancelToken>,
     sums: Option<&mut EpochSums>,
 ) {
-    let (row_sums, errors): (&mut [RowSums], bool) = match (sums, step) {
-        (Some(s), Step::Users) => (&mut s.users, false),
-        (Some(s), Step::Items) => (&mut s.items, true),
-        _ => (&mut [], false),
+    // Rows of up to `errors` ratings sum their errors (none in the Users step).
+    let (row_sums, errors): (&mut [RowSums], usize) = match (sums, step) {
+        (Some(s), Step::Users) => (&mut s.users, 0),
+        (Some(s), Step::Items) => (&mut s.items, s.deferred.max_degree),
+        _ => (&mut [], 0),
     };
     let c = model.config.clone();
     if c.model == ModelKind::Implicit {

@@ -47,18 +47,19 @@ impl HalfStep<'_> {
     /// Solves every row in parallel, writing vectors and biases in place. Each row depends only
     /// on the fixed side, so the result is the same for any thread count.
     pub fn run(&self, factors: &mut [f32], bias: &mut [f32]) {
-        self.run_with_sums(factors, bias, &mut [], false);
+        self.run_with_sums(factors, bias, &mut [], 0);
     }
 
     /// As [`HalfStep::run`], and when `sums` is not empty leaves in `sums[row]` the solved row's
-    /// penalty ω (τ |x − p|² + γ b²) and, with `errors`, its ratings' errors under the solved
-    /// row (exact for the model after the half-step when the fixed side is final).
+    /// penalty ω (τ |x − p|² + γ b²) and, for rows of at most `errors` ratings, its ratings'
+    /// errors under the solved row (those of the model after the half-step, the fixed side
+    /// being final).
     pub fn run_with_sums(
         &self,
         factors: &mut [f32],
         bias: &mut [f32],
         sums: &mut [RowSums],
-        errors: bool,
+        errors: usize,
     ) {
         let k = self.k;
         let rows = self.ratings.nrows();
@@ -83,7 +84,7 @@ impl HalfStep<'_> {
                 || {
                     problem.solve(isa, &neighbours, scratch, x, b);
                     if let Some(sum) = sum {
-                        *sum = self.row_sums(&neighbours, problem.prior, x, *b, errors);
+                        *sum = self.row_sums(isa, &neighbours, problem.prior, x, *b, errors);
                     }
                 },
             )
@@ -105,11 +106,12 @@ impl HalfStep<'_> {
     #[inline(always)]
     fn row_sums(
         &self,
+        isa: Isa,
         neighbours: &IndexedRow<'_>,
         prior: Option<&[f32]>,
         x: &[f32],
         b: f32,
-        errors: bool,
+        errors: usize,
     ) -> RowSums {
         let weight = if self.weighted {
             neighbours.len() as f64
@@ -124,8 +126,8 @@ impl HalfStep<'_> {
                 .sum(),
             None => x.iter().map(|&a| a as f64 * a as f64).sum(),
         };
-        let [squared, absolute] = match errors {
-            true => explicit_errors(neighbours, self.mu, x, b),
+        let [squared, absolute] = match neighbours.len() <= errors {
+            true => explicit_errors(isa, neighbours, self.mu, x, b),
             false => [0.0; 2],
         };
         RowSums {

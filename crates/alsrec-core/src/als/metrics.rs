@@ -3,12 +3,16 @@
 //! Training takes the train errors and the penalties from the block updates themselves
 //! ([`RowSums`], [`fused_epoch_stats`]): the Items step is an epoch's last, so the errors of a
 //! movie's ratings under its solved (v, c) are those of the end-of-epoch model, and the users'
-//! penalties are final after the Users step. [`train_metrics`] is the separate pass over the
-//! ratings, for the baseline, the Bayesian sampler and any other model.
+//! penalties are final after the Users step. The errors are summed right after a movie is
+//! solved, while its users' vectors are still in cache; the few most rated movies, whose users
+//! would no longer be, are summed after the step by user ([`Deferred`]), against their own
+//! vectors, which stay in cache. [`train_metrics`] is the separate pass over the ratings, for
+//! the baseline, the Bayesian sampler and any other model.
 use super::genre;
 use crate::data::dataset::Dataset;
+use crate::data::sparse::Csr;
 use crate::eval::rating::{error_sums, errors, rmse_mae, sum_over_rows};
-use crate::kernels::dense::gramian;
+use crate::kernels::dense::{dot_isa, gramian, padded};
 use crate::kernels::isa::Isa;
 use crate::model::config::ModelKind;
 use crate::model::{EpochStats, Model};
@@ -33,18 +37,112 @@ impl RowSums {
     }
 }
 
+/// A movie's users' vectors up to this many bytes are still in the core's cache (half of a
+/// 1 MiB L2) when the movie is solved: the errors of its ratings are summed then.
+const FUSED_ROW_BYTES: usize = 512 << 10;
+
+/// The most ratings a movie's errors are summed with in the Items step at latent dimension `k`.
+pub fn fused_max_degree(k: usize) -> usize {
+    (FUSED_ROW_BYTES / (padded(k).max(1) * 4)).max(64)
+}
+
+/// The ratings of the movies with more than `max_degree` ratings, by user: their errors are
+/// summed after the Items step, user by user, so each user's vector is read once and the few
+/// movies' vectors stay in cache.
+pub struct Deferred {
+    pub max_degree: usize,
+    by_user: Csr,
+}
+
+impl Deferred {
+    pub fn new(train: &Dataset, max_degree: usize) -> Deferred {
+        let deferred: Vec<bool> = (0..train.by_item.nrows())
+            .map(|i| train.by_item.row_len(i) > max_degree)
+            .collect();
+        let by_user = &train.by_user;
+        let mut indptr = Vec::with_capacity(by_user.nrows() + 1);
+        indptr.push(0);
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        if deferred.iter().any(|&d| d) {
+            for u in 0..by_user.nrows() {
+                let (cols, vals) = by_user.row(u);
+                for (&i, &r) in cols.iter().zip(vals) {
+                    if deferred[i as usize] {
+                        indices.push(i);
+                        values.push(r);
+                    }
+                }
+                indptr.push(indices.len());
+            }
+        } else {
+            indptr.resize(by_user.nrows() + 1, 0);
+        }
+        Deferred {
+            max_degree,
+            by_user: Csr {
+                indptr,
+                indices,
+                values,
+                ncols: by_user.ncols,
+            },
+        }
+    }
+
+    /// (Σ e², Σ |e|, implicit correction) over the deferred ratings, as
+    /// [`crate::eval::rating::row_error_sums`] computes each term.
+    fn error_sums(&self, model: &Model) -> [f64; 3] {
+        if self.by_user.indices.is_empty() {
+            return [0.0; 3];
+        }
+        let implicit = model.config.model == ModelKind::Implicit;
+        let alpha = model.config.alpha as f64;
+        let isa = Isa::detected();
+        sum_over_rows(self.by_user.nrows(), |u| {
+            isa.run(
+                #[inline(always)]
+                || {
+                    let (cols, vals) = self.by_user.row(u);
+                    let x = model.user_vector(u);
+                    let base = model.mu + model.user_bias[u];
+                    let mut acc = [0.0; 3];
+                    for (&i, &r) in cols.iter().zip(vals) {
+                        let i = i as usize;
+                        let s = base + model.item_bias[i] + dot_isa(isa, x, model.item_vector(i));
+                        let target = if implicit { 1.0 } else { r };
+                        let e = (target - s) as f64;
+                        acc[0] += e * e;
+                        acc[1] += e.abs();
+                        if implicit {
+                            acc[2] += (1.0 + alpha * r as f64) * e * e - s as f64 * s as f64;
+                        }
+                    }
+                    acc
+                },
+            )
+        })
+    }
+}
+
 /// Every row's [`RowSums`] of one epoch: the users' from the Users step (penalties only), the
-/// movies' from the Items step (errors and penalties).
+/// movies' from the Items step (errors of the movies not deferred, and penalties).
 pub struct EpochSums {
     pub users: Vec<RowSums>,
     pub items: Vec<RowSums>,
+    pub deferred: Deferred,
 }
 
 impl EpochSums {
-    pub fn new(train: &Dataset) -> EpochSums {
+    /// The sums of training `train` at latent dimension `k`.
+    pub fn new(train: &Dataset, k: usize) -> EpochSums {
+        EpochSums::with_max_degree(train, fused_max_degree(k))
+    }
+
+    /// Summing in the Items step the errors of movies with at most `max_degree` ratings.
+    pub fn with_max_degree(train: &Dataset, max_degree: usize) -> EpochSums {
         EpochSums {
             users: vec![RowSums::default(); train.by_user.nrows()],
             items: vec![RowSums::default(); train.by_item.nrows()],
+            deferred: Deferred::new(train, max_degree),
         }
     }
 
@@ -111,17 +209,19 @@ pub(crate) fn fused_epoch_stats(
 
 /// Train RMSE, MAE and loss from an epoch's [`EpochSums`]: the values of [`train_metrics`] up
 /// to the order of the f64 additions.
-pub fn fused_train_metrics(
-    model: &Model,
-    train: &Dataset,
-    sums: &EpochSums,
-) -> (f64, f64, f64) {
+pub fn fused_train_metrics(model: &Model, train: &Dataset, sums: &EpochSums) -> (f64, f64, f64) {
     let (users, items) = sums.totals();
-    let (rmse, mae) = rmse_mae([items[0], items[1], items[2]], train);
+    let later = sums.deferred.error_sums(model);
+    let errors = [
+        items[0] + later[0],
+        items[1] + later[1],
+        items[2] + later[2],
+    ];
+    let (rmse, mae) = rmse_mae(errors, train);
     let loss = if model.config.model == ModelKind::Implicit {
-        implicit_loss_with(model, items[2], users[3] + items[3])
+        implicit_loss_with(model, errors[2], users[3] + items[3])
     } else {
-        explicit_loss_with(model, items[0], users[3] + items[3])
+        explicit_loss_with(model, errors[0], users[3] + items[3])
     };
     (rmse, mae, loss)
 }

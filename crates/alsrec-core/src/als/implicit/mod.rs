@@ -14,12 +14,12 @@ use step::ImplicitStep;
 use super::metrics::RowSums;
 use super::row::{ImplicitRow, IndexedRow, RowScratch, IMPLICIT_CHUNK, PREFETCH_AHEAD};
 use super::schedule::par_solve_rows;
-use rayon::prelude::*;
 use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply, RowWeights};
 use crate::kernels::dense::{
-    axpy, dot, gram_accumulate, padded, prefetch_vector, regularized_gram,
+    axpy, dot, dot_isa, gram_accumulate, padded, prefetch_vector, regularized_gram,
 };
 use crate::kernels::isa::{lane_stride, Isa};
+use rayon::prelude::*;
 
 /// CG solves rows with at least this many ratings in lockstep.
 pub const LOCKSTEP_MIN_DEGREE: usize = lockstep::MIN_DEGREE;
@@ -56,12 +56,13 @@ struct Scratch {
 impl ImplicitStep<'_> {
     /// Updates every row's vector in place (the current value is the CG starting point).
     pub fn run(&self, factors: &mut [f32]) {
-        self.run_with_sums(factors, &mut [], false);
+        self.run_with_sums(factors, &mut [], 0);
     }
 
     /// As [`ImplicitStep::run`], and when `sums` is not empty leaves in `sums[row]` the solved
-    /// row's |x|² and, with `errors`, its observed pairs' errors under the solved row.
-    pub fn run_with_sums(&self, factors: &mut [f32], sums: &mut [RowSums], errors: bool) {
+    /// row's |x|² and, for rows of at most `errors` ratings, its observed pairs' errors under
+    /// the solved row.
+    pub fn run_with_sums(&self, factors: &mut [f32], sums: &mut [RowSums], errors: usize) {
         let k = self.k;
         let kp = padded(k);
         let kl = lane_stride(k);
@@ -161,9 +162,9 @@ impl ImplicitStep<'_> {
     /// A solved row's share of the loss and errors, in the f64 arithmetic of
     /// `eval::rating::error_sums` (an implicit model's μ and biases are zero, so its prediction
     /// is the dot product alone).
-    fn row_sums(&self, isa: Isa, row: usize, x: &[f32], errors: bool) -> RowSums {
+    fn row_sums(&self, isa: Isa, row: usize, x: &[f32], errors: usize) -> RowSums {
         let penalty = x.iter().map(|&a| a as f64 * a as f64).sum();
-        if !errors {
+        if self.ratings.row_len(row) > errors {
             return RowSums {
                 penalty,
                 ..RowSums::default()
@@ -181,7 +182,7 @@ impl ImplicitStep<'_> {
                         prefetch_vector(self.other_factors, ahead as usize, k);
                     }
                     let c = c as usize;
-                    let s = dot(&self.other_factors[c * k..(c + 1) * k], x);
+                    let s = dot_isa(isa, &self.other_factors[c * k..(c + 1) * k], x);
                     let e = (1.0 - s) as f64;
                     acc[0] += e * e;
                     acc[1] += e.abs();
@@ -459,6 +460,47 @@ mod tests {
             for (a, b) in gathered.iter().zip(&other) {
                 assert!((a - b).abs() < 1e-3 * (1.0 + a.abs()), "{a} vs {b}");
             }
+        }
+    }
+
+    /// Every row leaves its sums, the rows solved in lockstep too, and they are those of the
+    /// solved vectors.
+    #[test]
+    fn every_row_leaves_the_sums_of_its_solved_vector() {
+        let (ratings, other, start, k) = problem();
+        let mut x = start.clone();
+        let mut sums = vec![RowSums::default(); ratings.nrows()];
+        let (alpha, lambda) = (2.0, 1.0);
+        ImplicitStep {
+            ratings: &ratings,
+            other_factors: &other,
+            k,
+            lambda,
+            tau: 0.5,
+            alpha,
+            cg_steps: Some(3),
+            dense_row_bytes: usize::MAX,
+            lockstep_min_degree: 1300,
+            cancel: None,
+        }
+        .run_with_sums(&mut x, &mut sums, usize::MAX);
+        for (row, sum) in sums.iter().enumerate() {
+            let v = &x[row * k..(row + 1) * k];
+            let (cols, vals) = ratings.row(row);
+            let mut want = [0.0; 3];
+            for (&c, &r) in cols.iter().zip(vals) {
+                let s = dot(&other[c as usize * k..(c as usize + 1) * k], v);
+                let e = (1.0 - s) as f64;
+                want[0] += e * e;
+                want[1] += e.abs();
+                want[2] += (1.0 + alpha as f64 * r as f64) * e * e - s as f64 * s as f64;
+            }
+            let norm: f64 = v.iter().map(|&a| a as f64 * a as f64).sum();
+            assert_eq!(
+                [sum.squared, sum.absolute, sum.implicit, sum.penalty],
+                [want[0], want[1], want[2], norm],
+                "row {row}"
+            );
         }
     }
 
