@@ -124,10 +124,14 @@ pub fn step_with_sums(
     sums: Option<&mut EpochSums>,
 ) {
     // Rows of up to `errors` ratings sum their errors (none in the Users step).
-    let (row_sums, errors): (&mut [RowSums], usize) = match (sums, step) {
-        (Some(s), Step::Users) => (&mut s.users, 0),
-        (Some(s), Step::Items) => (&mut s.items, s.deferred.max_degree),
-        _ => (&mut [], 0),
+    let (row_sums, errors, users_gram): (&mut [RowSums], usize, _) = match (sums, step) {
+        (Some(s), Step::Users) => (&mut s.users[..], 0, None),
+        (Some(s), Step::Items) => {
+            s.users_gram = None;
+            let max_degree = s.deferred.max_degree;
+            (&mut s.items[..], max_degree, Some(&mut s.users_gram))
+        }
+        _ => (&mut [][..], 0, None),
     };
     let c = model.config.clone();
     if c.model == ModelKind::Implicit {
@@ -136,7 +140,7 @@ pub fn step_with_sums(
             Step::Items => (&train.by_item, &model.user_factors, &mut model.item_factors),
             Step::Genres => return,
         };
-        ImplicitStep {
+        let gram = ImplicitStep {
             ratings,
             other_factors: other,
             k: model.k,
@@ -152,6 +156,10 @@ pub fn step_with_sums(
             cancel,
         }
         .run_with_sums(own, row_sums, errors);
+        if let Some(slot) = users_gram {
+            // The users stay fixed to the end of the epoch: their Gram matrix is the loss's.
+            *slot = Some(gram);
+        }
         return;
     }
     let priors = (step == Step::Items && c.model == ModelKind::Genre).then(|| genre::priors(model));

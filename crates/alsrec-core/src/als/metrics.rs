@@ -12,7 +12,7 @@ use super::genre;
 use crate::data::dataset::Dataset;
 use crate::data::sparse::Csr;
 use crate::eval::rating::{error_sums, errors, rmse_mae, sum_over_rows};
-use crate::kernels::dense::{dot_isa, gramian, padded};
+use crate::kernels::dense::{dot_isa, padded, par_gramian};
 use crate::kernels::isa::Isa;
 use crate::model::config::ModelKind;
 use crate::model::{EpochStats, Model};
@@ -129,6 +129,8 @@ pub struct EpochSums {
     pub users: Vec<RowSums>,
     pub items: Vec<RowSums>,
     pub deferred: Deferred,
+    /// Implicit model: XᵀX of the final users, formed by the Items step.
+    pub users_gram: Option<Vec<f32>>,
 }
 
 impl EpochSums {
@@ -143,6 +145,7 @@ impl EpochSums {
             users: vec![RowSums::default(); train.by_user.nrows()],
             items: vec![RowSums::default(); train.by_item.nrows()],
             deferred: Deferred::new(train, max_degree),
+            users_gram: None,
         }
     }
 
@@ -219,7 +222,12 @@ pub fn fused_train_metrics(model: &Model, train: &Dataset, sums: &EpochSums) -> 
     ];
     let (rmse, mae) = rmse_mae(errors, train);
     let loss = if model.config.model == ModelKind::Implicit {
-        implicit_loss_with(model, errors[2], users[3] + items[3])
+        implicit_loss_with(
+            model,
+            errors[2],
+            users[3] + items[3],
+            sums.users_gram.as_deref(),
+        )
     } else {
         explicit_loss_with(model, errors[0], users[3] + items[3])
     };
@@ -320,18 +328,26 @@ pub(crate) fn implicit_loss(model: &Model, observed: f64) -> f64 {
         model,
         observed,
         sq(&model.user_factors) + sq(&model.item_factors),
+        None,
     )
 }
 
 /// The implicit loss given the observed pairs' correction and |X|² + |Y|².
-fn implicit_loss_with(model: &Model, observed: f64, squared_norms: f64) -> f64 {
+/// `users_gram`: XᵀX when already formed (as [`par_gramian`] forms it).
+fn implicit_loss_with(
+    model: &Model,
+    observed: f64,
+    squared_norms: f64,
+    users_gram: Option<&[f32]>,
+) -> f64 {
     let c = &model.config;
     let k = model.k;
-    let gram64 = |f: &[f32]| {
-        let g = gramian(Isa::detected(), f, k);
-        g.iter().map(|&x| x as f64).collect::<Vec<f64>>()
+    let to64 = |g: &[f32]| g.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let xx = match users_gram {
+        Some(g) => to64(g),
+        None => to64(&par_gramian(Isa::detected(), &model.user_factors, k)),
     };
-    let (xx, yy) = (gram64(&model.user_factors), gram64(&model.item_factors));
+    let yy = to64(&par_gramian(Isa::detected(), &model.item_factors, k));
     let all_pairs: f64 = xx.iter().zip(&yy).map(|(a, b)| a * b).sum();
     c.lambda as f64 / 2.0 * (all_pairs + observed) + c.tau as f64 / 2.0 * squared_norms
 }

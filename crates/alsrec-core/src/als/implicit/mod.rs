@@ -16,7 +16,7 @@ use super::row::{ImplicitRow, IndexedRow, RowScratch, IMPLICIT_CHUNK, PREFETCH_A
 use super::schedule::par_solve_rows;
 use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply, RowWeights};
 use crate::kernels::dense::{
-    axpy, dot, dot_isa, gram_accumulate, padded, prefetch_vector, regularized_gram,
+    axpy, dot, dot_isa, gram_accumulate, padded, par_gramian, prefetch_vector, regularized,
 };
 use crate::kernels::isa::{lane_stride, Isa};
 use rayon::prelude::*;
@@ -59,10 +59,21 @@ impl ImplicitStep<'_> {
         self.run_with_sums(factors, &mut [], 0);
     }
 
+    /// The fixed side's Gram matrix YᵀY (k × k), as [`crate::kernels::dense::gramian`] forms it:
+    /// what [`ImplicitStep::run_with_sums`] builds the shared part of every row from.
+    pub fn other_gram(&self) -> Vec<f32> {
+        par_gramian(Isa::detected(), self.other_factors, self.k)
+    }
+
     /// As [`ImplicitStep::run`], and when `sums` is not empty leaves in `sums[row]` the solved
     /// row's |x|² and, for rows of at most `errors` ratings, its observed pairs' errors under
-    /// the solved row.
-    pub fn run_with_sums(&self, factors: &mut [f32], sums: &mut [RowSums], errors: usize) {
+    /// the solved row. Returns the fixed side's Gram matrix YᵀY, which the loss needs too.
+    pub fn run_with_sums(
+        &self,
+        factors: &mut [f32],
+        sums: &mut [RowSums],
+        errors: usize,
+    ) -> Vec<f32> {
         let k = self.k;
         let kp = padded(k);
         let kl = lane_stride(k);
@@ -70,7 +81,8 @@ impl ImplicitStep<'_> {
         // (zeros) for the CG kernels.
         let isa = Isa::detected();
         let stride = if self.cg_steps.is_some() { kl } else { k };
-        let base = regularized_gram(isa, self.other_factors, k, stride, self.lambda, self.tau);
+        let gram = self.other_gram();
+        let base = regularized(&gram, k, stride, self.lambda, self.tau);
         let init = || Scratch {
             block: vec![0.0; CHUNK * kp],
             gathered: Vec::new(),
@@ -157,6 +169,7 @@ impl ImplicitStep<'_> {
                 sums[r as usize] = sum;
             }
         }
+        gram
     }
 
     /// A solved row's share of the loss and errors, in the f64 arithmetic of
