@@ -196,7 +196,12 @@ export interface EpochRecord {
   testRmse?: number
   testMae?: number
   loss: number
+  /** The block updates. */
   seconds: number
+  /** The metrics after the updates (absent where not recorded). */
+  metricsSeconds?: number
+  /** The whole epoch: `seconds` + `metricsSeconds`. */
+  wallSeconds?: number
 }
 
 export interface ExplanationJs {

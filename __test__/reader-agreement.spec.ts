@@ -88,12 +88,16 @@ const files: ModelFile[] = specs.map(([name, train]) => {
   const bytes = new Uint8Array(readFileSync(p))
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true)))) as {
     sections: ModelFile['sections']
-    history: Array<{ seconds: number }>
-    ranker?: { history: Array<{ seconds: number }> }
+    history: Array<{ seconds: number; metricsSeconds?: number; wallSeconds?: number }>
+    ranker?: { history: Array<{ seconds: number; metricsSeconds?: number; wallSeconds?: number }> }
   }
   const room = Math.min(...header.sections.map((s) => s.offset)) - PREAMBLE
   // Training times vary from run to run: fixed, so every run mutates the same files.
-  for (const h of [...header.history, ...(header.ranker?.history ?? [])]) h.seconds = 0.25
+  for (const h of [...header.history, ...(header.ranker?.history ?? [])]) {
+    h.seconds = 0.25
+    if (h.metricsSeconds !== undefined) h.metricsSeconds = 0.125
+    if (h.wallSeconds !== undefined) h.wallSeconds = 0.375
+  }
   const json = JSON.stringify(header)
   writeHeader(bytes, json, room)
   const all: ModelFile['paths'] = []

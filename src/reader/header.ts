@@ -25,6 +25,9 @@ export interface EpochRecord {
   testMae: number | null
   loss: number
   seconds: number
+  /** Null where the file does not record it (files written before it was). */
+  metricsSeconds: number | null
+  wallSeconds: number | null
 }
 
 export interface CatalogColumns {
@@ -100,6 +103,8 @@ const EPOCH: StructSpec = {
     { key: 'testMae', read: option(f64), option: true },
     { key: 'loss', read: nanAsNull },
     { key: 'seconds', read: f64 },
+    { key: 'metricsSeconds', read: option(f64), fieldDefault: () => null },
+    { key: 'wallSeconds', read: option(f64), fieldDefault: () => null },
   ],
 }
 

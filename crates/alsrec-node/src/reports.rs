@@ -30,7 +30,12 @@ pub struct EpochRecord {
     pub test_rmse: Option<f64>,
     pub test_mae: Option<f64>,
     pub loss: f64,
+    /// The block updates.
     pub seconds: f64,
+    /// The metrics after the updates (absent where not recorded).
+    pub metrics_seconds: Option<f64>,
+    /// The whole epoch: `seconds` + `metricsSeconds`.
+    pub wall_seconds: Option<f64>,
 }
 
 impl From<&EpochStats> for EpochRecord {
@@ -43,6 +48,8 @@ impl From<&EpochStats> for EpochRecord {
             test_mae: s.test_mae,
             loss: s.loss,
             seconds: s.seconds,
+            metrics_seconds: s.metrics_seconds,
+            wall_seconds: s.wall_seconds,
         }
     }
 }

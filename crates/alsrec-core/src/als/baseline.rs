@@ -53,6 +53,8 @@ pub(crate) fn fit_baseline(
             test_mae: None,
             loss: f64::NAN,
             seconds,
+            metrics_seconds: None,
+            wall_seconds: Some(seconds),
         }
     };
     model.history.push(stats);

@@ -2,7 +2,7 @@
 //! and cancellation between them.
 use super::explicit::HalfStep;
 use super::implicit::step::ImplicitStep;
-use super::metrics::epoch_stats;
+use super::metrics::{fused_epoch_stats, fused_max_degree, EpochSums, RowSums};
 use super::{genre, implicit};
 use crate::data::dataset::Dataset;
 use crate::error::Result;
@@ -47,23 +47,36 @@ pub fn epoch_steps(kind: ModelKind) -> &'static [Step] {
 
 pub(crate) fn run_epochs(
     train: &Dataset,
+    model: Model,
+    hooks: &mut TrainHooks<'_>,
+) -> Result<Model> {
+    let max_degree = fused_max_degree(model.k);
+    run_epochs_with(train, model, hooks, max_degree)
+}
+
+/// [`run_epochs`], the errors of movies with more than `max_degree` ratings summed after the
+/// Items step ([`super::metrics::Deferred`]).
+pub(crate) fn run_epochs_with(
+    train: &Dataset,
     mut model: Model,
     hooks: &mut TrainHooks<'_>,
+    max_degree: usize,
 ) -> Result<Model> {
     let config = model.config.clone();
     let cancel = hooks.cancel.clone().unwrap_or_default();
     let mut prev_loss = f64::INFINITY;
     let mut best: Option<(f64, Model)> = None;
     let mut since_best = 0;
+    let mut sums = EpochSums::with_max_degree(train, max_degree);
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         for &step in epoch_steps(config.model) {
             cancel.check()?;
-            apply_step(step, train, &mut model, Some(&cancel));
+            step_with_sums(step, train, &mut model, Some(&cancel), Some(&mut sums));
         }
         cancel.check()?;
         let seconds = start.elapsed().as_secs_f64();
-        let stats = epoch_stats(epoch, &model, train, hooks.test, seconds);
+        let stats = fused_epoch_stats(epoch, &model, train, hooks.test, &sums, seconds);
         let (test_rmse, loss) = (stats.test_rmse, stats.loss);
         model.history.push(stats.clone());
         if let Some(cb) = hooks.on_epoch.as_mut() {
@@ -97,6 +110,29 @@ pub(crate) fn run_epochs(
 /// Applies one exact block update (on the current rayon pool). A raised `cancel` makes the
 /// remaining rows be skipped; the caller then discards the model.
 pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option<&CancelToken>) {
+    step_with_sums(step, train, model, cancel, None);
+}
+
+/// [`apply_step`], leaving the solved rows' [`RowSums`] in `sums`: penalties from the Users
+/// step, errors and penalties from the Items step. The epoch's steps end with the Items step
+/// and nothing after the Users step changes the users, so these are the end-of-epoch model's.
+pub fn step_with_sums(
+    step: Step,
+    train: &Dataset,
+    model: &mut Model,
+    cancel: Option<&CancelToken>,
+    sums: Option<&mut EpochSums>,
+) {
+    // Rows of up to `errors` ratings sum their errors (none in the Users step).
+    let (row_sums, errors, users_gram): (&mut [RowSums], usize, _) = match (sums, step) {
+        (Some(s), Step::Users) => (&mut s.users[..], 0, None),
+        (Some(s), Step::Items) => {
+            s.users_gram = None;
+            let max_degree = s.deferred.max_degree;
+            (&mut s.items[..], max_degree, Some(&mut s.users_gram))
+        }
+        _ => (&mut [][..], 0, None),
+    };
     let c = model.config.clone();
     if c.model == ModelKind::Implicit {
         let (ratings, other, own) = match step {
@@ -104,7 +140,7 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
             Step::Items => (&train.by_item, &model.user_factors, &mut model.item_factors),
             Step::Genres => return,
         };
-        ImplicitStep {
+        let gram = ImplicitStep {
             ratings,
             other_factors: other,
             k: model.k,
@@ -119,7 +155,11 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
             lockstep_min_degree: implicit::LOCKSTEP_MIN_DEGREE,
             cancel,
         }
-        .run(own);
+        .run_with_sums(own, row_sums, errors);
+        if let Some(slot) = users_gram {
+            // The users stay fixed to the end of the epoch: their Gram matrix is the loss's.
+            *slot = Some(gram);
+        }
         return;
     }
     let priors = (step == Step::Items && c.model == ModelKind::Genre).then(|| genre::priors(model));
@@ -156,5 +196,5 @@ pub fn apply_step(step: Step, train: &Dataset, model: &mut Model, cancel: Option
         prior: priors.as_deref(),
         cancel,
     }
-    .run(factors, bias);
+    .run_with_sums(factors, bias, row_sums, errors);
 }

@@ -1,11 +1,162 @@
 //! What each epoch reports: the loss the updates minimize, in f64, and train/test errors.
+//!
+//! Training takes the train errors and the penalties from the block updates themselves
+//! ([`RowSums`], [`fused_epoch_stats`]): the Items step is an epoch's last, so the errors of a
+//! movie's ratings under its solved (v, c) are those of the end-of-epoch model, and the users'
+//! penalties are final after the Users step. The errors are summed right after a movie is
+//! solved, while its users' vectors are still in cache; the few most rated movies, whose users
+//! would no longer be, are summed after the step by user ([`Deferred`]), against their own
+//! vectors, which stay in cache. [`train_metrics`] is the separate pass over the ratings, for
+//! the baseline, the Bayesian sampler and any other model.
 use super::genre;
 use crate::data::dataset::Dataset;
+use crate::data::sparse::Csr;
 use crate::eval::rating::{error_sums, errors, rmse_mae, sum_over_rows};
-use crate::kernels::dense::gramian;
+use crate::kernels::dense::{dot_isa, padded, par_gramian};
 use crate::kernels::isa::Isa;
 use crate::model::config::ModelKind;
 use crate::model::{EpochStats, Model};
+use std::time::Instant;
+
+/// What a solved row leaves for its epoch's metrics, in f64.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RowSums {
+    /// Σ e² over the row's ratings under the solved row (rows of the last half-step only).
+    pub squared: f64,
+    /// Σ |e|.
+    pub absolute: f64,
+    /// Implicit model: Σ c (1 − s)² − s², the observed pairs' correction to the all-pairs sum.
+    pub implicit: f64,
+    /// Explicit models: ω (τ |x − p|² + γ b²); implicit: |x|².
+    pub penalty: f64,
+}
+
+impl RowSums {
+    fn as_array(&self) -> [f64; 4] {
+        [self.squared, self.absolute, self.implicit, self.penalty]
+    }
+}
+
+/// A movie's users' vectors up to this many bytes are still in the core's cache (half of a
+/// 1 MiB L2) when the movie is solved: the errors of its ratings are summed then.
+const FUSED_ROW_BYTES: usize = 512 << 10;
+
+/// The most ratings a movie's errors are summed with in the Items step at latent dimension `k`.
+pub fn fused_max_degree(k: usize) -> usize {
+    (FUSED_ROW_BYTES / (padded(k).max(1) * 4)).max(64)
+}
+
+/// The ratings of the movies with more than `max_degree` ratings, by user: their errors are
+/// summed after the Items step, user by user, so each user's vector is read once and the few
+/// movies' vectors stay in cache.
+pub struct Deferred {
+    pub max_degree: usize,
+    by_user: Csr,
+}
+
+impl Deferred {
+    pub fn new(train: &Dataset, max_degree: usize) -> Deferred {
+        let deferred: Vec<bool> = (0..train.by_item.nrows())
+            .map(|i| train.by_item.row_len(i) > max_degree)
+            .collect();
+        let by_user = &train.by_user;
+        let mut indptr = Vec::with_capacity(by_user.nrows() + 1);
+        indptr.push(0);
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        if deferred.iter().any(|&d| d) {
+            for u in 0..by_user.nrows() {
+                let (cols, vals) = by_user.row(u);
+                for (&i, &r) in cols.iter().zip(vals) {
+                    if deferred[i as usize] {
+                        indices.push(i);
+                        values.push(r);
+                    }
+                }
+                indptr.push(indices.len());
+            }
+        } else {
+            indptr.resize(by_user.nrows() + 1, 0);
+        }
+        Deferred {
+            max_degree,
+            by_user: Csr {
+                indptr,
+                indices,
+                values,
+                ncols: by_user.ncols,
+            },
+        }
+    }
+
+    /// (Σ e², Σ |e|, implicit correction) over the deferred ratings, as
+    /// [`crate::eval::rating::row_error_sums`] computes each term.
+    fn error_sums(&self, model: &Model) -> [f64; 3] {
+        if self.by_user.indices.is_empty() {
+            return [0.0; 3];
+        }
+        let implicit = model.config.model == ModelKind::Implicit;
+        let alpha = model.config.alpha as f64;
+        let isa = Isa::detected();
+        sum_over_rows(self.by_user.nrows(), |u| {
+            isa.run(
+                #[inline(always)]
+                || {
+                    let (cols, vals) = self.by_user.row(u);
+                    let x = model.user_vector(u);
+                    let base = model.mu + model.user_bias[u];
+                    let mut acc = [0.0; 3];
+                    for (&i, &r) in cols.iter().zip(vals) {
+                        let i = i as usize;
+                        let s = base + model.item_bias[i] + dot_isa(isa, x, model.item_vector(i));
+                        let target = if implicit { 1.0 } else { r };
+                        let e = (target - s) as f64;
+                        acc[0] += e * e;
+                        acc[1] += e.abs();
+                        if implicit {
+                            acc[2] += (1.0 + alpha * r as f64) * e * e - s as f64 * s as f64;
+                        }
+                    }
+                    acc
+                },
+            )
+        })
+    }
+}
+
+/// Every row's [`RowSums`] of one epoch: the users' from the Users step (penalties only), the
+/// movies' from the Items step (errors of the movies not deferred, and penalties).
+pub struct EpochSums {
+    pub users: Vec<RowSums>,
+    pub items: Vec<RowSums>,
+    pub deferred: Deferred,
+    /// Implicit model: XᵀX of the final users, formed by the Items step.
+    pub users_gram: Option<Vec<f32>>,
+}
+
+impl EpochSums {
+    /// The sums of training `train` at latent dimension `k`.
+    pub fn new(train: &Dataset, k: usize) -> EpochSums {
+        EpochSums::with_max_degree(train, fused_max_degree(k))
+    }
+
+    /// Summing in the Items step the errors of movies with at most `max_degree` ratings.
+    pub fn with_max_degree(train: &Dataset, max_degree: usize) -> EpochSums {
+        EpochSums {
+            users: vec![RowSums::default(); train.by_user.nrows()],
+            items: vec![RowSums::default(); train.by_item.nrows()],
+            deferred: Deferred::new(train, max_degree),
+            users_gram: None,
+        }
+    }
+
+    /// The users' and the movies' sums, each added in fixed chunks of rows (the same order for
+    /// any thread count).
+    fn totals(&self) -> ([f64; 4], [f64; 4]) {
+        let users = sum_over_rows(self.users.len(), |u| self.users[u].as_array());
+        let items = sum_over_rows(self.items.len(), |i| self.items[i].as_array());
+        (users, items)
+    }
+}
 
 /// The record of an epoch that took `seconds`: the model's errors on `train` and `test`.
 pub(crate) fn epoch_stats(
@@ -15,8 +166,10 @@ pub(crate) fn epoch_stats(
     test: Option<&Dataset>,
     seconds: f64,
 ) -> EpochStats {
+    let start = Instant::now();
     let (train_rmse, train_mae, loss) = train_metrics(model, train);
     let (test_rmse, test_mae) = test_errors(model, test);
+    let metrics_seconds = start.elapsed().as_secs_f64();
     EpochStats {
         epoch,
         train_rmse,
@@ -25,7 +178,60 @@ pub(crate) fn epoch_stats(
         test_mae,
         loss,
         seconds,
+        metrics_seconds: Some(metrics_seconds),
+        wall_seconds: Some(seconds + metrics_seconds),
     }
+}
+
+/// The record of an epoch whose updates took `seconds` and left `sums`: the train errors and
+/// the loss from the sums, the test errors by a pass over `test`.
+pub(crate) fn fused_epoch_stats(
+    epoch: usize,
+    model: &Model,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    sums: &EpochSums,
+    seconds: f64,
+) -> EpochStats {
+    let start = Instant::now();
+    let (train_rmse, train_mae, loss) = fused_train_metrics(model, train, sums);
+    let (test_rmse, test_mae) = test_errors(model, test);
+    let metrics_seconds = start.elapsed().as_secs_f64();
+    EpochStats {
+        epoch,
+        train_rmse,
+        train_mae,
+        test_rmse,
+        test_mae,
+        loss,
+        seconds,
+        metrics_seconds: Some(metrics_seconds),
+        wall_seconds: Some(seconds + metrics_seconds),
+    }
+}
+
+/// Train RMSE, MAE and loss from an epoch's [`EpochSums`]: the values of [`train_metrics`] up
+/// to the order of the f64 additions.
+pub fn fused_train_metrics(model: &Model, train: &Dataset, sums: &EpochSums) -> (f64, f64, f64) {
+    let (users, items) = sums.totals();
+    let later = sums.deferred.error_sums(model);
+    let errors = [
+        items[0] + later[0],
+        items[1] + later[1],
+        items[2] + later[2],
+    ];
+    let (rmse, mae) = rmse_mae(errors, train);
+    let loss = if model.config.model == ModelKind::Implicit {
+        implicit_loss_with(
+            model,
+            errors[2],
+            users[3] + items[3],
+            sums.users_gram.as_deref(),
+        )
+    } else {
+        explicit_loss_with(model, errors[0], users[3] + items[3])
+    };
+    (rmse, mae, loss)
 }
 
 /// (RMSE, MAE) on a test set, when there is one with ratings.
@@ -100,26 +306,48 @@ pub(crate) fn explicit_loss(model: &Model, train: &Dataset, se: f64) -> f64 {
             0.0,
         ]
     });
-    let genres = if genre_model {
+    explicit_loss_with(model, se, users + items)
+}
+
+/// The explicit loss given Σ e² and the rows' penalties Σ ω (τ |x − p|² + γ b²).
+fn explicit_loss_with(model: &Model, se: f64, penalties: f64) -> f64 {
+    let c = &model.config;
+    let genres = if c.model == ModelKind::Genre {
         genre::genre_penalty(model)
     } else {
         0.0
     };
-    c.lambda as f64 / 2.0 * se + (users + items) / 2.0 + genres
+    c.lambda as f64 / 2.0 * se + penalties / 2.0 + genres
 }
 
 /// λ/2 Σ_{all u,i} c_ui (p_ui − x_u·y_i)² + τ/2 (|X|² + |Y|²). The sum over all pairs is
 /// trace(XᵀX · YᵀY) plus corrections on the observed pairs, O((m+n)k² + nnz·k).
 pub(crate) fn implicit_loss(model: &Model, observed: f64) -> f64 {
+    let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
+    implicit_loss_with(
+        model,
+        observed,
+        sq(&model.user_factors) + sq(&model.item_factors),
+        None,
+    )
+}
+
+/// The implicit loss given the observed pairs' correction and |X|² + |Y|².
+/// `users_gram`: XᵀX when already formed (as [`par_gramian`] forms it).
+fn implicit_loss_with(
+    model: &Model,
+    observed: f64,
+    squared_norms: f64,
+    users_gram: Option<&[f32]>,
+) -> f64 {
     let c = &model.config;
     let k = model.k;
-    let gram64 = |f: &[f32]| {
-        let g = gramian(Isa::detected(), f, k);
-        g.iter().map(|&x| x as f64).collect::<Vec<f64>>()
+    let to64 = |g: &[f32]| g.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let xx = match users_gram {
+        Some(g) => to64(g),
+        None => to64(&par_gramian(Isa::detected(), &model.user_factors, k)),
     };
-    let (xx, yy) = (gram64(&model.user_factors), gram64(&model.item_factors));
+    let yy = to64(&par_gramian(Isa::detected(), &model.item_factors, k));
     let all_pairs: f64 = xx.iter().zip(&yy).map(|(a, b)| a * b).sum();
-    let sq = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>();
-    c.lambda as f64 / 2.0 * (all_pairs + observed)
-        + c.tau as f64 / 2.0 * (sq(&model.user_factors) + sq(&model.item_factors))
+    c.lambda as f64 / 2.0 * (all_pairs + observed) + c.tau as f64 / 2.0 * squared_norms
 }

@@ -13,8 +13,8 @@
 //! ([`Gathered`]). Both feed the same arithmetic in the same order.
 
 use crate::kernels::dense::{
-    axpy, cholesky_solve, cholesky_upper, copy_row, gram_accumulate, gram_accumulate_ahead, padded,
-    prefetch_vector, rhs_and_column_sums, Lookahead,
+    axpy, cholesky_solve, cholesky_upper, copy_row, dot_isa, gram_accumulate,
+    gram_accumulate_ahead, padded, prefetch_vector, rhs_and_column_sums, Lookahead,
 };
 use crate::kernels::isa::{lane_stride, Isa};
 
@@ -162,6 +162,21 @@ impl Neighbours for Gathered {
     fn lookahead(&self, _: usize) -> Lookahead<'_> {
         Lookahead::none()
     }
+}
+
+/// (Σ e², Σ |e|) over a solved explicit row's ratings, e = r − (μ + b_j + b + v_j·x): with the
+/// neighbours the users and the row a movie, the f32 sum `Model::predict` forms, term by term.
+#[inline(always)]
+pub fn explicit_errors<N: Neighbours>(isa: Isa, rows: &N, mu: f32, x: &[f32], b: f32) -> [f64; 2] {
+    let mut acc = [0.0; 2];
+    for j in 0..rows.len() {
+        rows.prefetch(j + PREFETCH_AHEAD);
+        let s = mu + rows.bias(j) + b + dot_isa(isa, rows.vector(j), x);
+        let e = (rows.rating(j) - s) as f64;
+        acc[0] += e * e;
+        acc[1] += e.abs();
+    }
+    acc
 }
 
 /// Per-thread buffers of a row solve, reused across rows: no allocation per row.

@@ -96,6 +96,73 @@ fn loss_never_rises_across_a_block_update() {
     }
 }
 
+/// The train errors and loss an epoch's block updates leave equal a separate pass over the
+/// ratings after it, up to the order of the f64 additions: with every movie summed in the Items
+/// step, with the most rated deferred to the pass by user, and with all deferred; and they do
+/// not depend on the thread count.
+#[test]
+fn fused_metrics_equal_a_separate_pass() {
+    use crate::als::epochs::run_epochs_with;
+    use crate::als::init::initial_model;
+    use crate::als::metrics::train_metrics;
+    let data = sample();
+    let median_degree = {
+        let mut d: Vec<usize> = (0..data.by_item.nrows())
+            .map(|i| data.by_item.row_len(i))
+            .collect();
+        d.sort_unstable();
+        d[d.len() / 2]
+    };
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-300);
+    let mut configs = all_configs();
+    configs.push(TrainConfig {
+        weighted_regularization: true,
+        ..config(ModelKind::Implicit)
+    });
+    for cfg in configs {
+        for max_degree in [usize::MAX, median_degree, 0] {
+            let runs: Vec<Model> = [1, 2]
+                .iter()
+                .map(|&t| {
+                    let cfg = TrainConfig {
+                        threads: Some(t),
+                        epochs: 2,
+                        ..cfg.clone()
+                    };
+                    let pool = thread_pool(cfg.threads).unwrap();
+                    pool.install(|| {
+                        let model = initial_model(&data, &cfg, None).unwrap();
+                        let mut hooks = TrainHooks::default();
+                        run_epochs_with(&data, model, &mut hooks, max_degree).unwrap()
+                    })
+                })
+                .collect();
+            let what = format!("{:?} {:?}, max degree {max_degree}", cfg.model, cfg.solver);
+            let fused = runs[0].history.last().unwrap();
+            let (rmse, mae, loss) = train_metrics(&runs[0], &data);
+            assert!(
+                close(fused.train_rmse, rmse),
+                "{what}: {} vs {rmse}",
+                fused.train_rmse
+            );
+            assert!(
+                close(fused.train_mae, mae),
+                "{what}: {} vs {mae}",
+                fused.train_mae
+            );
+            assert!(close(fused.loss, loss), "{what}: {} vs {loss}", fused.loss);
+            let strip = |m: &Model| {
+                m.history
+                    .iter()
+                    .map(|s| (s.train_rmse, s.train_mae, s.loss))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(strip(&runs[0]), strip(&runs[1]), "{what}");
+            assert_eq!(runs[0].item_factors, runs[1].item_factors, "{what}");
+        }
+    }
+}
+
 #[test]
 fn results_are_identical_for_any_thread_count() {
     let data = sample();
@@ -182,6 +249,8 @@ fn the_kept_epoch_is_the_first_best_under_patience_else_the_last() {
                 test_mae: t,
                 loss: 1.0,
                 seconds: 0.0,
+                metrics_seconds: None,
+                wall_seconds: None,
             })
             .collect()
     };

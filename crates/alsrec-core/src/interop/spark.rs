@@ -548,6 +548,8 @@ pub fn import_spark(dir: &Path, options: &ImportOptions) -> Result<(Model, Impor
                     test_mae: e.test_mae,
                     loss: e.loss.unwrap_or(f64::NAN),
                     seconds: e.seconds,
+                    metrics_seconds: None,
+                    wall_seconds: None,
                 })
                 .collect();
             (

@@ -712,19 +712,67 @@ pub fn gramian(isa: Isa, factors: &[f32], k: usize) -> Vec<f32> {
     let mut gram = vec![0f32; kp * kp];
     let mut total = vec![0f64; k * k];
     for chunk in factors.chunks(GRAMIAN_CHUNK * k) {
-        let rows = chunk.len() / k;
-        for (r, v) in chunk.chunks_exact(k).enumerate() {
-            block[r * kp..r * kp + k].copy_from_slice(v);
-        }
-        gram.fill(0.0);
-        gram_accumulate(isa, &block, rows, kp, &mut gram);
-        // Sum the chunks in f64 so that long factor matrices keep their precision.
-        for i in 0..k {
-            for j in i..k {
-                total[i * k + j] += gram[i * kp + j] as f64;
-            }
+        chunk_gram(isa, chunk, k, &mut block, &mut gram);
+        add_chunk_gram(&gram, k, &mut total);
+    }
+    symmetric_from(&total, k)
+}
+
+/// Chunks per parallel batch of [`par_gramian`] (their products are kept until added in order).
+const GRAMIAN_BATCH: usize = 32;
+
+/// [`gramian`] with the chunks' f32 products spread over the rayon pool, then added into the
+/// f64 total in chunk order: the same additions in the same order, so bit-identical.
+pub fn par_gramian(isa: Isa, factors: &[f32], k: usize) -> Vec<f32> {
+    use rayon::prelude::*;
+    if k == 0 {
+        return gramian(isa, factors, k);
+    }
+    let kp = padded(k);
+    let chunks: Vec<&[f32]> = factors.chunks(GRAMIAN_CHUNK * k).collect();
+    let mut grams = vec![0f32; GRAMIAN_BATCH * kp * kp];
+    let mut total = vec![0f64; k * k];
+    for batch in chunks.chunks(GRAMIAN_BATCH) {
+        grams
+            .par_chunks_mut(kp * kp)
+            .zip(batch.par_iter())
+            .for_each_init(
+                || vec![0f32; GRAMIAN_CHUNK * kp],
+                |block, (gram, chunk)| chunk_gram(isa, chunk, k, block, gram),
+            );
+        for gram in grams.chunks(kp * kp).take(batch.len()) {
+            add_chunk_gram(gram, k, &mut total);
         }
     }
+    symmetric_from(&total, k)
+}
+
+/// The Gram product of one chunk of rows into `gram` (kp × kp, upper triangle), through
+/// `block` (the chunk's rows padded to kp; the padding columns stay zero).
+#[inline]
+fn chunk_gram(isa: Isa, chunk: &[f32], k: usize, block: &mut [f32], gram: &mut [f32]) {
+    let kp = padded(k);
+    let rows = chunk.len() / k;
+    for (r, v) in chunk.chunks_exact(k).enumerate() {
+        block[r * kp..r * kp + k].copy_from_slice(v);
+    }
+    gram.fill(0.0);
+    gram_accumulate(isa, block, rows, kp, gram);
+}
+
+/// Adds a chunk's product into the f64 total, so that long factor matrices keep their
+/// precision.
+#[inline]
+fn add_chunk_gram(gram: &[f32], k: usize, total: &mut [f64]) {
+    let kp = padded(k);
+    for i in 0..k {
+        for j in i..k {
+            total[i * k + j] += gram[i * kp + j] as f64;
+        }
+    }
+}
+
+fn symmetric_from(total: &[f64], k: usize) -> Vec<f32> {
     let mut full = vec![0f32; k * k];
     for i in 0..k {
         for j in i..k {
@@ -745,7 +793,11 @@ pub fn regularized_gram(
     lambda: f32,
     tau: f32,
 ) -> Vec<f32> {
-    let gram = gramian(isa, factors, k);
+    regularized(&gramian(isa, factors, k), k, stride, lambda, tau)
+}
+
+/// λ G + τ I of a k × k Gram matrix `gram`, with row stride `stride` ≥ k (zero padding).
+pub fn regularized(gram: &[f32], k: usize, stride: usize, lambda: f32, tau: f32) -> Vec<f32> {
     let mut base = vec![0f32; stride * stride];
     for i in 0..k {
         for j in 0..k {
@@ -784,9 +836,72 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     sum
 }
 
+/// [`dot`] in 8-lane instructions when `isa` has them: the same products and the same additions
+/// in the same order (the eight lane sums, then ((0+4)+(1+5))+((2+6)+(3+7)), then the tail), so
+/// the result is bit-identical. For loops that take a dot product per rating; call it inside
+/// [`Isa::run`] so it inlines.
+#[inline(always)]
+pub fn dot_isa(isa: Isa, a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if isa.has_avx2_fma() {
+        // SAFETY: the AVX2 token is only made on a CPU that has AVX2.
+        return unsafe { dot_avx2(a, b) };
+    }
+    let _ = isa;
+    dot(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let n = a.len().min(b.len());
+    let whole = n / 8 * 8;
+    let mut acc = _mm256_setzero_ps();
+    let mut i = 0;
+    while i < whole {
+        // Multiply, then add (no FMA): `dot` rounds every product.
+        let p = _mm256_mul_ps(
+            _mm256_loadu_ps(a.as_ptr().add(i)),
+            _mm256_loadu_ps(b.as_ptr().add(i)),
+        );
+        acc = _mm256_add_ps(acc, p);
+        i += 8;
+    }
+    // [a0+a4, a1+a5, a2+a6, a3+a7], then (s0+s1) and (s2+s3), then their sum.
+    let s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));
+    let t = _mm_add_ps(s, _mm_movehdup_ps(s));
+    let mut sum = _mm_cvtss_f32(_mm_add_ss(t, _mm_movehl_ps(t, t)));
+    for j in whole..n {
+        sum += a[j] * b[j];
+    }
+    sum
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_isa_is_bit_identical_to_dot() {
+        let mut seed = 11;
+        for n in [0, 1, 7, 8, 9, 16, 31, 32, 33, 64, 100] {
+            for _ in 0..50 {
+                let a: Vec<f32> = (0..n).map(|_| lcg(&mut seed) * 3.0).collect();
+                let b: Vec<f32> = (0..n).map(|_| lcg(&mut seed) * 1e3).collect();
+                for isa in Isa::available() {
+                    let got = isa.run(|| dot_isa(isa, &a, &b));
+                    assert_eq!(
+                        got.to_bits(),
+                        dot(&a, &b).to_bits(),
+                        "n = {n}, {}",
+                        isa.name()
+                    );
+                }
+            }
+        }
+    }
 
     fn lcg(seed: &mut u64) -> f32 {
         *seed = seed
@@ -973,6 +1088,22 @@ mod tests {
                         (x[i] as f64 - x_true[i]).abs() < tol,
                         "{isa:?} n={n} x[{i}]"
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_parallel_gramian_is_bit_identical() {
+        let mut s = 5;
+        for (rows, k) in [(1, 3), (63, 8), (64, 16), (5000, 20), (2100 * 64 + 7, 9)] {
+            let f: Vec<f32> = (0..rows * k).map(|_| lcg(&mut s)).collect();
+            for isa in Isa::available() {
+                let want = gramian(isa, &f, k);
+                for threads in [1, 2, 3] {
+                    let pool = crate::runtime::pool::thread_pool(Some(threads)).unwrap();
+                    let got = pool.install(|| par_gramian(isa, &f, k));
+                    assert_eq!(got, want, "{rows} × {k}, {threads} threads");
                 }
             }
         }

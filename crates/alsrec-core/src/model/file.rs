@@ -88,6 +88,10 @@ struct EpochRecord {
     #[serde(with = "nan_as_null")]
     loss: f64,
     seconds: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    metrics_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wall_seconds: Option<f64>,
 }
 
 /// JSON has no NaN: figures a model does not have (the `popular` baseline's RMSE) are null.
@@ -241,6 +245,8 @@ fn epoch_records(history: &[EpochStats]) -> Vec<EpochRecord> {
             test_mae: h.test_mae,
             loss: h.loss,
             seconds: h.seconds,
+            metrics_seconds: h.metrics_seconds,
+            wall_seconds: h.wall_seconds,
         })
         .collect()
 }
@@ -256,6 +262,8 @@ fn epoch_stats(history: Vec<EpochRecord>) -> Vec<EpochStats> {
             test_mae: r.test_mae,
             loss: r.loss,
             seconds: r.seconds,
+            metrics_seconds: r.metrics_seconds,
+            wall_seconds: r.wall_seconds,
         })
         .collect()
 }

@@ -28,7 +28,15 @@ pub struct EpochStats {
     pub test_rmse: Option<f64>,
     pub test_mae: Option<f64>,
     pub loss: f64,
+    /// The block updates (in training, with the train errors and penalties they leave).
     pub seconds: f64,
+    /// The metrics after the updates: the rest of the loss and the train errors, the test errors.
+    /// None when not recorded (older files, imported models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_seconds: Option<f64>,
+    /// The whole epoch: `seconds` + `metrics_seconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone)]

@@ -110,6 +110,9 @@ pub(crate) fn run_sweeps(
         }
         .run(&mut model.item_factors, &mut model.item_bias);
         cancel.check()?;
+        let seconds = start.elapsed().as_secs_f64();
+        // The sampler keeps its own pass over the ratings: the noise draw below needs Σ e² of
+        // the new draw before the sweep's record, and the chain's test errors are of the mean.
         let sums = error_sums(&model, train);
         let mut rng = stream_rng(c.seed, sweep, Stream::Noise, 0);
         noise = precision_draw(&mut rng, num_ratings, sums[0]);
@@ -119,6 +122,7 @@ pub(crate) fn run_sweeps(
         }
         let (train_rmse, train_mae) = rmse_mae(sums, train);
         let (test_rmse, test_mae) = chain.test_errors(&model, kept);
+        let wall = start.elapsed().as_secs_f64();
         let stats = EpochStats {
             epoch: sweep,
             train_rmse,
@@ -126,7 +130,9 @@ pub(crate) fn run_sweeps(
             test_rmse,
             test_mae,
             loss: negative_log_likelihood(num_ratings, noise, sums[0]),
-            seconds: start.elapsed().as_secs_f64(),
+            seconds,
+            metrics_seconds: Some(wall - seconds),
+            wall_seconds: Some(wall),
         };
         model.history.push(stats.clone());
         if let Some(cb) = hooks.on_epoch.as_mut() {

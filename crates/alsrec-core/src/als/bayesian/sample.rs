@@ -86,7 +86,11 @@ impl SampleStep<'_> {
             noise: vec![0.0; n1],
             prior_term: vec![0.0; k],
         };
-        let draw = |s: &mut Scratch, row: usize, x: &mut [f32], b: Option<&mut f32>| {
+        let draw = |s: &mut Scratch,
+                    row: usize,
+                    x: &mut [f32],
+                    b: Option<&mut f32>,
+                    _: Option<&mut ()>| {
             if self.cancel.is_some_and(|c| c.is_cancelled()) {
                 return;
             }
@@ -141,6 +145,7 @@ impl SampleStep<'_> {
             k,
             factors,
             bias,
+            &mut [] as &mut [()],
             init,
             draw,
         );

@@ -11,13 +11,15 @@ pub mod step;
 use lockstep::Lockstep;
 use step::ImplicitStep;
 
+use super::metrics::RowSums;
 use super::row::{ImplicitRow, IndexedRow, RowScratch, IMPLICIT_CHUNK, PREFETCH_AHEAD};
 use super::schedule::par_solve_rows;
 use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply, RowWeights};
 use crate::kernels::dense::{
-    axpy, dot, gram_accumulate, padded, prefetch_vector, regularized_gram,
+    axpy, dot, dot_isa, gram_accumulate, padded, par_gramian, prefetch_vector, regularized,
 };
 use crate::kernels::isa::{lane_stride, Isa};
+use rayon::prelude::*;
 
 /// CG solves rows with at least this many ratings in lockstep.
 pub const LOCKSTEP_MIN_DEGREE: usize = lockstep::MIN_DEGREE;
@@ -54,6 +56,24 @@ struct Scratch {
 impl ImplicitStep<'_> {
     /// Updates every row's vector in place (the current value is the CG starting point).
     pub fn run(&self, factors: &mut [f32]) {
+        self.run_with_sums(factors, &mut [], 0);
+    }
+
+    /// The fixed side's Gram matrix YᵀY (k × k), as [`crate::kernels::dense::gramian`] forms it:
+    /// what [`ImplicitStep::run_with_sums`] builds the shared part of every row from.
+    pub fn other_gram(&self) -> Vec<f32> {
+        par_gramian(Isa::detected(), self.other_factors, self.k)
+    }
+
+    /// As [`ImplicitStep::run`], and when `sums` is not empty leaves in `sums[row]` the solved
+    /// row's |x|² and, for rows of at most `errors` ratings, its observed pairs' errors under
+    /// the solved row. Returns the fixed side's Gram matrix YᵀY, which the loss needs too.
+    pub fn run_with_sums(
+        &self,
+        factors: &mut [f32],
+        sums: &mut [RowSums],
+        errors: usize,
+    ) -> Vec<f32> {
         let k = self.k;
         let kp = padded(k);
         let kl = lane_stride(k);
@@ -61,7 +81,8 @@ impl ImplicitStep<'_> {
         // (zeros) for the CG kernels.
         let isa = Isa::detected();
         let stride = if self.cg_steps.is_some() { kl } else { k };
-        let base = regularized_gram(isa, self.other_factors, k, stride, self.lambda, self.tau);
+        let gram = self.other_gram();
+        let base = regularized(&gram, k, stride, self.lambda, self.tau);
         let init = || Scratch {
             block: vec![0.0; CHUNK * kp],
             gathered: Vec::new(),
@@ -90,11 +111,18 @@ impl ImplicitStep<'_> {
             in_lockstep[r as usize] = true;
         }
         let is_long = |row: usize| in_lockstep[row];
-        let solve = |s: &mut Scratch, row: usize, x: &mut [f32], _: Option<&mut f32>| {
+        let solve = |s: &mut Scratch,
+                     row: usize,
+                     x: &mut [f32],
+                     _: Option<&mut f32>,
+                     sum: Option<&mut RowSums>| {
             if is_long(row) || self.cancel.is_some_and(|c| c.is_cancelled()) {
                 return;
             }
-            self.solve_row(isa, row, x, &base, s)
+            self.solve_row(isa, row, x, &base, s);
+            if let Some(sum) = sum {
+                *sum = self.row_sums(isa, row, x, errors);
+            }
         };
         // A row's dense k × k products cost about k/4 ratings' worth of work.
         let cost = |row| match is_long(row) {
@@ -109,7 +137,7 @@ impl ImplicitStep<'_> {
         // The lockstep rows run beside the others: its passes are cache-bound while the other
         // rows' gathers are memory-bound, and it fills the threads' idle ends.
         let (_, solved) = rayon::join(
-            || par_solve_rows(self.ratings, cost, k, factors, &mut [], init, solve),
+            || par_solve_rows(self.ratings, cost, k, factors, &mut [], sums, init, solve),
             || {
                 self.cg_steps.and_then(|steps| {
                     Lockstep {
@@ -127,6 +155,59 @@ impl ImplicitStep<'_> {
             .zip(solved.iter().flat_map(|v| v.chunks_exact(k)))
         {
             factors[r as usize * k..(r as usize + 1) * k].copy_from_slice(x);
+        }
+        if !sums.is_empty() && !long.is_empty() {
+            let factors = &*factors;
+            let long_sums: Vec<RowSums> = long
+                .par_iter()
+                .map(|&r| {
+                    let r = r as usize;
+                    self.row_sums(isa, r, &factors[r * k..(r + 1) * k], errors)
+                })
+                .collect();
+            for (&r, sum) in long.iter().zip(long_sums) {
+                sums[r as usize] = sum;
+            }
+        }
+        gram
+    }
+
+    /// A solved row's share of the loss and errors, in the f64 arithmetic of
+    /// `eval::rating::error_sums` (an implicit model's μ and biases are zero, so its prediction
+    /// is the dot product alone).
+    fn row_sums(&self, isa: Isa, row: usize, x: &[f32], errors: usize) -> RowSums {
+        let penalty = x.iter().map(|&a| a as f64 * a as f64).sum();
+        if self.ratings.row_len(row) > errors {
+            return RowSums {
+                penalty,
+                ..RowSums::default()
+            };
+        }
+        let k = self.k;
+        let (cols, vals) = self.ratings.row(row);
+        let alpha = self.alpha as f64;
+        let mut acc = [0.0; 3];
+        isa.run(
+            #[inline(always)]
+            || {
+                for (j, (&c, &r)) in cols.iter().zip(vals).enumerate() {
+                    if let Some(&ahead) = cols.get(j + PREFETCH_AHEAD) {
+                        prefetch_vector(self.other_factors, ahead as usize, k);
+                    }
+                    let c = c as usize;
+                    let s = dot_isa(isa, &self.other_factors[c * k..(c + 1) * k], x);
+                    let e = (1.0 - s) as f64;
+                    acc[0] += e * e;
+                    acc[1] += e.abs();
+                    acc[2] += (1.0 + alpha * r as f64) * e * e - s as f64 * s as f64;
+                }
+            },
+        );
+        RowSums {
+            squared: acc[0],
+            absolute: acc[1],
+            implicit: acc[2],
+            penalty,
         }
     }
 
@@ -392,6 +473,47 @@ mod tests {
             for (a, b) in gathered.iter().zip(&other) {
                 assert!((a - b).abs() < 1e-3 * (1.0 + a.abs()), "{a} vs {b}");
             }
+        }
+    }
+
+    /// Every row leaves its sums, the rows solved in lockstep too, and they are those of the
+    /// solved vectors.
+    #[test]
+    fn every_row_leaves_the_sums_of_its_solved_vector() {
+        let (ratings, other, start, k) = problem();
+        let mut x = start.clone();
+        let mut sums = vec![RowSums::default(); ratings.nrows()];
+        let (alpha, lambda) = (2.0, 1.0);
+        ImplicitStep {
+            ratings: &ratings,
+            other_factors: &other,
+            k,
+            lambda,
+            tau: 0.5,
+            alpha,
+            cg_steps: Some(3),
+            dense_row_bytes: usize::MAX,
+            lockstep_min_degree: 1300,
+            cancel: None,
+        }
+        .run_with_sums(&mut x, &mut sums, usize::MAX);
+        for (row, sum) in sums.iter().enumerate() {
+            let v = &x[row * k..(row + 1) * k];
+            let (cols, vals) = ratings.row(row);
+            let mut want = [0.0; 3];
+            for (&c, &r) in cols.iter().zip(vals) {
+                let s = dot(&other[c as usize * k..(c as usize + 1) * k], v);
+                let e = (1.0 - s) as f64;
+                want[0] += e * e;
+                want[1] += e.abs();
+                want[2] += (1.0 + alpha as f64 * r as f64) * e * e - s as f64 * s as f64;
+            }
+            let norm: f64 = v.iter().map(|&a| a as f64 * a as f64).sum();
+            assert_eq!(
+                [sum.squared, sum.absolute, sum.implicit, sum.penalty],
+                [want[0], want[1], want[2], norm],
+                "row {row}"
+            );
         }
     }
 
