@@ -223,7 +223,7 @@ function peerSample(name, model, k, queries) {
 
 // ---- the workloads, interleaved
 const trainSummary = (samples) => ({
-  epochSeconds: round(median(samples.map((s) => median(s.epochSeconds)))),
+  epochSeconds: samples.some((s) => s.epochSeconds.length) ? round(median(samples.filter((s) => s.epochSeconds.length).map((s) => median(s.epochSeconds)))) : null,
   wallPerEpochSeconds: round(median(samples.map((s) => s.wallSeconds / EPOCHS))),
 })
 const querySummary = (samples) => ({
@@ -232,7 +232,11 @@ const querySummary = (samples) => ({
   batchSeconds: round(median(samples.map((q) => q.batchSeconds))),
   allSeconds: round(median(samples.map((q) => q.allSeconds))),
 })
-const trimTrain = (s) => ({ epochSeconds: s.epochSeconds.map((x) => round(x)), wallSeconds: round(s.wallSeconds) })
+const trimTrain = (s) => ({
+  epochSeconds: s.epochSeconds.map((x) => round(x)),
+  wallSeconds: round(s.wallSeconds),
+  ...(s.firstEpochWithSetupSeconds === undefined ? {} : { firstEpochWithSetupSeconds: round(s.firstEpochWithSetupSeconds) }),
+})
 const trimQuery = (q) => ({
   singleP50Ms: round(pct([...q.singleMs].sort((a, b) => a - b), 0.5)),
   singleP99Ms: round(pct([...q.singleMs].sort((a, b) => a - b), 0.99)),
@@ -251,6 +255,11 @@ const started = process.hrtime.bigint()
 for (const w of workloads) {
   const mine = { train: [], queries: [] }
   const theirs = Object.fromEntries(w.peers.filter(([p]) => peers[p].python).map(([p]) => [p, { train: [], queries: [], raw: null, error: null }]))
+  if (Object.keys(theirs).length === 0) {
+    console.log(`peers: ${w.name}: no peer to compare with, not run`)
+    results.push({ workload: w.name, skipped: w.peers.map(([p]) => `${p}: ${peers[p].skip}`).join('; ') })
+    continue
+  }
   for (let r = 0; r < REPEATS; r++) {
     const a = await alsrecTrain(w.alsrec)
     mine.train.push(a)
@@ -296,7 +305,7 @@ for (const w of workloads) {
       entry.peers[p] = { skipped: slot.error }
       continue
     }
-    const pTrain = trainSummary(slot.train.filter((s) => s.epochSeconds.length))
+    const pTrain = trainSummary(slot.train)
     const pQueries = slot.queries.length ? querySummary(slot.queries) : null
     const ratio = (x, y) => (x && y ? round(x / y, 2) : null)
     entry.peers[p] = {
@@ -339,7 +348,7 @@ const lines = [
   '| --- | ---: | ---: | ---: |',
 ]
 for (const e of results) {
-  for (const s of Object.values(e.peers)) {
+  for (const s of Object.values(e.peers ?? {})) {
     if (!s.ratio) continue
     const who = `${s.library} ${s.version} ${s.algorithm}`
     lines.push(`| ${e.workload}, time per epoch (update / wall), vs ${who} | ${fmtS(e.alsrec.epochSeconds)} / ${fmtS(e.alsrec.wallPerEpochSeconds)} | ${fmtS(s.epochSeconds)} / ${fmtS(s.wallPerEpochSeconds)} | ${fmtR(s.ratio.epochSeconds)} / ${fmtR(s.ratio.wallPerEpochSeconds)} |`)
@@ -363,12 +372,14 @@ writeResult(out, {
   queryUsers: USERS,
   versions: {
     alsrec: JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version,
-    ...Object.fromEntries(results.flatMap((e) => Object.values(e.peers)).filter((s) => s.version).map((s) => [s.library, { version: s.version, ...s.env }])),
+    ...Object.fromEntries(results.flatMap((e) => Object.values(e.peers ?? {})).filter((s) => s.version).map((s) => [s.library, { version: s.version, ...s.env }])),
   },
   skipped,
+  peerStartSeconds: Object.fromEntries(Object.entries(peers).filter(([, p]) => p.readySeconds).map(([n, p]) => [n, p.readySeconds])),
   results,
-  benchSeconds: round(benchSeconds, 1),
+  workloadSeconds: round(benchSeconds, 1),
+  totalSeconds: round(process.uptime(), 1),
   note: 'epochSeconds: median over repeats of the median per-epoch update time (alsrec history seconds; implicit fit callback; LensKit fit_iters steps after the first). wallPerEpochSeconds: the whole train/fit call / epochs. Ratios > 1: alsrec faster.',
 })
-console.log(`\n${lines.join('\n')}\n`)
+console.log(lines.length > 2 ? `\n${lines.join('\n')}\n` : '\npeers: no peer ran, nothing to compare\n')
 if (skipped.length) console.log(`skipped: ${skipped.join('; ')}`)
