@@ -8,11 +8,12 @@
 //                         a batch of those users in one call, all users; seen movies excluded
 // Each repeat runs alsrec then each peer (interleaved, so that load on this shared machine hits
 // both alike); medians over repeats are reported, with the ratio peer / alsrec (how many times
-// faster alsrec is). The peers run in peers.py, one process per sample, fed the ratings once as
-// .npy files; both sides time only the library calls.
+// faster alsrec is). Each peer runs in one peers.py process for the whole benchmark, fed the
+// ratings once as .npy files and warmed up (numba compiles) before anything is timed; both
+// sides time only the library calls.
 //
 // Environment: ALSREC_PEERS_DATA=<MovieLens dir> (default: the 25M generated set, made once by
-// ensureMl25m) or ALSREC_PEERS_RATINGS=<n> (a generated set of n ratings shaped like the 25M
+// ensureMl25m, at ALSREC_BENCH_DATA if set) or ALSREC_PEERS_RATINGS=<n> (a generated set of n ratings shaped like the 25M
 // one, for quick runs); ALSREC_PEERS_REPEATS (3), ALSREC_PEERS_EPOCHS (2: LensKit's first epoch
 // also does its setup, so a second is needed for an update time), ALSREC_PEERS_USERS (1000),
 // ALSREC_PEERS_ONLY=implicit|lenskit to run one peer.
