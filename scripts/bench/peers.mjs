@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 
-import { alsrec, ensureMl25m, median, ML25M, root, writeResult } from './_common.mjs'
+import { alsrec, ensureMl25m, machine, median, ML25M, root, writeResult } from './_common.mjs'
 
 const out = process.argv[2] ?? 'bench-results/peers.json'
 const env = process.env
@@ -382,5 +382,12 @@ writeResult(out, {
   totalSeconds: round(process.uptime(), 1),
   note: 'epochSeconds: median over repeats of the median per-epoch update time (alsrec history seconds; implicit fit callback; LensKit fit_iters steps after the first). wallPerEpochSeconds: the whole train/fit call / epochs. Ratios > 1: alsrec faster.',
 })
-console.log(lines.length > 2 ? `\n${lines.join('\n')}\n` : '\npeers: no peer ran, nothing to compare\n')
+const m = machine()
+lines.push(
+  '',
+  `Medians of ${REPEATS} interleaved repeats of ${EPOCHS} epochs each (\`npm run bench peers\`, ${new Date().toISOString().slice(0, 10)}), ` +
+    `${m.cpus} × ${m.cpuModel}, ${m.memGb} GB, Node ${m.node}. Update: the library's own per-epoch time; wall: the whole train/fit call / epochs. ` +
+    `Queries: top-${N}, seen movies excluded, over all ${data.numMovies.toLocaleString('en')} movies.`,
+)
+console.log(lines.length > 4 ? `\n${lines.join('\n')}\n` : '\npeers: no peer ran, nothing to compare\n')
 if (skipped.length) console.log(`skipped: ${skipped.join('; ')}`)
