@@ -102,13 +102,17 @@ impl Model {
         let genre_part = dot(u, &prior);
         let latent_part = dot(u, v) - genre_part;
         let implicit = self.config.model == ModelKind::Implicit;
-        // Row j adds w_j ṽ_j to the right-hand side.
+        // Row j adds w_j ṽ_j to the right-hand side, λ being the row system's (a Bayesian
+        // model's noise precision).
+        let lambda = match implicit {
+            true => self.config.lambda,
+            false => self.explicit_row(None, None).lambda,
+        } as f64;
         let weight = |j: usize| -> f64 {
-            let c = &self.config;
             let r = rows.rating(j);
             match implicit {
-                true => c.lambda as f64 * (1.0 + c.alpha as f64 * r as f64),
-                false => c.lambda as f64 * (r - self.mu - rows.bias(j)) as f64,
+                true => lambda * (1.0 + self.config.alpha as f64 * r as f64),
+                false => lambda * (r - self.mu - rows.bias(j)) as f64,
             }
         };
         let mut points: Vec<f64> = vec![0.0; rows.len()];
