@@ -579,16 +579,14 @@ export class ModelReader {
   private foldIn(profile: ReaderNewUser): Visitor {
     if (typeof profile !== 'object' || profile === null) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'profile must be an object { ratings?, genres? }')
     const [lo, hi] = this.ratingRange
+    // A movie rated twice is two rows, as natively (the server refuses such a request).
     const pairs: Array<[number, number]> = []
-    const seen = new Set<number>()
     for (const [j, r] of (profile.ratings ?? []).entries()) {
       ModelReader.checkId(`profile.ratings[${j}].movie`, r?.movie)
       const i = this.movieIndex.get(r.movie)
       if (i === undefined) throw new AlsrecError('ALSREC_NOT_FOUND', `unknown movie id ${r.movie}`)
       const rating = f32(r.rating)
       if (!(Number.isFinite(rating) && lo <= rating && rating <= hi)) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `the rating ${r.rating} of movie ${r.movie} is outside the scale ${lo}–${hi}`)
-      if (seen.has(i)) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `movie ${r.movie} is rated twice`)
-      seen.add(i)
       pairs.push([i, rating])
     }
     const genres = (profile.genres ?? []).map((g, j) => this.genreIndex(`profile.genres[${j}]`, g))
