@@ -110,6 +110,7 @@ export declare class Model {
   similarMovies(movieId: number, options?: RecommendOptions | undefined | null): ScoredMovies
   similarUsers(userId: number, n: number): ScoredUsers
   explain(userId: number, movieId: number, top: number): ExplanationJs
+  explainForNewUser(movieIds: Float64Array, ratings: Float32Array, genres: Array<string>, movieId: number, top: number): ExplanationJs
   vectorNorms(n: number, minRatings: number): VectorNorms
   movieMap(minRatings: number): MovieMap
   partialFit(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array, movies?: Array<NewMovie> | undefined | null): Promise<Model>

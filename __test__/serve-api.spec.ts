@@ -180,7 +180,7 @@ test('GET /api/users/:id/explain/:movieId is explain, with a one-line reason', a
   refused(t, await get(`/api/users/${user}/explain/${movie}?top=0`), 400, 'query.top')
 })
 
-test('POST /api/recommendations is recommendForNewUser, each with the rated film it follows from', async (t) => {
+test('POST /api/recommendations is recommendForNewUser, each with the rated film adding most to it (explainForNewUser)', async (t) => {
   const rated = movies.slice(0, 3).map((m, i) => ({ movieId: m.movieId, rating: [5, 4.5, 1][i] ?? 3 }))
   const r = await post('/api/recommendations', { ratings: rated, n: 8 })
   t.is(r.status, 200, JSON.stringify(r.body))
@@ -188,12 +188,19 @@ test('POST /api/recommendations is recommendForNewUser, each with the rated film
   t.deepEqual(ids(r.body.recommendations), ids(expected))
   const ratedIds = new Set(rated.map((x) => x.movieId))
   t.true(r.body.recommendations.every((x: { movieId: number }) => !ratedIds.has(x.movieId)), 'rated films are left out')
-  // The reason is a film rated highly (never the 1-star one), and the nearest of those.
-  for (const rec of r.body.recommendations as Array<{ movieId: number; because: { movieId: number; similarity: number } | null }>) {
-    if (rec.because === null) continue
-    t.true([rated[0]?.movieId, rated[1]?.movieId].includes(rec.because.movieId))
-    const nearest = model.similarMovies(rec.movieId, { n: 1, minRatings: 0, candidates: [rated[0]?.movieId ?? 0, rated[1]?.movieId ?? 0] })[0]
-    t.is(rec.because.movieId, nearest?.movieId ?? -1)
+  // The reason is the rated film adding the most points in the visitor's explanation.
+  const profile = { ratings: rated.map((x) => ({ movie: x.movieId, rating: x.rating })) }
+  for (const rec of r.body.recommendations as Array<{ movieId: number; because: { movieId: number; title: string; rating: number; points: number } | null }>) {
+    const e = model.explainForNewUser(profile, rec.movieId, { top: 3 })
+    t.is(e.contributions.length, 3)
+    const sum = e.contributions.reduce((a, c) => a + c.points, 0)
+    t.true(Math.abs(sum - e.refitPersonal) < 1e-3, `${sum} vs ${e.refitPersonal}`)
+    const top = [...e.contributions].sort((a, b) => b.points - a.points)[0]
+    if (top === undefined || !(top.points > 0)) {
+      t.is(rec.because, null)
+      continue
+    }
+    t.deepEqual(rec.because, { movieId: top.movieId, title: top.title, rating: top.rating, points: top.points })
   }
   t.true(r.body.recommendations.some((x: { because: unknown }) => x.because !== null), 'the reasons are given')
   const filtered = await post('/api/recommendations', { ratings: rated, n: 5, genres: ['Comedy'], years: [1980, 2010], minRatings: 10, diversity: 0.5 })

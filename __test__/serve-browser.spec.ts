@@ -222,17 +222,30 @@ browserTest(`static export (export-web) answers in the browser: search, rate, li
   await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 })
   const loadMs = Date.now() - started
   t.log(`static explorer ready in ${loadMs} ms (model ${(statSync(file).size / 2 ** 20).toFixed(1)} MiB)`)
-  await searchAndRate(t, page, 'silent echo', 5)
+  const first = await searchAndRate(t, page, 'silent echo', 5)
   const rated = await searchAndRate(t, page, 'midnight machine', 5)
   t.is(await page.locator('#recommendations li').count(), 10)
+  // The visitor's list is the reader's fold-in: the native recommendForNewUser list, each
+  // reason the rated film that adds the most points to it (explainForNewUser).
+  const model = await loadModel(file)
+  const idOf = (title: string): number => model.catalog.search(title, 1)[0]?.movieId ?? -1
+  const profile = { ratings: [first, rated].map((title) => ({ movie: idOf(title), rating: 5 })) }
+  const expected = model.recommendForNewUser(profile, { n: 10 })
+  t.deepEqual(await page.locator('#recommendations li .title').allInnerTexts(), expected.map((m) => m.title))
   const reasons = await page.locator('#recommendations .because').allInnerTexts()
-  t.true(reasons.every((r) => r.startsWith('Because you rated')), reasons.join(' | '))
+  t.deepEqual(
+    reasons,
+    expected.map((m) => {
+      const top = [...model.explainForNewUser(profile, m.movieId, { top: 2 }).contributions].sort((a, b) => b.points - a.points)[0]
+      return top !== undefined && top.points > 0 ? `Because you rated ${top.title}` : ''
+    }),
+  )
+  t.true(reasons.some((r) => r.startsWith('Because you rated')), reasons.join(' | '))
   // Similar movies come from the TypeScript reader: the same list as the native model's.
   await page.locator('#ratings li .title', { hasText: rated }).first().click()
   await page.locator('#similar li').first().waitFor()
   const shown = await page.locator('#similar li .title').allInnerTexts()
-  const model = await loadModel(file)
-  const id = model.catalog.search(rated, 1)[0]?.movieId ?? -1
+  const id = idOf(rated)
   t.deepEqual(shown, model.similarMovies(id, { n: 10 }).map((m) => m.title))
   const pixels = await mapPixels(page)
   t.true(pixels.lit > 500 && pixels.colors >= 6, `${pixels.lit} lit pixels, ${pixels.colors} colours`)

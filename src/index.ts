@@ -18,6 +18,7 @@ export {
   type NewUserProfile,
   type Contribution,
   type Explanation,
+  type NewUserExplanation,
   type RankingMetrics,
   type RankingOptions,
   type TrainingOverlap,

@@ -58,8 +58,15 @@ export interface Contribution extends Movie {
 }
 
 /** A score split into its terms: score = globalMean + userBias + movieBias + genrePart + latentPart. */
-export interface Explanation {
+export interface Explanation extends NewUserExplanation {
   userId: number
+}
+
+/**
+ * `explain` for a visitor's folded-in row. The contributions name rated movies only: with liked
+ * genres, their stand-in rows make up the rest of `refitPersonal`.
+ */
+export interface NewUserExplanation {
   movie: Movie
   score: number
   globalMean: number
@@ -317,6 +324,13 @@ export class Model {
    * fixed. Rated movies are left out of the list.
    */
   recommendForNewUser(profile: NewUserProfile, options: RecommendOptions = {}): Recommendation[] {
+    const [ids, values, genres] = this.profileArrays(profile)
+    const o = nativeOptions('recommendForNewUser options', options, RECOMMEND_CHECKS)
+    return this.movies(call(() => this.handle.recommendForNewUser(ids, values, genres, o)))
+  }
+
+  /** A profile's rated movie ids, their ratings and the liked genres, checked. */
+  private profileArrays(profile: NewUserProfile): [Float64Array, Float32Array, string[]] {
     if (profile === undefined) throw invalidArgument('profile must be an object { ratings?, genres? } (got undefined)')
     checkOptions('profile', profile, PROFILE_CHECKS, 'profile.')
     const ratings = profile.ratings ?? []
@@ -329,8 +343,7 @@ export class Model {
       ids[i] = this.movieId(r.movie, `${name}.movie`)
       values[i] = r.rating
     })
-    const o = nativeOptions('recommendForNewUser options', options, RECOMMEND_CHECKS)
-    return this.movies(call(() => this.handle.recommendForNewUser(ids, values, profile.genres ?? [], o)))
+    return [ids, values, profile.genres ?? []]
   }
 
   /** The movies nearest to a movie by cosine similarity of their vectors; `score` is the cosine. */
@@ -356,8 +369,23 @@ export class Model {
     checkOptions('explain options', options, { top: int(1) })
     const top = options.top ?? 5
     const e = call(() => this.handle.explain(userId, movieId, top))
+    return { userId, ...this.explanation(movieId, e) }
+  }
+
+  /**
+   * Why a visitor (as `recommendForNewUser` folds them in) gets this score: `explain`'s terms and
+   * rated movies for their folded-in row. Synchronous, as `explain`: one small solve.
+   */
+  explainForNewUser(profile: NewUserProfile, movie: MovieRef, options: { top?: number } = {}): NewUserExplanation {
+    const [ids, values, genres] = this.profileArrays(profile)
+    const movieId = this.movieId(movie, 'movie')
+    checkOptions('explainForNewUser options', options, { top: int(1) })
+    const top = options.top ?? 5
+    return this.explanation(movieId, call(() => this.handle.explainForNewUser(ids, values, genres, movieId, top)))
+  }
+
+  private explanation(movieId: number, e: Native.ExplanationJs): NewUserExplanation {
     return {
-      userId,
       movie: this.catalog.describe(movieId),
       score: e.score,
       globalMean: e.globalMean,

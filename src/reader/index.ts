@@ -12,6 +12,7 @@ import { configForDisplay, hasGenreVectors, type TrainConfig } from './config.js
 import { crc32c } from './crc32c.js'
 import { headerProblem, MAX_ABS_VALUE, parseHeader, type Header, type Section } from './header.js'
 import { idKey, JsonError, type Id } from './json.js'
+import { cholesky, choleskySolve, regularizedGram } from './linalg.js'
 import { seriesMembers, trim, trimEnd } from './series.js'
 
 const MAGIC = 'ALSRECMF'
@@ -28,6 +29,75 @@ export interface ReaderRecommendation {
   score: number
   /** The predicted rating clamped to the rating scale; absent where the model predicts none. */
   rating?: number
+}
+
+/** A visitor the model has never seen: ratings of known movies (by id) and/or liked genres. */
+export interface ReaderNewUser {
+  ratings?: Array<{ movie: number; rating: number }>
+  genres?: string[]
+}
+
+/** The native `recommendForNewUser` options the reader answers. */
+export interface ReaderNewUserOptions {
+  n?: number
+  minRatings?: number
+  /** Only movies with at least one of these genres. */
+  genres?: string[]
+  /** Genre diversity (MMR weight) from 0 to 1. */
+  diversity?: number
+  excludeSeen?: boolean
+}
+
+/** The native `explainForNewUser`: the visitor's score split into its terms and rated movies. */
+export interface ReaderExplanation {
+  score: number
+  globalMean: number
+  userBias: number
+  movieBias: number
+  genrePart: number
+  latentPart: number
+  refitPersonal: number
+  /** The rated movies that move the score most, largest |points| first. */
+  contributions: Array<{ movieId: number; title: string; rating: number; points: number; share: number }>
+}
+
+/** How many of a liked genre's most-rated movies stand for it (the core's `GENRE_EXAMPLES`). */
+const GENRE_EXAMPLES = 50
+
+/** The fixed rows a fold-in solves against: vectors (views into a factor matrix), biases and ratings. */
+interface Rows {
+  vectors: Array<[Float32Array, number]>
+  bias: number[]
+  ratings: number[]
+}
+
+/** One row's least-squares problem (the core's `ExplicitRow` / `ImplicitRow`), in f64. */
+interface RowProblem {
+  k: number
+  implicit: boolean
+  lambda: number
+  tau: number
+  gamma: number
+  alpha: number
+  mu: number
+  weighted: boolean
+  /** The fixed side's vectors, for implicit rows' λ VᵀV + τ I (`base`, built on first use). */
+  factors: Float32Array | null
+  base: Float64Array | null
+  /** A Bayesian model's user prior: Λ and Λ m. */
+  prior: { precision: Float64Array; precisionTimesMean: Float64Array } | null
+}
+
+/** A visitor folded in: (u, b), the rows behind them and the rated movies (the rows' first ones). */
+interface Visitor {
+  u: Float64Array
+  b: number
+  rows: Rows
+  items: number[]
+  ratings: number[]
+  genres: number[]
+  /** The factorized system: L with A = L Lᵀ, of size k + 1 (k for implicit models); null if singular. */
+  factor: Float64Array | null
 }
 
 function bad(message: string): AlsrecError {
@@ -180,7 +250,7 @@ export class ModelReader {
   private readonly seenValues: Floats
   /** Series members per movie index, for the ranker's series bonus (built on first use). */
   private series: Array<number[] | null> | null = null
-  private readonly catalog = new Map<Id, { title: string; year: number | null; genres: string[] }>()
+  private readonly catalog = new Map<Id, { title: string; year: number | null; genres: string[]; genreIndices: number[] }>()
   private movieNorms: Float32Array | null = null
   /** The ranker's vectors (docs/ranking.md), or null. */
   private readonly ranker: { k: number; userFactors: Floats; movieFactors: Floats; ratingWeight: number; ratingSupport: number; popularityPenalty: number; seriesBonus: number } | null
@@ -189,6 +259,12 @@ export class ModelReader {
   private rankSpace: { k: number; rows: Float32Array; offset: Float32Array; userNorm: number } | null = null
   /** The fewest training ratings a movie needs to appear in a list by default (as the native model). */
   readonly popularityFloor: number
+  private readonly genreFactors: Floats
+  /** Header genre indices by lower-case name (the names the catalog keeps). */
+  private readonly genreByName = new Map<string, number>()
+  private readonly problem: RowProblem
+  private readonly rankerProblem: RowProblem | null
+  private movieGenreCache: number[][] | null = null
 
   /**
    * Parses and checks a model file's bytes as the native loader does (`modelfile::decode`):
@@ -298,15 +374,19 @@ export class ModelReader {
     })
     for (let i = 0; i < rows; i++) {
       const genres: string[] = []
+      const genreIndices: number[] = []
       for (const g of c.genres[i] as number[]) {
         if (g >= genreNames.length) throw bad(`catalog genre index ${g} out of range`)
         const name = genreNames[g]
-        if (name !== null && name !== undefined) genres.push(name)
+        if (name !== null && name !== undefined) {
+          genres.push(name)
+          genreIndices.push(g)
+        }
       }
       const title = c.titles[i] as string
       // The native catalog derives the year from the title (0 reads as none, as in `Catalog`).
       const year = yearFromTitle(title)
-      this.catalog.set(c.ids[i] as Id, { title, year: year === 0 ? null : year, genres })
+      this.catalog.set(c.ids[i] as Id, { title, year: year === 0 ? null : year, genres, genreIndices })
     }
     if (c.imdb_ids.length !== c.link_ids.length || c.tmdb_ids.length !== c.link_ids.length) throw bad('catalog link columns have different lengths')
     if (new Set(c.link_ids).size !== c.link_ids.length) throw bad('catalog links repeat a movie')
@@ -325,11 +405,17 @@ export class ModelReader {
       const movies = floats(section('rankerMovieFactors', 'f32', n * r.k))
       rankerFactors = [finite('rankerUserFactors', users), finite('rankerMovieFactors', movies)]
     }
+    let userPrior: RowProblem['prior'] = null
     if (h.posterior !== null) {
       // The core's checks of a Bayesian model's priors and variances, in its order.
       for (const side of ['user', 'movie'] as const) {
-        finite(`${side}PriorMean`, floats(section(`${side}PriorMean`, 'f32', k)))
-        finite(`${side}PriorPrecision`, floats(section(`${side}PriorPrecision`, 'f32', k * k)))
+        const mean = finite(`${side}PriorMean`, floats(section(`${side}PriorMean`, 'f32', k)))
+        const precision = finite(`${side}PriorPrecision`, floats(section(`${side}PriorPrecision`, 'f32', k * k)))
+        if (side === 'user') {
+          const times = new Float64Array(k)
+          for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) times[i] = (times[i] as number) + (precision[i * k + j] as number) * (mean[j] as number)
+          userPrior = { precision: Float64Array.from(precision), precisionTimesMean: times }
+        }
       }
       for (const [name, count] of [
         ['userFactorVariance', m * k],
@@ -348,7 +434,10 @@ export class ModelReader {
     // Files written before rankers existed have no `ranker` key; the config default has one.
     if (h.ranker === null) config.ranker = null
     else if (config.ranker === null) throw bad('the file has a ranker but its config has none')
-    finite('genreFactors', floats(genreFactors))
+    this.genreFactors = finite('genreFactors', floats(genreFactors))
+    genreNames.forEach((name, g) => {
+      if (name !== null && !this.genreByName.has(name.toLowerCase())) this.genreByName.set(name.toLowerCase(), g)
+    })
     const floatSection = (name: string, count: number): Floats => finite(name, floats(section(name, 'f32', count)))
     this.seenValues = floatSection('seenValues', nnz)
     this.userFactors = floatSection('userFactors', m * k)
@@ -380,6 +469,25 @@ export class ModelReader {
       hi = Math.max(hi, v)
     }
     this.ratingRange = Number.isFinite(lo) ? [lo, hi] : [0.5, 5]
+    // A Bayesian model solves a user's row with its learned precisions (the core's `explicit_row`).
+    this.problem = {
+      k,
+      implicit: h.kind === 'implicit',
+      lambda: h.posterior?.noisePrecision ?? config.lambda,
+      tau: config.tau,
+      gamma: h.posterior?.userBiasPrecision ?? config.gamma,
+      alpha: config.alpha,
+      mu: h.mu,
+      weighted: config.weightedRegularization,
+      factors: h.kind === 'implicit' ? this.movieFactors : null,
+      base: null,
+      prior: userPrior,
+    }
+    if (rankerFactors !== null && h.ranker !== null) {
+      const c = h.ranker.config
+      const rk = h.ranker.k
+      this.rankerProblem = { k: rk, implicit: true, lambda: c.lambda, tau: c.tau, gamma: c.gamma, alpha: c.alpha, mu: 0, weighted: false, factors: rankerFactors[1], base: null, prior: null }
+    } else this.rankerProblem = null
     const rc = config.ranker
     if (rankerFactors !== null && rc !== null && h.ranker !== null) {
       this.ranker = {
@@ -442,6 +550,254 @@ export class ModelReader {
     for (let j = 0; j < k; j++) q[r.k + j] = f32(w * (this.userFactors[u * k + j] as number))
     q[r.k + k] = w
     return { q, base: 0 }
+  }
+
+  /** A movie index's genre indices (the native `item_genres`). */
+  private movieGenres(): number[][] {
+    if (this.movieGenreCache) return this.movieGenreCache
+    this.movieGenreCache = Array.from(this.movieKeys, (id) => this.catalog.get(id)?.genreIndices ?? [])
+    return this.movieGenreCache
+  }
+
+  private genreIndex(field: string, name: unknown): number {
+    const g = typeof name === 'string' ? this.genreByName.get(trim(name).toLowerCase()) : undefined
+    if (g === undefined) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `${field}: unknown genre '${String(name)}'; the genres are ${[...this.genreByName.keys()].join(', ')}`)
+    return g
+  }
+
+  /** Movie indices by rating count, most rated first (ties by index): the core's order in `genre_rows`. */
+  private byPopularity(): number[] {
+    const movies: number[] = []
+    for (let i = 0; i < this.numMovies; i++) if ((this.movieCounts[i] as number) > 0) movies.push(i)
+    return movies.sort((a, b) => (this.movieCounts[b] as number) - (this.movieCounts[a] as number) || a - b)
+  }
+
+  /**
+   * The visitor folded in as the native `fold_in_new_user` does: the rated movies in movie
+   * order, then the liked genres' rows (`genre_rows`), solved by training's row system.
+   */
+  private foldIn(profile: ReaderNewUser): Visitor {
+    if (typeof profile !== 'object' || profile === null) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'profile must be an object { ratings?, genres? }')
+    const [lo, hi] = this.ratingRange
+    // A movie rated twice is two rows, as natively (the server refuses such a request).
+    const pairs: Array<[number, number]> = []
+    for (const [j, r] of (profile.ratings ?? []).entries()) {
+      ModelReader.checkId(`profile.ratings[${j}].movie`, r?.movie)
+      const i = this.movieIndex.get(r.movie)
+      if (i === undefined) throw new AlsrecError('ALSREC_NOT_FOUND', `unknown movie id ${r.movie}`)
+      const rating = f32(r.rating)
+      if (!(Number.isFinite(rating) && lo <= rating && rating <= hi)) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `the rating ${r.rating} of movie ${r.movie} is outside the scale ${lo}–${hi}`)
+      pairs.push([i, rating])
+    }
+    const genres = (profile.genres ?? []).map((g, j) => this.genreIndex(`profile.genres[${j}]`, g))
+    if (pairs.length === 0 && genres.length === 0) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'a new user needs at least one rating or one liked genre')
+    pairs.sort((a, b) => a[0] - b[0])
+    const k = this.k
+    const rows: Rows = { vectors: [], bias: [], ratings: [] }
+    for (const [i, r] of pairs) {
+      rows.vectors.push([this.movieFactors, i * k])
+      rows.bias.push(this.movieBias[i] as number)
+      rows.ratings.push(r)
+    }
+    if (genres.length > 0) {
+      if (this.kind === 'genre' && this.genreFactors.length > 0) {
+        for (const g of genres) {
+          rows.vectors.push([this.genreFactors, g * k])
+          rows.bias.push(0)
+          rows.ratings.push(hi)
+        }
+      }
+      const movieGenres = this.movieGenres()
+      const liked = (i: number): boolean => (movieGenres[i] as number[]).some((g) => genres.includes(g))
+      const wanted = GENRE_EXAMPLES * genres.length
+      const movies = this.byPopularity()
+      for (const i of movies.filter(liked).slice(0, wanted)) {
+        rows.vectors.push([this.movieFactors, i * k])
+        rows.bias.push(this.movieBias[i] as number)
+        rows.ratings.push(hi)
+      }
+      for (const i of movies.filter((i) => !liked(i)).slice(0, wanted)) {
+        const c = this.movieBias[i] as number
+        rows.vectors.push([this.movieFactors, i * k])
+        rows.bias.push(c)
+        rows.ratings.push(f32(this.globalMean + c))
+      }
+    }
+    if (rows.ratings.length === 0) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', 'none of the liked genres has a rated movie')
+    const { factor, solution } = solveRow(this.problem, rows)
+    const u = solution.subarray(0, k)
+    const b = this.problem.implicit ? 0 : (solution[k] as number)
+    return { u, b, rows, items: pairs.map((p) => p[0]), ratings: pairs.map((p) => p[1]), genres, factor }
+  }
+
+  /** The ranker's x for a visitor (the core's `fold_in_new_user_ranker`); empty without a ranker. */
+  private foldInRanker(v: Visitor): Float64Array {
+    const p = this.rankerProblem
+    const r = this.ranker
+    if (!p || !r) return new Float64Array(0)
+    const rows: Rows = { vectors: [], bias: [], ratings: [] }
+    v.items.forEach((i, j) => {
+      rows.vectors.push([r.movieFactors, i * r.k])
+      rows.bias.push(0)
+      rows.ratings.push(v.ratings[j] as number)
+    })
+    if (v.genres.length > 0) {
+      const movieGenres = this.movieGenres()
+      const liked = this.byPopularity().filter((i) => (movieGenres[i] as number[]).some((g) => v.genres.includes(g)))
+      for (const i of liked.slice(0, GENRE_EXAMPLES * v.genres.length)) {
+        rows.vectors.push([r.movieFactors, i * r.k])
+        rows.bias.push(0)
+        rows.ratings.push(this.ratingRange[1])
+      }
+    }
+    return solveRow(p, rows).solution.subarray(0, r.k)
+  }
+
+  /**
+   * Recommendations for a visitor from a few ratings and/or liked genres: the native
+   * `recommendForNewUser` (the fold-in, the ranker's, the rank space, the popularity floor, the
+   * series bonus and genre diversity), computed in f64 where the core uses f32, so the lists
+   * agree but for near-ties.
+   */
+  recommendForNewUser(profile: ReaderNewUser, options: ReaderNewUserOptions = {}): ReaderRecommendation[] {
+    const n = Math.min(options.n ?? 10, Math.max(1, this.numMovies))
+    ModelReader.checkN(options.n ?? 10)
+    const min = this.minRatings(options.minRatings)
+    const diversity = options.diversity ?? 0
+    if (!(Number.isFinite(diversity) && diversity >= 0 && diversity <= 1)) throw new AlsrecError('ALSREC_INVALID_ARGUMENT', `diversity must be a number from 0 to 1 (got ${diversity})`)
+    let filterGenres = (options.genres ?? []).map((g, j) => this.genreIndex(`genres[${j}]`, g))
+    const v = this.foldIn(profile)
+    const x = this.foldInRanker(v)
+    // With genres alone the list stays within them (as natively), unless the caller filtered.
+    if (v.items.length === 0 && filterGenres.length === 0) filterGenres = v.genres
+    const seen = new Set(options.excludeSeen === false ? [] : v.items)
+    const movieGenres = this.movieGenres()
+    const admits = (i: number): boolean => !seen.has(i) && (this.movieCounts[i] as number) >= min && (filterGenres.length === 0 || (movieGenres[i] as number[]).some((g) => filterGenres.includes(g)))
+    const { q, base } = this.visitorQuery(v, x)
+    const space = this.space()
+    const score = (i: number): number => {
+      let s = base + (space.offset[i] as number)
+      for (let j = 0; j < space.k; j++) s += (q[j] as number) * (space.rows[i * space.k + j] as number)
+      return s
+    }
+    const poolSize = diversity > 0 ? Math.max(n * 4, 50) : n
+    let pool = new TopN(poolSize)
+    for (let i = 0; i < this.numMovies; i++) if (admits(i)) pool.push(i, score(i))
+    const bonus = this.ranker?.seriesBonus ?? 0
+    const liked = this.likedMembers(v.items, v.ratings)
+    if (bonus > 0 && liked.size > 0) {
+      const rest = new TopN(poolSize)
+      pool.items.forEach((i, r) => {
+        if (!liked.has(i)) rest.push(i, pool.scores[r] as number)
+      })
+      for (const i of liked) if (admits(i)) rest.push(i, score(i) + bonus)
+      pool = rest
+    }
+    const top = diversify(pool, n, diversity, movieGenres)
+    const rates = this.kind !== 'implicit' && this.kind !== 'popular'
+    const k = this.k
+    return top.map(([i, sc]) => {
+      if (!rates) return this.describe(i, sc)
+      let r = this.globalMean + v.b + (this.movieBias[i] as number)
+      for (let j = 0; j < k; j++) r += (v.u[j] as number) * (this.movieFactors[i * k + j] as number)
+      return this.describe(i, sc, Math.min(Math.max(r, this.ratingRange[0]), this.ratingRange[1]))
+    })
+  }
+
+  /** A visitor's query vector and base in the ranking space (the core's `RankSpace::query`). */
+  private visitorQuery(v: Visitor, x: Float64Array): { q: Float64Array; base: number } {
+    const s = this.space()
+    const r = this.ranker
+    const k = this.k
+    if (!r) return { q: v.u, base: this.globalMean + v.b }
+    const q = new Float64Array(s.k)
+    let nx = 0
+    for (let j = 0; j < r.k; j++) nx += (x[j] as number) ** 2
+    const norm = Math.sqrt(nx)
+    const scale = norm > 0 ? Math.max(s.userNorm / norm, 1) : 0
+    for (let j = 0; j < r.k; j++) q[j] = scale * (x[j] as number)
+    const ratings = v.items.length
+    const w = (r.ratingWeight * ratings) / (ratings + r.ratingSupport)
+    for (let j = 0; j < k; j++) q[r.k + j] = w * (v.u[j] as number)
+    q[r.k + k] = w
+    return { q, base: 0 }
+  }
+
+  /** The members of the series of the films rated at or above the visitor's mean (the core's `Series::liked_members`). */
+  private likedMembers(items: number[], ratings: number[]): Set<number> {
+    const out = new Set<number>()
+    if (!this.ranker || !(this.ranker.seriesBonus > 0) || items.length === 0) return out
+    if (!this.series) this.series = seriesMembers(Array.from(this.movieKeys, (id) => this.catalog.get(id)?.title))
+    const mean = ratings.reduce((a, r) => a + r, 0) / ratings.length
+    items.forEach((i, j) => {
+      if ((ratings[j] as number) < mean) return
+      for (const m of this.series?.[i] ?? []) out.add(m)
+    })
+    return out
+  }
+
+  /**
+   * Why a visitor gets a movie's score: the native `explainForNewUser`, the personal part of the
+   * score b + u·v_n of their folded-in row as a sum over its rows, row j adding
+   * w_j ṽ_nᵀ A⁻¹ ṽ_j (crates/alsrec-core/src/foldin/explain.rs). The contributions name the
+   * rated movies; liked genres' rows make up the rest of `refitPersonal`.
+   */
+  explainForNewUser(profile: ReaderNewUser, movieId: number, options: { top?: number } = {}): ReaderExplanation {
+    const top = options.top ?? 5
+    ModelReader.checkN(top)
+    ModelReader.checkId('movie', movieId)
+    const item = this.movieIndex.get(movieId)
+    if (item === undefined) throw new AlsrecError('ALSREC_NOT_FOUND', `unknown movie id ${movieId}`)
+    const v = this.foldIn(profile)
+    const k = this.k
+    const p = this.problem
+    const dim = p.implicit ? k : k + 1
+    const genrePrior = new Float64Array(k)
+    const genres = this.movieGenres()[item] as number[]
+    if (this.genreFactors.length > 0 && genres.length > 0) {
+      const scale = 1 / Math.sqrt(genres.length)
+      for (const g of genres) for (let j = 0; j < k; j++) genrePrior[j] = (genrePrior[j] as number) + scale * (this.genreFactors[g * k + j] as number)
+    }
+    let uv = 0
+    let genrePart = 0
+    for (let j = 0; j < k; j++) {
+      uv += (v.u[j] as number) * (this.movieFactors[item * k + j] as number)
+      genrePart += (v.u[j] as number) * (genrePrior[j] as number)
+    }
+    const rows = v.rows
+    const points = new Float64Array(rows.ratings.length)
+    if (v.factor !== null) {
+      const z = new Float64Array(dim)
+      for (let j = 0; j < k; j++) z[j] = this.movieFactors[item * k + j] as number
+      if (dim > k) z[k] = 1
+      choleskySolve(v.factor, dim, z)
+      rows.ratings.forEach((r, j) => {
+        const [vec, off] = rows.vectors[j] as [Float32Array, number]
+        let s = dim > k ? (z[k] as number) : 0
+        for (let d = 0; d < k; d++) s += (vec[off + d] as number) * (z[d] as number)
+        const w = p.implicit ? p.lambda * (1 + p.alpha * r) : p.lambda * (r - p.mu - (rows.bias[j] as number))
+        points[j] = w * s
+      })
+    }
+    const rated = v.items.length
+    let totalAbs = 0
+    for (let j = 0; j < rated; j++) totalAbs += Math.abs(points[j] as number)
+    const order = Array.from({ length: rated }, (_, j) => j).sort((a, b) => Math.abs(points[b] as number) - Math.abs(points[a] as number) || a - b)
+    const contributions = order.slice(0, top).map((j) => {
+      const i = v.items[j] as number
+      const m = this.describe(i, 0)
+      return { movieId: m.movieId, title: m.title, rating: v.ratings[j] as number, points: points[j] as number, share: totalAbs > 0 ? Math.abs(points[j] as number) / totalAbs : 0 }
+    })
+    return {
+      score: this.globalMean + v.b + (this.movieBias[item] as number) + uv,
+      globalMean: this.globalMean,
+      userBias: v.b,
+      movieBias: this.movieBias[item] as number,
+      genrePart,
+      latentPart: uv - genrePart,
+      refitPersonal: points.reduce((a, x) => a + x, 0),
+      contributions,
+    }
   }
 
   /** The predicted rating of a known user, clamped to the scale; undefined for implicit models. */
@@ -562,6 +918,99 @@ export class ModelReader {
     }
     return top.items.map((i, r) => this.describe(i, top.scores[r] as number))
   }
+}
+
+/**
+ * Builds and solves one row's system against `rows` (the core's `ExplicitRow`/`ImplicitRow`):
+ * explicit rows the (k+1)-system
+ *   (λ Σ ṽ_j ṽ_jᵀ + ω diag(τ…τ, γ)) [x; b] = λ Σ ṽ_j (r_j − μ − c_j)
+ * (Λ in place of τ I and Λ m added to the right-hand side under a Bayesian prior), implicit rows
+ *   (λ VᵀV + τ I + λ Σ α r_j v_j v_jᵀ) x = λ Σ (1 + α r_j) v_j.
+ * A singular system (a regularizer 0) gives the zero row, where the core takes the least-norm
+ * solution: trained models have τ, γ > 0, so it does not arise from a file the loader accepts
+ * unless a config sets them to 0.
+ */
+function solveRow(p: RowProblem, rows: Rows): { factor: Float64Array | null; solution: Float64Array } {
+  const k = p.k
+  const dim = p.implicit ? k : k + 1
+  const a = new Float64Array(dim * dim)
+  const rhs = new Float64Array(dim)
+  const deg = rows.ratings.length
+  const ext = new Float64Array(dim)
+  for (let j = 0; j < deg; j++) {
+    const [vec, off] = rows.vectors[j] as [Float32Array, number]
+    for (let d = 0; d < k; d++) ext[d] = vec[off + d] as number
+    const r = rows.ratings[j] as number
+    if (p.implicit) {
+      const g = Math.max(0, p.lambda * p.alpha * r)
+      const c = p.lambda * (1 + p.alpha * r)
+      for (let i = 0; i < k; i++) {
+        rhs[i] = (rhs[i] as number) + c * (ext[i] as number)
+        for (let m = i; m < k; m++) a[i * dim + m] = (a[i * dim + m] as number) + g * (ext[i] as number) * (ext[m] as number)
+      }
+    } else {
+      ext[k] = 1
+      const t = r - p.mu - (rows.bias[j] as number)
+      for (let i = 0; i < dim; i++) {
+        rhs[i] = (rhs[i] as number) + p.lambda * t * (ext[i] as number)
+        for (let m = i; m < dim; m++) a[i * dim + m] = (a[i * dim + m] as number) + p.lambda * (ext[i] as number) * (ext[m] as number)
+      }
+    }
+  }
+  if (p.implicit) {
+    if (p.base === null && p.factors !== null) p.base = regularizedGram(p.factors, p.factors.length / Math.max(1, k), k, p.lambda, p.tau)
+    const base = p.base ?? new Float64Array(k * k)
+    for (let i = 0; i < k; i++) for (let m = i; m < k; m++) a[i * dim + m] = (a[i * dim + m] as number) + (base[i * k + m] as number)
+  } else {
+    const count = p.weighted ? deg : 1
+    for (let i = 0; i < k; i++) {
+      if (p.prior) {
+        for (let m = i; m < k; m++) a[i * dim + m] = (a[i * dim + m] as number) + (p.prior.precision[i * k + m] as number)
+        rhs[i] = (rhs[i] as number) + (p.prior.precisionTimesMean[i] as number)
+      } else a[i * dim + i] = (a[i * dim + i] as number) + p.tau * count
+    }
+    a[k * dim + k] = (a[k * dim + k] as number) + p.gamma * count
+  }
+  for (let i = 0; i < dim; i++) for (let m = 0; m < i; m++) a[i * dim + m] = a[m * dim + i] as number
+  const factor = cholesky(a, dim)
+  if (factor === null) return { factor, solution: new Float64Array(dim) }
+  return { factor, solution: choleskySolve(factor, dim, rhs) }
+}
+
+/** The core's `jaccard` of two genre lists. */
+function jaccard(a: number[], b: number[]): number {
+  if (a.length === 0 && b.length === 0) return 0
+  const common = a.filter((g) => b.includes(g)).length
+  return common / (a.length + b.length - common)
+}
+
+/** The core's `diversify`: maximal-marginal-relevance re-ranking of a pool for genre diversity. */
+function diversify(pool: TopN, n: number, w: number, genres: number[][]): Array<[number, number]> {
+  const items = pool.items
+  const scores = pool.scores
+  if (w <= 0 || items.length <= 1) return items.slice(0, n).map((i, r) => [i, scores[r] as number])
+  let lo = Infinity
+  let hi = -Infinity
+  for (const s of scores) [lo, hi] = [Math.min(lo, s), Math.max(hi, s)]
+  const span = hi > lo ? hi - lo : 1
+  const taken: number[] = []
+  const overlap = new Float64Array(items.length)
+  const used = new Uint8Array(items.length)
+  while (taken.length < Math.min(n, items.length)) {
+    let best = -1
+    let bestValue = -Infinity
+    for (let c = 0; c < items.length; c++) {
+      if (used[c]) continue
+      const value = (1 - w) * (((scores[c] as number) - lo) / span) - w * (overlap[c] as number)
+      if (best < 0 || value > bestValue) [best, bestValue] = [c, value]
+    }
+    if (best < 0) break
+    used[best] = 1
+    taken.push(best)
+    const picked = genres[items[best] as number] as number[]
+    for (let c = 0; c < items.length; c++) if (!used[c]) overlap[c] = Math.max(overlap[c] as number, jaccard(genres[items[c] as number] as number[], picked))
+  }
+  return taken.map((c) => [items[c] as number, scores[c] as number])
 }
 
 /** The core's `popularity_floor`: the smallest n such that movies with ≥ n ratings hold 90 % of them. */

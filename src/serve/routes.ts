@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 
 import { parseYears } from '../cli/shared/id-lists.js'
 import { AlsrecError } from '../errors.js'
-import type { Explanation, Recommendation, RecommendOptions } from '../model.js'
+import type { Explanation, NewUserProfile, Recommendation, RecommendOptions } from '../model.js'
 import { badField, FieldError, notFound } from './errors.js'
 import * as S from './schemas.js'
 import type { ServedModel } from './state.js'
@@ -109,22 +109,18 @@ function becauseLine(e: Explanation): string {
 }
 
 /**
- * What each new-user recommendation follows from: the liked rated film nearest to it (one
- * similarity query over the rated films only), else the liked genres it has. "Liked" is above
- * the middle of the scale and at the visitor's own mean or in the top quarter of the scale.
+ * What each new-user recommendation follows from: the rated film that adds the most points to
+ * its score in `explainForNewUser` (the visitor's folded-in row split over their ratings, as
+ * `becauseLine` does for a known user), else the liked genres it has.
  */
-function because(served: ServedModel, recs: Recommendation[], body: NewUserBody): Array<Recommendation & { because: unknown }> {
-  const ratings = body.ratings ?? []
-  const [lo, hi] = served.model.ratingRange()
-  const mean = ratings.reduce((a, r) => a + r.rating, 0) / Math.max(1, ratings.length)
-  // A 4★ of five is liked even beside a 5★: the visitor's mean alone would drop it.
-  const liked = ratings.filter((r) => r.rating >= (lo + hi) / 2 && (r.rating >= mean || r.rating >= lo + 0.75 * (hi - lo)))
-  const ratingOf = new Map(liked.map((r) => [r.movieId, r.rating]))
-  const likedGenres = new Set((body.likedGenres ?? []).map((g) => g.toLowerCase()))
+function because(served: ServedModel, recs: Recommendation[], profile: NewUserProfile): Array<Recommendation & { because: unknown }> {
+  const rated = profile.ratings?.length ?? 0
+  const likedGenres = new Set((profile.genres ?? []).map((g) => g.toLowerCase()))
   return recs.map((rec) => {
-    if (liked.length > 0 && served.model.factors > 0) {
-      const near = served.model.similarMovies(rec.movieId, { n: 1, minRatings: 0, candidates: [...ratingOf.keys()] })[0]
-      if (near !== undefined && near.score > 0) return { ...rec, because: { movieId: near.movieId, title: near.title, rating: ratingOf.get(near.movieId) ?? 0, similarity: near.score } }
+    if (rated > 0 && served.model.factors > 0) {
+      const e = served.model.explainForNewUser(profile, rec.movieId, { top: rated })
+      const top = [...e.contributions].sort((a, b) => b.points - a.points)[0]
+      if (top !== undefined && top.points > 0) return { ...rec, because: { movieId: top.movieId, title: top.title, rating: top.rating, points: top.points } }
     }
     const genres = rec.genres.filter((g) => likedGenres.has(g.toLowerCase()))
     return { ...rec, because: genres.length > 0 ? { genres } : null }
@@ -223,8 +219,9 @@ export function registerApiRoutes(app: FastifyInstance, source: ModelSource): vo
     }
     if (body.minRatings !== undefined) options.minRatings = body.minRatings
     if (body.candidates !== undefined) options.candidates = body.candidates
-    const recs = served.model.recommendForNewUser({ ratings: (body.ratings ?? []).map((r) => ({ movie: r.movieId, rating: r.rating })), genres: likedGenres }, options)
-    return { recommendations: because(served, recs, { ...body, likedGenres }) }
+    const profile: NewUserProfile = { ratings: (body.ratings ?? []).map((r) => ({ movie: r.movieId, rating: r.rating })), genres: likedGenres }
+    const recs = served.model.recommendForNewUser(profile, options)
+    return { recommendations: because(served, recs, profile) }
   })
 
   app.get<{ Querystring: { offset: number; limit: number } }>('/api/map', { schema: S.mapRoute }, async (req) => {

@@ -56,12 +56,12 @@ export const recommendationSchema = {
     rating: { type: 'number', description: 'Predicted rating on the rating scale, where the model predicts one' },
     because: {
       type: ['object', 'null'],
-      description: 'New-user lists: the rated film most like this one (cosine of their vectors), or the liked genres it has',
+      description: "New-user lists: the rated film that adds the most points to this one's score (explainForNewUser), or the liked genres it has",
       properties: {
         movieId: { type: 'integer' },
         title: { type: 'string' },
         rating: { type: 'number' },
-        similarity: { type: 'number' },
+        points: { type: 'number', description: 'Rating points the rated film adds to the score' },
         genres: { type: 'array', items: { type: 'string' } },
       },
     },

@@ -17,7 +17,8 @@ export interface Because {
   movieId?: number
   title?: string
   rating?: number
-  similarity?: number
+  /** Rating points the rated film adds to the score (the fold-in's explanation). */
+  points?: number
   genres?: string[]
 }
 

@@ -1,8 +1,8 @@
 // The explorer without a server (`alsrec export-web`): the model file is read in the page by
-// the pure-TypeScript reader, which answers similar movies exactly as the native core does;
-// titles are searched by the same Catalog code as the server's; the map was computed at export.
-// The reader has no fold-in, so a visitor's list here is item-to-item: the movies most like
-// the films they liked (docs/serve.md says so), not the server's recommendForNewUser.
+// the pure-TypeScript reader, which answers similar movies exactly as the native core does and
+// a visitor's list by the same fold-in as the server's recommendForNewUser (in f64, so equal
+// but for near-ties), each with its "because" from the reader's explainForNewUser; titles are
+// searched by the same Catalog code as the server's; the map was computed at export.
 import { Catalog } from '../../src/catalog.js'
 import { readModel, type ModelReader } from '../../src/reader/index.js'
 import { decodeMap, type Backend, type MapData, type ModelInfo, type Movie, type MovieDetails, type NewUserRequest, type Recommendation } from './backend.js'
@@ -20,9 +20,6 @@ interface CatalogFile {
   tagCounts: number[]
   info: ModelInfo
 }
-
-/** How many neighbours of each liked film are pooled into the list. */
-const NEIGHBOURS = 100
 
 export class StaticBackend implements Backend {
   private constructor(
@@ -84,43 +81,22 @@ export class StaticBackend implements Backend {
   }
 
   /**
-   * Films liked (at or above the visitor's mean, and above the middle of the scale) pool their
-   * nearest neighbours; a movie scores the sum of its cosines to them, weighted by how far above
-   * the middle each was rated. Liked genres alone give their most-rated films.
+   * The reader's recommendForNewUser; each film's `because` is the rated film adding the most
+   * points to its score (the reader's explainForNewUser), else the liked genres it has, as the
+   * server's route gives it.
    */
   async recommend(request: NewUserRequest): Promise<Recommendation[]> {
-    const [lo, hi] = this.modelInfo.ratingRange
-    const mid = (lo + hi) / 2
-    const rated = new Set(request.ratings.map((r) => r.movieId))
-    const mean = request.ratings.reduce((a, r) => a + r.rating, 0) / Math.max(1, request.ratings.length)
-    const liked = request.ratings.filter((r) => r.rating >= mid && (r.rating >= mean || r.rating >= lo + 0.75 * (hi - lo)))
-    const pool = new Map<number, { rec: Recommendation; score: number; best: number; because: number }>()
-    for (const l of liked) {
-      const weight = (l.rating - mid) / (hi - mid) + 0.5
-      for (const s of this.reader.similarMovies(l.movieId, { n: NEIGHBOURS })) {
-        if (rated.has(s.movieId)) continue
-        const entry = pool.get(s.movieId) ?? { rec: s, score: 0, best: -Infinity, because: l.movieId }
-        entry.score += weight * s.score
-        if (s.score > entry.best) [entry.best, entry.because] = [s.score, l.movieId]
-        pool.set(s.movieId, entry)
+    const profile = { ratings: request.ratings.map((r) => ({ movie: r.movieId, rating: r.rating })), genres: request.likedGenres }
+    const options = { n: request.n, diversity: request.diversity, ...(request.genres !== undefined && request.genres.length > 0 ? { genres: request.genres } : {}) }
+    const likedGenres = new Set(request.likedGenres.map((g) => g.toLowerCase()))
+    return this.reader.recommendForNewUser(profile, options).map((rec) => {
+      if (request.ratings.length > 0 && this.modelInfo.k > 0) {
+        const e = this.reader.explainForNewUser(profile, rec.movieId, { top: request.ratings.length })
+        const top = [...e.contributions].sort((a, b) => b.points - a.points)[0]
+        if (top !== undefined && top.points > 0) return { ...rec, because: { movieId: top.movieId, title: top.title, rating: top.rating, points: top.points } }
       }
-    }
-    const genreOk = (m: Movie): boolean => request.genres === undefined || request.genres.length === 0 || m.genres.some((g) => request.genres?.includes(g))
-    const likedGenres = new Set(request.likedGenres)
-    let list: Array<{ rec: Recommendation; score: number; because: number | null }>
-    if (pool.size > 0) list = [...pool.values()].filter((e) => genreOk(e.rec))
-    else {
-      // Genres only: the most rated films of the liked genres.
-      list = this.catalog.movies
-        .filter((m) => !rated.has(m.movieId) && m.genres.some((g) => likedGenres.has(g)) && genreOk(m))
-        .map((m) => ({ rec: { ...m, score: this.stats.get(m.movieId)?.count ?? 0 }, score: this.stats.get(m.movieId)?.count ?? 0, because: null }))
-    }
-    list.sort((a, b) => b.score - a.score || a.rec.movieId - b.rec.movieId)
-    return list.slice(0, request.n).map((e) => {
-      const source = e.because === null ? undefined : this.catalog.get(e.because)
-      const genres = e.rec.genres.filter((g) => likedGenres.has(g))
-      const because = source !== undefined ? { movieId: source.movieId, title: source.title } : genres.length > 0 ? { genres } : null
-      return { movieId: e.rec.movieId, title: e.rec.title, year: e.rec.year, genres: e.rec.genres, score: e.score, because }
+      const genres = rec.genres.filter((g) => likedGenres.has(g.toLowerCase()))
+      return { ...rec, because: genres.length > 0 ? { genres } : null }
     })
   }
 

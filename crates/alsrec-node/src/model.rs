@@ -543,25 +543,29 @@ impl Model {
                 top as usize,
                 &self.index(),
             )?;
-            Ok(ExplanationJs {
-                score: e.score as f64,
-                global_mean: e.global_mean as f64,
-                user_bias: e.user_bias as f64,
-                movie_bias: e.movie_bias as f64,
-                genre_part: e.genre_part as f64,
-                latent_part: e.latent_part as f64,
-                refit_personal: e.refit_personal as f64,
-                contributions: e
-                    .contributions
-                    .iter()
-                    .map(|c| ContributionJs {
-                        movie_id: m.items.raw(c.item) as f64,
-                        rating: c.rating as f64,
-                        points: c.points as f64,
-                        share: c.share as f64,
-                    })
-                    .collect(),
-            })
+            Ok(explanation_js(m, &e))
+        })
+    }
+
+    #[napi]
+    pub fn explain_for_new_user(
+        &self,
+        movie_ids: Float64Array,
+        ratings: Float32Array,
+        genres: Vec<String>,
+        movie_id: f64,
+        top: u32,
+    ) -> Result<ExplanationJs> {
+        guard(|| {
+            let m = &self.inner;
+            let user = m.new_user_by_id(&ids_of(&movie_ids), &ratings, &genres)?;
+            let e = m.explain_new_user(
+                &user,
+                m.item_index(movie_id as i64)?,
+                top as usize,
+                &self.index(),
+            )?;
+            Ok(explanation_js(m, &e))
         })
     }
 
@@ -680,5 +684,27 @@ impl Model {
     #[napi]
     pub fn export_factors(&self, dir: String, format: ExportFormat) -> Result<Vec<String>> {
         guard(|| export::export(&self.inner, dir.as_ref(), format.into()))
+    }
+}
+
+fn explanation_js(m: &CoreModel, e: &alsrec_core::foldin::explain::Explanation) -> ExplanationJs {
+    ExplanationJs {
+        score: e.score as f64,
+        global_mean: e.global_mean as f64,
+        user_bias: e.user_bias as f64,
+        movie_bias: e.movie_bias as f64,
+        genre_part: e.genre_part as f64,
+        latent_part: e.latent_part as f64,
+        refit_personal: e.refit_personal as f64,
+        contributions: e
+            .contributions
+            .iter()
+            .map(|c| ContributionJs {
+                movie_id: m.items.raw(c.item) as f64,
+                rating: c.rating as f64,
+                points: c.points as f64,
+                share: c.share as f64,
+            })
+            .collect(),
     }
 }

@@ -1,5 +1,5 @@
-//! Why a user gets a score: the prediction split into its terms, and the user's rated movies
-//! that pull it up or down.
+//! Why a user (known, or a visitor folded in) gets a score: the prediction split into its
+//! terms, and the rated movies that pull it up or down.
 //!
 //! The user's (u, b) solve the block update [u; b] = A⁻¹ Σ_j w_j ṽ_j, with
 //! w_j = λ (r_j − μ − c_j) and ṽ_j = [v_j; 1] ([`crate::als::row`]). So the personal part of the score,
@@ -7,8 +7,9 @@
 //! The contributions are computed against the final movie vectors, so they add up to the
 //! personal part of a user refitted to those vectors (`refitPersonal`), which differs from the
 //! stored one by the last half-step of training.
-use crate::als::row::Neighbours;
+use crate::als::row::{Gathered, Neighbours};
 use crate::error::Result;
+use crate::foldin::new_user::NewUser;
 use crate::foldin::Factorized;
 use crate::kernels::dense::cholesky_solve;
 use crate::kernels::dense::dot;
@@ -44,6 +45,7 @@ pub struct Explanation {
 }
 
 impl Model {
+    /// Why known user `user` gets the score of `item`.
     pub fn explain(
         &self,
         user: usize,
@@ -51,29 +53,73 @@ impl Model {
         top: usize,
         index: &QueryStats,
     ) -> Result<Explanation> {
+        let (cols, vals) = self.seen.row(user);
+        let rows = self.movie_rows(cols, vals);
+        self.explain_row(
+            self.user_vector(user),
+            self.user_bias[user],
+            item,
+            &rows,
+            cols,
+            top,
+            index,
+        )
+    }
+
+    /// Why a visitor gets the score of `item`: the same decomposition for the row folded in
+    /// from their ratings and liked genres ([`Model::fold_in_new_user`]). The contributions
+    /// name rated movies only; the liked genres' stand-in rows ([`Model::fold_in_new_user`]'s
+    /// `genre_rows`) make up the rest of `refit_personal`, which is the visitor's own
+    /// b + u·v_n (for models without a learned prior mean).
+    pub fn explain_new_user(
+        &self,
+        user: &NewUser,
+        item: usize,
+        top: usize,
+        index: &QueryStats,
+    ) -> Result<Explanation> {
+        let (u, b, rows, items) = self.new_user_row(user, index)?;
+        self.explain_row(&u, b, item, &rows, &items, top, index)
+    }
+
+    /// The explanation of the score of `item` for the row (u, b) solved from `rows`, whose
+    /// first `cols.len()` rows are the rated movies `cols`.
+    #[allow(clippy::too_many_arguments)]
+    fn explain_row(
+        &self,
+        u: &[f32],
+        b: f32,
+        item: usize,
+        rows: &Gathered,
+        cols: &[u32],
+        top: usize,
+        index: &QueryStats,
+    ) -> Result<Explanation> {
         let k = self.k;
-        let u = self.user_vector(user);
         let v = self.item_vector(item);
         let mut prior = vec![0f32; k];
         self.genre_prior(item, &mut prior);
         let genre_part = dot(u, &prior);
         let latent_part = dot(u, v) - genre_part;
-        let (cols, vals) = self.seen.row(user);
-        let rows = self.movie_rows(cols, vals);
         let implicit = self.config.model == ModelKind::Implicit;
-        // Row j adds w_j ṽ_j to the right-hand side.
+        // Row j adds w_j ṽ_j to the right-hand side, λ being the row system's (a Bayesian
+        // model's noise precision).
+        let lambda = match implicit {
+            true => self.config.lambda,
+            false => self.explicit_row(None, None).lambda,
+        } as f64;
         let weight = |j: usize| -> f64 {
-            let c = &self.config;
+            let r = rows.rating(j);
             match implicit {
-                true => c.lambda as f64 * (1.0 + c.alpha as f64 * vals[j] as f64),
-                false => c.lambda as f64 * (vals[j] - self.mu - rows.bias[j]) as f64,
+                true => lambda * (1.0 + self.config.alpha as f64 * r as f64),
+                false => lambda * (r - self.mu - rows.bias(j)) as f64,
             }
         };
-        let mut points: Vec<f64> = vec![0.0; cols.len()];
+        let mut points: Vec<f64> = vec![0.0; rows.len()];
         if let Some(Factorized { scratch, dim }) =
-            self.factorized_user_row(&rows, index.item_base.as_deref())?
+            self.factorized_user_row(rows, index.item_base.as_deref())?
         {
-            // z = A⁻¹ ṽ_n, then movie j contributes w_j · ṽ_jᵀ z.
+            // z = A⁻¹ ṽ_n, then row j contributes w_j · ṽ_jᵀ z.
             let mut z = vec![0f32; scratch.rhs.len()];
             z[..k].copy_from_slice(v);
             if dim > k {
@@ -90,27 +136,28 @@ impl Model {
                 *p = weight(j) * s;
             }
         }
-        let total_abs: f64 = points.iter().map(|p| p.abs()).sum();
+        let rated = &points[..cols.len()];
+        let total_abs: f64 = rated.iter().map(|p| p.abs()).sum();
         let mut order: Vec<usize> = (0..cols.len()).collect();
-        order.sort_by(|&a, &b| points[b].abs().total_cmp(&points[a].abs()).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| rated[b].abs().total_cmp(&rated[a].abs()).then(a.cmp(&b)));
         let contributions = order
             .into_iter()
             .take(top)
             .map(|j| Contribution {
                 item: cols[j],
-                rating: vals[j],
-                points: points[j] as f32,
+                rating: rows.rating(j),
+                points: rated[j] as f32,
                 share: if total_abs > 0.0 {
-                    (points[j].abs() / total_abs) as f32
+                    (rated[j].abs() / total_abs) as f32
                 } else {
                     0.0
                 },
             })
             .collect();
         Ok(Explanation {
-            score: self.predict(user, item),
+            score: self.mu + b + self.item_bias[item] + dot(u, v),
             global_mean: self.mu,
-            user_bias: self.user_bias[user],
+            user_bias: b,
             movie_bias: self.item_bias[item],
             genre_part,
             latent_part,

@@ -99,6 +99,17 @@ impl Model {
 
     /// Folds the new user in and returns (vector, bias).
     pub fn fold_in_new_user(&self, user: &NewUser, index: &QueryStats) -> Result<(Vec<f32>, f32)> {
+        let (u, b, _, _) = self.new_user_row(user, index)?;
+        Ok((u, b))
+    }
+
+    /// The new user's folded-in (vector, bias), the rows they were solved from (the rated
+    /// movies in movie order, then the liked genres' rows) and the rated movies in that order.
+    pub(crate) fn new_user_row(
+        &self,
+        user: &NewUser,
+        index: &QueryStats,
+    ) -> Result<(Vec<f32>, f32, Gathered, Vec<u32>)> {
         if user.items.is_empty() && user.genres.is_empty() {
             return Err(Error::invalid_argument(
                 "a new user needs at least one rating or one liked genre",
@@ -121,7 +132,8 @@ impl Model {
                 "none of the liked genres has a rated movie",
             ));
         }
-        self.fold_in_user(&rows, index.item_base.as_deref())
+        let (u, b) = self.fold_in_user(&rows, index.item_base.as_deref())?;
+        Ok((u, b, rows, items))
     }
 
     pub fn recommend_for_new_user(

@@ -1198,3 +1198,67 @@ fn similar_movies_among_candidates_are_those_of_the_whole_catalog_through_the_fi
         }
     }
 }
+
+/// A visitor's explanation is `explain`'s decomposition of their folded-in row: the
+/// contributions add up to the visitor's own personal part b + u·v_n, and a visitor who gives a
+/// known user's ratings (after the users' exact half-step) gets that user's explanation.
+#[test]
+fn a_visitors_explanation_is_explain_of_the_folded_in_row() {
+    let data = dataset();
+    let mut model = trained(&data);
+    als::epochs::apply_step(als::epochs::Step::Users, &data, &mut model, None);
+    let index = QueryStats::new(&model);
+    for u in [0usize, 17, 99] {
+        let (cols, vals) = model.seen.row(u);
+        let visitor = NewUser {
+            // Out of movie order: the fold-in sorts them as a trained row holds them.
+            items: cols.iter().rev().copied().collect(),
+            ratings: vals.iter().rev().copied().collect(),
+            genres: Vec::new(),
+        };
+        let (x, b) = model.fold_in_new_user(&visitor, &index).unwrap();
+        for item in [3usize, 40] {
+            let e = model
+                .explain_new_user(&visitor, item, 1000, &index)
+                .unwrap();
+            let personal = b + crate::kernels::dense::dot(&x, model.item_vector(item));
+            assert!(
+                (e.refit_personal - personal).abs() < 1e-3,
+                "{} vs {personal}",
+                e.refit_personal
+            );
+            let sum: f32 = e.contributions.iter().map(|c| c.points).sum();
+            assert!((sum - e.refit_personal).abs() < 1e-3);
+            assert_eq!(e.contributions.len(), cols.len());
+            let known = model.explain(u, item, 1000, &index).unwrap();
+            assert!(
+                (e.score - known.score).abs() < 1e-4,
+                "{} vs {}",
+                e.score,
+                known.score
+            );
+            assert!((e.user_bias - known.user_bias).abs() < 1e-4);
+            assert_eq!(e.contributions.len(), known.contributions.len());
+            for (a, k) in e.contributions.iter().zip(&known.contributions) {
+                assert_eq!((a.item, a.rating), (k.item, k.rating));
+                assert!(
+                    (a.points - k.points).abs() < 1e-4,
+                    "{} vs {}",
+                    a.points,
+                    k.points
+                );
+            }
+        }
+    }
+    // Liked genres alone: no rated movie to name, the genre rows carry the personal part.
+    let g = model.genre_by_name("Drama").unwrap();
+    let visitor = NewUser {
+        genres: vec![g],
+        ..NewUser::default()
+    };
+    let (x, b) = model.fold_in_new_user(&visitor, &index).unwrap();
+    let e = model.explain_new_user(&visitor, 3, 5, &index).unwrap();
+    assert!(e.contributions.is_empty());
+    let personal = b + crate::kernels::dense::dot(&x, model.item_vector(3));
+    assert!((e.refit_personal - personal).abs() < 1e-3);
+}
