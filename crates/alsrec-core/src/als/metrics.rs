@@ -166,8 +166,20 @@ pub(crate) fn epoch_stats(
     test: Option<&Dataset>,
     seconds: f64,
 ) -> EpochStats {
+    record(epoch, model, test, seconds, || train_metrics(model, train))
+}
+
+/// The record of an epoch whose updates took `seconds`, with the train figures `train` gives
+/// and the test errors by a pass over `test`, timing both.
+fn record(
+    epoch: usize,
+    model: &Model,
+    test: Option<&Dataset>,
+    seconds: f64,
+    train: impl FnOnce() -> (f64, f64, f64),
+) -> EpochStats {
     let start = Instant::now();
-    let (train_rmse, train_mae, loss) = train_metrics(model, train);
+    let (train_rmse, train_mae, loss) = train();
     let (test_rmse, test_mae) = test_errors(model, test);
     let metrics_seconds = start.elapsed().as_secs_f64();
     EpochStats {
@@ -193,21 +205,9 @@ pub(crate) fn fused_epoch_stats(
     sums: &EpochSums,
     seconds: f64,
 ) -> EpochStats {
-    let start = Instant::now();
-    let (train_rmse, train_mae, loss) = fused_train_metrics(model, train, sums);
-    let (test_rmse, test_mae) = test_errors(model, test);
-    let metrics_seconds = start.elapsed().as_secs_f64();
-    EpochStats {
-        epoch,
-        train_rmse,
-        train_mae,
-        test_rmse,
-        test_mae,
-        loss,
-        seconds,
-        metrics_seconds: Some(metrics_seconds),
-        wall_seconds: Some(seconds + metrics_seconds),
-    }
+    record(epoch, model, test, seconds, || {
+        fused_train_metrics(model, train, sums)
+    })
 }
 
 /// Train RMSE, MAE and loss from an epoch's [`EpochSums`]: the values of [`train_metrics`] up

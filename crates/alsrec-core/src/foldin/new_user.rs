@@ -5,7 +5,6 @@ use crate::error::{Error, Result};
 use crate::model::config::ModelKind;
 use crate::model::Model;
 use crate::query::options::RecommendOptions;
-use crate::query::recommend::add_series_bonus;
 use crate::query::stats::QueryStats;
 use crate::query::topn::Scored;
 
@@ -161,19 +160,7 @@ impl Model {
         }
         let admission = self.admission(&seen, &filter, index);
         let (q, base) = index.rank.query(self, &u, b, user.items.len(), &x);
-        let score = index.rank.scorer(self, &q, base);
-        let pool = self.rank_one(&q, base, &admission, options, index, &score);
         let liked = index.series.liked_members(&user.items, &user.ratings);
-        let pool = add_series_bonus(
-            pool,
-            &liked,
-            |i| admission.admits(i),
-            &score,
-            index,
-            options,
-        );
-        let mut top = self.diversify(pool, options);
-        self.rate(&mut top, &u, b, index);
-        Ok(top)
+        Ok(self.list_for(&q, base, &admission, &liked, (&u, b), options, index))
     }
 }

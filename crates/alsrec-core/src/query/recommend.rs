@@ -31,26 +31,32 @@ impl Model {
             ranker,
         );
         let admission = self.admission(self.seen_of(user, options), &options.filter, index);
-        let score = index.rank.scorer(self, &q, base);
-        let pool = self.rank_one(&q, base, &admission, options, index, &score);
         let (rated, ratings) = self.seen.row(user);
         let liked = index.series.liked_members(rated, ratings);
-        let pool = add_series_bonus(
-            pool,
-            &liked,
-            |i| admission.admits(i),
-            &score,
-            index,
-            options,
-        );
+        let rated_as = (self.user_vector(user), self.user_bias[user]);
+        Ok(self.list_for(&q, base, &admission, &liked, rated_as, options, index))
+    }
+
+    /// The list of the rank-space query (q, base): the admitted movies ranked
+    /// ([`Self::rank_one`]), the series bonus for the `liked` series members, diversity, and
+    /// the displayed ratings of a user with the explicit (vector, bias) `rated_as`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn list_for(
+        &self,
+        q: &[f32],
+        base: f32,
+        admission: &Admission<'_>,
+        liked: &[u32],
+        rated_as: (&[f32], f32),
+        options: &RecommendOptions,
+        index: &QueryStats,
+    ) -> Vec<Scored> {
+        let score = index.rank.scorer(self, q, base);
+        let pool = self.rank_one(q, base, admission, options, index, &score);
+        let pool = add_series_bonus(pool, liked, |i| admission.admits(i), &score, index, options);
         let mut top = self.diversify(pool, options);
-        self.rate(
-            &mut top,
-            self.user_vector(user),
-            self.user_bias[user],
-            index,
-        );
-        Ok(top)
+        self.rate(&mut top, rated_as.0, rated_as.1, index);
+        top
     }
 
     /// Fills in the displayed rating of each movie: the prediction for a user with this
