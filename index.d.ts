@@ -111,6 +111,8 @@ export declare class Model {
   similarUsers(userId: number, n: number): ScoredUsers
   explain(userId: number, movieId: number, top: number): ExplanationJs
   explainForNewUser(movieIds: Float64Array, ratings: Float32Array, genres: Array<string>, movieId: number, top: number): ExplanationJs
+  /** `explain_for_new_user` for several movies, folding the visitor in once. */
+  explainManyForNewUser(movieIds: Float64Array, ratings: Float32Array, genres: Array<string>, explainedIds: Float64Array, top: number): Array<ExplanationJs>
   vectorNorms(n: number, minRatings: number): VectorNorms
   movieMap(minRatings: number): MovieMap
   partialFit(userIds: Float64Array, movieIds: Float64Array, ratings: Float32Array, movies?: Array<NewMovie> | undefined | null): Promise<Model>

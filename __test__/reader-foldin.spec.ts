@@ -81,6 +81,22 @@ for (const [kind, make] of kinds) {
   })
 }
 
+for (const [kind, make] of kinds) {
+  test(`explainManyForNewUser folds the visitor in once and equals explainForNewUser movie by movie: ${kind}`, (t) => {
+    const model = make()
+    for (const [who, profile] of visitors) {
+      const list = model.recommendForNewUser(profile, { n: 12 }).map((r) => r.movieId)
+      const wanted = [...list, film(2), film(60)]
+      const many = model.explainManyForNewUser(profile, wanted, { top: 4 })
+      t.is(many.length, wanted.length, who)
+      wanted.forEach((movie, i) => t.deepEqual(many[i], model.explainForNewUser(profile, movie, { top: 4 }), `${who}, movie ${movie}`))
+    }
+    t.deepEqual(model.explainManyForNewUser(visitors[0]?.[1] ?? {}, []), [])
+    t.throws(() => model.explainManyForNewUser({ ratings: [{ movie: film(0), rating: 4 }] }, [film(1), -5]), { code: 'ALSREC_NOT_FOUND' })
+    t.throws(() => model.explainManyForNewUser({ ratings: [{ movie: film(0), rating: 4 }] }, film(1) as unknown as number[]), { code: 'ALSREC_INVALID_ARGUMENT' })
+  })
+}
+
 test('the reader refuses visitors as the native model does', (t) => {
   const reader = readModel(bytesOf(trainSync(data, { model: 'biased', factors: 4, epochs: 2, threads: 1, ranker: null }), 'refusals'))
   t.throws(() => reader.recommendForNewUser({}), { code: 'ALSREC_INVALID_ARGUMENT' })

@@ -29,7 +29,7 @@ export {
   type ResolvedConfig,
 } from './model.js'
 export { readModel, ModelReader, type ReaderRecommendation } from './reader/index.js'
-export { serve, type ServeOptions, type Server } from './serve/index.js'
+export { serve, serveCluster, type ServeOptions, type Server, type ClusterOptions, type ServerCluster, type ServedSummary } from './serve/index.js'
 export { generate, generateSync, type GenerateOptions, type GenerateReport } from './generate.js'
 export { samplePath } from './paths.js'
 export { importSpark, writeParquet, type ImportSparkOptions, type ParquetExport, type SparkExport, type SparkImportReport } from './interop.js'

@@ -384,6 +384,20 @@ export class Model {
     return this.explanation(movieId, call(() => this.handle.explainForNewUser(ids, values, genres, movieId, top)))
   }
 
+  /**
+   * `explainForNewUser` for several movies (a whole list's "because" lines): the visitor is
+   * folded in and their system factorized once, instead of once per movie.
+   */
+  explainManyForNewUser(profile: NewUserProfile, movies: readonly MovieRef[], options: { top?: number } = {}): NewUserExplanation[] {
+    const [ids, values, genres] = this.profileArrays(profile)
+    if (!Array.isArray(movies)) throw invalidArgument(`movies must be an array of movie ids or titles (got ${describe(movies)})`)
+    const movieIds = Float64Array.from(movies, (m, i) => this.movieId(m, `movies[${i}]`))
+    checkOptions('explainManyForNewUser options', options, { top: int(1) })
+    const top = options.top ?? 5
+    const explained = call(() => this.handle.explainManyForNewUser(ids, values, genres, movieIds, top))
+    return explained.map((e, i) => this.explanation(movieIds[i] ?? Number.NaN, e))
+  }
+
   private explanation(movieId: number, e: Native.ExplanationJs): NewUserExplanation {
     return {
       movie: this.catalog.describe(movieId),

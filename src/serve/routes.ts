@@ -116,12 +116,10 @@ function becauseLine(e: Explanation): string {
 function because(served: ServedModel, recs: Recommendation[], profile: NewUserProfile): Array<Recommendation & { because: unknown }> {
   const rated = profile.ratings?.length ?? 0
   const likedGenres = new Set((profile.genres ?? []).map((g) => g.toLowerCase()))
-  return recs.map((rec) => {
-    if (rated > 0 && served.model.factors > 0) {
-      const e = served.model.explainForNewUser(profile, rec.movieId, { top: rated })
-      const top = [...e.contributions].sort((a, b) => b.points - a.points)[0]
-      if (top !== undefined && top.points > 0) return { ...rec, because: { movieId: top.movieId, title: top.title, rating: top.rating, points: top.points } }
-    }
+  const explained = rated > 0 && served.model.factors > 0 && recs.length > 0 ? served.model.explainManyForNewUser(profile, recs.map((r) => r.movieId), { top: rated }) : []
+  return recs.map((rec, i) => {
+    const top = [...(explained[i]?.contributions ?? [])].sort((a, b) => b.points - a.points)[0]
+    if (top !== undefined && top.points > 0) return { ...rec, because: { movieId: top.movieId, title: top.title, rating: top.rating, points: top.points } }
     const genres = rec.genres.filter((g) => likedGenres.has(g.toLowerCase()))
     return { ...rec, because: genres.length > 0 ? { genres } : null }
   })

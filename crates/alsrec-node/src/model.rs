@@ -569,6 +569,28 @@ impl Model {
         })
     }
 
+    /// `explain_for_new_user` for several movies, folding the visitor in once.
+    #[napi]
+    pub fn explain_many_for_new_user(
+        &self,
+        movie_ids: Float64Array,
+        ratings: Float32Array,
+        genres: Vec<String>,
+        explained_ids: Float64Array,
+        top: u32,
+    ) -> Result<Vec<ExplanationJs>> {
+        guard(|| {
+            let m = &self.inner;
+            let user = m.new_user_by_id(&ids_of(&movie_ids), &ratings, &genres)?;
+            let items = ids_of(&explained_ids)
+                .iter()
+                .map(|&id| m.item_index(id))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let explained = m.explain_new_user_many(&user, &items, top as usize, &self.index())?;
+            Ok(explained.iter().map(|e| explanation_js(m, e)).collect())
+        })
+    }
+
     #[napi]
     pub fn vector_norms(&self, n: u32, min_ratings: u32) -> Result<VectorNorms> {
         guard(|| {

@@ -55,15 +55,16 @@ impl Model {
     ) -> Result<Explanation> {
         let (cols, vals) = self.seen.row(user);
         let rows = self.movie_rows(cols, vals);
-        self.explain_row(
+        let mut explained = self.explain_row(
             self.user_vector(user),
             self.user_bias[user],
-            item,
+            &[item],
             &rows,
             cols,
             top,
             index,
-        )
+        )?;
+        Ok(explained.remove(0))
     }
 
     /// Why a visitor gets the score of `item`: the same decomposition for the row folded in
@@ -78,29 +79,39 @@ impl Model {
         top: usize,
         index: &QueryStats,
     ) -> Result<Explanation> {
-        let (u, b, rows, items) = self.new_user_row(user, index)?;
-        self.explain_row(&u, b, item, &rows, &items, top, index)
+        Ok(self
+            .explain_new_user_many(user, &[item], top, index)?
+            .remove(0))
     }
 
-    /// The explanation of the score of `item` for the row (u, b) solved from `rows`, whose
+    /// [`Model::explain_new_user`] for several movies at once: the visitor is folded in and
+    /// their row system factorized once, then each movie costs two triangular solves. A list
+    /// of recommendations explained one by one would redo the fold-in for every line.
+    pub fn explain_new_user_many(
+        &self,
+        user: &NewUser,
+        items: &[usize],
+        top: usize,
+        index: &QueryStats,
+    ) -> Result<Vec<Explanation>> {
+        let (u, b, rows, rated) = self.new_user_row(user, index)?;
+        self.explain_row(&u, b, items, &rows, &rated, top, index)
+    }
+
+    /// The explanations of the scores of `items` for the row (u, b) solved from `rows`, whose
     /// first `cols.len()` rows are the rated movies `cols`.
     #[allow(clippy::too_many_arguments)]
     fn explain_row(
         &self,
         u: &[f32],
         b: f32,
-        item: usize,
+        items: &[usize],
         rows: &Gathered,
         cols: &[u32],
         top: usize,
         index: &QueryStats,
-    ) -> Result<Explanation> {
+    ) -> Result<Vec<Explanation>> {
         let k = self.k;
-        let v = self.item_vector(item);
-        let mut prior = vec![0f32; k];
-        self.genre_prior(item, &mut prior);
-        let genre_part = dot(u, &prior);
-        let latent_part = dot(u, v) - genre_part;
         let implicit = self.config.model == ModelKind::Implicit;
         // Row j adds w_j ṽ_j to the right-hand side, λ being the row system's (a Bayesian
         // model's noise precision).
@@ -108,61 +119,73 @@ impl Model {
             true => self.config.lambda,
             false => self.explicit_row(None, None).lambda,
         } as f64;
-        let weight = |j: usize| -> f64 {
-            let r = rows.rating(j);
-            match implicit {
-                true => lambda * (1.0 + self.config.alpha as f64 * r as f64),
-                false => lambda * (r - self.mu - rows.bias(j)) as f64,
-            }
-        };
-        let mut points: Vec<f64> = vec![0.0; rows.len()];
-        if let Some(Factorized { scratch, dim }) =
-            self.factorized_user_row(rows, index.item_base.as_deref())?
-        {
-            // z = A⁻¹ ṽ_n, then row j contributes w_j · ṽ_jᵀ z.
-            let mut z = vec![0f32; scratch.rhs.len()];
-            z[..k].copy_from_slice(v);
-            if dim > k {
-                z[k] = 1.0;
-            }
-            let isa = Isa::detected();
-            cholesky_solve(isa, &scratch.system, dim, lane_stride(dim), &mut z);
-            for (j, p) in points.iter_mut().enumerate() {
-                let vj = rows.vector(j);
-                let mut s: f64 = vj.iter().zip(&z).map(|(&a, &b)| a as f64 * b as f64).sum();
-                if dim > k {
-                    s += z[k] as f64;
+        let weights: Vec<f64> = (0..rows.len())
+            .map(|j| {
+                let r = rows.rating(j);
+                match implicit {
+                    true => lambda * (1.0 + self.config.alpha as f64 * r as f64),
+                    false => lambda * (r - self.mu - rows.bias(j)) as f64,
                 }
-                *p = weight(j) * s;
-            }
-        }
-        let rated = &points[..cols.len()];
-        let total_abs: f64 = rated.iter().map(|p| p.abs()).sum();
-        let mut order: Vec<usize> = (0..cols.len()).collect();
-        order.sort_by(|&a, &b| rated[b].abs().total_cmp(&rated[a].abs()).then(a.cmp(&b)));
-        let contributions = order
-            .into_iter()
-            .take(top)
-            .map(|j| Contribution {
-                item: cols[j],
-                rating: rows.rating(j),
-                points: rated[j] as f32,
-                share: if total_abs > 0.0 {
-                    (rated[j].abs() / total_abs) as f32
-                } else {
-                    0.0
-                },
             })
             .collect();
-        Ok(Explanation {
-            score: self.mu + b + self.item_bias[item] + dot(u, v),
-            global_mean: self.mu,
-            user_bias: b,
-            movie_bias: self.item_bias[item],
-            genre_part,
-            latent_part,
-            refit_personal: points.iter().sum::<f64>() as f32,
-            contributions,
-        })
+        let factorized = self.factorized_user_row(rows, index.item_base.as_deref())?;
+        let isa = Isa::detected();
+        let mut prior = vec![0f32; k];
+        let mut points: Vec<f64> = vec![0.0; rows.len()];
+        let mut explanations = Vec::with_capacity(items.len());
+        for &item in items {
+            let v = self.item_vector(item);
+            self.genre_prior(item, &mut prior);
+            let genre_part = dot(u, &prior);
+            let latent_part = dot(u, v) - genre_part;
+            points.fill(0.0);
+            if let Some(Factorized { scratch, dim }) = &factorized {
+                let dim = *dim;
+                // z = A⁻¹ ṽ_n, then row j contributes w_j · ṽ_jᵀ z.
+                let mut z = vec![0f32; scratch.rhs.len()];
+                z[..k].copy_from_slice(v);
+                if dim > k {
+                    z[k] = 1.0;
+                }
+                cholesky_solve(isa, &scratch.system, dim, lane_stride(dim), &mut z);
+                for (j, p) in points.iter_mut().enumerate() {
+                    let vj = rows.vector(j);
+                    let mut s: f64 = vj.iter().zip(&z).map(|(&a, &b)| a as f64 * b as f64).sum();
+                    if dim > k {
+                        s += z[k] as f64;
+                    }
+                    *p = weights[j] * s;
+                }
+            }
+            let rated = &points[..cols.len()];
+            let total_abs: f64 = rated.iter().map(|p| p.abs()).sum();
+            let mut order: Vec<usize> = (0..cols.len()).collect();
+            order.sort_by(|&a, &b| rated[b].abs().total_cmp(&rated[a].abs()).then(a.cmp(&b)));
+            let contributions = order
+                .into_iter()
+                .take(top)
+                .map(|j| Contribution {
+                    item: cols[j],
+                    rating: rows.rating(j),
+                    points: rated[j] as f32,
+                    share: if total_abs > 0.0 {
+                        (rated[j].abs() / total_abs) as f32
+                    } else {
+                        0.0
+                    },
+                })
+                .collect();
+            explanations.push(Explanation {
+                score: self.mu + b + self.item_bias[item] + dot(u, v),
+                global_mean: self.mu,
+                user_bias: b,
+                movie_bias: self.item_bias[item],
+                genre_part,
+                latent_part,
+                refit_personal: points.iter().sum::<f64>() as f32,
+                contributions,
+            });
+        }
+        Ok(explanations)
     }
 }
