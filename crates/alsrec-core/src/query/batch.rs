@@ -1,9 +1,11 @@
 //! Many users at once: top lists by a blocked matrix product, and predictions of many pairs.
 use crate::error::{Error, Result};
+use crate::kernels::isa::Isa;
 use crate::model::Model;
 use crate::query::options::{RecommendOptions, MAX_BATCH_CELLS};
 use crate::query::recommend::add_series_bonus;
-use crate::query::stats::QueryStats;
+use crate::query::scan::Prepared;
+use crate::query::stats::{BatchScan, QueryStats};
 use crate::query::topn::{Scored, TopN};
 use crate::runtime::cancel::CancelToken;
 use rayon::prelude::*;
@@ -82,6 +84,20 @@ impl Model {
         // writes it and the top-N scan that reads it.
         const BLOCK: usize = 256;
         const TILE: usize = 512;
+        // Where the CPU multiplies bytes, the lists come from the scan index's bounded first
+        // pass (exact, see query/scan.rs) over tiles of SCAN_TILE positions: 4,096 × k = 64
+        // bytes of codes plus the per-position bounds, about 320 KB, stay in L2 for a block.
+        const SCAN_TILE: usize = 4096;
+        let isa = Isa::detected();
+        let by_scan = index
+            .scan
+            .as_ref()
+            .filter(|_| k > 0)
+            .and_then(|s| match index.batch_scan {
+                BatchScan::Auto => s.batch_pays(isa).then_some((s, SCAN_TILE)),
+                BatchScan::Always { tile } => Some((s, tile.div_ceil(8).max(1) * 8)),
+                BatchScan::Never => None,
+            });
         let mut out_items = vec![u32::MAX; users.len() * n];
         let mut out_scores = vec![f32::NAN; users.len() * n];
         let mut out_ratings = vec![f32::NAN; users.len() * n];
@@ -110,61 +126,135 @@ impl Model {
                         ublock[r * k..(r + 1) * k].copy_from_slice(&q);
                         bases[r] = base;
                     }
-                    let mut tops: Vec<TopN> =
-                        (0..count).map(|_| TopN::new(options.pool())).collect();
-                    for start in (0..end).step_by(TILE) {
-                        let width = TILE.min(end - start);
-                        if k > 0 {
-                            // SAFETY: ublock is count × k; the tile of rows is width × k
-                            // (row-major, read transposed); scores holds BLOCK × TILE.
-                            unsafe {
-                                matrixmultiply::sgemm(
-                                    count,
-                                    k,
-                                    width,
-                                    1.0,
-                                    ublock.as_ptr(),
-                                    k as isize,
-                                    1,
-                                    rows.as_ptr().add(start * k),
-                                    1,
-                                    k as isize,
-                                    0.0,
-                                    scores.as_mut_ptr(),
-                                    width as isize,
-                                    1,
-                                );
-                            }
-                        } else {
-                            scores[..count * width].fill(0.0);
-                        }
-                        let tile_offsets = &offsets[start..start + width];
-                        for (r, &u) in block.iter().enumerate() {
-                            let seen = self.seen_of(u as usize, options);
-                            let row = &mut scores[r * width..(r + 1) * width];
-                            let base = bases[r];
-                            // (base + offset) + dot, as the one-user scorer adds them (the
-                            // sum commutes exactly).
-                            for (x, &offset) in row.iter_mut().zip(tile_offsets) {
-                                *x += base + offset;
-                            }
-                            let top = &mut tops[r];
-                            // Eight scores at a time against the list's threshold, branch-free:
-                            // after the first tiles nearly every group is out at once.
-                            for (g, group) in row.chunks(8).enumerate() {
-                                let t = top.threshold();
-                                if !group.iter().fold(false, |any, &x| any | kept(x, t)) {
-                                    continue;
+                    let prepared: Option<Vec<Prepared>> = by_scan.and_then(|(scan, _)| {
+                        (0..count)
+                            .map(|r| {
+                                scan.prepare(&ublock[r * k..(r + 1) * k], bases[r], options.pool())
+                            })
+                            .collect()
+                    });
+                    let tops: Vec<TopN> = match (by_scan, prepared) {
+                        (Some((scan, tile)), Some(mut prepared)) => {
+                            // Every user of the block against one tile of codes while it is in
+                            // L2, then the next tile: the threshold of each user carries over.
+                            for start in (0..end).step_by(tile) {
+                                let stop = (start + tile).min(end);
+                                for (r, &u) in block.iter().enumerate() {
+                                    let seen = self.seen_of(u as usize, options);
+                                    scan.scan(isa, &mut prepared[r], start, stop, |movie| {
+                                        admits(movie, seen)
+                                    });
                                 }
-                                for (j, &x) in group.iter().enumerate() {
-                                    let movie = order[start + g * 8 + j];
-                                    if kept(x, top.threshold()) && admits(movie, seen) {
-                                        top.push(Scored::new(movie, x));
+                            }
+                            let mut candidates: Vec<f32> = Vec::new();
+                            let mut dots: Vec<f32> = Vec::new();
+                            prepared
+                                .into_iter()
+                                .enumerate()
+                                .map(|(r, p)| {
+                                    let positions = scan.finish(p);
+                                    let c = positions.len();
+                                    candidates.clear();
+                                    for &pos in &positions {
+                                        let pos = pos as usize;
+                                        candidates.extend_from_slice(&rows[pos * k..(pos + 1) * k]);
+                                    }
+                                    dots.clear();
+                                    dots.resize(c, 0.0);
+                                    if c > 0 {
+                                        // The same product as the blocked path below, one row
+                                        // by the candidates: each score is a function of its
+                                        // own row and the user's alone, so the bits agree.
+                                        // SAFETY: the user's row is 1 × k, the candidates
+                                        // c × k (row-major, read transposed), dots 1 × c.
+                                        unsafe {
+                                            matrixmultiply::sgemm(
+                                                1,
+                                                k,
+                                                c,
+                                                1.0,
+                                                ublock.as_ptr().add(r * k),
+                                                k as isize,
+                                                1,
+                                                candidates.as_ptr(),
+                                                1,
+                                                k as isize,
+                                                0.0,
+                                                dots.as_mut_ptr(),
+                                                c as isize,
+                                                1,
+                                            );
+                                        }
+                                    }
+                                    let mut top = TopN::new(options.pool());
+                                    for (&pos, &dot) in positions.iter().zip(&dots) {
+                                        let pos = pos as usize;
+                                        let x = dot + (bases[r] + offsets[pos]);
+                                        top.push(Scored::new(order[pos], x));
+                                    }
+                                    top
+                                })
+                                .collect()
+                        }
+                        _ => {
+                            let mut tops: Vec<TopN> =
+                                (0..count).map(|_| TopN::new(options.pool())).collect();
+                            for start in (0..end).step_by(TILE) {
+                                let width = TILE.min(end - start);
+                                if k > 0 {
+                                    // SAFETY: ublock is count × k; the tile of rows is width × k
+                                    // (row-major, read transposed); scores holds BLOCK × TILE.
+                                    unsafe {
+                                        matrixmultiply::sgemm(
+                                            count,
+                                            k,
+                                            width,
+                                            1.0,
+                                            ublock.as_ptr(),
+                                            k as isize,
+                                            1,
+                                            rows.as_ptr().add(start * k),
+                                            1,
+                                            k as isize,
+                                            0.0,
+                                            scores.as_mut_ptr(),
+                                            width as isize,
+                                            1,
+                                        );
+                                    }
+                                } else {
+                                    scores[..count * width].fill(0.0);
+                                }
+                                let tile_offsets = &offsets[start..start + width];
+                                for (r, &u) in block.iter().enumerate() {
+                                    let seen = self.seen_of(u as usize, options);
+                                    let row = &mut scores[r * width..(r + 1) * width];
+                                    let base = bases[r];
+                                    // (base + offset) + dot, as the one-user scorer adds them (the
+                                    // sum commutes exactly).
+                                    for (x, &offset) in row.iter_mut().zip(tile_offsets) {
+                                        *x += base + offset;
+                                    }
+                                    let top = &mut tops[r];
+                                    // Eight scores at a time against the list's threshold, branch-free:
+                                    // after the first tiles nearly every group is out at once.
+                                    for (g, group) in row.chunks(8).enumerate() {
+                                        let t = top.threshold();
+                                        if !group.iter().fold(false, |any, &x| any | kept(x, t)) {
+                                            continue;
+                                        }
+                                        for (j, &x) in group.iter().enumerate() {
+                                            let movie = order[start + g * 8 + j];
+                                            if kept(x, top.threshold()) && admits(movie, seen) {
+                                                top.push(Scored::new(movie, x));
+                                            }
+                                        }
                                     }
                                 }
                             }
+                            tops
                         }
-                    }
+                    };
                     for (r, top) in tops.into_iter().enumerate() {
                         let u = block[r] as usize;
                         let mut pool = top.into_sorted();

@@ -307,6 +307,99 @@ impl ScanIndex {
     }
 }
 
+/// One query scanned piecewise ([`ScanIndex::prepare`], [`ScanIndex::scan`],
+/// [`ScanIndex::finish`]): a batch of users then shares each cache-sized tile of the index,
+/// where one-user scans would each stream the whole index from memory.
+pub struct Prepared {
+    q: Vec<f32>,
+    coded: Option<CodedQuery>,
+    base: f32,
+    norm: f32,
+    constant: f32,
+    bounds: LowerBounds,
+    /// (position, upper bound) of the allowed positions that reached the threshold.
+    candidates: Vec<(u32, f32)>,
+}
+
+impl ScanIndex {
+    /// Whether the byte kernel runs vectorized here: only then does a batch of lists pay for
+    /// the first pass over scoring every movie by a blocked f32 product.
+    pub fn batch_pays(&self, isa: Isa) -> bool {
+        matches!(self.rows, Rows::Byte { .. }) && isa.has_avx2_fma() && byte_kernel()
+    }
+
+    /// A query (`q`, `base`) for [`ScanIndex::scan`], keeping the `pool` best lower bounds;
+    /// `None` in the cases [`ScanIndex::top`] refuses.
+    pub fn prepare(&self, q: &[f32], base: f32, pool: usize) -> Option<Prepared> {
+        if q.len() != self.k || !base.is_finite() || q.iter().any(|x| !x.is_finite()) {
+            return None;
+        }
+        let norm = q.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt() * (1.0 + 1e-6);
+        if norm * self.magnitude.0 + self.magnitude.1 + base.abs() as f64 > 1e30 {
+            return None;
+        }
+        Some(Prepared {
+            q: q.to_vec(),
+            coded: match &self.rows {
+                Rows::Half(_) => None,
+                Rows::Byte { groups, .. } => Some(CodedQuery::new(q, *groups)),
+            },
+            base,
+            norm: norm as f32,
+            constant: self.rounding * base.abs(),
+            bounds: LowerBounds::new(pool),
+            candidates: Vec::new(),
+        })
+    }
+
+    /// Scans positions [start, end) (start a multiple of 8) for a prepared query, the
+    /// threshold carried over from the ranges scanned before.
+    pub fn scan(
+        &self,
+        isa: Isa,
+        p: &mut Prepared,
+        start: usize,
+        end: usize,
+        allowed: impl Fn(u32) -> bool,
+    ) {
+        let query = Query {
+            index: self,
+            q: &p.q,
+            coded: p.coded.as_ref(),
+            base: p.base,
+            norm: p.norm,
+            constant: p.constant,
+        };
+        let vector = match self.rows {
+            Rows::Half(_) => isa.has_avx2_fma(),
+            Rows::Byte { .. } => isa.has_avx2_fma() && byte_kernel(),
+        };
+        let (bounds, candidates) = (&mut p.bounds, &mut p.candidates);
+        let end = end.min(self.order.len());
+        let mut visit = |pos: usize, lower: f32, upper: f32| -> f32 {
+            // A range starts at −∞ inside the kernel; what it has already ruled out stays out.
+            let threshold = bounds.threshold();
+            if upper >= threshold && allowed(self.order[pos]) {
+                bounds.push(lower);
+                candidates.push((pos as u32, upper));
+            }
+            bounds.threshold()
+        };
+        query.run(vector, start, end, &mut visit);
+    }
+
+    /// The positions that may hold the query's `pool` best scores once every range is
+    /// scanned (ascending): the exact list is the best `pool` of their exact scores.
+    pub fn finish(&self, p: Prepared) -> Vec<u32> {
+        let threshold = p.bounds.threshold();
+        p.candidates
+            .into_iter()
+            .filter(|&(_, upper)| upper >= threshold)
+            .map(|(pos, _)| pos)
+            .collect()
+    }
+}
+
 /// Signed 8-bit codes of a row and their scale: x ≈ σ·c with |c| ≤ 127 (σ = 1 for a zero row).
 fn code_bytes(row: &[f32]) -> (f32, Vec<i8>) {
     let max = row.iter().fold(0f32, |m, &x| m.max(x.abs()));

@@ -31,6 +31,8 @@ pub struct QueryStats {
     pub series: Series,
     /// The half-precision first pass of one-user lists (None where the rows do not fit f16).
     pub scan: Option<ScanIndex>,
+    /// Whether lists of many users go through `scan` ([`BatchScan`]).
+    pub batch_scan: BatchScan,
 }
 
 /// The space lists are ranked in: score(u, i) = base_u + q_u·w_i + offset_i, one dot product
@@ -192,6 +194,7 @@ impl QueryStats {
         };
         QueryStats {
             scan,
+            batch_scan: BatchScan::Auto,
             series,
             item_norms: pad(norms(&model.item_factors), model.num_items()),
             user_norms: pad(norms(&model.user_factors), model.num_users()),
@@ -207,6 +210,18 @@ impl QueryStats {
                 .and_then(|r| r.implicit_base(&r.item_factors)),
         }
     }
+}
+
+/// When `recommend_many` takes the scan index's first pass instead of the blocked f32 product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchScan {
+    /// Where the byte kernel is vectorized ([`ScanIndex::batch_pays`]).
+    Auto,
+    /// Whenever there is an index, in tiles of `tile` positions (tests: the portable
+    /// kernels, and thresholds carried across many tiles).
+    Always { tile: usize },
+    /// Never (tests: the product's lists to compare with).
+    Never,
 }
 
 impl Model {

@@ -1262,3 +1262,100 @@ fn a_visitors_explanation_is_explain_of_the_folded_in_row() {
     let personal = b + crate::kernels::dense::dot(&x, model.item_vector(3));
     assert!((e.refit_personal - personal).abs() < 1e-3);
 }
+
+#[test]
+fn batch_lists_by_the_byte_scan_are_the_blocked_products_bit_for_bit() {
+    use crate::query::scan::{Format, ScanIndex};
+    use crate::query::stats::BatchScan;
+    let data = dataset_with_series();
+    let models = [
+        trained(&data),
+        ranked(&data),
+        als::train(
+            &data,
+            &TrainConfig {
+                ranker: None,
+                ..ranked_config(ModelKind::Implicit)
+            },
+            TrainHooks::default(),
+        )
+        .unwrap(),
+    ];
+    let pool = thread_pool(Some(2)).unwrap();
+    for model in &models {
+        let mut index = QueryStats::new(model);
+        // Bytes on every CPU: without VNNI the portable byte kernel runs.
+        index.scan = ScanIndex::new(
+            index.rank.item_rows(model),
+            index.rank.k,
+            &index.rank.offset,
+            &index.item_counts,
+            Format::Byte,
+        );
+        assert!(index.scan.is_some());
+        let product = QueryStats {
+            batch_scan: BatchScan::Never,
+            ..index.clone()
+        };
+        let comedy = model.genre_by_name("comedy").unwrap();
+        let users: Vec<u32> = (0..model.num_users() as u32).rev().collect();
+        let cases = [
+            RecommendOptions::default(),
+            RecommendOptions {
+                n: 1,
+                ..RecommendOptions::default()
+            },
+            RecommendOptions {
+                n: 300,
+                exclude_seen: false,
+                filter: Filter {
+                    min_ratings: Some(0),
+                    ..Filter::default()
+                },
+                ..RecommendOptions::default()
+            },
+            RecommendOptions {
+                n: 7,
+                diversity: 0.4,
+                filter: Filter {
+                    min_ratings: Some(0),
+                    genres: vec![comedy],
+                    ..Filter::default()
+                },
+                ..RecommendOptions::default()
+            },
+            RecommendOptions {
+                n: 4,
+                filter: Filter {
+                    min_ratings: Some(30),
+                    years: Some((1985, 2000)),
+                    candidates: Some((0..model.num_items() as u32).step_by(3).collect()),
+                    ..Filter::default()
+                },
+                ..RecommendOptions::default()
+            },
+        ];
+        for tile in [8, 40, 4096] {
+            let scanned = QueryStats {
+                batch_scan: BatchScan::Always { tile },
+                ..index.clone()
+            };
+            for o in &cases {
+                let (a, b) = pool.install(|| {
+                    (
+                        model
+                            .recommend_many(&users, o, &scanned, &CancelToken::new())
+                            .unwrap(),
+                        model
+                            .recommend_many(&users, o, &product, &CancelToken::new())
+                            .unwrap(),
+                    )
+                });
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+                assert_eq!(a.items, b.items, "tile {tile} {o:?}");
+                assert_eq!(bits(&a.scores), bits(&b.scores), "tile {tile} {o:?}");
+                assert_eq!(bits(&a.ratings), bits(&b.ratings), "tile {tile} {o:?}");
+            }
+        }
+    }
+}
