@@ -65,7 +65,7 @@ export interface TuneResult {
   bestScore: number
   /** The defaults' validation score at the full epochs (null when the seconds ran out first). */
   defaultScore: number | null
-  /** The successive-halving winner and its score before the local stage (same protocol as bestScore when refined). */
+  /** The successive-halving winner and its score under the halving protocol (warm-started rungs, fixed epochs), before the local stage. */
   halvingBest: { config: TrainConfig; score: number }
   trials: TuneTrial[]
   trainings: number
