@@ -162,6 +162,10 @@ const tuneShape = {
   seed: num(0, { int: true }).optional(),
   /** Share of the training ratings held out to score the configurations. */
   validationFraction: num(0, { exclusiveMin: true, max: 0.9 }).optional(),
+  /** Inner validation splits whose scores are averaged (default 2). */
+  folds: num(1, { int: true, max: 10 }).optional(),
+  /** Configurations the local search around the halving's winner evaluates (default 16; 0: none). */
+  refine: num(0, { int: true, max: 10000 }).optional(),
 }
 
 const outputShape = {

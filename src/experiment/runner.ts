@@ -224,7 +224,7 @@ export async function runExperiment(input: ExperimentConfigInput | ExperimentCon
     tuned = await tune(part.train, trainConfig, {
       ...config.tune,
       ...(options.signal ? { signal: options.signal } : {}),
-      onTrial: (t) => options.onProgress?.({ type: 'status', message: `tune: configuration ${t.id} at ${t.epochs} epochs, validation ${t.score.toFixed(4)}` }),
+      onTrial: (t) => options.onProgress?.({ type: 'status', message: `tune (${t.stage}): configuration ${t.id} at ${t.epochs} epochs, validation ${t.score.toFixed(4)}` }),
     })
   }
   const chosen = tuned ? { ...trainConfig, ...tuned.best } : trainConfig

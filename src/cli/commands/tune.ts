@@ -21,6 +21,8 @@ interface TuneCliOptions extends DataFlagValues {
   eta?: number
   seconds?: number
   seed?: number
+  folds?: number
+  refine?: number
   out?: string
   train?: string
   force?: boolean
@@ -30,7 +32,7 @@ interface TuneCliOptions extends DataFlagValues {
 export function registerTune(program: Command): void {
   const command = program
     .command('tune')
-    .description("search a MAP model's τ, γ, k (β, α where they apply) by successive halving on a validation split of the training part (never the test set); writes the best as an experiment config and can train it")
+    .description("search a MAP model's τ, γ, k (β, α where they apply) by successive halving and a local search around its winner, on validation splits of the training part (never the test set); writes the best as an experiment config and can train it")
     .requiredOption('--data <dir>', 'a MovieLens folder')
     .addOption(new Option('--model <kind>', 'the model to tune').choices(['bias', 'biased', 'genre', 'implicit']).default('genre'))
     .option('--epochs <n>', "the full epochs a surviving configuration trains (default: the model's)", parseInteger)
@@ -38,6 +40,8 @@ export function registerTune(program: Command): void {
     .option('--eta <n>', 'keep the best 1/eta at each rung and train them eta times longer (default 3)', parseInteger)
     .option('--seconds <s>', 'budget: start no training past this many seconds', parseNumber)
     .option('--seed <s>', 'seed of the sampling and the validation split (default 42)', parseInteger)
+    .option('--folds <n>', 'inner validation splits averaged per score (default 2)', parseInteger)
+    .option('--refine <n>', 'configurations the local search around the halving winner evaluates (default 16; 0: none)', parseInteger)
   addSplitFlags(command, '')
   addLoadFlags(command)
   command
@@ -66,10 +70,12 @@ export function registerTune(program: Command): void {
           ...(o.eta !== undefined ? { eta: o.eta } : {}),
           ...(o.seconds !== undefined ? { seconds: o.seconds } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(o.folds !== undefined ? { folds: o.folds } : {}),
+          ...(o.refine !== undefined ? { refine: o.refine } : {}),
           signal: sigint.signal,
           onTrial: (t) => {
             trials.push(t)
-            progress.onProgress({ type: 'status', message: `tune: configuration ${t.id} at ${t.epochs} epochs: validation ${metricName(o.model)} ${t.score.toFixed(4)}` })
+            progress.onProgress({ type: 'status', message: `tune (${t.stage}): configuration ${t.id} at ${t.epochs} epochs: validation ${metricName(o.model)} ${t.score.toFixed(4)}` })
           },
         })
         progress.stop()
