@@ -605,6 +605,14 @@ impl Query<'_> {
         visit: &mut impl FnMut(usize, f32, f32) -> f32,
     ) {
         use std::arch::x86_64::*;
+        // k = 32 and k = 64, the common sizes, get kernels with the query held in registers.
+        if let Rows::Byte { groups, .. } = &self.index.rows {
+            match *groups {
+                8 => return self.run_byte_vnni_fixed::<8>(start, end, visit),
+                16 => return self.run_byte_vnni_fixed::<16>(start, end, visit),
+                _ => {}
+            }
+        }
         let (
             Rows::Byte {
                 groups,
@@ -650,6 +658,106 @@ impl Query<'_> {
             );
             let extra = _mm256_mul_ps(qerror, _mm256_loadu_ps(decoded_norm.as_ptr().add(p0)));
             threshold = self.bound_block(block, end, dot, extra, threshold, visit);
+        }
+    }
+
+    /// [`Self::run_byte_vnni`] for `G` groups of four dimensions: the query's G broadcast
+    /// vectors live in registers (AVX-512 VL gives 32), the per-position arrays are read
+    /// through pointers taken once, and no index is bounds-checked in the loop, so a block
+    /// costs its loads and VNNI instructions and little else. The arithmetic is the same, in
+    /// the same order, as the general kernel's.
+    ///
+    /// # Safety
+    /// As [`Self::run_byte_vnni`]; the index's rows must have `G` groups.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512vnni")]
+    unsafe fn run_byte_vnni_fixed<const G: usize>(
+        &self,
+        start: usize,
+        end: usize,
+        visit: &mut impl FnMut(usize, f32, f32) -> f32,
+    ) {
+        use std::arch::x86_64::*;
+        let (
+            Rows::Byte {
+                groups,
+                codes,
+                scale,
+                decoded_norm,
+            },
+            Some(cq),
+        ) = (&self.index.rows, self.coded)
+        else {
+            return;
+        };
+        if *groups != G || cq.packed.len() < G || G % 4 != 0 {
+            return;
+        }
+        let blocks = end.div_ceil(LANES);
+        // The arrays cover whole blocks (ScanIndex::new pads them), so every read below is in
+        // bounds for the blocks of [start, end).
+        debug_assert!(codes.len() >= blocks * G * LANES * 4);
+        debug_assert!(scale.len() >= blocks * LANES && decoded_norm.len() >= blocks * LANES);
+        let mut qv = [_mm256_setzero_si256(); G];
+        for (v, &p) in qv.iter_mut().zip(&cq.packed) {
+            *v = _mm256_set1_epi32(p);
+        }
+        let bias = _mm256_set1_epi32(cq.bias);
+        let sigma = _mm256_set1_ps(cq.sigma);
+        let qerror = _mm256_set1_ps(cq.error);
+        let (codes, scale, norms) = (codes.as_ptr(), scale.as_ptr(), decoded_norm.as_ptr());
+        let ix = self.index;
+        let (offsets, errors) = (ix.offset.as_ptr(), ix.error.as_ptr());
+        debug_assert!(ix.offset.len() >= blocks * LANES && ix.error.len() >= blocks * LANES);
+        let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        let (base, norm) = (_mm256_set1_ps(self.base), _mm256_set1_ps(self.norm));
+        let (rounding, constant) = (_mm256_set1_ps(ix.rounding), _mm256_set1_ps(self.constant));
+        let mut threshold = f32::NEG_INFINITY;
+        let mut limit = _mm256_set1_ps(threshold);
+        for block in start / LANES..blocks {
+            let rows = codes.add(block * G * LANES * 4);
+            let mut acc = [_mm256_setzero_si256(); 4];
+            let mut g = 0;
+            while g < G {
+                for (j, a) in acc.iter_mut().enumerate() {
+                    let v = _mm256_loadu_si256(rows.add((g + j) * LANES * 4) as *const __m256i);
+                    *a = _mm256_dpbusd_epi32(*a, v, qv[g + j]);
+                }
+                g += 4;
+            }
+            let sum = _mm256_add_epi32(
+                _mm256_add_epi32(acc[0], acc[1]),
+                _mm256_add_epi32(acc[2], acc[3]),
+            );
+            let p0 = block * LANES;
+            let product = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, bias));
+            let dot = _mm256_mul_ps(
+                product,
+                _mm256_mul_ps(sigma, _mm256_loadu_ps(scale.add(p0))),
+            );
+            let extra = _mm256_mul_ps(qerror, _mm256_loadu_ps(norms.add(p0)));
+            // bound_block's arithmetic, with its constants hoisted out of the loop.
+            let offset = _mm256_loadu_ps(offsets.add(p0));
+            let error = _mm256_loadu_ps(errors.add(p0));
+            let approx = _mm256_add_ps(_mm256_add_ps(base, offset), dot);
+            let eps = _mm256_add_ps(
+                _mm256_fmadd_ps(norm, error, extra),
+                _mm256_fmadd_ps(rounding, _mm256_and_ps(offset, abs_mask), constant),
+            );
+            let upper = _mm256_add_ps(approx, eps);
+            let hits = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(upper, limit)) as u32;
+            if hits != 0 {
+                threshold = visit_lanes(
+                    p0,
+                    end,
+                    hits,
+                    _mm256_sub_ps(approx, eps),
+                    upper,
+                    threshold,
+                    visit,
+                );
+                limit = _mm256_set1_ps(threshold);
+            }
         }
     }
 
@@ -708,6 +816,40 @@ impl Query<'_> {
         }
         threshold
     }
+}
+
+/// The slow path of a block: visits the lanes of `hits` whose upper bound still reaches the
+/// threshold, which rises as they are visited; returns the threshold after them. Kept out of
+/// line so that the scan loop around it stays small.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+#[cold]
+unsafe fn visit_lanes(
+    p0: usize,
+    end: usize,
+    mut hits: u32,
+    lower: std::arch::x86_64::__m256,
+    upper: std::arch::x86_64::__m256,
+    mut threshold: f32,
+    visit: &mut impl FnMut(usize, f32, f32) -> f32,
+) -> f32 {
+    use std::arch::x86_64::*;
+    let (mut lo, mut up) = ([0f32; LANES], [0f32; LANES]);
+    _mm256_storeu_ps(lo.as_mut_ptr(), lower);
+    _mm256_storeu_ps(up.as_mut_ptr(), upper);
+    while hits != 0 {
+        let lane = hits.trailing_zeros() as usize;
+        hits &= hits - 1;
+        let p = p0 + lane;
+        if p >= end {
+            break;
+        }
+        if up[lane] >= threshold {
+            threshold = visit(p, lo[lane], up[lane]);
+        }
+    }
+    threshold
 }
 
 /// The `n` largest lower bounds seen so far, as a min-heap: its least is the threshold.
@@ -819,6 +961,9 @@ mod tests {
             (8, 8),
             (203, 5),
             (1000, 16),
+            (2000, 32),
+            (1500, 64),
+            (600, 61),
             (3001, 33),
             (140_001, 2),
         ] {
