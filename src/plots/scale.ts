@@ -54,12 +54,13 @@ export interface ScalePoint {
   updateSeconds: number
   /** Median whole-epoch seconds (updates + metrics). */
   wallSeconds: number
+  /** MiB, as VmHWM reports it (kB / 1024). */
   peakRssMb: number
 }
 
 export interface ScalePlotOptions {
   factors: number
-  /** A memory target drawn as a dashed line (MB). */
+  /** A memory target drawn as a dashed line (MiB, like `peakRssMb`). */
   rssTargetMb?: number
   /** Where and how the figures were taken (first subtitle line). */
   context: string
@@ -67,6 +68,8 @@ export interface ScalePlotOptions {
   tolerance?: number
 }
 
+/** The memory panel is in GB of 10⁹ bytes (a target of "6 GB" read strictly). */
+const GB_PER_MIB = 2 ** 20 / 1e9
 const WIDTH = 400
 const HEIGHT = 290
 const LABEL_FONT = 10
@@ -182,14 +185,14 @@ export function scalePlotSpec(points: ScalePoint[], options: ScalePlotOptions): 
     new Set(family.map((p) => p.ratings)).size >= 2 ? linearFit(family.map((p) => p.ratings), family.map(f)) : null
   const update = fitOf((p) => p.updateSeconds)
   const wall = fitOf((p) => p.wallSeconds)
-  const rss = fitOf((p) => p.peakRssMb / 1024)
+  const rss = fitOf((p) => p.peakRssMb * GB_PER_MIB)
   const tolerance = options.tolerance ?? 0.15
   const xMax = Math.max(...points.map((p) => p.ratings), 1) * 1.12
   const shape = (p: ScalePoint): string => `${thousands(p.users)} users × ${thousands(p.movies)} movies`
   const setName = (p: ScalePoint): string => (p.family ? p.name : `${millions(p.ratings)}, ${thousands(p.users)} users`)
   const secondsMax = Math.max(...points.flatMap((p) => [p.updateSeconds, p.wallSeconds]), ...(update ? [(update.a + update.b * xMax) * (1 + tolerance)] : [])) * 1.12
-  const target = options.rssTargetMb !== undefined ? options.rssTargetMb / 1024 : undefined
-  const rssMax = Math.max(...points.map((p) => p.peakRssMb / 1024), target ?? 0) * 1.15
+  const target = options.rssTargetMb !== undefined ? options.rssTargetMb * GB_PER_MIB : undefined
+  const rssMax = Math.max(...points.map((p) => p.peakRssMb * GB_PER_MIB), target ?? 0) * 1.15
   const fitText = (name: string, f: LinearFit | null, unit: string, scale: number, digits: number): string =>
     f ? `${name} ${(f.b * scale).toFixed(digits)} ${unit}/rating (R² ${f.r2.toFixed(3)})` : ''
   const epochs = panel(
@@ -209,12 +212,12 @@ export function scalePlotSpec(points: ScalePoint[], options: ScalePlotOptions): 
   )
   const memory = panel(
     {
-      yTitle: 'peak RSS (GB)',
+      yTitle: 'peak RSS (GB = 10⁹ bytes)',
       yMax: rssMax,
-      series: [{ key: 'rss', values: points.map((p) => ({ p, y: p.peakRssMb / 1024 })), fit: rss }],
+      series: [{ key: 'rss', values: points.map((p) => ({ p, y: p.peakRssMb * GB_PER_MIB })), fit: rss }],
       label: (p, v) => `${setName(p)}: ${v.toFixed(1)} GB`,
       hover: (p, v) => `${p.name} (${shape(p)}): peak RSS ${v.toFixed(2)} GB`,
-      fitHover: (f) => `${(f.a * 1024).toFixed(0)} MB + ${(f.b * 2 ** 30).toFixed(1)} bytes per rating, R² = ${f.r2.toFixed(4)}`,
+      fitHover: (f) => `${(f.a * 1000).toFixed(0)} MB + ${(f.b * 1e9).toFixed(1)} bytes per rating, R² = ${f.r2.toFixed(4)}`,
       ...(target !== undefined ? { target: { y: target, text: `target ${Number(target.toFixed(1))} GB` } } : {}),
     },
     xMax,
@@ -234,7 +237,7 @@ export function scalePlotSpec(points: ScalePoint[], options: ScalePlotOptions): 
           : '',
         update ? `band: ±${Math.round(tolerance * 100)} % of the update line (least squares through the circles)` : '',
         ...points.filter((p) => !p.family).map((p) => `square: ${p.name}, ${shape(p)} (${Math.round(p.ratings / p.users)} per user), not fitted`),
-        [fitText('update', update, 'ns', 1e9, 1), fitText('wall', wall, 'ns', 1e9, 1), fitText('memory', rss, 'B', 2 ** 30, 0)].filter(Boolean).join(', '),
+        [fitText('update', update, 'ns', 1e9, 1), fitText('wall', wall, 'ns', 1e9, 1), fitText('memory', rss, 'B', 1e9, 0)].filter(Boolean).join(', '),
       ].filter(Boolean),
     },
     hconcat: [epochs, memory],
