@@ -18,7 +18,7 @@
 //   ALSREC_BENCH_SCALE_SETS     comma-separated set names (default all: 10M,25M,50M,100M,100M-1Mu)
 //   ALSREC_BENCH_SCALE_EPOCHS   epochs per training run (default 4; the first is not counted)
 //   ALSREC_BENCH_SCALE_FACTORS  comma-separated k values (default 32; "32,64" adds k = 64)
-//   ALSREC_BENCH_SCALE_REPEATS  rounds over the sets (default 1): one child process per set, k and
+//   ALSREC_BENCH_SCALE_REPEATS  rounds over the sets (default 3): one child process per set, k and
 //                               round; the figures are the medians over the rounds
 //   ALSREC_BENCH_SCALE_DIR      where the sets live (default /tmp/alsrec-bench)
 //   ALSREC_BENCH_SCALE_PLOT     plot path without extension (default docs/scale when every set
@@ -30,7 +30,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { alsrec, median, peakRssMb, root, writeResult } from './_common.mjs'
+import { alsrec, machine, median, peakRssMb, root, writeResult } from './_common.mjs'
 
 const self = fileURLToPath(import.meta.url)
 const MOVIES = 17_770
@@ -153,7 +153,7 @@ async function main() {
   if (unknown.length > 0) throw new Error(`ALSREC_BENCH_SCALE_SETS: unknown set(s) ${unknown.join(', ')}; have ${SETS.map((s) => s.name).join(', ')}`)
   const sets = SETS.filter((s) => wantedNames.includes(s.name))
   const epochs = positiveInt('ALSREC_BENCH_SCALE_EPOCHS', 4)
-  const repeats = positiveInt('ALSREC_BENCH_SCALE_REPEATS', 1)
+  const repeats = positiveInt('ALSREC_BENCH_SCALE_REPEATS', 3)
   const factors = listEnv('ALSREC_BENCH_SCALE_FACTORS', ['32']).map(Number)
   if (factors.some((k) => !Number.isInteger(k) || k < 1)) throw new Error('ALSREC_BENCH_SCALE_FACTORS must be positive integers')
   mkdirSync(baseDir, { recursive: true })
@@ -260,7 +260,7 @@ async function main() {
         const run = r.runs.find((x) => x.factors === k32)
         return { name: r.name, family: r.family, ratings: r.ratings, users: r.users, movies: r.movies, updateSeconds: run.updateSeconds, wallSeconds: run.wallSeconds, peakRssMb: run.peakRssMb }
       }),
-      { factors: k32, rssTargetMb: RSS_TARGET_MB, context: `biased ALS, k = ${k32}, 2 threads; median of epochs 2–${epochs}; shared 2-core VM (${new Date().toISOString().slice(0, 10)})` },
+      { factors: k32, rssTargetMb: RSS_TARGET_MB, context: `${machine().cpus} threads, median of epochs 2–${epochs}${repeats > 1 ? `, median of ${repeats} rounds` : ''}; shared ${machine().cpus}-core VM, ${new Date().toISOString().slice(0, 10)}` },
     )
     plot = await writePlot(spec, plotBase)
     console.log(`scale: wrote ${plot.svg} and ${plot.png}`)
