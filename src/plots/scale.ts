@@ -158,9 +158,9 @@ function panel(spec: Panel, xMax: number): PlotSpec {
     height: HEIGHT,
     layer: [
       ...(band.length > 0
-        ? [{ data: { values: band }, mark: { type: 'area' as const, color: SERIES.update.color, opacity: 0.12 }, encoding: { x, y: { field: 'lo', type: 'quantitative' as const, scale: y.scale, title: spec.yTitle }, y2: { field: 'hi' } } }]
+        ? [{ data: { values: band }, mark: { type: 'area' as const, color: SERIES.update.color, opacity: 0.12, clip: true }, encoding: { x, y: { field: 'lo', type: 'quantitative' as const, scale: y.scale, title: spec.yTitle }, y2: { field: 'hi' } } }]
         : []),
-      { name: `${HOVER_LAYER}${spec.series[0]?.key ?? 'p'}_fits`, data: { values: lines }, mark: { type: 'line' as const, strokeWidth: 1.5, strokeDash: [5, 3] }, encoding: { x, y, detail: { field: 'series' }, color: { field: 'color', type: 'nominal' as const, scale: null }, description: { field: 'hover' } } },
+      { name: `${HOVER_LAYER}${spec.series[0]?.key ?? 'p'}_fits`, data: { values: lines }, mark: { type: 'line' as const, strokeWidth: 1.5, strokeDash: [5, 3], clip: true }, encoding: { x, y, detail: { field: 'series' }, color: { field: 'color', type: 'nominal' as const, scale: null }, description: { field: 'hover' } } },
       ...(target
         ? [
             { data: { values: [{ y: target.y }] }, mark: { type: 'rule' as const, color: '#c0392b', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { field: 'y', type: 'quantitative' as const, scale: y.scale } } },
