@@ -118,8 +118,9 @@ async function trainChild(out, name, k, epochs) {
   const cpu0 = process.cpuUsage()
   const model = await alsrec.train(data, { model: 'biased', factors: k, epochs, tolerance: 0, seed: 1, ranker: null })
   const trainSeconds = seconds(t1)
-  // CPU seconds of every thread: on a shared machine, time slices lost to other work inflate the
-  // wall figures but not this one, so its fit shows the per-rating cost with less noise.
+  // CPU seconds of every thread, reported beside the clock figures: time slices lost to other
+  // work on a shared machine inflate those but not this (cache and memory-bus contention, and
+  // idle workers spinning, still inflate both).
   const cpu = process.cpuUsage(cpu0)
   const trainCpuSeconds = (cpu.user + cpu.system) / 1e6
   const h = model.history
