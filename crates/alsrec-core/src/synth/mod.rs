@@ -129,18 +129,37 @@ impl GenerateOptions {
                 self.min_user_ratings, per_user_cap
             )));
         }
-        if self.ratings < self.users * self.min_user_ratings {
+        // Checked: a wrapped product could let an impossible request through validation and
+        // on to allocating `users` rows (the binding caps each count at u32, the core does not).
+        let too_many = || {
+            Error::invalid_argument(format!(
+                "users × movies is too large ({} × {})",
+                self.users, self.movies
+            ))
+        };
+        let least = self
+            .users
+            .checked_mul(self.min_user_ratings)
+            .ok_or_else(too_many)?;
+        let most = self.users.checked_mul(per_user_cap).ok_or_else(too_many)?;
+        if self.ratings < least {
             return Err(Error::invalid_argument(format!(
-                "ratings must be at least users × minUserRatings = {} (got {})",
-                self.users * self.min_user_ratings,
+                "ratings must be at least users × minUserRatings = {least} (got {})",
                 self.ratings
             )));
         }
-        if self.ratings > self.users * per_user_cap {
+        if self.ratings > most {
             return Err(Error::invalid_argument(format!(
-                "ratings must be at most users × movies / 2 = {} (got {})",
-                self.users * per_user_cap,
+                "ratings must be at most users × movies / 2 = {most} (got {})",
                 self.ratings
+            )));
+        }
+        // Movie ids are written as u32 indices + 1.
+        if u32::try_from(self.movies).is_err() {
+            return Err(Error::invalid_argument(format!(
+                "movies must be at most {} (got {})",
+                u32::MAX,
+                self.movies
             )));
         }
         Ok(())
@@ -555,6 +574,28 @@ mod tests {
         let c = user_counts(&o);
         assert_eq!(c.iter().sum::<usize>(), 3000);
         assert!(c.iter().all(|&n| (20..=150).contains(&n)));
+    }
+
+    #[test]
+    fn counts_whose_products_overflow_are_rejected_not_wrapped() {
+        // users × minUserRatings and users × movies/2 both wrap to 2 in 64 bits, so without
+        // checked arithmetic this passed validation and went on to allocate 2^63 users.
+        let o = GenerateOptions {
+            users: (1usize << 63) + 1,
+            movies: 4,
+            ratings: 2,
+            min_user_ratings: 2,
+            ..Default::default()
+        };
+        let e = o.validate().unwrap_err();
+        assert!(e.to_string().contains("too large"), "{e}");
+        let o = GenerateOptions {
+            users: 1,
+            movies: u32::MAX as usize + 2,
+            ratings: 20,
+            ..Default::default()
+        };
+        assert!(o.validate().unwrap_err().to_string().contains("movies"));
     }
 
     #[test]
