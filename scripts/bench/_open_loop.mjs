@@ -41,7 +41,10 @@ export async function openLoop(o) {
           finish()
         })
       }
-      if (sent < total) setImmediate(tick)
+      // Sleep until the next request is due (timers fire at millisecond granularity, which
+      // can only add to the latencies counted): a spinning client would take a core from the
+      // server it measures.
+      if (sent < total) setTimeout(tick, Math.max(0, start + (sent * 1000) / o.rate - performance.now()))
     }
     tick()
   })
