@@ -64,6 +64,14 @@ impl Deferred {
         indptr.push(0);
         let (mut indices, mut values) = (Vec::new(), Vec::new());
         if deferred.iter().any(|&d| d) {
+            // Sized exactly up front: growing by doubling would hold up to twice the copy
+            // (and both buffers during a move) at the training's peak.
+            let count: usize = (0..train.by_item.nrows())
+                .filter(|&i| deferred[i])
+                .map(|i| train.by_item.row_len(i))
+                .sum();
+            indices.reserve_exact(count);
+            values.reserve_exact(count);
             for u in 0..by_user.nrows() {
                 let (cols, vals) = by_user.row(u);
                 for (&i, &r) in cols.iter().zip(vals) {

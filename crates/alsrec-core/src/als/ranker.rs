@@ -59,7 +59,7 @@ pub fn learn_rank_terms(
     if fit_set.num_ratings() == 0 || validation.num_ratings() == 0 {
         return Ok(configured);
     }
-    let seen = Arc::new(fit_set.by_user.clone());
+    let seen = fit_set.by_user.clone();
     let fitted = Arc::new(train_ranker(&fit_set, seen, &model.config, ranker, hooks)?);
     let top = train
         .by_user

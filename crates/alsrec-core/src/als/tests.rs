@@ -328,8 +328,9 @@ fn unrated_movies_with_genres_sit_at_their_genre_prior() {
     let data = sample();
     // Hold out every rating of a few movies: they stay in the catalog with their genres.
     let held: Vec<u32> = (0..5).collect();
+    let items = data.triplets().items;
     let rows: Vec<usize> = (0..data.num_ratings())
-        .filter(|&r| !held.contains(&data.triplets.items[r]))
+        .filter(|&r| !held.contains(&items[r]))
         .collect();
     let train_set = data.subset(&rows);
     let model = train(&train_set, &config(ModelKind::Genre), TrainHooks::default()).unwrap();
@@ -358,7 +359,7 @@ fn accuracy_on_ml_latest_small() {
     let mean = split.train.mean_rating() as f32;
     let mean_rmse = (split
         .test
-        .triplets
+        .triplets()
         .ratings
         .iter()
         .map(|&r| ((r - mean) as f64).powi(2))

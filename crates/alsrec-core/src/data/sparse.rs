@@ -63,14 +63,21 @@ impl RowOrder {
 
     /// The CSR these rows describe, gathering columns and values through the permutation.
     pub fn gather(&self, ncols: usize, cols: &[u32], vals: &[f32]) -> Csr {
-        let indices = self.order.par_iter().map(|&p| cols[p as usize]).collect();
-        let values = self.order.par_iter().map(|&p| vals[p as usize]).collect();
+        let indices = self.gather_column(cols);
+        let values = self.gather_column(vals);
         Csr {
             indptr: self.indptr.clone(),
             indices,
             values,
             ncols,
         }
+    }
+}
+
+impl RowOrder {
+    /// One file-order column in this order (so a caller can free each column once gathered).
+    pub fn gather_column<T: Copy + Send + Sync>(&self, column: &[T]) -> Vec<T> {
+        self.order.par_iter().map(|&p| column[p as usize]).collect()
     }
 }
 
