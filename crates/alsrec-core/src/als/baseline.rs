@@ -32,7 +32,7 @@ pub(crate) fn fit_baseline(
                 .map_or(ratings.len() as f64, |counts| counts[i])
                 .ln_1p() as f32,
             _ => {
-                let sum: f64 = ratings.iter().map(|&r| r as f64 - mu).sum();
+                let sum: f64 = ratings.iter().map(|r| r as f64 - mu).sum();
                 (sum / (ratings.len() as f64 + prior)) as f32
             }
         };

@@ -65,7 +65,7 @@ pub fn learn_rank_terms(
         .by_user
         .values
         .iter()
-        .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        .fold(f32::NEG_INFINITY, |a, b| a.max(b));
     let threshold = 0.8 * top;
     let stride = validation.by_user.nrows().div_ceil(PENALTY_USERS).max(1);
     let cancel = hooks.cancel.clone().unwrap_or_default();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::data::catalog::Catalog;
 use crate::data::ids::IdMap;
 use crate::data::report::LoadReport;
-use crate::data::sparse::{Csr, RowOrder};
+use crate::data::sparse::{Csr, RowOrder, Values};
 
 /// Ratings as parallel arrays of dense indices (coordinate form), in file order.
 #[derive(Debug, Clone, Default)]
@@ -174,10 +174,14 @@ impl Dataset {
         } = triplets;
         // The rows are in `order.indptr` now.
         drop(rows);
-        let timestamps = Timestamps::gather(&timestamps, &order.order);
+        let stamps = Timestamps::gather(&timestamps, &order.order);
+        // Not shadowed but dropped: a shadowed Vec would live to the end of the function.
+        drop(timestamps);
         let indices = order.gather_column(&cols);
         drop(cols);
-        let values = order.gather_column(&ratings);
+        // Coded once in file order (one byte per rating when lossless), then gathered as codes.
+        let ratings = Values::new(ratings);
+        let values = ratings.gather(&order.order);
         drop(ratings);
         let RowOrder {
             indptr,
@@ -198,7 +202,7 @@ impl Dataset {
             by_user: Arc::new(by_user),
             by_item,
             file_rows: if identity { Vec::new() } else { file_rows },
-            timestamps,
+            timestamps: stamps,
             mean,
             report,
         }
@@ -238,7 +242,7 @@ impl Dataset {
                 let p = self.file_row(s);
                 t.users[p] = u as u32;
                 t.items[p] = b.indices[s];
-                t.ratings[p] = b.values[s];
+                t.ratings[p] = b.values.get(s);
                 if !t.timestamps.is_empty() {
                     t.timestamps[p] = self.timestamps.get(s);
                 }
@@ -269,7 +273,7 @@ impl Dataset {
     /// Bytes held per rating (both layouts, file rows, timestamps; not the id maps or catalog).
     pub fn bytes_per_rating(&self) -> f64 {
         let n = self.num_ratings().max(1) as f64;
-        let csr = |c: &Csr| c.indices.len() * 4 + c.values.len() * 4 + c.indptr.len() * 8;
+        let csr = |c: &Csr| c.indices.len() * 4 + c.values.bytes() + c.indptr.len() * 8;
         (csr(&self.by_user)
             + csr(&self.by_item)
             + self.file_rows.len() * 4

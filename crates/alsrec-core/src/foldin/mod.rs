@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::kernels::isa::{lane_stride, Isa};
 use crate::model::config::ModelKind;
 use crate::model::Model;
+use crate::data::sparse::RowValues;
 
 /// A row's system, built and factorized, for explanations: `scratch.system` holds U with
 /// A = UᵀU and `dim` is its size (k + 1 with the bias, k for implicit models).
@@ -21,9 +22,9 @@ pub struct Factorized {
 
 impl Model {
     /// The fixed movie rows for a user's ratings (dense movie indices).
-    pub fn movie_rows(&self, items: &[u32], ratings: &[f32]) -> Gathered {
+    pub fn movie_rows(&self, items: &[u32], ratings: RowValues<'_>) -> Gathered {
         let mut rows = Gathered::new(self.k);
-        for (&i, &r) in items.iter().zip(ratings) {
+        for (&i, r) in items.iter().zip(ratings) {
             rows.push(self.item_vector(i as usize), self.item_bias[i as usize], r);
         }
         rows

@@ -61,8 +61,10 @@ fn reads_movielens_csv_with_ids_in_first_appearance_order() {
     assert_eq!(d.users.raw_ids(), &[10, 3]);
     assert_eq!(d.items.raw_ids(), &[5, 7]);
     assert_eq!(d.triplets().timestamps, vec![100, 101, 102]);
-    assert_eq!(d.by_user.row(0), (&[0u32, 1][..], &[4.0f32, 0.5][..]));
-    assert_eq!(d.by_item.row(0), (&[0u32, 1][..], &[4.0f32, 3.5][..]));
+    assert_eq!(d.by_user.row(0).0, [0u32, 1]);
+    assert_eq!(d.by_user.row(0).1.to_vec(), [4.0f32, 0.5]);
+    assert_eq!(d.by_item.row(0).0, [0u32, 1]);
+    assert_eq!(d.by_item.row(0).1.to_vec(), [4.0f32, 3.5]);
     assert_eq!(d.report.format, "movielens-csv");
     assert_eq!((d.report.min_rating, d.report.max_rating), (0.5, 4.0));
     assert!((d.report.density - 0.75).abs() < 1e-12);
