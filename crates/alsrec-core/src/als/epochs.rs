@@ -136,7 +136,11 @@ pub fn step_with_sums(
     let c = model.config.clone();
     if c.model == ModelKind::Implicit {
         let (ratings, other, own) = match step {
-            Step::Users => (&*train.by_user, &model.item_factors, &mut model.user_factors),
+            Step::Users => (
+                &*train.by_user,
+                &model.item_factors,
+                &mut model.user_factors,
+            ),
             Step::Items => (&train.by_item, &model.user_factors, &mut model.item_factors),
             Step::Genres => return,
         };

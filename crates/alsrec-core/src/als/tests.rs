@@ -466,7 +466,8 @@ fn coded_and_plain_ratings_train_identically_on_any_scale() {
     use crate::data::report::LoadReport;
     use crate::data::sparse::{Csr, Values};
     use std::sync::Arc;
-    let scales: [(&str, fn(u32) -> f32); 5] = [
+    type Scale = (&'static str, fn(u32) -> f32);
+    let scales: [Scale; 5] = [
         ("half stars", |x| (x % 10 + 1) as f32 * 0.5),
         ("1 to 10", |x| (x % 10 + 1) as f32),
         ("tenths", |x| (x % 41) as f32 * 0.1 + 1.0),
@@ -521,7 +522,11 @@ fn coded_and_plain_ratings_train_identically_on_any_scale() {
                     .collect()
             };
             assert_eq!(bits(&a), bits(&b), "{name} {model:?}");
-            assert_eq!(a.history.last().map(|h| h.train_rmse.to_bits()), b.history.last().map(|h| h.train_rmse.to_bits()), "{name}");
+            assert_eq!(
+                a.history.last().map(|h| h.train_rmse.to_bits()),
+                b.history.last().map(|h| h.train_rmse.to_bits()),
+                "{name}"
+            );
         }
     }
 }

@@ -342,7 +342,10 @@ mod tests {
             ..t.clone()
         };
         let d = set(narrow.clone(), 3, 4);
-        assert!(matches!(d.timestamps(), Timestamps::Offsets { base: -5, .. }));
+        assert!(matches!(
+            d.timestamps(),
+            Timestamps::Offsets { base: -5, .. }
+        ));
         assert_eq!(d.triplets().timestamps, narrow.timestamps);
         let sub = d.subset(&[4, 0, 2]);
         let s = sub.triplets();

@@ -484,7 +484,6 @@ impl Csr {
         }
     }
 
-
     pub fn nrows(&self) -> usize {
         self.indptr.len() - 1
     }
@@ -519,7 +518,7 @@ fn sort_rows(indptr: &[usize], indices: &mut [u32], values: &mut [f32]) {
     let mut idx_rows: Vec<&mut [u32]> = Vec::with_capacity(bounds.len());
     let mut val_rows: Vec<&mut [f32]> = Vec::with_capacity(bounds.len());
     let (mut idx_rest, mut val_rest) = (indices, values);
-        for &(s, e) in &bounds {
+    for &(s, e) in &bounds {
         let (a, b) = std::mem::take(&mut idx_rest).split_at_mut(e - s);
         idx_rows.push(a);
         idx_rest = b;
@@ -534,8 +533,7 @@ fn sort_rows(indptr: &[usize], indices: &mut [u32], values: &mut [f32]) {
             if idx.windows(2).all(|w| w[0] <= w[1]) {
                 return;
             }
-            let mut pairs: Vec<(u32, f32)> =
-                idx.iter().copied().zip(val.iter().copied()).collect();
+            let mut pairs: Vec<(u32, f32)> = idx.iter().copied().zip(val.iter().copied()).collect();
             pairs.sort_unstable_by_key(|p| p.0);
             for (i, (c, v)) in pairs.into_iter().enumerate() {
                 idx[i] = c;
@@ -589,7 +587,12 @@ mod tests {
         let values = Values::new(v.to_vec());
         assert_eq!(values.len(), v.len());
         // Coded exactly when that is lossless.
-        assert_eq!(values.is_coded(), distinct(v) <= 256, "{} distinct", distinct(v));
+        assert_eq!(
+            values.is_coded(),
+            distinct(v) <= 256,
+            "{} distinct",
+            distinct(v)
+        );
         let back = values.to_vec();
         for (j, (a, b)) in v.iter().zip(&back).enumerate() {
             assert_eq!(a.to_bits(), b.to_bits(), "entry {j}: {a} came back as {b}");
@@ -673,16 +676,26 @@ mod tests {
                 let (a, b) = (coded.row(r), plain.row(r));
                 assert_eq!(a.0, b.0);
                 assert_eq!(a.1.to_vec(), b.1.to_vec());
-                assert_eq!(a.1.iter().rev().collect::<Vec<_>>(), b.1.iter().rev().collect::<Vec<_>>());
+                assert_eq!(
+                    a.1.iter().rev().collect::<Vec<_>>(),
+                    b.1.iter().rev().collect::<Vec<_>>()
+                );
                 let s = a.1.len() / 2;
-                assert_eq!(a.1.sub(s, a.1.len()).to_vec(), b.1.sub(s, b.1.len()).to_vec());
+                assert_eq!(
+                    a.1.sub(s, a.1.len()).to_vec(),
+                    b.1.sub(s, b.1.len()).to_vec()
+                );
             }
             // Selecting keeps the form.
             let picked = coded.values.select(3, [4usize, 0, 9].into_iter());
             assert!(picked.is_coded());
             assert_eq!(
                 picked.to_vec(),
-                [coded.values.get(4), coded.values.get(0), coded.values.get(9)]
+                [
+                    coded.values.get(4),
+                    coded.values.get(0),
+                    coded.values.get(9)
+                ]
             );
         }
     }

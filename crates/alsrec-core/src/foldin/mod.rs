@@ -7,11 +7,11 @@ pub mod new_user;
 pub mod partial_fit;
 
 use crate::als::row::{ExplicitRow, FullPrior, Gathered, ImplicitRow, RowScratch};
+use crate::data::sparse::RowValues;
 use crate::error::{Error, Result};
 use crate::kernels::isa::{lane_stride, Isa};
 use crate::model::config::ModelKind;
 use crate::model::Model;
-use crate::data::sparse::RowValues;
 
 /// A row's system, built and factorized, for explanations: `scratch.system` holds U with
 /// A = UᵀU and `dim` is its size (k + 1 with the bias, k for implicit models).

@@ -1,13 +1,13 @@
 //! Recommendations for a visitor the model has never seen, from a few ratings and/or liked
 //! genres: fold the visitor in with the movies fixed, then rank as for a known user.
 use crate::als::row::{Gathered, Neighbours};
+use crate::data::sparse::RowValues;
 use crate::error::{Error, Result};
 use crate::model::config::ModelKind;
 use crate::model::Model;
 use crate::query::options::RecommendOptions;
 use crate::query::stats::QueryStats;
 use crate::query::topn::Scored;
-use crate::data::sparse::RowValues;
 
 /// How many of a liked genre's most-rated movies stand for it.
 const GENRE_EXAMPLES: usize = 50;
@@ -161,7 +161,9 @@ impl Model {
         }
         let admission = self.admission(&seen, &filter, index);
         let (q, base) = index.rank.query(self, &u, b, user.items.len(), &x);
-        let liked = index.series.liked_members(&user.items, RowValues::Plain(&user.ratings));
+        let liked = index
+            .series
+            .liked_members(&user.items, RowValues::Plain(&user.ratings));
         Ok(self.list_for(&q, base, &admission, &liked, (&u, b), options, index))
     }
 }

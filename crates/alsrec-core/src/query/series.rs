@@ -8,8 +8,8 @@
 //! (`src/reader/series.ts` ports [`series_key`]; both are tested on the same titles).
 use std::collections::HashMap;
 
-use crate::model::Model;
 use crate::data::sparse::RowValues;
+use crate::model::Model;
 
 /// A series of more members than this is a common word, not a franchise ("Love", "Night").
 pub const MAX_SERIES: usize = 25;
