@@ -32,7 +32,7 @@ pub(crate) fn fit_baseline(
                 .map_or(ratings.len() as f64, |counts| counts[i])
                 .ln_1p() as f32,
             _ => {
-                let sum: f64 = ratings.iter().map(|&r| r as f64 - mu).sum();
+                let sum: f64 = ratings.iter().map(|r| r as f64 - mu).sum();
                 (sum / (ratings.len() as f64 + prior)) as f32
             }
         };
@@ -63,7 +63,8 @@ pub(crate) fn fit_baseline(
 
 /// Σ 2^(−age/h) of each movie's training ratings, ages in days from the newest rating.
 pub(crate) fn recency_counts(train: &Dataset, half_life_days: f64) -> Result<Vec<f64>> {
-    let t = &train.triplets;
+    // File order, as the sums always ran: a movie's f64 sum depends on the order of its terms.
+    let t = &train.triplets();
     if t.timestamps.len() != t.len() || t.is_empty() {
         return Err(Error::invalid_argument(
             "recencyHalfLife needs rating timestamps, and these ratings have none",

@@ -136,7 +136,11 @@ pub fn step_with_sums(
     let c = model.config.clone();
     if c.model == ModelKind::Implicit {
         let (ratings, other, own) = match step {
-            Step::Users => (&train.by_user, &model.item_factors, &mut model.user_factors),
+            Step::Users => (
+                &*train.by_user,
+                &model.item_factors,
+                &mut model.user_factors,
+            ),
             Step::Items => (&train.by_item, &model.user_factors, &mut model.item_factors),
             Step::Genres => return,
         };
@@ -165,7 +169,7 @@ pub fn step_with_sums(
     let priors = (step == Step::Items && c.model == ModelKind::Genre).then(|| genre::priors(model));
     let (ratings, other_factors, other_bias, factors, bias) = match step {
         Step::Users => (
-            &train.by_user,
+            &*train.by_user,
             &model.item_factors,
             &model.item_bias,
             &mut model.user_factors,

@@ -8,7 +8,6 @@ use crate::model::Model;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::sync::Arc;
 
 /// The starting point: random vectors (seeded) and zero biases, or a given model's parameters.
 pub fn initial_model(
@@ -39,7 +38,7 @@ pub fn initial_model(
         users: train.users.clone(),
         items: train.items.clone(),
         catalog: train.catalog.clone(),
-        seen: Arc::new(train.by_user.clone()),
+        seen: train.by_user.clone(),
         history: Vec::new(),
         ranker: None,
         posterior: None,

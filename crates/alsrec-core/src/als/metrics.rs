@@ -10,7 +10,7 @@
 //! the baseline, the Bayesian sampler and any other model.
 use super::genre;
 use crate::data::dataset::Dataset;
-use crate::data::sparse::Csr;
+use crate::data::sparse::{Csr, Values};
 use crate::eval::rating::{error_sums, errors, rmse_mae, sum_over_rows};
 use crate::kernels::dense::{dot_isa, padded, par_gramian};
 use crate::kernels::isa::Isa;
@@ -62,18 +62,24 @@ impl Deferred {
         let by_user = &train.by_user;
         let mut indptr = Vec::with_capacity(by_user.nrows() + 1);
         indptr.push(0);
-        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        let mut indices = Vec::new();
+        let mut values = Values::default();
         if deferred.iter().any(|&d| d) {
+            // Sized exactly up front: growing by doubling would hold up to twice the copy
+            // (and both buffers during a move) at the training's peak.
+            let count: usize = (0..train.by_item.nrows())
+                .filter(|&i| deferred[i])
+                .map(|i| train.by_item.row_len(i))
+                .sum();
+            indices.reserve_exact(count);
             for u in 0..by_user.nrows() {
-                let (cols, vals) = by_user.row(u);
-                for (&i, &r) in cols.iter().zip(vals) {
-                    if deferred[i as usize] {
-                        indices.push(i);
-                        values.push(r);
-                    }
-                }
+                let (cols, _) = by_user.row(u);
+                indices.extend(cols.iter().filter(|&&i| deferred[i as usize]));
                 indptr.push(indices.len());
             }
+            // In the same form as the layout's (one byte per rating when it is coded).
+            let slots = (0..by_user.nnz()).filter(|&s| deferred[by_user.indices[s] as usize]);
+            values = by_user.values.select(count, slots);
         } else {
             indptr.resize(by_user.nrows() + 1, 0);
         }
@@ -105,7 +111,7 @@ impl Deferred {
                     let x = model.user_vector(u);
                     let base = model.mu + model.user_bias[u];
                     let mut acc = [0.0; 3];
-                    for (&i, &r) in cols.iter().zip(vals) {
+                    for (&i, r) in cols.iter().zip(vals) {
                         let i = i as usize;
                         let s = base + model.item_bias[i] + dot_isa(isa, x, model.item_vector(i));
                         let target = if implicit { 1.0 } else { r };

@@ -59,13 +59,13 @@ pub fn learn_rank_terms(
     if fit_set.num_ratings() == 0 || validation.num_ratings() == 0 {
         return Ok(configured);
     }
-    let seen = Arc::new(fit_set.by_user.clone());
+    let seen = fit_set.by_user.clone();
     let fitted = Arc::new(train_ranker(&fit_set, seen, &model.config, ranker, hooks)?);
     let top = train
         .by_user
         .values
         .iter()
-        .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        .fold(f32::NEG_INFINITY, |a, b| a.max(b));
     let threshold = 0.8 * top;
     let stride = validation.by_user.nrows().div_ceil(PENALTY_USERS).max(1);
     let cancel = hooks.cancel.clone().unwrap_or_default();

@@ -50,7 +50,7 @@ pub trait Neighbours {
 /// A row of a sparse matrix against the other side's factor matrix and biases: training.
 pub struct IndexedRow<'a> {
     pub cols: &'a [u32],
-    pub vals: &'a [f32],
+    pub vals: crate::data::sparse::RowValues<'a>,
     pub factors: &'a [f32],
     /// Empty for implicit models, which have no biases.
     pub bias: &'a [f32],
@@ -102,7 +102,7 @@ impl Neighbours for IndexedRow<'_> {
     }
     #[inline(always)]
     fn rating(&self, j: usize) -> f32 {
-        self.vals[j]
+        self.vals.get(j)
     }
     #[inline(always)]
     fn prefetch(&self, j: usize) {

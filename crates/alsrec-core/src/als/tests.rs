@@ -328,8 +328,9 @@ fn unrated_movies_with_genres_sit_at_their_genre_prior() {
     let data = sample();
     // Hold out every rating of a few movies: they stay in the catalog with their genres.
     let held: Vec<u32> = (0..5).collect();
+    let items = data.triplets().items;
     let rows: Vec<usize> = (0..data.num_ratings())
-        .filter(|&r| !held.contains(&data.triplets.items[r]))
+        .filter(|&r| !held.contains(&items[r]))
         .collect();
     let train_set = data.subset(&rows);
     let model = train(&train_set, &config(ModelKind::Genre), TrainHooks::default()).unwrap();
@@ -358,7 +359,7 @@ fn accuracy_on_ml_latest_small() {
     let mean = split.train.mean_rating() as f32;
     let mean_rmse = (split
         .test
-        .triplets
+        .triplets()
         .ratings
         .iter()
         .map(|&r| ((r - mean) as f64).powi(2))
@@ -451,5 +452,81 @@ fn recent_popularity_weighs_ratings_by_age() {
         .validate()
         .unwrap_err();
         assert!(e.message.contains("recencyHalfLife"), "{}", e.message);
+    }
+}
+
+/// Ratings on scales the one-byte codes do not cover (more than 256 distinct values) stay f32s,
+/// and ratings that are coded train exactly as their f32s do: the layouts decode to the same
+/// values, so the models are bit-identical.
+#[test]
+fn coded_and_plain_ratings_train_identically_on_any_scale() {
+    use crate::data::catalog::Catalog;
+    use crate::data::dataset::Triplets;
+    use crate::data::ids::IdMap;
+    use crate::data::report::LoadReport;
+    use crate::data::sparse::{Csr, Values};
+    use std::sync::Arc;
+    type Scale = (&'static str, fn(u32) -> f32);
+    let scales: [Scale; 5] = [
+        ("half stars", |x| (x % 10 + 1) as f32 * 0.5),
+        ("1 to 10", |x| (x % 10 + 1) as f32),
+        ("tenths", |x| (x % 41) as f32 * 0.1 + 1.0),
+        ("negative", |x| (x % 7) as f32 - 3.0),
+        ("counts past 256 values", |x| (x % 600 + 1) as f32),
+    ];
+    for (name, rating) in scales {
+        let mut t = Triplets::default();
+        for u in 0..80u32 {
+            for j in 0..(5 + u % 30) {
+                let i = (j * 13 + u * 7) % 120;
+                t.push(u, i, rating(u * 131 + j * 17), None);
+            }
+        }
+        // Drop repeated (user, movie) pairs: the loader would have.
+        let mut seen = std::collections::HashSet::new();
+        let keep: Vec<usize> = (0..t.len())
+            .filter(|&k| seen.insert((t.users[k], t.items[k])))
+            .collect();
+        let t = t.select(&keep);
+        let coded = Dataset::new(
+            Arc::new(IdMap::from_raw((0..80).collect())),
+            Arc::new(IdMap::from_raw((0..120).collect())),
+            Arc::new(Catalog::new()),
+            t.clone(),
+            LoadReport::default(),
+        );
+        let want_coded = name != "counts past 256 values";
+        assert_eq!(coded.by_user.values.is_coded(), want_coded, "{name}");
+        assert_eq!(coded.by_item.values.is_coded(), want_coded, "{name}");
+        assert_eq!(coded.triplets().ratings, t.ratings, "{name}");
+        let mut plain = coded.clone();
+        plain.by_user = Arc::new(Csr {
+            values: Values::Plain(coded.by_user.values.to_vec()),
+            ..(*coded.by_user).clone()
+        });
+        plain.by_item.values = Values::Plain(coded.by_item.values.to_vec());
+        for model in [ModelKind::Biased, ModelKind::Implicit] {
+            let cfg = TrainConfig {
+                factors: 6,
+                ..config(model)
+            };
+            let a = train(&coded, &cfg, TrainHooks::default()).unwrap();
+            let b = train(&plain, &cfg, TrainHooks::default()).unwrap();
+            let bits = |m: &Model| -> Vec<u32> {
+                m.user_factors
+                    .iter()
+                    .chain(m.item_factors.iter())
+                    .chain(&m.user_bias)
+                    .chain(&m.item_bias)
+                    .map(|x| x.to_bits())
+                    .collect()
+            };
+            assert_eq!(bits(&a), bits(&b), "{name} {model:?}");
+            assert_eq!(
+                a.history.last().map(|h| h.train_rmse.to_bits()),
+                b.history.last().map(|h| h.train_rmse.to_bits()),
+                "{name}"
+            );
+        }
     }
 }

@@ -74,7 +74,7 @@ pub struct RatingTriplets {
 impl Dataset {
     /// Every rating of this set once, in the set's row order.
     pub fn rating_triplets(&self) -> RatingTriplets {
-        let t = &self.triplets;
+        let t = &self.triplets();
         RatingTriplets {
             user_ids: t.users.iter().map(|&u| self.users.raw(u)).collect(),
             movie_ids: t.items.iter().map(|&i| self.items.raw(i)).collect(),

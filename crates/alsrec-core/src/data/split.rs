@@ -6,7 +6,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use serde::Deserialize;
 
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, Triplets};
 use crate::data::report::SplitReport;
 use crate::data::sparse::RowOrder;
 use crate::error::{Error, Result};
@@ -38,9 +38,10 @@ pub fn random_split(data: &Dataset, test_fraction: f64, seed: u64) -> Result<Spl
     let (test_rows, train_rows) = order.split_at_mut(n_test);
     test_rows.sort_unstable();
     train_rows.sort_unstable();
+    let t = data.triplets();
     Ok(Split {
-        train: data.subset(train_rows),
-        test: data.subset(test_rows),
+        train: data.with_triplets(t.select(train_rows)),
+        test: data.with_triplets(t.select(test_rows)),
     })
 }
 
@@ -129,6 +130,8 @@ fn user_rng(seed: u64, user: usize) -> Xoshiro256PlusPlus {
 
 /// Splits by `options.kind`; see [`SplitKind`].
 pub fn split(data: &Dataset, options: &SplitOptions) -> Result<(Split, SplitReport)> {
+    // The protocols are defined on file order: one file-order copy serves them and the subsets.
+    let t = &data.triplets();
     let in_test: Vec<bool> = match options.kind {
         SplitKind::Random => {
             check_fraction(options.test_fraction)?;
@@ -142,7 +145,7 @@ pub fn split(data: &Dataset, options: &SplitOptions) -> Result<(Split, SplitRepo
         }
         SplitKind::User => {
             check_fraction(options.test_fraction)?;
-            per_user_mask(data, options, |rows, u| {
+            per_user_mask(data, t, options, |rows, u| {
                 let n_test = held_out(rows.len(), options.test_fraction);
                 // partial_shuffle moves its random picks to the end of the slice and returns
                 // them: the slice's first n_test are the user's first ratings, not a sample.
@@ -150,9 +153,9 @@ pub fn split(data: &Dataset, options: &SplitOptions) -> Result<(Split, SplitRepo
                 chosen.to_vec()
             })
         }
-        SplitKind::Temporal => temporal_mask(data, options)?,
+        SplitKind::Temporal => temporal_mask(data, t, options)?,
     };
-    Ok(apply_mask(data, &in_test, options.cold_start.drops()))
+    Ok(apply_mask(data, t, &in_test, options.cold_start.drops()))
 }
 
 /// How many of a user's n ratings go to test: the rounded fraction, at least one, and never all.
@@ -164,10 +167,10 @@ fn held_out(n: usize, fraction: f64) -> usize {
 /// (and at least two) ratings, in parallel; marks the returned positions as test.
 fn per_user_mask(
     data: &Dataset,
+    t: &Triplets,
     options: &SplitOptions,
     choose: impl Fn(&mut [u32], usize) -> Vec<u32> + Sync,
 ) -> Vec<bool> {
-    let t = &data.triplets;
     let rows = RowOrder::new(data.users.len(), &t.users, &t.items);
     let min = options.min_ratings.max(2);
     let chosen: Vec<Vec<u32>> = (0..data.users.len())
@@ -189,8 +192,8 @@ fn per_user_mask(
     mask
 }
 
-fn temporal_mask(data: &Dataset, options: &SplitOptions) -> Result<Vec<bool>> {
-    let stamps = &data.triplets.timestamps;
+fn temporal_mask(data: &Dataset, t: &Triplets, options: &SplitOptions) -> Result<Vec<bool>> {
+    let stamps = &t.timestamps;
     if stamps.is_empty() {
         return Err(Error::invalid_argument(format!(
             "a temporal split needs timestamps, and {} has none",
@@ -209,7 +212,7 @@ fn temporal_mask(data: &Dataset, options: &SplitOptions) -> Result<Vec<bool>> {
         return Ok(mask);
     }
     check_fraction(options.test_fraction)?;
-    Ok(per_user_mask(data, options, |rows, _| {
+    Ok(per_user_mask(data, t, options, |rows, _| {
         // Latest last; the file order breaks ties so the result is unique.
         rows.sort_unstable_by_key(|&p| (stamps[p as usize], p));
         let n_test = held_out(rows.len(), options.test_fraction);
@@ -237,16 +240,22 @@ pub fn folds(
     for (rank, &p) in order.iter().enumerate() {
         fold[p] = (rank % k) as u32;
     }
+    let t = &data.triplets();
     Ok((0..k as u32)
         .map(|f| {
             let mask: Vec<bool> = fold.iter().map(|&x| x == f).collect();
-            apply_mask(data, &mask, drop_cold_start)
+            apply_mask(data, t, &mask, drop_cold_start)
         })
         .collect())
 }
 
-fn apply_mask(data: &Dataset, in_test: &[bool], drop_cold_start: bool) -> (Split, SplitReport) {
-    let t = &data.triplets;
+/// `t` is `data`'s file-order columns.
+fn apply_mask(
+    data: &Dataset,
+    t: &Triplets,
+    in_test: &[bool],
+    drop_cold_start: bool,
+) -> (Split, SplitReport) {
     let mut user_n = vec![0u32; data.users.len()];
     let mut item_n = vec![0u32; data.items.len()];
     for k in (0..t.len()).filter(|&k| !in_test[k]) {
@@ -277,8 +286,8 @@ fn apply_mask(data: &Dataset, in_test: &[bool], drop_cold_start: bool) -> (Split
     report.train_rows = train_rows.len();
     report.test_rows = test_rows.len();
     let mut split = Split {
-        train: data.subset(&train_rows),
-        test: data.subset(&test_rows),
+        train: data.with_triplets(t.select(&train_rows)),
+        test: data.with_triplets(t.select(&test_rows)),
     };
     split.train.report.split = Some(report.clone());
     split.test.report.split = Some(report.clone());
@@ -289,7 +298,6 @@ fn apply_mask(data: &Dataset, in_test: &[bool], drop_cold_start: bool) -> (Split
 mod tests {
     use super::*;
     use crate::data::catalog::Catalog;
-    use crate::data::dataset::Triplets;
     use crate::data::ids::IdMap;
     use crate::data::report::LoadReport;
     use std::sync::Arc;
@@ -325,7 +333,7 @@ mod tests {
     }
 
     fn test_rows(s: &Split) -> Vec<(u32, u32)> {
-        let t = &s.test.triplets;
+        let t = &s.test.triplets();
         t.users
             .iter()
             .copied()
@@ -416,15 +424,16 @@ mod tests {
             ..Default::default()
         };
         let (s, _) = split(&d, &o).unwrap();
+        let (train, test) = (s.train.triplets(), s.test.triplets());
         for u in 0..60usize {
-            let latest_train = (0..s.train.num_ratings())
-                .filter(|&k| s.train.triplets.users[k] as usize == u)
-                .map(|k| s.train.triplets.timestamps[k])
+            let latest_train = (0..train.len())
+                .filter(|&k| train.users[k] as usize == u)
+                .map(|k| train.timestamps[k])
                 .max()
                 .unwrap();
-            let earliest_test = (0..s.test.num_ratings())
-                .filter(|&k| s.test.triplets.users[k] as usize == u)
-                .map(|k| s.test.triplets.timestamps[k])
+            let earliest_test = (0..test.len())
+                .filter(|&k| test.users[k] as usize == u)
+                .map(|k| test.timestamps[k])
                 .min()
                 .unwrap();
             assert!(latest_train < earliest_test, "user {u}");
@@ -435,8 +444,8 @@ mod tests {
             ..Default::default()
         };
         let (s, _) = split(&d, &o).unwrap();
-        assert!(s.test.triplets.timestamps.iter().all(|&t| t >= 20_000));
-        assert!(s.train.triplets.timestamps.iter().all(|&t| t < 20_000));
+        assert!(s.test.triplets().timestamps.iter().all(|&t| t >= 20_000));
+        assert!(s.train.triplets().timestamps.iter().all(|&t| t < 20_000));
     }
 
     #[test]

@@ -22,7 +22,7 @@ impl Model {
         let items: Vec<Option<u32>> = (0..data.items.len() as u32)
             .map(|i| self.items.index(data.items.raw(i)))
             .collect();
-        let t = &data.triplets;
+        let t = &data.triplets();
         let mut mask = vec![false; t.len()];
         mask.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
             let base = c * CHUNK;

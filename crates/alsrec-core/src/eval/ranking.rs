@@ -72,7 +72,7 @@ pub fn ranking_metrics_of(
         let rel: Vec<u32> = cols
             .iter()
             .zip(vals)
-            .filter(|(_, &r)| r >= threshold)
+            .filter(|(_, r)| *r >= threshold)
             .map(|(&c, _)| model.items.index(test.items.raw(c)).unwrap_or(u32::MAX))
             .collect();
         if !rel.is_empty() {

@@ -62,7 +62,7 @@ pub(crate) fn error_sums(model: &Model, data: &Dataset) -> [f64; 3] {
 pub(crate) fn row_error_sums(model: &Model, data: &Dataset, u: usize, implicit: bool) -> [f64; 3] {
     let (cols, vals) = data.by_user.row(u);
     let mut acc = [0.0; 3];
-    for (j, (&i, &r)) in cols.iter().zip(vals).enumerate() {
+    for (j, (&i, r)) in cols.iter().zip(vals).enumerate() {
         // The movie vectors are scattered: fetch a few ahead so the misses overlap.
         if let Some(&ahead) = cols.get(j + 8) {
             crate::kernels::dense::prefetch_vector(&model.item_factors, ahead as usize, model.k);

@@ -7,6 +7,7 @@ pub mod new_user;
 pub mod partial_fit;
 
 use crate::als::row::{ExplicitRow, FullPrior, Gathered, ImplicitRow, RowScratch};
+use crate::data::sparse::RowValues;
 use crate::error::{Error, Result};
 use crate::kernels::isa::{lane_stride, Isa};
 use crate::model::config::ModelKind;
@@ -21,9 +22,9 @@ pub struct Factorized {
 
 impl Model {
     /// The fixed movie rows for a user's ratings (dense movie indices).
-    pub fn movie_rows(&self, items: &[u32], ratings: &[f32]) -> Gathered {
+    pub fn movie_rows(&self, items: &[u32], ratings: RowValues<'_>) -> Gathered {
         let mut rows = Gathered::new(self.k);
-        for (&i, &r) in items.iter().zip(ratings) {
+        for (&i, r) in items.iter().zip(ratings) {
             rows.push(self.item_vector(i as usize), self.item_bias[i as usize], r);
         }
         rows

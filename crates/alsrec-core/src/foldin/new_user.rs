@@ -1,6 +1,7 @@
 //! Recommendations for a visitor the model has never seen, from a few ratings and/or liked
 //! genres: fold the visitor in with the movies fixed, then rank as for a known user.
 use crate::als::row::{Gathered, Neighbours};
+use crate::data::sparse::RowValues;
 use crate::error::{Error, Result};
 use crate::model::config::ModelKind;
 use crate::model::Model;
@@ -79,7 +80,7 @@ impl Model {
             return Ok(Vec::new());
         };
         let (items, ratings) = user.by_movie();
-        let mut rows = ranker.movie_rows(&items, &ratings);
+        let mut rows = ranker.movie_rows(&items, RowValues::Plain(&ratings));
         if !user.genres.is_empty() {
             let top = index.rating_range.1;
             let liked = |i: usize| self.item_genres(i).iter().any(|g| user.genres.contains(g));
@@ -124,7 +125,7 @@ impl Model {
             }
         }
         let (items, ratings) = user.by_movie();
-        let mut rows = self.movie_rows(&items, &ratings);
+        let mut rows = self.movie_rows(&items, RowValues::Plain(&ratings));
         self.genre_rows(&user.genres, hi, index, &mut rows);
         if rows.is_empty() {
             return Err(Error::invalid_argument(
@@ -160,7 +161,9 @@ impl Model {
         }
         let admission = self.admission(&seen, &filter, index);
         let (q, base) = index.rank.query(self, &u, b, user.items.len(), &x);
-        let liked = index.series.liked_members(&user.items, &user.ratings);
+        let liked = index
+            .series
+            .liked_members(&user.items, RowValues::Plain(&user.ratings));
         Ok(self.list_for(&q, base, &admission, &liked, (&u, b), options, index))
     }
 }

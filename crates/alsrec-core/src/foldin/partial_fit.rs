@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::als::row::Gathered;
-use crate::data::sparse::Csr;
+use crate::data::sparse::{Csr, RowValues, Values};
 use crate::error::{Error, Result};
 use crate::ingest::numbers::MAX_ID;
 use crate::model::Model;
@@ -266,7 +266,7 @@ fn refresh_variances(model: &mut Model, users: &[u32], new_items: std::ops::Rang
     for i in new_items {
         let (cols, vals) = by_item.row(i);
         let mut rows = Gathered::new(k);
-        for (&u, &r) in cols.iter().zip(vals) {
+        for (&u, r) in cols.iter().zip(vals) {
             rows.push(
                 model.user_vector(u as usize),
                 model.user_bias[u as usize],
@@ -310,7 +310,7 @@ fn merge_rows(old: &Csr, rows: usize, ncols: usize, add: &[(u32, u32, f32)]) -> 
         let (cols, vals) = if r < old.nrows() {
             old.row(r)
         } else {
-            (&[][..], &[][..])
+            (&[][..], RowValues::Plain(&[]))
         };
         let start = a;
         while a < add.len() && add[a].0 as usize == r {
@@ -329,7 +329,7 @@ fn merge_rows(old: &Csr, rows: usize, ncols: usize, add: &[(u32, u32, f32)]) -> 
                 q += 1;
             } else {
                 indices.push(cols[p]);
-                values.push(vals[p]);
+                values.push(vals.get(p));
                 p += 1;
             }
         }
@@ -338,7 +338,7 @@ fn merge_rows(old: &Csr, rows: usize, ncols: usize, add: &[(u32, u32, f32)]) -> 
     Csr {
         indptr,
         indices,
-        values,
+        values: Values::new(values),
         ncols,
     }
 }

@@ -60,9 +60,11 @@ fn reads_movielens_csv_with_ids_in_first_appearance_order() {
     assert_eq!(d.num_ratings(), 3);
     assert_eq!(d.users.raw_ids(), &[10, 3]);
     assert_eq!(d.items.raw_ids(), &[5, 7]);
-    assert_eq!(d.triplets.timestamps, vec![100, 101, 102]);
-    assert_eq!(d.by_user.row(0), (&[0u32, 1][..], &[4.0f32, 0.5][..]));
-    assert_eq!(d.by_item.row(0), (&[0u32, 1][..], &[4.0f32, 3.5][..]));
+    assert_eq!(d.triplets().timestamps, vec![100, 101, 102]);
+    assert_eq!(d.by_user.row(0).0, [0u32, 1]);
+    assert_eq!(d.by_user.row(0).1.to_vec(), [4.0f32, 0.5]);
+    assert_eq!(d.by_item.row(0).0, [0u32, 1]);
+    assert_eq!(d.by_item.row(0).1.to_vec(), [4.0f32, 3.5]);
     assert_eq!(d.report.format, "movielens-csv");
     assert_eq!((d.report.min_rating, d.report.max_rating), (0.5, 4.0));
     assert!((d.report.density - 0.75).abs() < 1e-12);
@@ -138,8 +140,8 @@ fn reads_a_mapped_file_by_column_names_or_positions() {
     .unwrap();
     let d = load_ratings(&f, Some(&mapping), &LoadOptions::default()).unwrap();
     assert_eq!(d.num_ratings(), 2);
-    assert_eq!(d.triplets.ratings, vec![2.5, 10.0]);
-    assert_eq!(d.triplets.timestamps, vec![99, 100]);
+    assert_eq!(d.triplets().ratings, vec![2.5, 10.0]);
+    assert_eq!(d.triplets().timestamps, vec![99, 100]);
     let by_name_without_header: ColumnMapping =
         serde_json::from_str(r#"{"header":false,"user":"a","item":1,"rating":2}"#).unwrap();
     assert_eq!(
@@ -267,7 +269,7 @@ fn duplicates_keep_the_latest_rating() {
     assert_eq!(d.num_ratings(), 3);
     assert_eq!(d.by_user.get(0, 0), Some(1.0));
     // File order survives among the kept rows.
-    assert_eq!(d.triplets.ratings, vec![1.0, 2.0, 3.0]);
+    assert_eq!(d.triplets().ratings, vec![1.0, 2.0, 3.0]);
 }
 
 #[test]
@@ -327,7 +329,7 @@ fn the_result_does_not_depend_on_the_thread_count() {
     let (a, b) = (load(1), load(4));
     assert_eq!(a.users.raw_ids(), b.users.raw_ids());
     assert_eq!(a.items.raw_ids(), b.items.raw_ids());
-    assert_eq!(a.triplets.ratings, b.triplets.ratings);
+    assert_eq!(a.triplets().ratings, b.triplets().ratings);
     assert_eq!(a.by_item.indices, b.by_item.indices);
     assert_eq!(a.report.duplicates, b.report.duplicates);
     assert!(a.report.duplicates > 0);

@@ -117,7 +117,7 @@ fn write_ids(
 /// does not fit 32 bits), `rating` (float) and, when the data has them, `timestamp` (bigint,
 /// Unix seconds), in the data's order. Written atomically.
 pub fn write_ratings(data: &Dataset, path: &Path) -> Result<()> {
-    let t = &data.triplets;
+    let t = &data.triplets();
     let (users, items) = (data.users.raw_ids(), data.items.raw_ids());
     let (u32ok, i32ok) = (fits_i32(users), fits_i32(items));
     let has_ts = !t.timestamps.is_empty();

@@ -606,7 +606,7 @@ pub fn import_spark(dir: &Path, options: &ImportOptions) -> Result<(Model, Impor
     let (mut rows, mut cols, mut vals) = (Vec::new(), Vec::new(), Vec::new());
     let mut dropped = 0usize;
     if let Some(data) = options.ratings {
-        let t = &data.triplets;
+        let t = &data.triplets();
         rows.reserve(t.len());
         cols.reserve(t.len());
         vals.reserve(t.len());
@@ -667,7 +667,7 @@ pub fn import_spark(dir: &Path, options: &ImportOptions) -> Result<(Model, Impor
 /// model knows of the pair (μ and the other side's bias), as Spark with `coldStartStrategy`
 /// "nan" would not predict at all. Explicit models only.
 pub fn errors_by_id(model: &Model, data: &Dataset) -> (f64, f64) {
-    let t = &data.triplets;
+    let t = &data.triplets();
     let (mut se, mut ae) = (0f64, 0f64);
     for ((&u, &i), &r) in t.users.iter().zip(&t.items).zip(&t.ratings) {
         let mu = model.users.index(data.users.raw(u)).map(|x| x as usize);

@@ -7,6 +7,7 @@
 #[cfg(target_arch = "x86_64")]
 use super::dense::hsum8;
 use super::isa::Isa;
+use crate::data::sparse::RowValues;
 
 /// The per-row weights of [`weighted_gram_apply`]: w_r, and a_r (zero when `offsets` is None).
 #[derive(Clone, Copy)]
@@ -193,7 +194,7 @@ pub struct IndexedRows<'a> {
 pub fn indexed_apply(
     isa: Isa,
     rows: IndexedRows<'_>,
-    ratings: &[f32],
+    ratings: RowValues<'_>,
     weights: PassWeights,
     p: &[f32],
     y: &mut [f32],
@@ -213,7 +214,7 @@ pub fn indexed_apply(
             return;
         }
     }
-    for (&c, &r) in cols.iter().zip(ratings) {
+    for (&c, r) in cols.iter().zip(ratings) {
         let g = &m[(c - first) as usize * kl..((c - first) as usize + 1) * kl];
         let d = super::dense::dot(g, &p[..kl]);
         super::dense::axpy(weights.coef(r, d), g, &mut y[..kl]);
@@ -232,7 +233,7 @@ pub fn indexed_apply(
 #[target_feature(enable = "avx2,fma")]
 unsafe fn indexed_apply_avx2(
     IndexedRows { m, kl, cols, first }: IndexedRows<'_>,
-    ratings: &[f32],
+    ratings: RowValues<'_>,
     weights: PassWeights,
     p: &[f32],
     y: &mut [f32],
@@ -244,13 +245,13 @@ unsafe fn indexed_apply_avx2(
     let lambda_alpha = _mm256_set1_ps(weights.lambda * weights.alpha);
     let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let mut coef = [0f32; 8];
-    for (gc, gr) in cols.chunks(8).zip(ratings.chunks(8)) {
+    for (g, gc) in cols.chunks(8).enumerate() {
         let n = gc.len();
         let mut rp = [base.add((gc[0] - first) as usize * kl); 8];
         let mut r8 = [0f32; 8];
         for j in 0..n {
             rp[j] = base.add((gc[j] - first) as usize * kl);
-            r8[j] = gr[j];
+            r8[j] = ratings.get(g * 8 + j);
         }
         let mut acc = [_mm256_setzero_ps(); 8];
         for c in (0..kl).step_by(8) {
@@ -467,7 +468,7 @@ mod indexed_tests {
                         cols: &cols,
                         first,
                     };
-                    indexed_apply(isa, rows, &ratings, weights, &p, &mut y);
+                    indexed_apply(isa, rows, RowValues::Plain(&ratings), weights, &p, &mut y);
                     for (c, (&got, &want)) in y.iter().zip(&want).enumerate() {
                         assert!(
                             (got as f64 - want).abs() < 1e-3,
@@ -519,7 +520,7 @@ mod indexed_tests {
                     cols: c,
                     first: 0,
                 };
-                indexed_apply(Isa::detected(), rows, r, weights, pi, yi);
+                indexed_apply(Isa::detected(), rows, RowValues::Plain(r), weights, pi, yi);
             }
             best = best.min(t.elapsed().as_nanos() as f64 / (256 * per) as f64);
         }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::catalog::Catalog;
 use crate::data::ids::IdMap;
-use crate::data::sparse::Csr;
+use crate::data::sparse::{Csr, Values};
 use crate::data::MAX_ABS_VALUE;
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::checksum::{crc32c, crc32c_update};
@@ -211,7 +211,12 @@ fn sections(model: &Model) -> Vec<(&'static str, &'static str, Cow<'_, [u8]>)> {
         ("genreFactors", "f32", to_le(&model.genre_factors)),
         ("seenIndptr", "u64", Cow::Owned(to_le(&indptr).into_owned())),
         ("seenIndices", "u32", to_le(&s.indices)),
-        ("seenValues", "f32", to_le(&s.values)),
+        // Decoded: the file format keeps f32 ratings whatever the layout in memory.
+        (
+            "seenValues",
+            "f32",
+            Cow::Owned(s.values.iter().flat_map(f32::to_le_bytes).collect()),
+        ),
     ];
     if let Some(r) = &model.ranker {
         parts.push(("rankerUserFactors", "f32", to_le(&r.user_factors)));
@@ -801,7 +806,7 @@ fn build(b: &[u8], h: Header, end: usize) -> Result<Model> {
         seen: Arc::new(Csr {
             indptr,
             indices,
-            values: seen_values,
+            values: Values::new(seen_values),
             ncols: n,
         }),
         history: epoch_stats(h.history),

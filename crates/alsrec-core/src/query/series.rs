@@ -8,6 +8,7 @@
 //! (`src/reader/series.ts` ports [`series_key`]; both are tested on the same titles).
 use std::collections::HashMap;
 
+use crate::data::sparse::RowValues;
 use crate::model::Model;
 
 /// A series of more members than this is a common word, not a franchise ("Love", "Night").
@@ -107,15 +108,15 @@ impl Series {
 
     /// The movies sharing a series with a film the user liked (rated at or above their own mean
     /// rating), sorted and distinct; the liked films themselves are included.
-    pub fn liked_members(&self, items: &[u32], ratings: &[f32]) -> Vec<u32> {
+    pub fn liked_members(&self, items: &[u32], ratings: RowValues<'_>) -> Vec<u32> {
         if self.members.is_empty() || items.is_empty() {
             return Vec::new();
         }
-        let mean = ratings.iter().map(|&r| r as f64).sum::<f64>() / ratings.len() as f64;
+        let mean = ratings.iter().map(|r| r as f64).sum::<f64>() / ratings.len() as f64;
         let mut series: Vec<u32> = items
             .iter()
             .zip(ratings)
-            .filter(|(_, &r)| r as f64 >= mean)
+            .filter(|(_, r)| *r as f64 >= mean)
             .filter_map(|(&i, _)| self.of_item.get(i as usize).copied())
             .filter(|&s| s != u32::MAX)
             .collect();
@@ -154,11 +155,17 @@ mod tests {
         };
         // Mean 3: item 0 (4★) is liked, item 2 (2★) is not.
         assert_eq!(
-            series.liked_members(&[0, 2, 4], &[4.0, 2.0, 3.0]),
+            series.liked_members(&[0, 2, 4], RowValues::Plain(&[4.0, 2.0, 3.0])),
             vec![0, 1]
         );
-        assert_eq!(series.liked_members(&[], &[]), Vec::<u32>::new());
+        assert_eq!(
+            series.liked_members(&[], RowValues::Plain(&[])),
+            Vec::<u32>::new()
+        );
         // Equal ratings (implicit data): all are liked.
-        assert_eq!(series.liked_members(&[1, 3], &[1.0, 1.0]), vec![0, 1, 2, 3]);
+        assert_eq!(
+            series.liked_members(&[1, 3], RowValues::Plain(&[1.0, 1.0])),
+            vec![0, 1, 2, 3]
+        );
     }
 }

@@ -230,7 +230,7 @@ impl Model {
         self.seen
             .values
             .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
             })
     }

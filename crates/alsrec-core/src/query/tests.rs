@@ -240,7 +240,7 @@ fn fold_in_is_the_training_update_bit_for_bit_for_every_kind_and_option() {
             for i in 0..model.num_items() {
                 let (users, vals) = data.by_item.row(i);
                 let mut rows = crate::als::row::Gathered::new(model.k);
-                for (&u, &r) in users.iter().zip(vals) {
+                for (&u, r) in users.iter().zip(vals) {
                     let u = u as usize;
                     rows.push(model.user_vector(u), model.user_bias[u], r);
                 }
@@ -777,7 +777,7 @@ fn baselines_rank_by_popularity_and_by_damped_mean() {
     let mu = toprated.mu as f64;
     for i in 0..toprated.num_items() {
         let (_, r) = data.by_item.row(i);
-        let damped = mu + r.iter().map(|&x| x as f64 - mu).sum::<f64>() / (r.len() as f64 + 10.0);
+        let damped = mu + r.iter().map(|x| x as f64 - mu).sum::<f64>() / (r.len() as f64 + 10.0);
         assert!((toprated.predict(0, i) as f64 - damped).abs() < 1e-4);
     }
     assert!(toprated.history[0].train_rmse.is_finite());
@@ -795,7 +795,7 @@ fn baselines_rank_by_popularity_and_by_damped_mean() {
 
 /// [`dataset_watched`] with titles that make 20 series of four ("Saga Dd: Chapter 2 (1990)").
 fn dataset_with_series() -> Dataset {
-    let data = dataset_watched(0.6, 0.25);
+    let mut data = dataset_watched(0.6, 0.25);
     let mut catalog = Catalog::new();
     for m in &data.catalog.movies {
         let i = m.id - 1000;
@@ -812,10 +812,8 @@ fn dataset_with_series() -> Dataset {
         );
         catalog.push(m.id, title, &genres);
     }
-    Dataset {
-        catalog: Arc::new(catalog),
-        ..data
-    }
+    data.catalog = Arc::new(catalog);
+    data
 }
 
 /// A 6-factor model with a 6-factor ranker of `ranker`'s other settings, sized for these sets.
@@ -1213,7 +1211,7 @@ fn a_visitors_explanation_is_explain_of_the_folded_in_row() {
         let visitor = NewUser {
             // Out of movie order: the fold-in sorts them as a trained row holds them.
             items: cols.iter().rev().copied().collect(),
-            ratings: vals.iter().rev().copied().collect(),
+            ratings: vals.iter().rev().collect(),
             genres: Vec::new(),
         };
         let (x, b) = model.fold_in_new_user(&visitor, &index).unwrap();

@@ -197,7 +197,7 @@ pub fn exercise_ratings(bytes: &[u8]) -> Result<Verdict, String> {
         match loaded {
             Ok(d) => {
                 verdict = Verdict::Accepted;
-                let t = &d.triplets;
+                let t = &d.triplets();
                 if t.users.iter().any(|&u| u as usize >= d.users.len())
                     || t.items.iter().any(|&i| i as usize >= d.items.len())
                 {

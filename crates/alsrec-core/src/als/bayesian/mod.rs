@@ -282,7 +282,7 @@ impl<'a> Chain<'a> {
             let (cols, vals) = t.by_user.row(u);
             let x = &uf[u * k..(u + 1) * k];
             let mut acc = [0.0; 2];
-            for (&i, &r) in cols.iter().zip(vals) {
+            for (&i, r) in cols.iter().zip(vals) {
                 let i = i as usize;
                 let p = model.mu + ub[u] + vb[i] + dot(x, &vf[i * k..(i + 1) * k]);
                 let e = (r - p) as f64;

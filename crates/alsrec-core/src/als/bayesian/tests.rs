@@ -46,7 +46,7 @@ fn a_row_draw_follows_its_conjugate_posterior() {
     let mut h = DVector::<f64>::zeros(k + 1);
     for j in 0..3 {
         let v = [movies[2 * j] as f64, movies[2 * j + 1] as f64, 1.0];
-        let t = ratings.values[j] as f64 - mu as f64 - movie_bias[j] as f64;
+        let t = ratings.values.get(j) as f64 - mu as f64 - movie_bias[j] as f64;
         for a in 0..=k {
             h[a] += noise as f64 * t * v[a];
             for b in 0..=k {

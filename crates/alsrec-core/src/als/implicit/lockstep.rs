@@ -255,7 +255,7 @@ impl Lockstep<'_> {
                     indexed_apply(
                         self.isa,
                         tile_rows,
-                        &vals[start..end],
+                        vals.sub(start, end),
                         weights,
                         &dir[i * kl..(i + 1) * kl],
                         o,

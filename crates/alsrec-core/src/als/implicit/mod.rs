@@ -190,7 +190,7 @@ impl ImplicitStep<'_> {
         isa.run(
             #[inline(always)]
             || {
-                for (j, (&c, &r)) in cols.iter().zip(vals).enumerate() {
+                for (j, (&c, r)) in cols.iter().zip(vals).enumerate() {
                     if let Some(&ahead) = cols.get(j + PREFETCH_AHEAD) {
                         prefetch_vector(self.other_factors, ahead as usize, k);
                     }
@@ -255,7 +255,7 @@ impl ImplicitStep<'_> {
             s.weights.resize(padded_rows, 0.0);
             s.rhs_weights.resize(padded_rows, 0.0);
         }
-        for (slot, (&c, &r)) in cols.iter().zip(vals).enumerate() {
+        for (slot, (&c, r)) in cols.iter().zip(vals).enumerate() {
             if let Some(&ahead) = cols.get(slot + PREFETCH_AHEAD) {
                 prefetch_vector(self.other_factors, ahead as usize, k);
             }
@@ -284,12 +284,10 @@ impl ImplicitStep<'_> {
         let (cols, vals) = self.ratings.row(row);
         s.gram.fill(0.0);
         s.rhs.fill(0.0);
-        for (start, (chunk_cols, chunk_vals)) in (0..)
-            .step_by(CHUNK)
-            .zip(cols.chunks(CHUNK).zip(vals.chunks(CHUNK)))
-        {
+        for (start, chunk_cols) in (0..).step_by(CHUNK).zip(cols.chunks(CHUNK)) {
+            let chunk_vals = vals.sub(start, start + chunk_cols.len());
             // Rows √(λ α r)·y, so the block's Gram matrix is λ Σ (c − 1) y yᵀ.
-            for (slot, (&c, &r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
+            for (slot, (&c, r)) in chunk_cols.iter().zip(chunk_vals).enumerate() {
                 if let Some(&ahead) = cols.get(start + slot + PREFETCH_AHEAD) {
                     prefetch_vector(self.other_factors, ahead as usize, k);
                 }
@@ -501,7 +499,7 @@ mod tests {
             let v = &x[row * k..(row + 1) * k];
             let (cols, vals) = ratings.row(row);
             let mut want = [0.0; 3];
-            for (&c, &r) in cols.iter().zip(vals) {
+            for (&c, r) in cols.iter().zip(vals) {
                 let s = dot(&other[c as usize * k..(c as usize + 1) * k], v);
                 let e = (1.0 - s) as f64;
                 want[0] += e * e;
