@@ -690,7 +690,7 @@ impl Query<'_> {
         else {
             return;
         };
-        if *groups != G || cq.packed.len() < G || G % 4 != 0 {
+        if *groups != G || cq.packed.len() < G || !G.is_multiple_of(4) {
             return;
         }
         let blocks = end.div_ceil(LANES);
@@ -772,7 +772,7 @@ impl Query<'_> {
         end: usize,
         dot: std::arch::x86_64::__m256,
         extra: std::arch::x86_64::__m256,
-        mut threshold: f32,
+        threshold: f32,
         visit: &mut impl FnMut(usize, f32, f32) -> f32,
     ) -> f32 {
         use std::arch::x86_64::*;
@@ -791,30 +791,22 @@ impl Query<'_> {
             ),
         );
         let upper = _mm256_add_ps(approx, eps);
-        let mut hits = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(
+        let hits = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(
             upper,
             _mm256_set1_ps(threshold),
         )) as u32;
         if hits == 0 {
             return threshold;
         }
-        let lower = _mm256_sub_ps(approx, eps);
-        let (mut lo, mut up) = ([0f32; LANES], [0f32; LANES]);
-        _mm256_storeu_ps(lo.as_mut_ptr(), lower);
-        _mm256_storeu_ps(up.as_mut_ptr(), upper);
-        while hits != 0 {
-            let lane = hits.trailing_zeros() as usize;
-            hits &= hits - 1;
-            let p = p0 + lane;
-            if p >= end {
-                break;
-            }
-            // The threshold rises as the scan goes: later lanes are tested against it.
-            if up[lane] >= threshold {
-                threshold = visit(p, lo[lane], up[lane]);
-            }
-        }
-        threshold
+        visit_lanes(
+            p0,
+            end,
+            hits,
+            _mm256_sub_ps(approx, eps),
+            upper,
+            threshold,
+            visit,
+        )
     }
 }
 
@@ -845,6 +837,7 @@ unsafe fn visit_lanes(
         if p >= end {
             break;
         }
+        // The threshold rises as the scan goes: later lanes are tested against it.
         if up[lane] >= threshold {
             threshold = visit(p, lo[lane], up[lane]);
         }

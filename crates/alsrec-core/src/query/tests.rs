@@ -1075,6 +1075,40 @@ fn list_bits(list: &[crate::query::topn::Scored]) -> Vec<(u32, u32, u32)> {
         .collect()
 }
 
+/// Lists to compare between two ways of computing them: the defaults, a one-film list, `wide`
+/// (a long list), a diversified genre list over every movie, and one with every filter.
+fn option_cases(model: &Model, wide: RecommendOptions) -> Vec<RecommendOptions> {
+    let comedy = model.genre_by_name("comedy").unwrap();
+    vec![
+        RecommendOptions::default(),
+        RecommendOptions {
+            n: 1,
+            ..RecommendOptions::default()
+        },
+        wide,
+        RecommendOptions {
+            n: 7,
+            diversity: 0.4,
+            filter: Filter {
+                min_ratings: Some(0),
+                genres: vec![comedy],
+                ..Filter::default()
+            },
+            ..RecommendOptions::default()
+        },
+        RecommendOptions {
+            n: 4,
+            filter: Filter {
+                min_ratings: Some(30),
+                years: Some((1985, 2000)),
+                candidates: Some((0..model.num_items() as u32).step_by(3).collect()),
+                ..Filter::default()
+            },
+            ..RecommendOptions::default()
+        },
+    ]
+}
+
 #[test]
 fn the_half_precision_first_pass_gives_the_exact_lists_of_every_query() {
     let data = dataset_with_series();
@@ -1104,39 +1138,14 @@ fn the_half_precision_first_pass_gives_the_exact_lists_of_every_query() {
             scan: None,
             ..index.clone()
         };
-        let comedy = model.genre_by_name("comedy").unwrap();
-        let cases = [
-            RecommendOptions::default(),
-            RecommendOptions {
-                n: 1,
-                ..RecommendOptions::default()
-            },
+        let cases = option_cases(
+            model,
             RecommendOptions {
                 n: 500,
                 exclude_seen: false,
                 ..RecommendOptions::default()
             },
-            RecommendOptions {
-                n: 7,
-                diversity: 0.4,
-                filter: Filter {
-                    min_ratings: Some(0),
-                    genres: vec![comedy],
-                    ..Filter::default()
-                },
-                ..RecommendOptions::default()
-            },
-            RecommendOptions {
-                n: 4,
-                filter: Filter {
-                    min_ratings: Some(30),
-                    years: Some((1985, 2000)),
-                    candidates: Some((0..model.num_items() as u32).step_by(3).collect()),
-                    ..Filter::default()
-                },
-                ..RecommendOptions::default()
-            },
-        ];
+        );
         for o in &cases {
             for u in 0..model.num_users() {
                 let fast = model.recommend(u, o, &index).unwrap();
@@ -1295,14 +1304,9 @@ fn batch_lists_by_the_byte_scan_are_the_blocked_products_bit_for_bit() {
             batch_scan: BatchScan::Never,
             ..index.clone()
         };
-        let comedy = model.genre_by_name("comedy").unwrap();
         let users: Vec<u32> = (0..model.num_users() as u32).rev().collect();
-        let cases = [
-            RecommendOptions::default(),
-            RecommendOptions {
-                n: 1,
-                ..RecommendOptions::default()
-            },
+        let cases = option_cases(
+            model,
             RecommendOptions {
                 n: 300,
                 exclude_seen: false,
@@ -1312,27 +1316,7 @@ fn batch_lists_by_the_byte_scan_are_the_blocked_products_bit_for_bit() {
                 },
                 ..RecommendOptions::default()
             },
-            RecommendOptions {
-                n: 7,
-                diversity: 0.4,
-                filter: Filter {
-                    min_ratings: Some(0),
-                    genres: vec![comedy],
-                    ..Filter::default()
-                },
-                ..RecommendOptions::default()
-            },
-            RecommendOptions {
-                n: 4,
-                filter: Filter {
-                    min_ratings: Some(30),
-                    years: Some((1985, 2000)),
-                    candidates: Some((0..model.num_items() as u32).step_by(3).collect()),
-                    ..Filter::default()
-                },
-                ..RecommendOptions::default()
-            },
-        ];
+        );
         for tile in [8, 40, 4096] {
             let scanned = QueryStats {
                 batch_scan: BatchScan::Always { tile },
