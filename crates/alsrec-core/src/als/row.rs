@@ -14,7 +14,7 @@
 
 use crate::kernels::dense::{
     axpy, cholesky_solve, cholesky_upper, copy_row, dot_isa, gram_accumulate,
-    gram_accumulate_ahead, padded, prefetch_vector, rhs_and_column_sums, Lookahead,
+    gram_accumulate_ahead, padded, prefetch_value, prefetch_vector, rhs_and_column_sums, Lookahead,
 };
 use crate::kernels::isa::{lane_stride, Isa};
 
@@ -110,12 +110,13 @@ impl Neighbours for IndexedRow<'_> {
         // few ratings ahead lets its cache misses overlap the current work.
         if let Some(&ahead) = self.cols.get(j) {
             prefetch_vector(self.factors, ahead as usize, self.k);
+            prefetch_value(self.bias, ahead as usize);
         }
     }
     #[inline(always)]
     fn lookahead(&self, from: usize) -> Lookahead<'_> {
         let rest = &self.cols[from.min(self.cols.len())..];
-        Lookahead::new(self.factors, self.k, rest, self.next_row)
+        Lookahead::new(self.factors, self.bias, self.k, rest, self.next_row)
     }
 }
 

@@ -35,6 +35,12 @@ pub fn gram_accumulate_ahead(
     assert!(block.len() >= rows * kp && gram.len() >= kp * kp);
     #[cfg(target_arch = "x86_64")]
     {
+        if isa.has_avx512() {
+            // SAFETY: the token proves AVX-512F, AVX2 and FMA, and the asserts above bound every
+            // access the kernel makes.
+            unsafe { gram_avx512(block.as_ptr(), rows, kp, gram.as_mut_ptr(), ahead) };
+            return;
+        }
         if isa.has_avx2_fma() {
             // SAFETY: the token proves AVX2 and FMA, and the asserts above bound every access the
             // kernel makes.
@@ -50,15 +56,25 @@ pub fn gram_accumulate_ahead(
 /// memory round trips then overlap arithmetic instead of stalling the gather.
 pub struct Lookahead<'a> {
     factors: &'a [f32],
+    /// The other side's biases (empty for implicit models): the gather reads one per vector,
+    /// scattered like the vectors.
+    bias: &'a [f32],
     k: usize,
     pending: &'a [u32],
     then: &'a [u32],
 }
 
 impl<'a> Lookahead<'a> {
-    pub fn new(factors: &'a [f32], k: usize, pending: &'a [u32], then: &'a [u32]) -> Self {
+    pub fn new(
+        factors: &'a [f32],
+        bias: &'a [f32],
+        k: usize,
+        pending: &'a [u32],
+        then: &'a [u32],
+    ) -> Self {
         Self {
             factors,
+            bias,
             k,
             pending,
             then,
@@ -66,7 +82,7 @@ impl<'a> Lookahead<'a> {
     }
 
     pub fn none() -> Self {
-        Self::new(&[], 0, &[], &[])
+        Self::new(&[], &[], 0, &[], &[])
     }
 
     /// Prefetches the next `n` vectors (fewer when the list runs out).
@@ -83,8 +99,22 @@ impl<'a> Lookahead<'a> {
                 return;
             };
             prefetch_vector(self.factors, c as usize, self.k);
+            prefetch_value(self.bias, c as usize);
         }
     }
+}
+
+/// Hints the cache line of `values[i]` into L1, if `i` is inside `values`.
+#[inline(always)]
+pub fn prefetch_value(values: &[f32], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v) = values.get(i) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: prefetch never faults; the address is a live reference anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(v as *const f32 as *const i8) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (values, i);
 }
 
 /// Adds Σ_r t_r x_r to `rhs` and Σ_r x_r to `col_sum` over the first `rows` rows of `block`
@@ -261,6 +291,86 @@ unsafe fn gram_avx2(
     }
 }
 
+/// The AVX-512 body of [`gram_avx2`], bit for bit: 8 rows × 32 columns per tile (16 zmm
+/// accumulators; per block row 2 loads and 8 broadcasts feed 16 FMAs), half the instructions of
+/// the 4 × 16 ymm tiles. Every entry it writes is the same FMA chain over the block's rows,
+/// started from zero and then added to `gram`, as in [`gram_avx2`], and the diagonal 4 × 8 tiles
+/// (even and odd rows in separate chains) are [`gram_tile_4x8`] itself, so the two bodies agree
+/// in every bit and training does not depend on which one the CPU runs.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa)
+/// token for them); otherwise as [`gram_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn gram_avx512(
+    block: *const f32,
+    rows: usize,
+    kp: usize,
+    gram: *mut f32,
+    ahead: &mut Lookahead,
+) {
+    // About one lookahead vector per block row over the whole product, as in `gram_avx2`.
+    let per_pair = rows.div_ceil((kp / 8).max(1));
+    for i0 in (0..kp).step_by(8) {
+        ahead.advance(per_pair);
+        // `gram_avx2` starts each band of 4 rows at its diagonal's 8-column chunk: where that
+        // chunk is the second half of a 16-column tile, with the even/odd 4 × 8 tile.
+        let mut j0 = i0;
+        if i0 % LANES != 0 {
+            gram_tile_4x8(block, rows, kp, gram, i0, i0);
+            gram_tile_4x8(block, rows, kp, gram, i0 + 4, i0);
+            j0 += 8;
+        }
+        while j0 + 2 * LANES <= kp {
+            gram_tile_8xw::<2>(block, rows, kp, gram, i0, j0);
+            j0 += 2 * LANES;
+        }
+        if j0 < kp {
+            gram_tile_8xw::<1>(block, rows, kp, gram, i0, j0);
+        }
+    }
+}
+
+/// Rows `i0..i0 + 8` × columns `j0..j0 + 16 W` of the Gram matrix, one FMA chain per entry.
+///
+/// # Safety
+/// As [`gram_avx512`]; the tile lies inside the `kp × kp` Gram matrix.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+unsafe fn gram_tile_8xw<const W: usize>(
+    block: *const f32,
+    rows: usize,
+    kp: usize,
+    gram: *mut f32,
+    i0: usize,
+    j0: usize,
+) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm512_setzero_ps(); W]; 8];
+    let mut row = block;
+    for _ in 0..rows {
+        let mut b = [_mm512_setzero_ps(); W];
+        for (w, bw) in b.iter_mut().enumerate() {
+            *bw = _mm512_loadu_ps(row.add(j0 + w * LANES));
+        }
+        for (t, acc_t) in acc.iter_mut().enumerate() {
+            let s = _mm512_set1_ps(*row.add(i0 + t));
+            for w in 0..W {
+                acc_t[w] = _mm512_fmadd_ps(s, b[w], acc_t[w]);
+            }
+        }
+        row = row.add(kp);
+    }
+    for (t, acc_t) in acc.iter().enumerate() {
+        for (w, &a) in acc_t.iter().enumerate() {
+            let g = gram.add((i0 + t) * kp + j0 + w * LANES);
+            _mm512_storeu_ps(g, _mm512_add_ps(_mm512_loadu_ps(g), a));
+        }
+    }
+}
+
 /// The 4 × 8 tile at the diagonal: even and odd rows into separate accumulators, so 8 FMA
 /// chains are in flight as in the 4 × 16 tile.
 ///
@@ -315,21 +425,17 @@ pub fn prefetch_vector(factors: &[f32], row: usize, k: usize) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let start = row * k;
         if k > 0 && start + k <= factors.len() {
+            let p = factors.as_ptr();
             let mut off = 0;
             while off < k {
                 // SAFETY: prefetch never faults; the address is inside `factors` anyway.
-                unsafe {
-                    _mm_prefetch(factors.as_ptr().add(start + off) as *const i8, _MM_HINT_T0)
-                };
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(start + off) as *const i8) };
                 off += 16;
             }
-            // The vector may straddle one more line than k/16 when unaligned.
-            unsafe {
-                _mm_prefetch(
-                    factors.as_ptr().add(start + k - 1) as *const i8,
-                    _MM_HINT_T0,
-                )
-            };
+            // An unaligned vector may straddle one more line than the loop touched.
+            if !(start + k).is_multiple_of(16) || !(p as usize).is_multiple_of(64) {
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(start + k - 1) as *const i8) };
+            }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -348,6 +454,11 @@ pub fn cholesky_upper(isa: Isa, a: &mut [f32], n: usize, ld: usize) -> bool {
     assert!(ld >= lane_stride(n) && a.len() >= n * ld);
     #[cfg(target_arch = "x86_64")]
     {
+        if isa.has_avx512() {
+            // SAFETY: the token proves AVX-512F, AVX2 and FMA; the assert above bounds every
+            // access.
+            return unsafe { cholesky_upper_avx512(a, n, ld) };
+        }
         if isa.has_avx2_fma() {
             // SAFETY: the token proves AVX2 and FMA; the assert above bounds every access.
             return unsafe { cholesky_upper_avx2(a, n, ld) };
@@ -395,6 +506,104 @@ unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
         }
     }
     true
+}
+
+/// [`cholesky_upper_avx2`] on 16 lanes where a row has them: every entry goes through the same
+/// multiplications and the same FMA chain over the panel rows, in the same order, so the factor
+/// is the AVX2 one bit for bit.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa)
+/// token for them); `a` holds `n` rows of stride `ld ≥ lane_stride(n)`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn cholesky_upper_avx512(a: &mut [f32], n: usize, ld: usize) -> bool {
+    use std::arch::x86_64::*;
+    assert!(ld >= lane_stride(n) && a.len() >= n * ld);
+    let end = lane_stride(n);
+    for p0 in (0..n).step_by(PANEL) {
+        let pb = PANEL.min(n - p0);
+        for i in p0..p0 + pb {
+            let row_i = a.as_mut_ptr().add(i * ld);
+            let pivot = *row_i.add(i);
+            if !(pivot > 0.0 && pivot.is_finite()) {
+                return false;
+            }
+            let d = pivot.sqrt();
+            let inv = 1.0 / d;
+            let mut j = i / 8 * 8;
+            while j + 16 <= end {
+                let p = row_i.add(j);
+                _mm512_storeu_ps(p, _mm512_mul_ps(_mm512_loadu_ps(p), _mm512_set1_ps(inv)));
+                j += 16;
+            }
+            if j < end {
+                let p = row_i.add(j);
+                _mm256_storeu_ps(p, _mm256_mul_ps(_mm256_loadu_ps(p), _mm256_set1_ps(inv)));
+            }
+            *row_i.add(i) = d;
+            trailing_rows_avx512::<1>(a, n, ld, i, i + 1..p0 + pb);
+        }
+        if p0 + pb < n {
+            macro_rules! dispatch {
+                ($($w:literal)*) => {
+                    match pb {
+                        $($w => trailing_rows_avx512::<$w>(a, n, ld, p0, p0 + pb..n),)*
+                        _ => unreachable!("panels have 1 to {PANEL} rows"),
+                    }
+                };
+            }
+            dispatch!(1 2 3 4 5 6 7 8)
+        }
+    }
+    true
+}
+
+/// [`trailing_rows_avx2`] with 16-lane chunks and one 8-lane chunk where a row's span ends.
+///
+/// # Safety
+/// As [`trailing_rows_avx2`], and the CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn trailing_rows_avx512<const PB: usize>(
+    a: &mut [f32],
+    n: usize,
+    ld: usize,
+    p0: usize,
+    rows: std::ops::Range<usize>,
+) {
+    use std::arch::x86_64::*;
+    let end = lane_stride(n);
+    let base = a.as_mut_ptr();
+    let panel = base.add(p0 * ld);
+    for q in rows {
+        let s: [f32; PB] = std::array::from_fn(|t| *panel.add(t * ld + q));
+        let row_q = base.add(q * ld);
+        let mut j = q / 8 * 8;
+        while j + 16 <= end {
+            let mut acc = _mm512_loadu_ps(row_q.add(j));
+            for (t, &st) in s.iter().enumerate() {
+                acc = _mm512_fnmadd_ps(
+                    _mm512_set1_ps(st),
+                    _mm512_loadu_ps(panel.add(t * ld + j)),
+                    acc,
+                );
+            }
+            _mm512_storeu_ps(row_q.add(j), acc);
+            j += 16;
+        }
+        if j < end {
+            let mut acc = _mm256_loadu_ps(row_q.add(j));
+            for (t, &st) in s.iter().enumerate() {
+                acc = _mm256_fnmadd_ps(
+                    _mm256_set1_ps(st),
+                    _mm256_loadu_ps(panel.add(t * ld + j)),
+                    acc,
+                );
+            }
+            _mm256_storeu_ps(row_q.add(j), acc);
+        }
+    }
 }
 
 #[inline(always)]
@@ -946,6 +1155,45 @@ mod tests {
         }
     }
 
+    /// The vector bodies add every Gram entry in the same order, so they agree in every bit:
+    /// training gives the same factors on AVX2 and AVX-512 CPUs.
+    #[test]
+    fn gram_vector_bodies_are_bit_identical() {
+        let vector: Vec<Isa> = Isa::available()
+            .into_iter()
+            .filter(|isa| isa.has_avx2_fma())
+            .collect();
+        for (rows, k) in [
+            (0, 32),
+            (1, 1),
+            (7, 16),
+            (37, 40),
+            (128, 32),
+            (129, 33),
+            (64, 64),
+        ] {
+            let kp = padded(k);
+            let block = block(rows, k, kp, 3);
+            // Earlier chunks' sums in the accumulator, as in a row with many ratings.
+            let start: Vec<f32> = (0..kp * kp).map(|i| (i % 13) as f32 * 0.37).collect();
+            let results: Vec<Vec<u32>> = vector
+                .iter()
+                .map(|&isa| {
+                    let mut got = start.clone();
+                    gram_accumulate(isa, &block, rows, kp, &mut got);
+                    got.iter().map(|x| x.to_bits()).collect()
+                })
+                .collect();
+            for (isa, got) in vector.iter().zip(&results).skip(1) {
+                assert!(
+                    got == &results[0],
+                    "{} differs, rows {rows}, k {k}",
+                    isa.name()
+                );
+            }
+        }
+    }
+
     #[test]
     fn rhs_and_column_sums_match_the_definition() {
         for isa in Isa::available() {
@@ -1063,6 +1311,8 @@ mod tests {
             let b: Vec<f32> = (0..n)
                 .map(|i| (0..n).map(|j| full[i * n + j] * x_true[j]).sum::<f64>() as f32)
                 .collect();
+            // The vector bodies' factors and solutions, bit for bit (upper triangle, then x).
+            let mut vector_bits: Vec<(Isa, Vec<u32>)> = Vec::new();
             for isa in Isa::available() {
                 // Garbage below the diagonal and in the padding must not matter.
                 let mut a = vec![f32::NAN; n * ld];
@@ -1089,6 +1339,22 @@ mod tests {
                         "{isa:?} n={n} x[{i}]"
                     );
                 }
+                if isa.has_avx2_fma() {
+                    let upper = (0..n).flat_map(|i| (i..n).map(move |j| (i, j)));
+                    let bits = upper
+                        .map(|(i, j)| a[i * ld + j].to_bits())
+                        .chain(x.iter().map(|v| v.to_bits()))
+                        .collect();
+                    vector_bits.push((isa, bits));
+                }
+            }
+            for (isa, bits) in vector_bits.iter().skip(1) {
+                assert!(
+                    bits == &vector_bits[0].1,
+                    "{} differs from {} at n={n}",
+                    isa.name(),
+                    vector_bits[0].0.name()
+                );
             }
         }
     }

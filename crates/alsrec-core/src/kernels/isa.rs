@@ -10,6 +10,9 @@ enum Kind {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Avx2Fma,
+    /// AVX2 + FMA, and AVX-512F for the kernels that have a 16-lane body (the Gram product).
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
 }
 
 impl Isa {
@@ -35,6 +38,9 @@ impl Isa {
             && std::is_x86_feature_detected!("f16c")
         {
             all.push(Isa(Kind::Avx2Fma));
+            if std::is_x86_feature_detected!("avx512f") {
+                all.push(Isa(Kind::Avx512));
+            }
         }
         all
     }
@@ -44,16 +50,30 @@ impl Isa {
             Kind::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Kind::Avx2Fma => "avx2+fma",
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 => "avx512f+avx2+fma",
         }
     }
 
-    /// True for the AVX2 + FMA token (only ever made on a CPU that has both, and F16C).
+    /// True for the AVX2 + FMA tokens (only ever made on a CPU that has both, and F16C).
     #[inline(always)]
     pub(crate) fn has_avx2_fma(self) -> bool {
         match self.0 {
             Kind::Portable => false,
             #[cfg(target_arch = "x86_64")]
-            Kind::Avx2Fma => true,
+            Kind::Avx2Fma | Kind::Avx512 => true,
+        }
+    }
+
+    /// True for the AVX-512 token (only ever made on a CPU with AVX-512F, AVX2, FMA and F16C).
+    #[inline(always)]
+    pub(crate) fn has_avx512(self) -> bool {
+        match self.0 {
+            Kind::Portable => false,
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2Fma => false,
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 => true,
         }
     }
 
@@ -66,7 +86,10 @@ impl Isa {
         match self.0 {
             Kind::Portable => body(),
             #[cfg(target_arch = "x86_64")]
-            Kind::Avx2Fma => {
+            // The AVX-512 token compiles `body` for AVX2 as well: the helpers it inlines then
+            // vectorize exactly as under the AVX2 token, so both give the same bits; only the
+            // kernels with a 16-lane body of their own use AVX-512.
+            Kind::Avx2Fma | Kind::Avx512 => {
                 /// # Safety
                 /// The CPU must support AVX2 and FMA.
                 #[target_feature(enable = "avx2,fma")]
