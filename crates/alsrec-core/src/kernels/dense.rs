@@ -133,6 +133,11 @@ pub fn rhs_and_column_sums(
     assert!(rhs.len() >= kp && col_sum.len() >= kp);
     #[cfg(target_arch = "x86_64")]
     {
+        if isa.has_avx512() && kp.is_multiple_of(16) {
+            // SAFETY: the token proves AVX-512F, AVX2 + FMA; the asserts bound every access.
+            unsafe { rhs_and_column_sums_avx512(block, rows, kp, t, rhs, col_sum) };
+            return;
+        }
         if isa.has_avx2_fma() {
             // SAFETY: the token proves AVX2 + FMA; the asserts bound every access.
             unsafe { rhs_and_column_sums_avx2(block, rows, kp, t, rhs, col_sum) };
@@ -190,6 +195,50 @@ unsafe fn rhs_and_column_sums_avx2(
         let sp = col_sum.as_mut_ptr().add(c);
         _mm256_storeu_ps(rp, _mm256_add_ps(_mm256_loadu_ps(rp), rsum));
         _mm256_storeu_ps(sp, _mm256_add_ps(_mm256_loadu_ps(sp), ssum));
+    }
+}
+
+/// [`rhs_and_column_sums_avx2`] 16 columns at a time: each column goes through the same adds
+/// in the same order (4 row accumulators, then their sum as a pair of pairs), so the bits agree.
+///
+/// # Safety
+/// As [`rhs_and_column_sums_avx2`], with `kp` a multiple of 16 and a CPU with AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn rhs_and_column_sums_avx512(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    t: &[f32],
+    rhs: &mut [f32],
+    col_sum: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let b = block.as_ptr();
+    for c in (0..kp).step_by(16) {
+        let mut r = [_mm512_setzero_ps(); 4];
+        let mut s = [_mm512_setzero_ps(); 4];
+        let mut row = 0;
+        while row + 4 <= rows {
+            for u in 0..4 {
+                let x = _mm512_loadu_ps(b.add((row + u) * kp + c));
+                r[u] = _mm512_fmadd_ps(_mm512_set1_ps(t[row + u]), x, r[u]);
+                s[u] = _mm512_add_ps(s[u], x);
+            }
+            row += 4;
+        }
+        while row < rows {
+            let x = _mm512_loadu_ps(b.add(row * kp + c));
+            r[0] = _mm512_fmadd_ps(_mm512_set1_ps(t[row]), x, r[0]);
+            s[0] = _mm512_add_ps(s[0], x);
+            row += 1;
+        }
+        let rsum = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), _mm512_add_ps(r[2], r[3]));
+        let ssum = _mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3]));
+        let rp = rhs.as_mut_ptr().add(c);
+        let sp = col_sum.as_mut_ptr().add(c);
+        _mm512_storeu_ps(rp, _mm512_add_ps(_mm512_loadu_ps(rp), rsum));
+        _mm512_storeu_ps(sp, _mm512_add_ps(_mm512_loadu_ps(sp), ssum));
     }
 }
 
@@ -310,24 +359,65 @@ unsafe fn gram_avx512(
     gram: *mut f32,
     ahead: &mut Lookahead,
 ) {
-    // About one lookahead vector per block row over the whole product, as in `gram_avx2`.
-    let per_pair = rows.div_ceil((kp / 8).max(1));
+    // About one lookahead vector per block row over the whole product, handed out in step with
+    // the work (in 4 × 8 tiles' worth): prefetched in one burst per band, they overflowed the
+    // core's outstanding-miss slots and stalled it.
+    let work: usize = (0..kp)
+        .step_by(8)
+        .map(|i0| match i0 % LANES {
+            0 => (kp - i0) / 4,
+            _ => 2 + (kp - i0 - 8) / 4,
+        })
+        .sum();
+    let mut prefetch = SpreadPrefetch {
+        ahead,
+        rows,
+        work: work.max(1),
+        done_work: 0,
+        issued: 0,
+    };
     for i0 in (0..kp).step_by(8) {
-        ahead.advance(per_pair);
         // `gram_avx2` starts each band of 4 rows at its diagonal's 8-column chunk: where that
         // chunk is the second half of a 16-column tile, with the even/odd 4 × 8 tile.
         let mut j0 = i0;
         if i0 % LANES != 0 {
+            prefetch.before(1);
             gram_tile_4x8(block, rows, kp, gram, i0, i0);
+            prefetch.before(1);
             gram_tile_4x8(block, rows, kp, gram, i0 + 4, i0);
             j0 += 8;
         }
         while j0 + 2 * LANES <= kp {
+            prefetch.before(8);
             gram_tile_8xw::<2>(block, rows, kp, gram, i0, j0);
             j0 += 2 * LANES;
         }
         if j0 < kp {
+            prefetch.before(4);
             gram_tile_8xw::<1>(block, rows, kp, gram, i0, j0);
+        }
+    }
+}
+
+/// Hands out a [`Lookahead`]'s `rows` prefetches in proportion to the Gram work done.
+struct SpreadPrefetch<'l, 'a> {
+    ahead: &'l mut Lookahead<'a>,
+    rows: usize,
+    /// The whole product's work, in 4 × 8 tiles.
+    work: usize,
+    done_work: usize,
+    issued: usize,
+}
+
+impl SpreadPrefetch<'_, '_> {
+    /// Before a tile of `work` 4 × 8 tiles' worth: the prefetches due by its end.
+    #[inline(always)]
+    fn before(&mut self, work: usize) {
+        self.done_work += work;
+        let due = self.done_work * self.rows / self.work;
+        if due > self.issued {
+            self.ahead.advance(due - self.issued);
+            self.issued = due;
         }
     }
 }
@@ -1214,6 +1304,37 @@ mod tests {
                     assert!((rhs[c] as f64 - want_rhs).abs() < 1e-4 * (1.0 + want_rhs.abs()));
                     assert!((sums[c] as f64 - want_sum).abs() < 1e-4 * (1.0 + want_sum.abs()));
                 }
+            }
+        }
+    }
+
+    /// The AVX2 and AVX-512 bodies agree in every bit.
+    #[test]
+    fn rhs_and_column_sums_vector_bodies_are_bit_identical() {
+        let vector: Vec<Isa> = Isa::available()
+            .into_iter()
+            .filter(|isa| isa.has_avx2_fma())
+            .collect();
+        for (rows, k) in [(0, 16), (1, 3), (7, 32), (37, 40), (128, 32), (65, 64)] {
+            let kp = padded(k);
+            let block = block(rows, k, kp, 13);
+            let mut s = 17;
+            let t: Vec<f32> = (0..rows).map(|_| lcg(&mut s) * 4.0).collect();
+            let results: Vec<(Vec<u32>, Vec<u32>)> = vector
+                .iter()
+                .map(|&isa| {
+                    let (mut rhs, mut sums) = (vec![0.5f32; kp], vec![0.25f32; kp]);
+                    rhs_and_column_sums(isa, &block, rows, kp, &t, &mut rhs, &mut sums);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    (bits(&rhs), bits(&sums))
+                })
+                .collect();
+            for (isa, got) in vector.iter().zip(&results).skip(1) {
+                assert!(
+                    got == &results[0],
+                    "{} differs, rows {rows}, k {k}",
+                    isa.name()
+                );
             }
         }
     }
