@@ -34,6 +34,12 @@ pub fn weighted_gram_apply(
     assert!(offsets.is_none_or(|a| a.len() >= rows.div_ceil(8) * 8));
     #[cfg(target_arch = "x86_64")]
     {
+        if isa.has_avx512() {
+            // SAFETY: the token proves AVX-512F, AVX2 + FMA; the asserts bound every access (the
+            // block and the weights are padded to whole groups of 8 rows).
+            unsafe { weighted_gram_apply_avx512(block, rows, kp, w, offsets, p, y) };
+            return;
+        }
         if isa.has_avx2_fma() {
             // SAFETY: the token proves AVX2 + FMA; the asserts bound every access (the block and the
             // weights are padded to whole groups of 8 rows).
@@ -80,6 +86,42 @@ unsafe fn weighted_gram_apply_avx2(
     p: &[f32],
     y: &mut [f32],
 ) {
+    weighted_gram_apply_body::<false>(block, rows, kp, w, offsets, p, y)
+}
+
+/// [`weighted_gram_apply_avx2`] with the rank-8 update on 16 lanes: the same bits.
+///
+/// # Safety
+/// As [`weighted_gram_apply_avx2`], and the CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn weighted_gram_apply_avx512(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    w: &[f32],
+    offsets: Option<&[f32]>,
+    p: &[f32],
+    y: &mut [f32],
+) {
+    weighted_gram_apply_body::<true>(block, rows, kp, w, offsets, p, y)
+}
+
+/// The body of both: `WIDE` takes the 16-lane rank-8 update (inlined only into AVX-512 code).
+///
+/// # Safety
+/// As [`weighted_gram_apply_avx2`], compiled into code with the features the body uses.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn weighted_gram_apply_body<const WIDE: bool>(
+    block: &[f32],
+    rows: usize,
+    kp: usize,
+    w: &[f32],
+    offsets: Option<&[f32]>,
+    p: &[f32],
+    y: &mut [f32],
+) {
     use std::arch::x86_64::*;
     let b = block.as_ptr();
     let pp = p.as_ptr();
@@ -104,7 +146,10 @@ unsafe fn weighted_gram_apply_avx2(
         _mm256_storeu_ps(s.as_mut_ptr(), coef);
         // Padding rows are zero, so a whole group of 8 is always safe to add.
         let rows: [*const f32; 8] = std::array::from_fn(|r| rp.add(r * kp));
-        rank8_update(&rows, &s, yp, kp);
+        match WIDE {
+            true => rank8_update_wide(&rows, &s, yp, kp),
+            false => rank8_update(&rows, &s, yp, kp),
+        }
     }
 }
 
@@ -208,6 +253,11 @@ pub fn indexed_apply(
         .all(|&c| c >= first && ((c - first) as usize + 1) * kl <= m.len()));
     #[cfg(target_arch = "x86_64")]
     {
+        if isa.has_avx512() {
+            // SAFETY: the token proves AVX-512F, AVX2 + FMA; the asserts bound every access.
+            unsafe { indexed_apply_avx512(rows, ratings, weights, p, y) };
+            return;
+        }
         if isa.has_avx2_fma() {
             // SAFETY: the token proves AVX2 + FMA; the asserts bound every access.
             unsafe { indexed_apply_avx2(rows, ratings, weights, p, y) };
@@ -232,6 +282,38 @@ pub fn indexed_apply(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn indexed_apply_avx2(
+    rows: IndexedRows<'_>,
+    ratings: RowValues<'_>,
+    weights: PassWeights,
+    p: &[f32],
+    y: &mut [f32],
+) {
+    indexed_apply_body::<false>(rows, ratings, weights, p, y)
+}
+
+/// [`indexed_apply_avx2`] with the rank-8 update on 16 lanes: the same bits.
+///
+/// # Safety
+/// As [`indexed_apply_avx2`], and the CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn indexed_apply_avx512(
+    rows: IndexedRows<'_>,
+    ratings: RowValues<'_>,
+    weights: PassWeights,
+    p: &[f32],
+    y: &mut [f32],
+) {
+    indexed_apply_body::<true>(rows, ratings, weights, p, y)
+}
+
+/// The body of both (`WIDE` as in [`weighted_gram_apply_body`]).
+///
+/// # Safety
+/// As [`indexed_apply_avx2`], compiled into code with the features the body uses.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn indexed_apply_body<const WIDE: bool>(
     IndexedRows { m, kl, cols, first }: IndexedRows<'_>,
     ratings: RowValues<'_>,
     weights: PassWeights,
@@ -273,7 +355,10 @@ unsafe fn indexed_apply_avx2(
             coef.as_mut_ptr(),
             _mm256_and_ps(value, _mm256_castsi256_ps(valid)),
         );
-        rank8_update(&rp, &coef, yp, kl);
+        match WIDE {
+            true => rank8_update_wide(&rp, &coef, yp, kl),
+            false => rank8_update(&rp, &coef, yp, kl),
+        }
     }
 }
 
@@ -334,6 +419,62 @@ unsafe fn rank8_columns<const W: usize>(
     }
 }
 
+/// [`rank8_update`] on 16 lanes: up to 128 columns of y in 8 zmm accumulators, an odd last
+/// 8-column chunk in a ymm one. Each element adds its rows in order 0..8, as before.
+///
+/// # Safety
+/// As [`rank8_update`], inlined only into AVX-512 code.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn rank8_update_wide(rows: &[*const f32; 8], s: &[f32; 8], y: *mut f32, kl: usize) {
+    let pairs = kl / 16;
+    let mut c0 = 0;
+    while c0 < pairs {
+        let width = (pairs - c0).min(8);
+        match width {
+            8 => rank8_columns_wide::<8>(rows, s, y, c0),
+            7 => rank8_columns_wide::<7>(rows, s, y, c0),
+            6 => rank8_columns_wide::<6>(rows, s, y, c0),
+            5 => rank8_columns_wide::<5>(rows, s, y, c0),
+            4 => rank8_columns_wide::<4>(rows, s, y, c0),
+            3 => rank8_columns_wide::<3>(rows, s, y, c0),
+            2 => rank8_columns_wide::<2>(rows, s, y, c0),
+            _ => rank8_columns_wide::<1>(rows, s, y, c0),
+        }
+        c0 += width;
+    }
+    if !kl.is_multiple_of(16) {
+        rank8_columns::<1>(rows, s, y, kl / 8 - 1);
+    }
+}
+
+/// Columns 16·c0 .. 16·(c0 + W) of [`rank8_update_wide`].
+///
+/// # Safety
+/// As [`rank8_columns`], on 16-lane chunks, inlined only into AVX-512 code.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn rank8_columns_wide<const W: usize>(
+    rows: &[*const f32; 8],
+    s: &[f32; 8],
+    y: *mut f32,
+    c0: usize,
+) {
+    use std::arch::x86_64::*;
+    let y = y.add(c0 * 16);
+    let mut acc: [__m512; W] = std::array::from_fn(|c| _mm512_loadu_ps(y.add(c * 16)));
+    for (row, &sr) in rows.iter().zip(s) {
+        let sr = _mm512_set1_ps(sr);
+        let row = row.add(c0 * 16);
+        for (c, a) in acc.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(sr, _mm512_loadu_ps(row.add(c * 16)), *a);
+        }
+    }
+    for (c, a) in acc.iter().enumerate() {
+        _mm512_storeu_ps(y.add(c * 16), *a);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,6 +485,66 @@ mod tests {
                 ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 20) as f32 / 4096.0 - 0.5
             })
             .collect()
+    }
+
+    #[test]
+    fn cg_vector_bodies_are_bit_identical() {
+        let vector: Vec<Isa> = Isa::available()
+            .into_iter()
+            .filter(|isa| isa.has_avx2_fma())
+            .collect();
+        for (rows, kl) in [
+            (1usize, 8usize),
+            (7, 24),
+            (37, 64),
+            (70, 72),
+            (13, 136),
+            (9, 264),
+        ] {
+            let padded_rows = rows.div_ceil(8) * 8;
+            let mut block = data(padded_rows * kl, 1);
+            block[rows * kl..].fill(0.0);
+            let (w, offsets, p) = (data(padded_rows, 2), data(padded_rows, 6), data(kl, 3));
+            let cols: Vec<u32> = (0..rows).map(|j| 2 + (j * 13 % rows) as u32).collect();
+            let ratings: Vec<f32> = (0..rows).map(|j| 0.5 + (j % 9) as f32 * 0.5).collect();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let results: Vec<Vec<u32>> = vector
+                .iter()
+                .map(|&isa| {
+                    let mut all = Vec::new();
+                    for offsets in [None, Some(&offsets[..])] {
+                        let mut y = data(kl, 4);
+                        let weights = RowWeights { w: &w, offsets };
+                        weighted_gram_apply(isa, &block, rows, kl, weights, &p, &mut y);
+                        all.extend(bits(&y));
+                    }
+                    for residual in [false, true] {
+                        let mut y = data(kl, 5);
+                        let weights = PassWeights {
+                            lambda: 0.7,
+                            alpha: 1.9,
+                            residual,
+                        };
+                        let m = IndexedRows {
+                            m: &block,
+                            kl,
+                            cols: &cols,
+                            first: 2,
+                        };
+                        indexed_apply(isa, m, RowValues::Plain(&ratings), weights, &p, &mut y);
+                        all.extend(bits(&y));
+                    }
+                    all
+                })
+                .collect();
+            for (isa, got) in vector.iter().zip(&results).skip(1) {
+                assert!(
+                    got == &results[0],
+                    "{} differs, rows {rows}, kl {kl}",
+                    isa.name()
+                );
+            }
+        }
     }
 
     #[test]
