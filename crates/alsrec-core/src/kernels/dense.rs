@@ -1135,6 +1135,66 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     sum
 }
 
+/// `dot(v[r], x)` for 8 vectors at once, each the same f32 as [`dot`] gives (every product
+/// rounded, the same lanes summed in the same tree), with the 8 horizontal sums sharing their
+/// shuffles and `x` loaded once: what a row's prediction errors need, 8 ratings at a time.
+/// Every `v[r]` must be as long as `x`.
+#[inline(always)]
+pub fn dot8_isa(isa: Isa, v: [&[f32]; 8], x: &[f32]) -> [f32; 8] {
+    assert!(v.iter().all(|r| r.len() == x.len()));
+    #[cfg(target_arch = "x86_64")]
+    if isa.has_avx2_fma() {
+        // SAFETY: the AVX2 token is only made on a CPU that has AVX2; the assert bounds the loads.
+        return unsafe { dot8_avx2(v, x) };
+    }
+    let _ = isa;
+    std::array::from_fn(|r| dot(v[r], x))
+}
+
+/// # Safety
+/// The CPU must support AVX2 (the caller holds an [`Isa`](super::isa::Isa) token for it); every
+/// `v[r]` is as long as `x`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot8_avx2(v: [&[f32]; 8], x: &[f32]) -> [f32; 8] {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let whole = n / 8 * 8;
+    let mut acc = [_mm256_setzero_ps(); 8];
+    let mut i = 0;
+    while i < whole {
+        let xc = _mm256_loadu_ps(x.as_ptr().add(i));
+        for (a, vr) in acc.iter_mut().zip(&v) {
+            // Multiply, then add (no FMA), as `dot`.
+            *a = _mm256_add_ps(*a, _mm256_mul_ps(_mm256_loadu_ps(vr.as_ptr().add(i)), xc));
+        }
+        i += 8;
+    }
+    // `dot`'s tree for each: s_l = a_l + a_{l+4} (halves of two accumulators side by side),
+    // then (s0 + s1) and (s2 + s3) by one horizontal add, then their sum by another.
+    let halves = |p: __m256, q: __m256| {
+        _mm256_add_ps(
+            _mm256_permute2f128_ps::<0x20>(p, q),
+            _mm256_permute2f128_ps::<0x31>(p, q),
+        )
+    };
+    let s01 = halves(acc[0], acc[1]);
+    let s23 = halves(acc[2], acc[3]);
+    let s45 = halves(acc[4], acc[5]);
+    let s67 = halves(acc[6], acc[7]);
+    let t = _mm256_hadd_ps(_mm256_hadd_ps(s01, s23), _mm256_hadd_ps(s45, s67));
+    // Lanes hold vectors 0, 2, 4, 6, 1, 3, 5, 7.
+    let mut lanes = [0f32; 8];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), t);
+    let mut out: [f32; 8] = std::array::from_fn(|r| lanes[(r % 2) * 4 + r / 2]);
+    for (o, vr) in out.iter_mut().zip(&v) {
+        for j in whole..n {
+            *o += vr[j] * x[j];
+        }
+    }
+    out
+}
+
 /// [`dot`] in 8-lane instructions when `isa` has them: the same products and the same additions
 /// in the same order (the eight lane sums, then ((0+4)+(1+5))+((2+6)+(3+7)), then the tail), so
 /// the result is bit-identical. For loops that take a dot product per rating; call it inside
@@ -1197,6 +1257,31 @@ mod tests {
                         "n = {n}, {}",
                         isa.name()
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dot8_is_bit_identical_to_dot() {
+        let mut seed = 23;
+        for n in [0, 1, 7, 8, 9, 16, 31, 32, 33, 64, 100] {
+            for _ in 0..20 {
+                let vs: Vec<Vec<f32>> = (0..8)
+                    .map(|_| (0..n).map(|_| lcg(&mut seed) * 3.0).collect())
+                    .collect();
+                let x: Vec<f32> = (0..n).map(|_| lcg(&mut seed) * 1e3).collect();
+                let v: [&[f32]; 8] = std::array::from_fn(|r| &vs[r][..]);
+                for isa in Isa::available() {
+                    let got = isa.run(|| dot8_isa(isa, v, &x));
+                    for r in 0..8 {
+                        assert_eq!(
+                            got[r].to_bits(),
+                            dot(v[r], &x).to_bits(),
+                            "n = {n}, vector {r}, {}",
+                            isa.name()
+                        );
+                    }
                 }
             }
         }

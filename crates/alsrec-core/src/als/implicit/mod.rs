@@ -16,7 +16,8 @@ use super::row::{ImplicitRow, IndexedRow, RowScratch, IMPLICIT_CHUNK, PREFETCH_A
 use super::schedule::par_solve_rows;
 use crate::kernels::cg::{symmetric_matvec, weighted_gram_apply, RowWeights};
 use crate::kernels::dense::{
-    axpy, dot, dot_isa, gram_accumulate, padded, par_gramian, prefetch_vector, regularized,
+    axpy, dot, dot8_isa, dot_isa, gram_accumulate, padded, par_gramian, prefetch_vector,
+    regularized,
 };
 use crate::kernels::isa::{lane_stride, Isa};
 use rayon::prelude::*;
@@ -187,19 +188,29 @@ impl ImplicitStep<'_> {
         let (cols, vals) = self.ratings.row(row);
         let alpha = self.alpha as f64;
         let mut acc = [0.0; 3];
+        let other = |c: u32| &self.other_factors[c as usize * k..(c as usize + 1) * k];
         isa.run(
             #[inline(always)]
             || {
-                for (j, (&c, r)) in cols.iter().zip(vals).enumerate() {
-                    if let Some(&ahead) = cols.get(j + PREFETCH_AHEAD) {
-                        prefetch_vector(self.other_factors, ahead as usize, k);
-                    }
-                    let c = c as usize;
-                    let s = dot_isa(isa, &self.other_factors[c * k..(c + 1) * k], x);
+                let mut add = |r: f32, s: f32| {
                     let e = (1.0 - s) as f64;
                     acc[0] += e * e;
                     acc[1] += e.abs();
                     acc[2] += (1.0 + alpha * r as f64) * e * e - s as f64 * s as f64;
+                };
+                let whole = cols.len() / 8 * 8;
+                // Eight dot products at a time, each the same f32 as one by one.
+                for j0 in (0..whole).step_by(8) {
+                    for &ahead in cols.iter().skip(j0 + PREFETCH_AHEAD).take(8) {
+                        prefetch_vector(self.other_factors, ahead as usize, k);
+                    }
+                    let dots = dot8_isa(isa, std::array::from_fn(|t| other(cols[j0 + t])), x);
+                    for (t, &s) in dots.iter().enumerate() {
+                        add(vals.get(j0 + t), s);
+                    }
+                }
+                for j in whole..cols.len() {
+                    add(vals.get(j), dot_isa(isa, other(cols[j]), x));
                 }
             },
         );
