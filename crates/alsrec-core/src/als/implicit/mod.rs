@@ -209,8 +209,8 @@ impl ImplicitStep<'_> {
                         add(vals.get(j0 + t), s);
                     }
                 }
-                for j in whole..cols.len() {
-                    add(vals.get(j), dot_isa(isa, other(cols[j]), x));
+                for (j, &c) in cols.iter().enumerate().skip(whole) {
+                    add(vals.get(j), dot_isa(isa, other(c), x));
                 }
             },
         );
