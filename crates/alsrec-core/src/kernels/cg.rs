@@ -362,118 +362,87 @@ unsafe fn indexed_apply_body<const WIDE: bool>(
     }
 }
 
-/// y += Σ_r s_r · rows_r over 8 rows of `kl` floats: up to 64 columns of y at a time stay in
-/// registers while the 8 rows stream past, so the FMAs into different columns are independent.
-/// Each element still adds its rows in order 0..8, as a column-at-a-time loop would.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them) (it
-/// is inlined only into AVX2 code); each of the 8 row pointers and `y` point to `kl` valid floats,
-/// `kl` a multiple of 8.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn rank8_update(rows: &[*const f32; 8], s: &[f32; 8], y: *mut f32, kl: usize) {
-    let chunks = kl / 8;
-    let mut c0 = 0;
-    while c0 < chunks {
-        let width = (chunks - c0).min(8);
-        match width {
-            8 => rank8_columns::<8>(rows, s, y, c0),
-            7 => rank8_columns::<7>(rows, s, y, c0),
-            6 => rank8_columns::<6>(rows, s, y, c0),
-            5 => rank8_columns::<5>(rows, s, y, c0),
-            4 => rank8_columns::<4>(rows, s, y, c0),
-            3 => rank8_columns::<3>(rows, s, y, c0),
-            2 => rank8_columns::<2>(rows, s, y, c0),
-            _ => rank8_columns::<1>(rows, s, y, c0),
+/// Defines a rank-8 update y += Σ_r s_r · rows_r over 8 rows of `kl` floats for one vector
+/// width: up to 8 vectors of y's columns stay in registers while the 8 rows stream past, so the
+/// FMAs into different columns are independent, and each element still adds its rows in order
+/// 0..8, as a column-at-a-time loop would: the widths give the same bits. Columns past the last
+/// whole vector (`kl` a multiple of 8 but not of `$lanes`) take one 8-lane chunk.
+macro_rules! rank8_update_body {
+    ($(#[$doc:meta])* $update:ident, $columns:ident, $lanes:literal, $vec:ident, $load:ident,
+     $store:ident, $set1:ident, $fmadd:ident) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[inline(always)]
+        unsafe fn $update(rows: &[*const f32; 8], s: &[f32; 8], y: *mut f32, kl: usize) {
+            let chunks = kl / $lanes;
+            let mut c0 = 0;
+            while c0 < chunks {
+                let width = (chunks - c0).min(8);
+                match width {
+                    8 => $columns::<8>(rows, s, y, c0),
+                    7 => $columns::<7>(rows, s, y, c0),
+                    6 => $columns::<6>(rows, s, y, c0),
+                    5 => $columns::<5>(rows, s, y, c0),
+                    4 => $columns::<4>(rows, s, y, c0),
+                    3 => $columns::<3>(rows, s, y, c0),
+                    2 => $columns::<2>(rows, s, y, c0),
+                    _ => $columns::<1>(rows, s, y, c0),
+                }
+                c0 += width;
+            }
+            if !kl.is_multiple_of($lanes) {
+                rank8_columns::<1>(rows, s, y, kl / 8 - 1);
+            }
         }
-        c0 += width;
-    }
+
+        /// Columns `$lanes`·c0 .. `$lanes`·(c0 + W) of the update, W ≤ 8 register accumulators.
+        ///
+        /// # Safety
+        /// As the update; those columns lie within each row and `y`.
+        #[cfg(target_arch = "x86_64")]
+        #[inline(always)]
+        unsafe fn $columns<const W: usize>(
+            rows: &[*const f32; 8],
+            s: &[f32; 8],
+            y: *mut f32,
+            c0: usize,
+        ) {
+            use std::arch::x86_64::*;
+            let y = y.add(c0 * $lanes);
+            let mut acc: [$vec; W] = std::array::from_fn(|c| $load(y.add(c * $lanes)));
+            for (row, &sr) in rows.iter().zip(s) {
+                let sr = $set1(sr);
+                let row = row.add(c0 * $lanes);
+                for (c, a) in acc.iter_mut().enumerate() {
+                    *a = $fmadd(sr, $load(row.add(c * $lanes)), *a);
+                }
+            }
+            for (c, a) in acc.iter().enumerate() {
+                $store(y.add(c * $lanes), *a);
+            }
+        }
+    };
 }
 
-/// Columns 8·c0 .. 8·(c0 + W) of [`rank8_update`], W ≤ 8 register accumulators.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); as
-/// [`rank8_update`], and columns `8·c0 .. 8·(c0 + W)` lie within each row and `y`.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn rank8_columns<const W: usize>(
-    rows: &[*const f32; 8],
-    s: &[f32; 8],
-    y: *mut f32,
-    c0: usize,
-) {
-    use std::arch::x86_64::*;
-    let y = y.add(c0 * 8);
-    let mut acc: [__m256; W] = std::array::from_fn(|c| _mm256_loadu_ps(y.add(c * 8)));
-    for (row, &sr) in rows.iter().zip(s) {
-        let sr = _mm256_set1_ps(sr);
-        let row = row.add(c0 * 8);
-        for (c, a) in acc.iter_mut().enumerate() {
-            *a = _mm256_fmadd_ps(sr, _mm256_loadu_ps(row.add(c * 8)), *a);
-        }
-    }
-    for (c, a) in acc.iter().enumerate() {
-        _mm256_storeu_ps(y.add(c * 8), *a);
-    }
-}
+rank8_update_body!(
+    /// The rank-8 update on 8 lanes.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for
+    /// them; it is inlined only into AVX2 code); each of the 8 row pointers and `y` point to `kl`
+    /// valid floats, `kl` a multiple of 8.
+    rank8_update, rank8_columns, 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps,
+    _mm256_fmadd_ps
+);
 
-/// [`rank8_update`] on 16 lanes: up to 128 columns of y in 8 zmm accumulators, an odd last
-/// 8-column chunk in a ymm one. Each element adds its rows in order 0..8, as before.
-///
-/// # Safety
-/// As [`rank8_update`], inlined only into AVX-512 code.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn rank8_update_wide(rows: &[*const f32; 8], s: &[f32; 8], y: *mut f32, kl: usize) {
-    let pairs = kl / 16;
-    let mut c0 = 0;
-    while c0 < pairs {
-        let width = (pairs - c0).min(8);
-        match width {
-            8 => rank8_columns_wide::<8>(rows, s, y, c0),
-            7 => rank8_columns_wide::<7>(rows, s, y, c0),
-            6 => rank8_columns_wide::<6>(rows, s, y, c0),
-            5 => rank8_columns_wide::<5>(rows, s, y, c0),
-            4 => rank8_columns_wide::<4>(rows, s, y, c0),
-            3 => rank8_columns_wide::<3>(rows, s, y, c0),
-            2 => rank8_columns_wide::<2>(rows, s, y, c0),
-            _ => rank8_columns_wide::<1>(rows, s, y, c0),
-        }
-        c0 += width;
-    }
-    if !kl.is_multiple_of(16) {
-        rank8_columns::<1>(rows, s, y, kl / 8 - 1);
-    }
-}
-
-/// Columns 16·c0 .. 16·(c0 + W) of [`rank8_update_wide`].
-///
-/// # Safety
-/// As [`rank8_columns`], on 16-lane chunks, inlined only into AVX-512 code.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn rank8_columns_wide<const W: usize>(
-    rows: &[*const f32; 8],
-    s: &[f32; 8],
-    y: *mut f32,
-    c0: usize,
-) {
-    use std::arch::x86_64::*;
-    let y = y.add(c0 * 16);
-    let mut acc: [__m512; W] = std::array::from_fn(|c| _mm512_loadu_ps(y.add(c * 16)));
-    for (row, &sr) in rows.iter().zip(s) {
-        let sr = _mm512_set1_ps(sr);
-        let row = row.add(c0 * 16);
-        for (c, a) in acc.iter_mut().enumerate() {
-            *a = _mm512_fmadd_ps(sr, _mm512_loadu_ps(row.add(c * 16)), *a);
-        }
-    }
-    for (c, a) in acc.iter().enumerate() {
-        _mm512_storeu_ps(y.add(c * 16), *a);
-    }
-}
+rank8_update_body!(
+    /// The rank-8 update on 16 lanes: up to 128 columns of y in 8 zmm accumulators.
+    ///
+    /// # Safety
+    /// As [`rank8_update`], inlined only into AVX-512 code.
+    rank8_update_wide, rank8_columns_wide, 16, __m512, _mm512_loadu_ps, _mm512_storeu_ps,
+    _mm512_set1_ps, _mm512_fmadd_ps
+);
 
 #[cfg(test)]
 mod tests {

@@ -152,95 +152,70 @@ pub fn rhs_and_column_sums(
     }
 }
 
-/// One 8-column chunk at a time, 4 rows per step into independent accumulators, so the adds
-/// pipeline instead of waiting on each other.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them);
-/// `block` holds `rows × kp` floats, `t` at least `rows`, `rhs` and `col_sum` at least `kp`, and
-/// `kp` is a multiple of 8.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn rhs_and_column_sums_avx2(
-    block: &[f32],
-    rows: usize,
-    kp: usize,
-    t: &[f32],
-    rhs: &mut [f32],
-    col_sum: &mut [f32],
-) {
-    use std::arch::x86_64::*;
-    let b = block.as_ptr();
-    for c in (0..kp).step_by(8) {
-        let mut r = [_mm256_setzero_ps(); 4];
-        let mut s = [_mm256_setzero_ps(); 4];
-        let mut row = 0;
-        while row + 4 <= rows {
-            for u in 0..4 {
-                let x = _mm256_loadu_ps(b.add((row + u) * kp + c));
-                r[u] = _mm256_fmadd_ps(_mm256_set1_ps(t[row + u]), x, r[u]);
-                s[u] = _mm256_add_ps(s[u], x);
+/// Defines one body of [`rhs_and_column_sums`] for a vector width: `$lanes` columns at a time,
+/// 4 rows per step into independent accumulators (so the adds pipeline instead of waiting on
+/// each other), then their sum as a pair of pairs. Every column goes through the same adds in
+/// the same order whatever the width, so the bodies agree in every bit.
+macro_rules! rhs_and_column_sums_body {
+    ($(#[$doc:meta])* $name:ident, $features:literal, $lanes:literal, $setzero:ident,
+     $load:ident, $store:ident, $set1:ident, $fmadd:ident, $add:ident) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(
+            block: &[f32],
+            rows: usize,
+            kp: usize,
+            t: &[f32],
+            rhs: &mut [f32],
+            col_sum: &mut [f32],
+        ) {
+            use std::arch::x86_64::*;
+            let b = block.as_ptr();
+            for c in (0..kp).step_by($lanes) {
+                let mut r = [$setzero(); 4];
+                let mut s = [$setzero(); 4];
+                let mut row = 0;
+                while row + 4 <= rows {
+                    for u in 0..4 {
+                        let x = $load(b.add((row + u) * kp + c));
+                        r[u] = $fmadd($set1(t[row + u]), x, r[u]);
+                        s[u] = $add(s[u], x);
+                    }
+                    row += 4;
+                }
+                while row < rows {
+                    let x = $load(b.add(row * kp + c));
+                    r[0] = $fmadd($set1(t[row]), x, r[0]);
+                    s[0] = $add(s[0], x);
+                    row += 1;
+                }
+                let rsum = $add($add(r[0], r[1]), $add(r[2], r[3]));
+                let ssum = $add($add(s[0], s[1]), $add(s[2], s[3]));
+                let rp = rhs.as_mut_ptr().add(c);
+                let sp = col_sum.as_mut_ptr().add(c);
+                $store(rp, $add($load(rp), rsum));
+                $store(sp, $add($load(sp), ssum));
             }
-            row += 4;
         }
-        while row < rows {
-            let x = _mm256_loadu_ps(b.add(row * kp + c));
-            r[0] = _mm256_fmadd_ps(_mm256_set1_ps(t[row]), x, r[0]);
-            s[0] = _mm256_add_ps(s[0], x);
-            row += 1;
-        }
-        let rsum = _mm256_add_ps(_mm256_add_ps(r[0], r[1]), _mm256_add_ps(r[2], r[3]));
-        let ssum = _mm256_add_ps(_mm256_add_ps(s[0], s[1]), _mm256_add_ps(s[2], s[3]));
-        let rp = rhs.as_mut_ptr().add(c);
-        let sp = col_sum.as_mut_ptr().add(c);
-        _mm256_storeu_ps(rp, _mm256_add_ps(_mm256_loadu_ps(rp), rsum));
-        _mm256_storeu_ps(sp, _mm256_add_ps(_mm256_loadu_ps(sp), ssum));
-    }
+    };
 }
 
-/// [`rhs_and_column_sums_avx2`] 16 columns at a time: each column goes through the same adds
-/// in the same order (4 row accumulators, then their sum as a pair of pairs), so the bits agree.
-///
-/// # Safety
-/// As [`rhs_and_column_sums_avx2`], with `kp` a multiple of 16 and a CPU with AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn rhs_and_column_sums_avx512(
-    block: &[f32],
-    rows: usize,
-    kp: usize,
-    t: &[f32],
-    rhs: &mut [f32],
-    col_sum: &mut [f32],
-) {
-    use std::arch::x86_64::*;
-    let b = block.as_ptr();
-    for c in (0..kp).step_by(16) {
-        let mut r = [_mm512_setzero_ps(); 4];
-        let mut s = [_mm512_setzero_ps(); 4];
-        let mut row = 0;
-        while row + 4 <= rows {
-            for u in 0..4 {
-                let x = _mm512_loadu_ps(b.add((row + u) * kp + c));
-                r[u] = _mm512_fmadd_ps(_mm512_set1_ps(t[row + u]), x, r[u]);
-                s[u] = _mm512_add_ps(s[u], x);
-            }
-            row += 4;
-        }
-        while row < rows {
-            let x = _mm512_loadu_ps(b.add(row * kp + c));
-            r[0] = _mm512_fmadd_ps(_mm512_set1_ps(t[row]), x, r[0]);
-            s[0] = _mm512_add_ps(s[0], x);
-            row += 1;
-        }
-        let rsum = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), _mm512_add_ps(r[2], r[3]));
-        let ssum = _mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3]));
-        let rp = rhs.as_mut_ptr().add(c);
-        let sp = col_sum.as_mut_ptr().add(c);
-        _mm512_storeu_ps(rp, _mm512_add_ps(_mm512_loadu_ps(rp), rsum));
-        _mm512_storeu_ps(sp, _mm512_add_ps(_mm512_loadu_ps(sp), ssum));
-    }
-}
+rhs_and_column_sums_body!(
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for
+    /// them); `block` holds `rows × kp` floats, `t` at least `rows`, `rhs` and `col_sum` at least
+    /// `kp`, and `kp` is a multiple of 8.
+    rhs_and_column_sums_avx2, "avx2,fma", 8, _mm256_setzero_ps, _mm256_loadu_ps,
+    _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps
+);
+
+rhs_and_column_sums_body!(
+    /// # Safety
+    /// As [`rhs_and_column_sums_avx2`], with `kp` a multiple of 16 and a CPU with AVX-512F.
+    rhs_and_column_sums_avx512, "avx512f,avx2,fma", 16, _mm512_setzero_ps, _mm512_loadu_ps,
+    _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps
+);
 
 /// Copies `src` into the front of `dst` 8 floats at a time (a fixed-size copy compiles to
 /// vector moves, where a slice copy of run-time length is a `memcpy` call per row).
