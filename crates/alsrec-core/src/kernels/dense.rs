@@ -536,41 +536,11 @@ pub fn cholesky_upper(isa: Isa, a: &mut [f32], n: usize, ld: usize) -> bool {
 
 /// # Safety
 /// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them).
-/// Slice accesses are checked.
+/// `a` holds `n` rows of stride `ld ≥ lane_stride(n)`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
-    use std::arch::x86_64::*;
-    // The blocked algorithm of `cholesky_blocked`, with the panel's own work on whole 8-lane
-    // chunks too: entries left of the diagonal and past n are scratch, so no scalar edges.
-    let end = lane_stride(n);
-    for p0 in (0..n).step_by(PANEL) {
-        let pb = PANEL.min(n - p0);
-        for i in p0..p0 + pb {
-            let row_i = a.as_mut_ptr().add(i * ld);
-            let pivot = *row_i.add(i);
-            if !(pivot > 0.0 && pivot.is_finite()) {
-                return false;
-            }
-            let d = pivot.sqrt();
-            let inv = _mm256_set1_ps(1.0 / d);
-            let mut j = i / 8 * 8;
-            while j < end {
-                _mm256_storeu_ps(
-                    row_i.add(j),
-                    _mm256_mul_ps(_mm256_loadu_ps(row_i.add(j)), inv),
-                );
-                j += 8;
-            }
-            *row_i.add(i) = d;
-            // Rank-1 update of the panel rows below.
-            trailing_rows_avx2::<1>(a, n, ld, i, i + 1..p0 + pb);
-        }
-        if p0 + pb < n {
-            trailing_update_avx2(a, n, ld, p0, pb, p0 + pb);
-        }
-    }
-    true
+    cholesky_upper_vector::<false>(a, n, ld)
 }
 
 /// [`cholesky_upper_avx2`] on 16 lanes where a row has them: every entry goes through the same
@@ -578,11 +548,23 @@ unsafe fn cholesky_upper_avx2(a: &mut [f32], n: usize, ld: usize) -> bool {
 /// is the AVX2 one bit for bit.
 ///
 /// # Safety
-/// The CPU must support AVX-512F, AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa)
-/// token for them); `a` holds `n` rows of stride `ld ≥ lane_stride(n)`.
+/// As [`cholesky_upper_avx2`], and the CPU must support AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn cholesky_upper_avx512(a: &mut [f32], n: usize, ld: usize) -> bool {
+    cholesky_upper_vector::<true>(a, n, ld)
+}
+
+/// The blocked algorithm of `cholesky_blocked`, with the panel's own work on whole vector
+/// chunks too: entries left of the diagonal and past n are scratch, so no scalar edges. `WIDE`
+/// takes 16-lane chunks where a row has them (inlined only into AVX-512 code), 8-lane ones for
+/// the rest.
+///
+/// # Safety
+/// As [`cholesky_upper_avx2`], compiled into code with the features the body uses.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn cholesky_upper_vector<const WIDE: bool>(a: &mut [f32], n: usize, ld: usize) -> bool {
     use std::arch::x86_64::*;
     assert!(ld >= lane_stride(n) && a.len() >= n * ld);
     let end = lane_stride(n);
@@ -597,23 +579,25 @@ unsafe fn cholesky_upper_avx512(a: &mut [f32], n: usize, ld: usize) -> bool {
             let d = pivot.sqrt();
             let inv = 1.0 / d;
             let mut j = i / 8 * 8;
-            while j + 16 <= end {
+            while WIDE && j + 16 <= end {
                 let p = row_i.add(j);
                 _mm512_storeu_ps(p, _mm512_mul_ps(_mm512_loadu_ps(p), _mm512_set1_ps(inv)));
                 j += 16;
             }
-            if j < end {
+            while j < end {
                 let p = row_i.add(j);
                 _mm256_storeu_ps(p, _mm256_mul_ps(_mm256_loadu_ps(p), _mm256_set1_ps(inv)));
+                j += 8;
             }
             *row_i.add(i) = d;
-            trailing_rows_avx512::<1>(a, n, ld, i, i + 1..p0 + pb);
+            // Rank-1 update of the panel rows below.
+            trailing_rows_vector::<1, WIDE>(a, n, ld, i, i + 1..p0 + pb);
         }
         if p0 + pb < n {
             macro_rules! dispatch {
                 ($($w:literal)*) => {
                     match pb {
-                        $($w => trailing_rows_avx512::<$w>(a, n, ld, p0, p0 + pb..n),)*
+                        $($w => trailing_rows_vector::<$w, WIDE>(a, n, ld, p0, p0 + pb..n),)*
                         _ => unreachable!("panels have 1 to {PANEL} rows"),
                     }
                 };
@@ -624,13 +608,17 @@ unsafe fn cholesky_upper_avx512(a: &mut [f32], n: usize, ld: usize) -> bool {
     true
 }
 
-/// [`trailing_rows_avx2`] with 16-lane chunks and one 8-lane chunk where a row's span ends.
+/// The panel's rank-PB update of the rows `rows`: for j from q's 8-column chunk to n rounded up
+/// to 8 (the columns below the diagonal and past n are scratch, so no edge cases),
+/// a[q][j] −= Σ_t a[p0+t][q]·a[p0+t][j], one FMA chain over t in order per entry. `WIDE` as in
+/// [`cholesky_upper_vector`].
 ///
 /// # Safety
-/// As [`trailing_rows_avx2`], and the CPU must support AVX-512F.
+/// `a` holds `n` rows of stride `ld ≥ lane_stride(n)`, the panel rows `p0..p0 + PB` and `rows`
+/// lie below `n`; compiled into code with the features the body uses.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn trailing_rows_avx512<const PB: usize>(
+#[inline(always)]
+unsafe fn trailing_rows_vector<const PB: usize, const WIDE: bool>(
     a: &mut [f32],
     n: usize,
     ld: usize,
@@ -645,28 +633,23 @@ unsafe fn trailing_rows_avx512<const PB: usize>(
         let s: [f32; PB] = std::array::from_fn(|t| *panel.add(t * ld + q));
         let row_q = base.add(q * ld);
         let mut j = q / 8 * 8;
-        while j + 16 <= end {
+        while WIDE && j + 16 <= end {
             let mut acc = _mm512_loadu_ps(row_q.add(j));
             for (t, &st) in s.iter().enumerate() {
-                acc = _mm512_fnmadd_ps(
-                    _mm512_set1_ps(st),
-                    _mm512_loadu_ps(panel.add(t * ld + j)),
-                    acc,
-                );
+                let p = _mm512_loadu_ps(panel.add(t * ld + j));
+                acc = _mm512_fnmadd_ps(_mm512_set1_ps(st), p, acc);
             }
             _mm512_storeu_ps(row_q.add(j), acc);
             j += 16;
         }
-        if j < end {
+        while j < end {
             let mut acc = _mm256_loadu_ps(row_q.add(j));
             for (t, &st) in s.iter().enumerate() {
-                acc = _mm256_fnmadd_ps(
-                    _mm256_set1_ps(st),
-                    _mm256_loadu_ps(panel.add(t * ld + j)),
-                    acc,
-                );
+                let p = _mm256_loadu_ps(panel.add(t * ld + j));
+                acc = _mm256_fnmadd_ps(_mm256_set1_ps(st), p, acc);
             }
             _mm256_storeu_ps(row_q.add(j), acc);
+            j += 8;
         }
     }
 }
@@ -718,65 +701,6 @@ fn trailing_update_portable(a: &mut [f32], n: usize, ld: usize, p0: usize, pb: u
         for i in p0..p0 + pb {
             let row_i = &panel[i * ld..i * ld + n];
             axpy(-row_i[q], &row_i[q..], &mut row_q[q..]);
-        }
-    }
-}
-
-/// The same update, 8 columns at a time from q's chunk to n rounded up to 8: the columns below
-/// the diagonal and past n are scratch, so no edge cases. Full panels take an unrolled path.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); `a`
-/// holds `n` rows of stride `ld ≥ lane_stride(n)`, and `p0 + pb ≤ q0 ≤ n`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn trailing_update_avx2(
-    a: &mut [f32],
-    n: usize,
-    ld: usize,
-    p0: usize,
-    pb: usize,
-    q0: usize,
-) {
-    macro_rules! dispatch {
-        ($($w:literal)*) => {
-            match pb {
-                $($w => trailing_rows_avx2::<$w>(a, n, ld, p0, q0..n),)*
-                _ => unreachable!("panels have 1 to {PANEL} rows"),
-            }
-        };
-    }
-    dispatch!(1 2 3 4 5 6 7 8)
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA (the caller holds an [`Isa`](super::isa::Isa) token for them); `a`
-/// holds `n` rows of stride `ld ≥ lane_stride(n)`, the panel rows `p0..p0 + PB` and `rows` lie
-/// below `n`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn trailing_rows_avx2<const PB: usize>(
-    a: &mut [f32],
-    n: usize,
-    ld: usize,
-    p0: usize,
-    rows: std::ops::Range<usize>,
-) {
-    use std::arch::x86_64::*;
-    let end = lane_stride(n);
-    let base = a.as_mut_ptr();
-    let panel = base.add(p0 * ld);
-    for q in rows {
-        let s: [__m256; PB] = std::array::from_fn(|t| _mm256_set1_ps(*panel.add(t * ld + q)));
-        let row_q = base.add(q * ld);
-        let mut j = q / 8 * 8;
-        while j < end {
-            let mut acc = _mm256_loadu_ps(row_q.add(j));
-            for (t, &st) in s.iter().enumerate() {
-                acc = _mm256_fnmadd_ps(st, _mm256_loadu_ps(panel.add(t * ld + j)), acc);
-            }
-            _mm256_storeu_ps(row_q.add(j), acc);
-            j += 8;
         }
     }
 }
