@@ -58,12 +58,20 @@ test('unknown users and bad options give coded errors', async (t) => {
 
 test('training does not block the event loop and an AbortSignal stops it', async (t) => {
   const data = await loadMovieLens(sampleDir)
+  // The timer itself aborts the training after 5 ticks: only if the event loop keeps running
+  // while training can it fire at all, and however fast an epoch is, 5,000 of them outlast 5
+  // ticks. A blocked loop would let training finish instead of rejecting.
   let ticks = 0
-  const timer = setInterval(() => ticks++, 5)
+  let epochs = 0
   const controller = new AbortController()
-  const started = train(data, { factors: 32, epochs: 200, tolerance: 0 }, { signal: controller.signal, onEpoch: (r) => r.epoch === 3 && controller.abort() })
+  const timer = setInterval(() => {
+    ticks++
+    if (ticks === 5) controller.abort()
+  }, 5)
+  const started = train(data, { factors: 32, epochs: 5000, tolerance: 0 }, { signal: controller.signal, onEpoch: () => epochs++ })
   const err = await t.throwsAsync(started)
   clearInterval(timer)
   t.is(err?.name, 'AbortError')
-  t.true(ticks > 3, `the timer ticked ${ticks} times while training`)
+  t.true(ticks >= 5, `the timer ticked ${ticks} times while training`)
+  t.true(epochs < 5000, `${epochs} epochs ran before the abort`)
 })
